@@ -1,0 +1,135 @@
+// SPDX-License-Identifier: MIT
+// The `rooftime` command: record, report, help. Exit codes: 0 ok, 2 usage or input error
+// (a recorded command's own status is passed through by record).
+#include "record.h"
+
+#include "rooftime/analyzer/format.h"
+#include "rooftime/analyzer/profile.h"
+#include "rooftime/analyzer/report.h"
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include <cstdio>
+#include <unistd.h>
+
+using namespace rooftime;
+
+namespace {
+
+constexpr int kExitOk = 0;
+constexpr int kExitUsage = 2;
+
+int runReport(const std::vector<std::string>& inputs, const std::string& format, std::size_t top,
+    const std::string& sort, std::size_t width)
+{
+    auto fmtKind = analyzer::parseOutputFormat(format);
+    if (!fmtKind) {
+        fmt::print(stderr, "rooftime report: unknown --format '{}' (use text, json or csv)\n", format);
+        return kExitUsage;
+    }
+    auto sortKey = analyzer::parseSortKey(sort);
+    if (!sortKey) {
+        fmt::print(
+            stderr, "rooftime report: unknown --sort '{}' (use {})\n", sort, fmt::join(analyzer::sortKeyNames(), ", "));
+        return kExitUsage;
+    }
+    try {
+        std::vector<analyzer::Profile> profiles;
+        for (const std::string& path : analyzer::expandProfilePaths(inputs))
+            profiles.push_back(analyzer::Profile::open(path));
+        analyzer::Report report = analyzer::buildReport(profiles);
+        analyzer::sortRows(report, *sortKey);
+        const std::string text = analyzer::formatReport(report, *fmtKind, { top, width });
+        std::fwrite(text.data(), 1, text.size(), stdout);
+        return kExitOk;
+    } catch (const analyzer::ProfileError& e) {
+        fmt::print(stderr, "rooftime report: {}\n", e.what());
+        return kExitUsage;
+    }
+}
+
+} // namespace
+
+int main(int argc, char** argv)
+{
+    CLI::App app { "rooftime: time-based roofline profiler. Record a program, then see where its time goes and "
+                   "how far it runs from the roof.",
+        "rooftime" };
+    app.set_version_flag("--version", std::string("rooftime ") + ROOFTIME_VERSION_STRING);
+    app.require_subcommand(1);
+    app.footer("Run 'rooftime help COMMAND' for the options of a command. Docs: docs/cli.md");
+
+    cli::RecordOptions rec;
+    auto* record = app.add_subcommand("record", "Run a command with the collector injected and write profiles");
+    record->add_option("-o,--output", rec.output,
+        "Output file pattern: %p pid, %h host, %r rank, %q{VAR} environment variable, %% percent "
+        "(default rooftime.%h.%p.rtdb)");
+    record->add_option("--mode", rec.mode, "time: time and declared work; counters: also hardware counters")
+        ->check(CLI::IsMember({ "time", "counters" }));
+    record->prefix_command();
+    record->footer("Usage: rooftime record [-o PATTERN] [--mode time|counters] -- CMD ARGS...\n"
+                   "Exit status: the command's own, or 128+signal when it was killed.");
+
+    std::vector<std::string> inputs;
+    std::string format = "text";
+    std::size_t top = 0;
+    std::string sort = "time";
+    std::size_t width = 120;
+    auto* report = app.add_subcommand("report", "Summarise profiles: one row per region name");
+    report->add_option("profiles", inputs, "Profile files (.rtdb) or folders holding them")->required();
+    report->add_option("--format", format, "text, json or csv")->capture_default_str();
+    report->add_option("--top", top, "Show only the first N rows (0: all)")->capture_default_str();
+    report->add_option("--sort", sort, "time, count, flops, bytes, ai, gflops or name")->capture_default_str();
+    report->add_option("--width", width, "Text width in columns")->capture_default_str()->check(CLI::Range(60, 1000));
+
+    std::string helpTopic;
+    auto* help = app.add_subcommand("help", "Show help for a command");
+    help->add_option("command", helpTopic, "record or report");
+
+    // `record ... -- CMD ARGS`: everything after the first "--" is the command, untouched by our parser.
+    std::vector<std::string> afterDashes;
+    for (int i = 1; i < argc; ++i) {
+        if (std::string(argv[i]) == "--") {
+            afterDashes.assign(argv + i + 1, argv + argc);
+            argc = i;
+            break;
+        }
+    }
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::CallForHelp& e) {
+        return app.exit(e);
+    } catch (const CLI::CallForVersion& e) {
+        return app.exit(e);
+    } catch (const CLI::ParseError& e) {
+        fmt::print(stderr, "rooftime: {}\nRun 'rooftime --help' or 'rooftime help COMMAND' for usage.\n", e.what());
+        return kExitUsage;
+    }
+
+    if (*help) {
+        if (helpTopic.empty()) {
+            fmt::print("{}", app.help());
+            return kExitOk;
+        }
+        try {
+            fmt::print("{}", app.get_subcommand(helpTopic)->help());
+            return kExitOk;
+        } catch (const CLI::OptionNotFound&) {
+            fmt::print(stderr, "rooftime help: no command '{}' (commands: record, report, help)\n", helpTopic);
+            return kExitUsage;
+        }
+    }
+    if (*record) {
+        rec.command = record->remaining();
+        rec.command.insert(rec.command.end(), afterDashes.begin(), afterDashes.end());
+        if (rec.command.empty()) {
+            fmt::print(stderr,
+                "rooftime record: no command given\nUsage: rooftime record [-o PATTERN] "
+                "[--mode time|counters] -- CMD ARGS...\n");
+            return kExitUsage;
+        }
+        return cli::runRecord(rec);
+    }
+    return runReport(inputs, format, top, sort, width);
+}

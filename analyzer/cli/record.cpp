@@ -1,0 +1,148 @@
+// SPDX-License-Identifier: MIT
+// `rooftime record`: run a command with the collector injected, forward signals, report the files written.
+#include "record.h"
+
+#include <fmt/format.h>
+
+#include <cerrno>
+#include <csignal>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sys/wait.h>
+#include <unistd.h>
+
+namespace fs = std::filesystem;
+
+namespace rooftime::cli {
+
+namespace {
+
+volatile sig_atomic_t g_child = 0;
+
+// Signals sent to rooftime by kill() go on to the program. Signals from the terminal (si_code SI_KERNEL)
+// already reached the whole foreground process group, the program included: forwarding them would double them.
+void forwardSignal(int sig, siginfo_t* info, void*)
+{
+    if (g_child > 0 && info && (info->si_code == SI_USER || info->si_code == SI_QUEUE)) kill(g_child, sig);
+}
+
+std::string collectorPath()
+{
+    if (const char* env = std::getenv("ROOFTIME_COLLECTOR"); env && *env) return env;
+    std::error_code ec;
+    const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+    for (const char* rel : { "../lib/librooftime_collector.so", "librooftime_collector.so" }) {
+        fs::path candidate = exe.parent_path() / rel;
+        if (fs::exists(candidate, ec)) return fs::weakly_canonical(candidate, ec).string();
+    }
+    return {};
+}
+
+void prependEnv(const char* name, const std::string& value, char sep)
+{
+    const char* old = std::getenv(name);
+    std::string v = old && *old ? value + sep + old : value;
+    setenv(name, v.c_str(), 1);
+}
+
+} // namespace
+
+int runRecord(const RecordOptions& options)
+{
+    const std::string collector = collectorPath();
+    if (collector.empty()) {
+        fmt::print(stderr,
+            "rooftime: cannot find librooftime_collector.so next to the rooftime executable; "
+            "set ROOFTIME_COLLECTOR to its path\n");
+        return 2;
+    }
+    // Absolute, so that a program that changes its working folder still writes where the user asked.
+    std::string pattern = options.output.empty() ? "rooftime.%h.%p.rtdb" : options.output;
+    if (pattern.front() != '/') pattern = (fs::current_path() / pattern).string();
+
+    // Each recorded process appends the path of its profile here (one short O_APPEND write each).
+    const char* tmp = std::getenv("TMPDIR");
+    std::string templ = std::string(tmp && *tmp ? tmp : "/tmp") + "/rooftime-manifest-XXXXXX";
+    const int fd = mkstemp(templ.data());
+    if (fd < 0) {
+        fmt::print(stderr, "rooftime: cannot create a temporary file in {} ({}); set TMPDIR to a writable folder\n",
+            tmp && *tmp ? tmp : "/tmp", std::strerror(errno));
+        return 2;
+    }
+    close(fd);
+    const std::string manifestPath = templ;
+
+    prependEnv("LD_PRELOAD", collector, ':');
+#if ROOFTIME_HAVE_NVTX
+    setenv("NVTX_INJECTION64_PATH", collector.c_str(), 1);
+#endif
+    setenv("ROOFTIME_OUTPUT", pattern.c_str(), 1);
+    setenv("ROOFTIME_MODE", options.mode.c_str(), 1);
+    setenv("ROOFTIME_MANIFEST", manifestPath.c_str(), 1);
+
+    struct sigaction fwd = {};
+    fwd.sa_sigaction = &forwardSignal;
+    fwd.sa_flags = SA_SIGINFO | SA_RESTART;
+    sigemptyset(&fwd.sa_mask);
+    for (int sig : { SIGINT, SIGTERM, SIGHUP, SIGQUIT })
+        sigaction(sig, &fwd, nullptr);
+
+    std::vector<char*> argv;
+    for (const std::string& a : options.command)
+        argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+
+    std::fflush(nullptr);
+    const pid_t child = fork();
+    if (child < 0) {
+        fmt::print(stderr, "rooftime: cannot start '{}': {}\n", options.command[0], std::strerror(errno));
+        unlink(manifestPath.c_str());
+        return 2;
+    }
+    if (child == 0) {
+        struct sigaction dfl = {};
+        dfl.sa_handler = SIG_DFL;
+        for (int sig : { SIGINT, SIGTERM, SIGHUP, SIGQUIT })
+            sigaction(sig, &dfl, nullptr);
+        execvp(argv[0], argv.data());
+        const int err = errno;
+        // Before exec the collector is not loaded here: nothing else to clean.
+        std::string msg = fmt::format("rooftime: cannot run '{}': {}\n", options.command[0], std::strerror(err));
+        [[maybe_unused]] ssize_t n = write(STDERR_FILENO, msg.data(), msg.size());
+        _exit(err == ENOENT ? 127 : 126);
+    }
+    g_child = child;
+
+    int status = 0;
+    while (waitpid(child, &status, 0) < 0 && errno == EINTR) { }
+    g_child = 0;
+    int exitCode = 0;
+    if (WIFEXITED(status))
+        exitCode = WEXITSTATUS(status);
+    else if (WIFSIGNALED(status))
+        exitCode = 128 + WTERMSIG(status);
+
+    std::vector<std::string> written;
+    {
+        std::ifstream in(manifestPath);
+        std::string line;
+        while (std::getline(in, line))
+            if (!line.empty() && fs::exists(line)) written.push_back(line);
+    }
+    unlink(manifestPath.c_str());
+    if (written.empty()) {
+        fmt::print(stderr, "rooftime: no profile written (no process recorded a region or range)\n");
+    } else {
+        fmt::print(stderr, "rooftime: wrote {} profile{}:\n", written.size(), written.size() == 1 ? "" : "s");
+        for (const std::string& p : written)
+            fmt::print(stderr, "rooftime:   {}\n", p);
+    }
+    if (WIFSIGNALED(status))
+        fmt::print(stderr, "rooftime: '{}' was killed by signal {} ({})\n", options.command[0], WTERMSIG(status),
+            sigabbrev_np(WTERMSIG(status)) ? sigabbrev_np(WTERMSIG(status)) : "?");
+    return exitCode;
+}
+
+} // namespace rooftime::cli

@@ -1,0 +1,18 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace rooftime::cli {
+
+struct RecordOptions {
+    std::string output; ///< pattern, empty for the default
+    std::string mode = "time";
+    std::vector<std::string> command;
+};
+
+/// Runs the command under the collector and returns its exit status (128+signal when it was killed).
+int runRecord(const RecordOptions& options);
+
+} // namespace rooftime::cli

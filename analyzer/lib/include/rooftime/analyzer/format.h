@@ -1,0 +1,29 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include "rooftime/analyzer/report.h"
+
+#include <cstddef>
+#include <optional>
+#include <string>
+
+namespace rooftime::analyzer {
+
+enum class OutputFormat { Text, Json, Csv };
+std::optional<OutputFormat> parseOutputFormat(const std::string& text);
+
+struct FormatOptions {
+    std::size_t top = 0; ///< 0: all rows
+    std::size_t width = 120; ///< text: terminal columns
+};
+
+std::string formatReport(const Report& report, OutputFormat format, const FormatOptions& options);
+
+/// "abcdef…xyz": shortens text to at most width columns by cutting its middle (ASCII "..." marks the cut).
+std::string elideMiddle(const std::string& text, std::size_t width);
+/// 1234567 -> "1.23 M"; SI prefixes, three significant digits.
+std::string siValue(double value);
+/// Seconds with a readable unit: "812 ns", "3.40 us", "12.3 ms", "4.56 s".
+std::string humanSeconds(double seconds);
+
+} // namespace rooftime::analyzer

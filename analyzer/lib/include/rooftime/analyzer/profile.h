@@ -1,0 +1,98 @@
+// SPDX-License-Identifier: MIT
+/**
+ * @file profile.h
+ * @brief Reading profile files (.rtdb): validation with clear errors, metadata, aggregated regions.
+ */
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+namespace rooftime::analyzer {
+
+/// Any problem with an input file. what() is one line naming the file, the problem and, where possible, the fix.
+class ProfileError : public std::runtime_error {
+public:
+    ProfileError(std::string path, const std::string& problem)
+        : std::runtime_error("'" + path + "': " + problem)
+        , m_path(std::move(path))
+    { }
+    const std::string& path() const { return m_path; }
+
+private:
+    std::string m_path;
+};
+
+struct ProcessMeta {
+    long pid = 0;
+    long ppid = 0;
+    std::string host;
+    long rank = 0;
+    std::string exe;
+    std::string cmdline;
+    std::int64_t startNs = 0;
+    std::optional<std::int64_t> endNs; ///< absent when the process did not finish its recording (killed)
+    std::int64_t lastEventNs = 0; ///< end of the last recorded region
+    std::string endReason;
+};
+
+/// Region instances with the same kind, domain and name, summed.
+struct RegionAggregate {
+    int kind = 0; ///< schema::RegionKind
+    std::string name;
+    std::string domain;
+    std::uint64_t count = 0;
+    std::int64_t timeNs = 0;
+    std::uint64_t declaredCount = 0; ///< instances with declared work
+    std::int64_t declaredTimeNs = 0; ///< time of the instances with declared work
+    double flops = 0; ///< declared FLOPs (sum over declared instances)
+    double bytes = 0;
+    std::uint64_t implicitlyClosed = 0;
+};
+
+class Profile {
+public:
+    /// Opens and validates a profile. Throws ProfileError.
+    static Profile open(const std::string& path);
+    Profile(Profile&&) noexcept;
+    Profile& operator=(Profile&&) noexcept;
+    ~Profile();
+
+    const std::string& path() const { return m_path; }
+    const ProcessMeta& process() const { return m_process; }
+    const std::map<std::string, std::string>& meta() const { return m_meta; }
+    int schemaMajor() const { return m_major; }
+    int schemaMinor() const { return m_minor; }
+    bool complete() const;
+    /// Run time covered: process start to end (or to the last event when the process did not finish).
+    double runSeconds() const;
+    /// Parameters set outside any region (labels of the run), in the order set; later values win.
+    std::vector<std::pair<std::string, double>> runParams() const;
+    std::vector<std::string> diagnostics() const;
+    std::vector<RegionAggregate> aggregateRegions() const;
+
+private:
+    Profile() = default;
+    void query(const char* sql, const std::function<void(sqlite3_stmt*)>& row) const;
+    std::string m_path;
+    sqlite3* m_db = nullptr;
+    std::map<std::string, std::string> m_meta;
+    int m_major = 0;
+    int m_minor = 0;
+    ProcessMeta m_process;
+};
+
+/// Expands the command line's inputs: files stay, a folder gives its *.rtdb files (sorted). Throws ProfileError
+/// for a missing path or a folder without profiles.
+std::vector<std::string> expandProfilePaths(const std::vector<std::string>& inputs);
+
+} // namespace rooftime::analyzer

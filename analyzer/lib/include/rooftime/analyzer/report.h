@@ -1,0 +1,64 @@
+// SPDX-License-Identifier: MIT
+/**
+ * @file report.h
+ * @brief The region report: aggregates of one or many profiles with every derived number computed here,
+ * once, for every output format.
+ */
+#pragma once
+
+#include "rooftime/analyzer/profile.h"
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace rooftime::analyzer {
+
+/// Where a number comes from (architecture.md, "Metric sources and their honesty").
+enum class Source { None, Timed, Declared, PartlyDeclared, Measured, Estimated };
+const char* sourceName(Source s);
+
+struct ReportRow {
+    std::string name; ///< "domain::name" for NVTX ranges in a named domain
+    std::string kind; ///< "marker", "nvtx", "nvtx-range"
+    std::uint64_t count = 0;
+    double timeSeconds = 0;
+    double share = 0; ///< of the run time covered by the profiles
+    std::uint64_t declaredCount = 0;
+    std::optional<double> flops; ///< absent when no instance declared work
+    std::optional<double> bytes;
+    std::optional<double> intensity; ///< FLOP/byte
+    std::optional<double> flopsPerSecond; ///< over the time of the instances that declared work
+    std::optional<double> bytesPerSecond;
+    std::uint64_t implicitlyClosed = 0;
+    Source timeSource = Source::Timed;
+    Source workSource = Source::None;
+};
+
+struct ProfileSummary {
+    std::string path;
+    ProcessMeta process;
+    bool complete = false;
+    double runSeconds = 0;
+    std::string mode;
+    std::vector<std::pair<std::string, double>> params;
+    std::vector<std::string> diagnostics;
+    std::uint64_t droppedEvents = 0;
+};
+
+struct Report {
+    std::vector<ProfileSummary> profiles;
+    double runSeconds = 0; ///< sum over profiles
+    std::vector<ReportRow> rows;
+};
+
+enum class SortKey { Time, Count, Flops, Bytes, Intensity, FlopRate, Name };
+/// Parses a --sort value; std::nullopt for an unknown key.
+std::optional<SortKey> parseSortKey(const std::string& text);
+const std::vector<std::string>& sortKeyNames();
+
+/// Reads and aggregates the profiles (instances with the same kind and name summed across files).
+Report buildReport(const std::vector<Profile>& profiles);
+void sortRows(Report& report, SortKey key);
+
+} // namespace rooftime::analyzer

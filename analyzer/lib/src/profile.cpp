@@ -1,0 +1,269 @@
+// SPDX-License-Identifier: MIT
+#include "rooftime/analyzer/profile.h"
+
+#include "rooftime/schema.h"
+
+#include <sqlite3.h>
+
+#include <algorithm>
+#include <array>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <utility>
+
+namespace fs = std::filesystem;
+
+namespace rooftime::analyzer {
+
+namespace {
+
+std::uint32_t be(const unsigned char* p, int n)
+{
+    std::uint32_t v = 0;
+    for (int i = 0; i < n; ++i)
+        v = (v << 8) | p[i];
+    return v;
+}
+
+// Checks the container before SQLite sees it, so that each kind of bad file gets its own message.
+void checkContainer(const std::string& path)
+{
+    std::error_code ec;
+    const auto status = fs::status(path, ec);
+    if (ec || !fs::exists(status)) throw ProfileError(path, "no such file");
+    if (fs::is_directory(status)) throw ProfileError(path, "is a folder, not a profile file");
+    const auto size = fs::file_size(path, ec);
+    if (ec) throw ProfileError(path, "cannot read: " + ec.message());
+    if (size == 0)
+        throw ProfileError(path,
+            "is empty (0 bytes): not a rooftime profile (was the program killed before its "
+            "first commit?)");
+    std::ifstream in(path, std::ios::binary);
+    std::array<unsigned char, 100> header {};
+    in.read(reinterpret_cast<char*>(header.data()), header.size());
+    if (!in && in.gcount() < 16)
+        throw ProfileError(path, "is too short to be a rooftime profile (" + std::to_string(size) + " bytes)");
+    if (std::memcmp(header.data(), "SQLite format 3", 16) != 0)
+        throw ProfileError(path, "is not a rooftime profile (not an SQLite database)");
+    if (in.gcount() < 100)
+        throw ProfileError(path, "is truncated (" + std::to_string(size) + " bytes, shorter than its header)");
+    std::uint32_t pageSize = be(&header[16], 2);
+    if (pageSize == 1) pageSize = 65536;
+    const std::uint32_t pages = be(&header[28], 4);
+    // The in-header page count is valid when the "version-valid-for" number equals the change counter.
+    const bool countValid = be(&header[92], 4) == be(&header[24], 4);
+    if (countValid && pages > 0 && static_cast<std::uintmax_t>(pages) * pageSize > size)
+        throw ProfileError(path,
+            "is truncated (" + std::to_string(size) + " bytes, its header says "
+                + std::to_string(static_cast<std::uintmax_t>(pages) * pageSize) + ")");
+}
+
+} // namespace
+
+Profile::Profile(Profile&& o) noexcept
+    : m_path(std::move(o.m_path))
+    , m_db(std::exchange(o.m_db, nullptr))
+    , m_meta(std::move(o.m_meta))
+    , m_major(o.m_major)
+    , m_minor(o.m_minor)
+    , m_process(std::move(o.m_process))
+{ }
+
+Profile& Profile::operator=(Profile&& o) noexcept
+{
+    if (this != &o) {
+        if (m_db) sqlite3_close_v2(m_db);
+        m_path = std::move(o.m_path);
+        m_db = std::exchange(o.m_db, nullptr);
+        m_meta = std::move(o.m_meta);
+        m_major = o.m_major;
+        m_minor = o.m_minor;
+        m_process = std::move(o.m_process);
+    }
+    return *this;
+}
+
+Profile::~Profile()
+{
+    if (m_db) sqlite3_close_v2(m_db);
+}
+
+void Profile::query(const char* sql, const std::function<void(sqlite3_stmt*)>& row) const
+{
+    sqlite3_stmt* stmt = nullptr;
+    if (sqlite3_prepare_v2(m_db, sql, -1, &stmt, nullptr) != SQLITE_OK) {
+        const int code = sqlite3_errcode(m_db);
+        std::string msg = sqlite3_errmsg(m_db);
+        sqlite3_finalize(stmt);
+        if (code == SQLITE_NOTADB) throw ProfileError(m_path, "is not a rooftime profile (not an SQLite database)");
+        if (code == SQLITE_CORRUPT) throw ProfileError(m_path, "is damaged (truncated or corrupt): " + msg);
+        throw ProfileError(m_path, "cannot be read: " + msg);
+    }
+    int rc;
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
+        row(stmt);
+    if (rc != SQLITE_DONE) {
+        std::string msg = sqlite3_errmsg(m_db);
+        sqlite3_finalize(stmt);
+        throw ProfileError(m_path, "is damaged (truncated or corrupt): " + msg);
+    }
+    sqlite3_finalize(stmt);
+}
+
+namespace {
+std::string text(sqlite3_stmt* s, int col)
+{
+    const unsigned char* t = sqlite3_column_text(s, col);
+    return t ? reinterpret_cast<const char*>(t) : std::string();
+}
+
+int parseVersionPart(const std::string& path, const std::map<std::string, std::string>& meta, const char* key)
+{
+    auto it = meta.find(key);
+    if (it == meta.end())
+        throw ProfileError(
+            path, std::string("has no ") + key + " in its meta table: damaged or not a rooftime profile");
+    try {
+        size_t used = 0;
+        int v = std::stoi(it->second, &used);
+        if (used == it->second.size() && v >= 0) return v;
+    } catch (...) { }
+    throw ProfileError(path, std::string("has an invalid ") + key + " '" + it->second + "' in its meta table");
+}
+} // namespace
+
+Profile Profile::open(const std::string& path)
+{
+    checkContainer(path);
+    Profile p;
+    p.m_path = path;
+    if (sqlite3_open_v2(path.c_str(), &p.m_db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK)
+        throw ProfileError(path, std::string("cannot open: ") + (p.m_db ? sqlite3_errmsg(p.m_db) : "out of memory"));
+    sqlite3_busy_timeout(p.m_db, 2000);
+
+    bool hasMeta = false;
+    p.query(
+        "SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'meta'", [&](sqlite3_stmt*) { hasMeta = true; });
+    if (!hasMeta) throw ProfileError(path, "is an SQLite database but not a rooftime profile (it has no 'meta' table)");
+    p.query("SELECT key, value FROM meta", [&](sqlite3_stmt* s) { p.m_meta[text(s, 0)] = text(s, 1); });
+    if (p.m_meta["format"] != schema::kFormatName)
+        throw ProfileError(
+            path, "is an SQLite database but not a rooftime profile (meta 'format' is '" + p.m_meta["format"] + "')");
+    p.m_major = parseVersionPart(path, p.m_meta, "schema_major");
+    p.m_minor = parseVersionPart(path, p.m_meta, "schema_minor");
+    if (p.m_major > schema::kMajor)
+        throw ProfileError(path,
+            "was written with profile schema " + std::to_string(p.m_major) + "." + std::to_string(p.m_minor)
+                + "; this rooftime reads schema " + std::to_string(schema::kMajor) + ".x: upgrade rooftime to read it");
+    if (p.m_major < 1)
+        throw ProfileError(
+            path, "has unknown profile schema " + std::to_string(p.m_major) + "." + std::to_string(p.m_minor));
+
+    bool hasProcess = false;
+    p.query("SELECT pid, ppid, host, rank, exe, cmdline, start_ns, end_ns, end_reason FROM process LIMIT 1",
+        [&](sqlite3_stmt* s) {
+            hasProcess = true;
+            ProcessMeta& m = p.m_process;
+            m.pid = static_cast<long>(sqlite3_column_int64(s, 0));
+            m.ppid = static_cast<long>(sqlite3_column_int64(s, 1));
+            m.host = text(s, 2);
+            m.rank = static_cast<long>(sqlite3_column_int64(s, 3));
+            m.exe = text(s, 4);
+            m.cmdline = text(s, 5);
+            m.startNs = sqlite3_column_int64(s, 6);
+            if (sqlite3_column_type(s, 7) != SQLITE_NULL) m.endNs = sqlite3_column_int64(s, 7);
+            m.endReason = text(s, 8);
+        });
+    if (!hasProcess) throw ProfileError(path, "has no process row: damaged profile");
+    p.query("SELECT MAX(end_ns) FROM region",
+        [&](sqlite3_stmt* s) { p.m_process.lastEventNs = sqlite3_column_int64(s, 0); });
+    return p;
+}
+
+bool Profile::complete() const
+{
+    auto it = m_meta.find("complete");
+    return it != m_meta.end() && it->second == "1" && m_process.endNs.has_value();
+}
+
+double Profile::runSeconds() const
+{
+    const std::int64_t end = m_process.endNs ? *m_process.endNs : std::max(m_process.lastEventNs, m_process.startNs);
+    return static_cast<double>(end - m_process.startNs) * 1e-9;
+}
+
+std::vector<std::pair<std::string, double>> Profile::runParams() const
+{
+    std::vector<std::pair<std::string, double>> out;
+    query("SELECT s.text, p.value FROM param p JOIN string s ON s.id = p.key WHERE p.region IS NULL ORDER BY p.rowid",
+        [&](sqlite3_stmt* s) {
+            std::string key = text(s, 0);
+            double value = sqlite3_column_double(s, 1);
+            auto it = std::find_if(out.begin(), out.end(), [&](const auto& kv) { return kv.first == key; });
+            if (it != out.end())
+                it->second = value;
+            else
+                out.emplace_back(key, value);
+        });
+    return out;
+}
+
+std::vector<std::string> Profile::diagnostics() const
+{
+    std::vector<std::string> out;
+    query("SELECT component, message FROM diagnostic ORDER BY rowid",
+        [&](sqlite3_stmt* s) { out.push_back(text(s, 0) + ": " + text(s, 1)); });
+    return out;
+}
+
+std::vector<RegionAggregate> Profile::aggregateRegions() const
+{
+    std::vector<RegionAggregate> out;
+    // Aggregation runs inside SQLite: one pass over the region table, grouped by its integer keys.
+    query("SELECT g.kind, n.text, d.text, g.cnt, g.t, g.dcnt, g.dt, g.f, g.b, g.implicit FROM ("
+          " SELECT kind, name, domain, COUNT(*) AS cnt, SUM(end_ns - start_ns) AS t, COUNT(flops) AS dcnt,"
+          " SUM(CASE WHEN flops IS NOT NULL THEN end_ns - start_ns END) AS dt, SUM(flops) AS f, SUM(bytes) AS b,"
+          " SUM(flags & 1) AS implicit FROM region GROUP BY kind, domain, name) g"
+          " JOIN string n ON n.id = g.name LEFT JOIN string d ON d.id = g.domain",
+        [&](sqlite3_stmt* s) {
+            RegionAggregate a;
+            a.kind = sqlite3_column_int(s, 0);
+            a.name = text(s, 1);
+            a.domain = text(s, 2);
+            a.count = static_cast<std::uint64_t>(sqlite3_column_int64(s, 3));
+            a.timeNs = sqlite3_column_int64(s, 4);
+            a.declaredCount = static_cast<std::uint64_t>(sqlite3_column_int64(s, 5));
+            a.declaredTimeNs = sqlite3_column_int64(s, 6);
+            a.flops = sqlite3_column_double(s, 7);
+            a.bytes = sqlite3_column_double(s, 8);
+            a.implicitlyClosed = static_cast<std::uint64_t>(sqlite3_column_int64(s, 9));
+            out.push_back(std::move(a));
+        });
+    return out;
+}
+
+std::vector<std::string> expandProfilePaths(const std::vector<std::string>& inputs)
+{
+    std::vector<std::string> out;
+    for (const std::string& in : inputs) {
+        std::error_code ec;
+        if (fs::is_directory(in, ec)) {
+            std::vector<std::string> found;
+            for (const auto& entry : fs::directory_iterator(in, ec))
+                if (entry.is_regular_file() && entry.path().extension() == ".rtdb")
+                    found.push_back(entry.path().string());
+            if (ec) throw ProfileError(in, "cannot list folder: " + ec.message());
+            if (found.empty()) throw ProfileError(in, "is a folder without profiles (*.rtdb)");
+            std::sort(found.begin(), found.end());
+            out.insert(out.end(), found.begin(), found.end());
+        } else if (!fs::exists(in, ec)) {
+            throw ProfileError(in, "no such file or folder");
+        } else {
+            out.push_back(in);
+        }
+    }
+    return out;
+}
+
+} // namespace rooftime::analyzer

@@ -1,0 +1,164 @@
+// SPDX-License-Identifier: MIT
+#include "rooftime/analyzer/report.h"
+
+#include "rooftime/schema.h"
+
+#include <algorithm>
+#include <map>
+#include <tuple>
+
+namespace rooftime::analyzer {
+
+const char* sourceName(Source s)
+{
+    switch (s) {
+    case Source::None:
+        return "-";
+    case Source::Timed:
+        return "timed";
+    case Source::Declared:
+        return "declared";
+    case Source::PartlyDeclared:
+        return "partly declared";
+    case Source::Measured:
+        return "measured";
+    case Source::Estimated:
+        return "estimated";
+    }
+    return "?";
+}
+
+namespace {
+const char* kindName(int kind)
+{
+    switch (static_cast<schema::RegionKind>(kind)) {
+    case schema::RegionKind::Marker:
+        return "marker";
+    case schema::RegionKind::NvtxPushPop:
+        return "nvtx";
+    case schema::RegionKind::NvtxStartEnd:
+        return "nvtx-range";
+    }
+    return "unknown";
+}
+
+const std::vector<std::pair<std::string, SortKey>>& sortKeys()
+{
+    static const std::vector<std::pair<std::string, SortKey>> keys = {
+        { "time", SortKey::Time },
+        { "count", SortKey::Count },
+        { "flops", SortKey::Flops },
+        { "bytes", SortKey::Bytes },
+        { "ai", SortKey::Intensity },
+        { "gflops", SortKey::FlopRate },
+        { "name", SortKey::Name },
+    };
+    return keys;
+}
+} // namespace
+
+std::optional<SortKey> parseSortKey(const std::string& text)
+{
+    for (const auto& [name, key] : sortKeys())
+        if (name == text) return key;
+    return std::nullopt;
+}
+
+const std::vector<std::string>& sortKeyNames()
+{
+    static const std::vector<std::string> names = [] {
+        std::vector<std::string> n;
+        for (const auto& kv : sortKeys())
+            n.push_back(kv.first);
+        return n;
+    }();
+    return names;
+}
+
+Report buildReport(const std::vector<Profile>& profiles)
+{
+    Report report;
+    std::map<std::tuple<int, std::string, std::string>, RegionAggregate> merged;
+    for (const Profile& p : profiles) {
+        ProfileSummary s;
+        s.path = p.path();
+        s.process = p.process();
+        s.complete = p.complete();
+        s.runSeconds = p.runSeconds();
+        auto mode = p.meta().find("mode");
+        s.mode = mode != p.meta().end() ? mode->second : "";
+        auto dropped = p.meta().find("dropped_events");
+        if (dropped != p.meta().end()) s.droppedEvents = std::stoull(dropped->second);
+        s.params = p.runParams();
+        s.diagnostics = p.diagnostics();
+        report.runSeconds += s.runSeconds;
+        report.profiles.push_back(std::move(s));
+        for (RegionAggregate& a : p.aggregateRegions()) {
+            auto [it, inserted] = merged.try_emplace({ a.kind, a.domain, a.name }, a);
+            if (inserted) continue;
+            RegionAggregate& m = it->second;
+            m.count += a.count;
+            m.timeNs += a.timeNs;
+            m.declaredCount += a.declaredCount;
+            m.declaredTimeNs += a.declaredTimeNs;
+            m.flops += a.flops;
+            m.bytes += a.bytes;
+            m.implicitlyClosed += a.implicitlyClosed;
+        }
+    }
+    for (const auto& [key, a] : merged) {
+        ReportRow r;
+        r.name = a.domain.empty() ? a.name : a.domain + "::" + a.name;
+        r.kind = kindName(a.kind);
+        r.count = a.count;
+        r.timeSeconds = static_cast<double>(a.timeNs) * 1e-9;
+        r.share = report.runSeconds > 0 ? r.timeSeconds / report.runSeconds : 0;
+        r.declaredCount = a.declaredCount;
+        r.implicitlyClosed = a.implicitlyClosed;
+        if (a.declaredCount > 0) {
+            r.workSource = a.declaredCount == a.count ? Source::Declared : Source::PartlyDeclared;
+            r.flops = a.flops;
+            r.bytes = a.bytes;
+            if (a.bytes > 0) r.intensity = a.flops / a.bytes;
+            const double declaredSeconds = static_cast<double>(a.declaredTimeNs) * 1e-9;
+            if (declaredSeconds > 0) {
+                r.flopsPerSecond = a.flops / declaredSeconds;
+                r.bytesPerSecond = a.bytes / declaredSeconds;
+            }
+        }
+        report.rows.push_back(std::move(r));
+    }
+    sortRows(report, SortKey::Time);
+    return report;
+}
+
+void sortRows(Report& report, SortKey key)
+{
+    auto value = [key](const ReportRow& r) -> double {
+        switch (key) {
+        case SortKey::Time:
+            return r.timeSeconds;
+        case SortKey::Count:
+            return static_cast<double>(r.count);
+        case SortKey::Flops:
+            return r.flops.value_or(-1);
+        case SortKey::Bytes:
+            return r.bytes.value_or(-1);
+        case SortKey::Intensity:
+            return r.intensity.value_or(-1);
+        case SortKey::FlopRate:
+            return r.flopsPerSecond.value_or(-1);
+        case SortKey::Name:
+            return 0;
+        }
+        return 0;
+    };
+    std::stable_sort(report.rows.begin(), report.rows.end(), [&](const ReportRow& a, const ReportRow& b) {
+        if (key == SortKey::Name) return a.name < b.name;
+        const double va = value(a), vb = value(b);
+        if (va != vb) return va > vb;
+        return a.name < b.name;
+    });
+}
+
+} // namespace rooftime::analyzer

@@ -1,0 +1,31 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include <string>
+
+namespace rooftime::collector {
+
+/// Problems the collector reports once each: one stderr line "rooftime: ..." and a row in the profile's
+/// diagnostic table. The key identifies the problem; later reports with the same key are counted only.
+enum class Problem : int {
+    OutputFile,
+    Writer,
+    EndWithoutBegin,
+    EndMismatch,
+    WorkOutsideRegion,
+    BufferFull,
+    CountersUnavailable,
+    NvtxInit,
+    ForkDuringFlush,
+    ExitTimeout,
+    kCount
+};
+
+/// Reports a problem. Safe from any thread; never throws. Returns true the first time for this key.
+bool reportProblem(Problem key, const std::string& message) noexcept;
+
+/// Writes a line "rooftime: <message>" to stderr with a single write(2), not through stdio, so the host's
+/// buffered output is untouched.
+void printLine(const std::string& message) noexcept;
+
+} // namespace rooftime::collector

@@ -1,0 +1,78 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include "event_buffer.h"
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+namespace rooftime::collector {
+
+struct ProcessInfo {
+    long pid = 0;
+    long ppid = 0;
+    std::string host;
+    long rank = 0;
+    std::string exe;
+    std::string cmdline;
+    std::int64_t startNs = 0;
+    std::int64_t wallStartNs = 0;
+};
+
+/// Writes one profile file (schema in rooftime/schema.h). Used by the writer thread only.
+/// Rows are added inside an open transaction; commit() makes them durable (WAL mode), so a killed
+/// process leaves a readable file holding everything up to the last commit.
+class ProfileWriter {
+public:
+    /// Opens an existing empty file (claimed with claimOutputFile) and creates the schema.
+    static std::unique_ptr<ProfileWriter> create(
+        const std::string& path, const ProcessInfo& process, const std::string& mode, std::string& error);
+    ~ProfileWriter();
+    ProfileWriter(const ProfileWriter&) = delete;
+    ProfileWriter& operator=(const ProfileWriter&) = delete;
+
+    const std::string& path() const { return m_path; }
+
+    void addString(std::uint32_t id, const std::string& text);
+    void addThread(std::uint32_t index, long tid, const std::string& name, std::int64_t firstNs);
+    void addEvent(const Event& event);
+    void addDiagnostic(std::int64_t tNs, const std::string& component, const std::string& message);
+    void setMeta(const std::string& key, const std::string& value);
+
+    /// Commits the open transaction. False (with error) when SQLite failed at any point since the last commit.
+    bool commit(std::string& error);
+
+    /// Records the end of the process, marks the file complete, commits and leaves a single file
+    /// (checkpoint, journal_mode=DELETE). With complete=false (before exec) the file may be reopened in WAL.
+    bool finish(std::int64_t endNs, const std::string& reason, bool complete, std::string& error);
+
+    /// After fork, in the child: forget the parent's connection without touching it.
+    void abandon() { m_db = nullptr; }
+
+    std::uint64_t rowsWritten() const { return m_rows; }
+
+private:
+    ProfileWriter() = default;
+    bool exec(const char* sql, std::string& error);
+    void ensureTransaction();
+    void fail(const char* what);
+
+    sqlite3* m_db = nullptr;
+    std::string m_path;
+    sqlite3_stmt* m_insString = nullptr;
+    sqlite3_stmt* m_insThread = nullptr;
+    sqlite3_stmt* m_insRegion = nullptr;
+    sqlite3_stmt* m_insParam = nullptr;
+    sqlite3_stmt* m_insDiag = nullptr;
+    sqlite3_stmt* m_setMeta = nullptr;
+    bool m_inTransaction = false;
+    bool m_walMode = false;
+    std::string m_error;
+    std::uint64_t m_rows = 0;
+};
+
+} // namespace rooftime::collector

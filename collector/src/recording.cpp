@@ -1,0 +1,683 @@
+// SPDX-License-Identifier: MIT
+#include "recording.h"
+
+#include <algorithm>
+
+#include "clock.h"
+#include "log.h"
+#include "output_name.h"
+
+#include <cerrno>
+#include <csignal>
+#include <cstdlib>
+#include <cstring>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+namespace rooftime::collector {
+
+namespace {
+
+thread_local ThreadState* t_state = nullptr;
+pthread_key_t g_exitKey;
+
+std::string readFile(const char* path)
+{
+    std::string out;
+    int fd = ::open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return out;
+    char buf[4096];
+    for (;;) {
+        ssize_t n = ::read(fd, buf, sizeof buf);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) break;
+        out.append(buf, static_cast<size_t>(n));
+    }
+    ::close(fd);
+    return out;
+}
+
+int envInt(const char* name, int fallback, int lo, int hi)
+{
+    const char* v = std::getenv(name);
+    if (!v || !*v) return fallback;
+    char* end = nullptr;
+    long x = std::strtol(v, &end, 10);
+    if (*end != '\0') return fallback;
+    return static_cast<int>(x < lo ? lo : (x > hi ? hi : x));
+}
+
+void sleepMs(int ms) noexcept
+{
+    timespec ts { ms / 1000, (ms % 1000) * 1'000'000L };
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) { }
+}
+
+} // namespace
+
+Settings Settings::fromEnvironment()
+{
+    Settings s;
+    if (const char* v = std::getenv("ROOFTIME_OUTPUT"); v && *v) s.outputPattern = v;
+    if (const char* v = std::getenv("ROOFTIME_MODE"); v && *v) s.mode = v;
+    if (const char* v = std::getenv("ROOFTIME_MANIFEST"); v && *v) s.manifest = v;
+    if (const char* v = std::getenv("ROOFTIME_DISABLE"); v && *v && std::strcmp(v, "0") != 0) s.disabled = true;
+    s.commitMs = envInt("ROOFTIME_COMMIT_MS", s.commitMs, 10, 500);
+    s.exitTimeoutMs = envInt("ROOFTIME_EXIT_TIMEOUT_MS", s.exitTimeoutMs, 100, 600000);
+    s.maxBufferBytes = static_cast<std::int64_t>(envInt("ROOFTIME_MAX_BUFFER_MB", 256, 1, 1 << 20)) << 20;
+    return s;
+}
+
+Recording& Recording::instance() noexcept
+{
+    // Leaked on purpose: atexit handlers, library destructors and late threads may still record.
+    static Recording* r = new Recording;
+    return *r;
+}
+
+Recording::Recording()
+{
+    m_settings = Settings::fromEnvironment();
+    m_budget.limit = std::max<std::int64_t>(4, m_settings.maxBufferBytes / static_cast<std::int64_t>(sizeof(Chunk)));
+    if (m_settings.disabled) m_state.store(Off);
+    pthread_key_create(&g_exitKey, &Recording::onThreadExit);
+    readProcessInfo();
+}
+
+void Recording::readProcessInfo()
+{
+    m_process.pid = ::getpid();
+    m_process.ppid = ::getppid();
+    char host[256] = {};
+    if (gethostname(host, sizeof host - 1) == 0) m_process.host = host;
+    NamingContext ctx { m_process.pid, m_process.host, [](std::string_view var) -> std::optional<std::string> {
+                           const char* v = std::getenv(std::string(var).c_str());
+                           return v ? std::optional<std::string>(v) : std::nullopt;
+                       } };
+    m_process.rank = rankFromEnvironment(ctx);
+    char exe[4096] = {};
+    ssize_t n = ::readlink("/proc/self/exe", exe, sizeof exe - 1);
+    m_process.exe = n > 0 ? std::string(exe, static_cast<size_t>(n)) : std::string();
+    std::string cmd = readFile("/proc/self/cmdline");
+    while (!cmd.empty() && cmd.back() == '\0')
+        cmd.pop_back();
+    for (char& c : cmd)
+        if (c == '\0') c = ' ';
+    m_process.cmdline = cmd;
+    m_process.startNs = nowNs();
+    m_process.wallStartNs = wallNowNs();
+}
+
+// ---- producer side ---------------------------------------------------------------------------------------
+
+bool Recording::isActive() noexcept
+{
+    int s = m_state.load(std::memory_order_relaxed);
+    if (__builtin_expect(s == Running || s == Starting, 1)) return true;
+    if (s == Idle) return startWriter();
+    return false;
+}
+
+ThreadState* Recording::thread() noexcept
+{
+    ThreadState* ts = t_state;
+    return __builtin_expect(ts != nullptr, 1) ? ts : registerThread();
+}
+
+ThreadState* Recording::registerThread() noexcept
+{
+    try {
+        auto* ts = new ThreadState(m_budget);
+        ts->stack.reserve(32);
+        ts->index = m_nextThreadIndex.fetch_add(1);
+        ts->tid = static_cast<long>(::syscall(SYS_gettid));
+        char name[64] = {};
+        if (pthread_getname_np(pthread_self(), name, sizeof name) == 0) ts->threadName = name;
+        ts->firstNs = nowNs();
+        ts->consumer.attach(ts->producer.first());
+        {
+            std::lock_guard lock(m_registryMutex);
+            m_threads.push_back(ts);
+        }
+        t_state = ts;
+        pthread_setspecific(g_exitKey, ts);
+        return ts;
+    } catch (...) {
+        return nullptr;
+    }
+}
+
+void Recording::onThreadExit(void* state) noexcept
+{
+    auto* ts = static_cast<ThreadState*>(state);
+    if (!ts || ts != t_state) return;
+    Recording& r = instance();
+    r.closeAll(*ts, schema::kRegionClosedImplicitly);
+    t_state = nullptr;
+    ts->exited.store(true, std::memory_order_release);
+}
+
+void Recording::begin(const char* name, schema::RegionKind kind, std::uint32_t domain) noexcept
+{
+    if (!isActive()) return;
+    ThreadState* ts = thread();
+    if (!ts) return;
+    try {
+        const std::uint32_t id = ts->names.lookup(m_strings, name);
+        const std::uint64_t parent = ts->stack.empty() ? 0 : ts->stack.back().seq;
+        ts->stack.push_back(OpenRegion { name, id, domain, kind, nowNs(), ts->nextSeq++, parent, 0.0, 0.0, false });
+    } catch (...) { }
+}
+
+void Recording::closeRegion(ThreadState& ts, size_t index, std::int64_t endNs, std::int32_t flags) noexcept
+{
+    const OpenRegion& r = ts.stack[index];
+    if (Event* e = ts.producer.reserve()) {
+        e->type = EventType::Region;
+        e->kind = static_cast<std::uint8_t>(r.kind);
+        e->flags = static_cast<std::uint8_t>(flags);
+        e->hasWork = r.hasWork;
+        e->name = r.name;
+        e->domain = r.domain;
+        e->depth = static_cast<std::uint32_t>(index);
+        e->thread = ts.index;
+        e->start = r.start;
+        e->end = endNs;
+        e->seq = r.seq;
+        e->parent = r.parent;
+        e->flops = r.flops;
+        e->bytes = r.bytes;
+        ts.producer.publish();
+    }
+    ts.stack.erase(ts.stack.begin() + static_cast<std::ptrdiff_t>(index));
+}
+
+void Recording::end(const char* name) noexcept
+{
+    if (m_state.load(std::memory_order_relaxed) > Running) return;
+    ThreadState* ts = t_state;
+    const std::int64_t t = nowNs();
+    if (!ts || ts->stack.empty()) {
+        reportProblem(Problem::EndWithoutBegin,
+            std::string("rooftime_end(\"") + (name ? name : "(null)")
+                + "\") without an open region on this thread; ignored (reported once)");
+        return;
+    }
+    const size_t top = ts->stack.size() - 1;
+    const OpenRegion& last = ts->stack[top];
+    if (__builtin_expect(last.kind == schema::RegionKind::Marker && last.key == name, 1)) {
+        closeRegion(*ts, top, t, 0);
+        return;
+    }
+    // Slow path: a different pointer with the same text, or a mismatch.
+    const char* text = name ? name : "(null)";
+    for (size_t i = ts->stack.size(); i-- > 0;) {
+        const OpenRegion& r = ts->stack[i];
+        if (r.kind != schema::RegionKind::Marker) continue;
+        if (r.key == name || m_strings.intern(text).id == r.name) {
+            bool mismatch = false;
+            for (size_t j = ts->stack.size(); j-- > i + 1;) {
+                if (ts->stack[j].kind == schema::RegionKind::Marker) {
+                    closeRegion(*ts, j, t, schema::kRegionClosedImplicitly);
+                    mismatch = true;
+                }
+            }
+            if (mismatch)
+                reportProblem(Problem::EndMismatch,
+                    std::string("rooftime_end(\"") + text
+                        + "\") closed inner regions left open; they are marked as implicitly closed"
+                          " (reported once)");
+            closeRegion(*ts, i, t, 0);
+            return;
+        }
+    }
+    reportProblem(Problem::EndMismatch,
+        std::string("rooftime_end(\"") + text
+            + "\") matches no open region on this thread; ignored"
+              " (reported once)");
+}
+
+void Recording::popNvtx() noexcept
+{
+    if (m_state.load(std::memory_order_relaxed) > Running) return;
+    ThreadState* ts = t_state;
+    if (!ts) return;
+    const std::int64_t t = nowNs();
+    for (size_t i = ts->stack.size(); i-- > 0;) {
+        if (ts->stack[i].kind == schema::RegionKind::NvtxPushPop) {
+            closeRegion(*ts, i, t, 0);
+            return;
+        }
+    }
+}
+
+std::uint64_t Recording::startRange(const char* name, std::uint32_t domain) noexcept
+{
+    if (!isActive()) return 0;
+    ThreadState* ts = thread();
+    if (!ts) return 0;
+    try {
+        const std::uint32_t id = ts->names.lookup(m_strings, name);
+        std::lock_guard lock(m_rangeMutex);
+        const std::uint64_t rangeId = m_nextRangeId++;
+        m_ranges.push_back({ rangeId, id, domain, ts->index, nowNs() });
+        return rangeId;
+    } catch (...) {
+        return 0;
+    }
+}
+
+void Recording::endRange(std::uint64_t id) noexcept
+{
+    if (m_state.load(std::memory_order_relaxed) > Running || id == 0) return;
+    const std::int64_t t = nowNs();
+    ThreadState* ts = thread();
+    if (!ts) return;
+    StartedRange range {};
+    {
+        std::lock_guard lock(m_rangeMutex);
+        auto it = std::find_if(m_ranges.begin(), m_ranges.end(), [&](const StartedRange& r) { return r.id == id; });
+        if (it == m_ranges.end()) return;
+        range = *it;
+        *it = m_ranges.back();
+        m_ranges.pop_back();
+    }
+    if (Event* e = ts->producer.reserve()) {
+        *e = Event {};
+        e->type = EventType::Region;
+        e->kind = static_cast<std::uint8_t>(schema::RegionKind::NvtxStartEnd);
+        e->name = range.name;
+        e->domain = range.domain;
+        e->thread = range.thread;
+        e->start = range.start;
+        e->end = t;
+        e->seq = id;
+        ts->producer.publish();
+    }
+}
+
+void Recording::addWork(double flops, double bytes) noexcept
+{
+    ThreadState* ts = t_state;
+    if (!ts || ts->stack.empty()) {
+        if (m_state.load(std::memory_order_relaxed) <= Running)
+            reportProblem(Problem::WorkOutsideRegion,
+                "rooftime_add_work() called outside any open region; ignored (reported once)");
+        return;
+    }
+    OpenRegion& r = ts->stack.back();
+    r.flops += flops;
+    r.bytes += bytes;
+    r.hasWork = true;
+}
+
+void Recording::setParam(const char* key, double value) noexcept
+{
+    if (!isActive()) return;
+    ThreadState* ts = thread();
+    if (!ts) return;
+    try {
+        const std::uint32_t id = ts->names.lookup(m_strings, key);
+        if (Event* e = ts->producer.reserve()) {
+            *e = Event {};
+            e->type = EventType::Param;
+            e->name = id;
+            e->thread = ts->index;
+            e->start = nowNs();
+            e->seq = ts->stack.empty() ? 0 : ts->stack.back().seq;
+            e->flops = value;
+            ts->producer.publish();
+        }
+    } catch (...) { }
+}
+
+std::uint32_t Recording::intern(const char* text) noexcept
+{
+    try {
+        return m_strings.intern(text ? text : "(null)").id;
+    } catch (...) {
+        return 0;
+    }
+}
+
+void Recording::closeAll(ThreadState& ts, std::int32_t flags) noexcept
+{
+    const std::int64_t t = nowNs();
+    while (!ts.stack.empty())
+        closeRegion(ts, ts.stack.size() - 1, t, flags);
+}
+
+void Recording::addDiagnostic(const std::string& component, const std::string& message) noexcept
+{
+    try {
+        std::lock_guard lock(m_diagMutex);
+        m_pendingDiagnostics.emplace_back(component, message);
+    } catch (...) { }
+}
+
+// ---- writer thread ---------------------------------------------------------------------------------------
+
+bool Recording::startWriter() noexcept
+{
+    int expected = Idle;
+    if (!m_state.compare_exchange_strong(expected, Starting)) return expected == Running || expected == Starting;
+    if (::pipe2(m_wakePipe, O_CLOEXEC | O_NONBLOCK) != 0) {
+        m_state.store(Off);
+        reportProblem(Problem::Writer,
+            std::string("cannot create a pipe: ") + std::strerror(errno) + "; continuing without recording");
+        return false;
+    }
+    // The writer must never receive the host's signals: block them all while it is created.
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    pthread_t tid;
+    const int rc = pthread_create(&tid, &attr, &Recording::writerEntry, this);
+    pthread_attr_destroy(&attr);
+    pthread_sigmask(SIG_SETMASK, &old, nullptr);
+    if (rc != 0) {
+        m_state.store(Off);
+        reportProblem(Problem::Writer,
+            std::string("cannot start the writer thread: ") + std::strerror(rc) + "; continuing without recording");
+        return false;
+    }
+    m_state.store(Running);
+    return true;
+}
+
+void* Recording::writerEntry(void* self) noexcept
+{
+    pthread_setname_np(pthread_self(), "rooftime-writer");
+    try {
+        static_cast<Recording*>(self)->writerMain();
+    } catch (const std::exception& e) {
+        reportProblem(Problem::Writer, std::string("writer stopped: ") + e.what() + "; continuing without recording");
+    } catch (...) {
+        reportProblem(Problem::Writer, "writer stopped on an unknown error; continuing without recording");
+    }
+    return nullptr;
+}
+
+bool Recording::openProfile()
+{
+    NamingContext ctx { m_process.pid, m_process.host, [](std::string_view var) -> std::optional<std::string> {
+                           const char* v = std::getenv(std::string(var).c_str());
+                           return v ? std::optional<std::string>(v) : std::nullopt;
+                       } };
+    std::string error;
+    auto pattern = expandOutputPattern(m_settings.outputPattern, ctx, error);
+    std::optional<std::string> path;
+    if (pattern) path = claimOutputFile(*pattern, error);
+    std::unique_ptr<ProfileWriter> writer;
+    if (path) writer = ProfileWriter::create(*path, m_process, m_settings.mode, error);
+    if (!writer) {
+        if (path) ::unlink(path->c_str());
+        reportProblem(Problem::OutputFile, error + "; continuing without recording");
+        return false;
+    }
+    if (m_settings.mode == "counters")
+        reportProblem(Problem::CountersUnavailable,
+            "counters mode: no counter backend is available (CUPTI and PAPI backends are not in this "
+            "build); recording time and declared work only");
+    writer->setMeta("counters", m_settings.mode == "counters" ? "unavailable: no counter backend" : "off");
+    if (!m_settings.manifest.empty()) {
+        int fd = ::open(m_settings.manifest.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+        if (fd >= 0) {
+            std::string line = *path + "\n";
+            [[maybe_unused]] ssize_t n = ::write(fd, line.data(), line.size());
+            ::close(fd);
+        }
+    }
+    m_writer = writer.release();
+    return true;
+}
+
+void Recording::drainAll()
+{
+    std::vector<ThreadState*> threads;
+    {
+        std::lock_guard lock(m_registryMutex);
+        threads = m_threads;
+    }
+    std::vector<ThreadState*> gone;
+    for (ThreadState* ts : threads) {
+        if (!ts->announced) {
+            m_writer->addThread(ts->index, ts->tid, ts->threadName, ts->firstNs);
+            ts->announced = true;
+        }
+        const bool exited = ts->exited.load(std::memory_order_acquire);
+        ts->consumer.drain([&](const Event& e) { m_writer->addEvent(e); });
+        if (exited) gone.push_back(ts);
+    }
+    if (!gone.empty()) {
+        std::lock_guard lock(m_registryMutex);
+        for (ThreadState* ts : gone) {
+            m_threads.erase(std::find(m_threads.begin(), m_threads.end(), ts));
+            ts->consumer.release();
+            delete ts;
+        }
+    }
+    // Strings after events: every string an event refers to was interned before the event was published.
+    for (auto& [id, text] : m_strings.since(m_stringsWritten)) {
+        m_writer->addString(id, text);
+        m_stringsWritten = id;
+    }
+    std::vector<std::pair<std::string, std::string>> diags;
+    {
+        std::lock_guard lock(m_diagMutex);
+        diags.swap(m_pendingDiagnostics);
+    }
+    for (auto& [component, message] : diags)
+        m_writer->addDiagnostic(nowNs(), component, message);
+    const std::uint64_t dropped = m_budget.dropped.load(std::memory_order_relaxed);
+    if (dropped != m_droppedReported) {
+        if (m_droppedReported == 0)
+            reportProblem(Problem::BufferFull,
+                "the writer cannot keep up; events beyond the buffer limit (ROOFTIME_MAX_BUFFER_MB) are "
+                "dropped and counted in the profile");
+        m_droppedReported = dropped;
+        m_writer->setMeta("dropped_events", std::to_string(dropped));
+    }
+}
+
+void Recording::finalize(const std::string& reason, bool complete)
+{
+    drainAll();
+    std::string error;
+    if (!m_writer->finish(nowNs(), reason, complete, error))
+        reportProblem(Problem::Writer, error + "; the profile holds data up to the last commit");
+}
+
+void Recording::writerMain()
+{
+    std::unique_lock lock(m_writerMutex);
+    if (!openProfile()) {
+        m_state.store(Off);
+        return;
+    }
+    std::int64_t lastCommit = nowNs();
+    const std::int64_t commitNs = std::int64_t(m_settings.commitMs) * 1'000'000;
+    const int pollMs = std::max(5, m_settings.commitMs / 5);
+    for (;;) {
+        lock.unlock();
+        pollfd pfd { m_wakePipe[0], POLLIN, 0 };
+        ::poll(&pfd, 1, pollMs);
+        char buf[64];
+        while (::read(m_wakePipe[0], buf, sizeof buf) > 0) { }
+        lock.lock();
+
+        const std::uint64_t stop = m_stopRequested.load(std::memory_order_acquire);
+        if (stop != 0) {
+            const int sig = m_endSignal.load();
+            std::string reason = sig ? std::string("signal ") + std::to_string(sig) + " (" + sigabbrev_np(sig) + ")"
+                                     : std::string(m_endReason);
+            finalize(reason, true);
+            delete m_writer;
+            m_writer = nullptr;
+            m_stopDone.store(stop, std::memory_order_release);
+            return;
+        }
+        const std::uint64_t flush = m_flushRequested.load(std::memory_order_acquire);
+        if (flush != m_flushDone.load(std::memory_order_relaxed)) {
+            finalize("exec", true);
+            lastCommit = nowNs();
+            m_flushDone.store(flush, std::memory_order_release);
+            continue;
+        }
+        drainAll();
+        if (nowNs() - lastCommit >= commitNs) {
+            std::string error;
+            if (!m_writer->commit(error)) {
+                reportProblem(Problem::Writer, error + "; recording stopped, the profile holds earlier commits");
+                m_state.store(Off);
+                return;
+            }
+            lastCommit = nowNs();
+        }
+    }
+}
+
+void Recording::wake() noexcept
+{
+    if (m_wakePipe[1] >= 0) {
+        char c = 1;
+        [[maybe_unused]] ssize_t n = ::write(m_wakePipe[1], &c, 1);
+    }
+}
+
+bool Recording::waitFor(const std::atomic<std::uint64_t>& counter, std::uint64_t target, int timeoutMs) noexcept
+{
+    for (int waited = 0; waited < timeoutMs; waited += 2) {
+        if (counter.load(std::memory_order_acquire) >= target) return true;
+        // The writer gave up (Off): nothing more will come.
+        if (m_state.load() == Off) return false;
+        sleepMs(2);
+    }
+    return counter.load(std::memory_order_acquire) >= target;
+}
+
+// ---- exit paths ------------------------------------------------------------------------------------------
+
+void Recording::finish(const char* reason) noexcept
+{
+    if (::getpid() != m_process.pid) return;
+    int s = m_state.load();
+    if (s == Idle) {
+        m_state.compare_exchange_strong(s, Stopped);
+        return;
+    }
+    if (s != Running && s != Starting) return;
+    if (ThreadState* ts = t_state) closeAll(*ts, schema::kRegionClosedImplicitly);
+    m_endReason = reason;
+    m_stopRequested.store(1, std::memory_order_release);
+    wake();
+    if (!waitFor(m_stopDone, 1, m_settings.exitTimeoutMs) && m_state.load() != Off)
+        printLine("the final flush did not finish in time; the profile holds data up to the last commit");
+    m_state.store(Stopped);
+}
+
+void Recording::finishFromSignal(int sig) noexcept
+{
+    if (::getpid() != m_process.pid) return;
+    const int s = m_state.load();
+    if (s != Running && s != Starting) return;
+    m_endSignal.store(sig);
+    m_stopRequested.store(1, std::memory_order_release);
+    wake();
+    waitFor(m_stopDone, 1, std::min(m_settings.exitTimeoutMs, 3000));
+    m_state.store(Stopped);
+}
+
+void Recording::beforeExec() noexcept
+{
+    // In a vfork child the memory is the parent's but the pid is not: leave the parent's recording alone.
+    if (::getpid() != m_process.pid || m_state.load() != Running) return;
+    const std::uint64_t target = m_flushRequested.fetch_add(1) + 1;
+    wake();
+    waitFor(m_flushDone, target, 5000);
+}
+
+// ---- fork --------------------------------------------------------------------------------------------------
+
+void Recording::forkPrepare() noexcept
+{
+    // Hold the writer's lock across fork so that the child never inherits SQLite or our tables mid-update.
+    timespec deadline;
+    clock_gettime(CLOCK_REALTIME, &deadline);
+    deadline.tv_sec += 2;
+    m_forkLocked = pthread_mutex_timedlock(m_writerMutex.native_handle(), &deadline) == 0;
+    m_strings.mutex().lock();
+    m_registryMutex.lock();
+    m_diagMutex.lock();
+    m_rangeMutex.lock();
+}
+
+void Recording::forkParent() noexcept
+{
+    m_rangeMutex.unlock();
+    m_diagMutex.unlock();
+    m_registryMutex.unlock();
+    m_strings.mutex().unlock();
+    if (m_forkLocked) m_writerMutex.unlock();
+}
+
+void Recording::forkChild() noexcept
+{
+    m_rangeMutex.unlock();
+    m_diagMutex.unlock();
+    m_registryMutex.unlock();
+    m_strings.mutex().unlock();
+    if (m_forkLocked) {
+        m_writerMutex.unlock();
+    } else {
+        // The parent's writer was busy past the deadline: its state may be mid-update, do not record here.
+        new (&m_writerMutex) std::mutex;
+        m_state.store(Off);
+        return;
+    }
+    try {
+        // The parent's connection, buffers and threads belong to the parent: forget them without touching them.
+        if (m_writer) m_writer->abandon();
+        m_writer = nullptr;
+        if (m_wakePipe[0] >= 0) {
+            ::close(m_wakePipe[0]);
+            ::close(m_wakePipe[1]);
+            m_wakePipe[0] = m_wakePipe[1] = -1;
+        }
+        m_threads.clear();
+        m_pendingDiagnostics.clear();
+        m_ranges.clear();
+        m_budget.live.store(0);
+        m_budget.dropped.store(0);
+        m_droppedReported = 0;
+        m_stringsWritten = 0;
+        m_flushRequested.store(0);
+        m_flushDone.store(0);
+        m_stopRequested.store(0);
+        m_stopDone.store(0);
+        m_endSignal.store(0);
+        m_endReason = "exit";
+        readProcessInfo();
+        // The forking thread goes on in the child with its open regions; its earlier events are the parent's.
+        ThreadState* old = t_state;
+        t_state = nullptr;
+        if (old) {
+            if (ThreadState* ts = registerThread()) {
+                ts->stack = old->stack;
+                ts->nextSeq = old->nextSeq;
+            }
+        }
+        int s = m_state.load();
+        if (s == Running || s == Starting || s == Stopped) m_state.store(Idle);
+    } catch (...) {
+        m_state.store(Off);
+    }
+}
+
+} // namespace rooftime::collector

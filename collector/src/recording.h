@@ -1,0 +1,157 @@
+// SPDX-License-Identifier: MIT
+/**
+ * @file recording.h
+ * @brief The one recording of a process: threads' buffers, the writer thread, fork/exec/exit handling.
+ */
+#pragma once
+
+#include "event_buffer.h"
+#include "profile_writer.h"
+#include "rooftime/schema.h"
+#include "string_table.h"
+
+#include <atomic>
+#include <cstdint>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace rooftime::collector {
+
+struct Settings {
+    std::string outputPattern = "rooftime.%h.%p.rtdb";
+    std::string mode = "time";
+    std::string manifest; ///< file to which each process appends the path of its profile (set by `rooftime record`)
+    int commitMs = 250; ///< at most this long between commits (bounded to 10..500)
+    int exitTimeoutMs = 10000; ///< longest wait for the final flush at exit
+    std::int64_t maxBufferBytes = 256ll << 20;
+    bool disabled = false;
+
+    static Settings fromEnvironment();
+};
+
+struct OpenRegion {
+    const char* key; ///< the caller's pointer, for a fast name check at end
+    std::uint32_t name;
+    std::uint32_t domain;
+    schema::RegionKind kind;
+    std::int64_t start;
+    std::uint64_t seq;
+    std::uint64_t parent;
+    double flops;
+    double bytes;
+    bool hasWork;
+};
+
+struct ThreadState {
+    explicit ThreadState(ChunkBudget& budget)
+        : producer(budget)
+        , consumer(budget)
+    { }
+    // Producer side: only the owning thread.
+    EventProducer producer;
+    NameCache names;
+    std::vector<OpenRegion> stack;
+    std::uint64_t nextSeq = 1;
+    // Fixed at registration.
+    std::uint32_t index = 0;
+    long tid = 0;
+    std::string threadName;
+    std::int64_t firstNs = 0;
+    // Consumer side: only the writer thread.
+    EventConsumer consumer;
+    bool announced = false;
+    // Set by the owning thread when it exits; the writer then frees the state once drained.
+    std::atomic<bool> exited { false };
+};
+
+class Recording {
+public:
+    /// The process's recording, created on first use and never destroyed (it must outlive every exit path).
+    static Recording& instance() noexcept;
+
+    // Entry points, all noexcept; they do nothing once the recording is off.
+    void begin(const char* name, schema::RegionKind kind, std::uint32_t domain = 0) noexcept;
+    void end(const char* name) noexcept;
+    void popNvtx() noexcept;
+    std::uint64_t startRange(const char* name, std::uint32_t domain) noexcept;
+    void endRange(std::uint64_t id) noexcept;
+    void addWork(double flops, double bytes) noexcept;
+    void setParam(const char* key, double value) noexcept;
+    std::uint32_t intern(const char* text) noexcept;
+
+    /// Process exit (library destructor): close this thread's open regions, final flush, single file.
+    void finish(const char* reason) noexcept;
+    /// From a fatal signal handler: ask the writer for a final flush and wait a bounded time. No allocation.
+    void finishFromSignal(int sig) noexcept;
+    /// Before exec: flush everything and leave a complete file; after a failed exec recording goes on.
+    void beforeExec() noexcept;
+
+    void addDiagnostic(const std::string& component, const std::string& message) noexcept;
+    const Settings& settings() const { return m_settings; }
+    bool isActive() noexcept;
+
+    // fork handlers (pthread_atfork)
+    void forkPrepare() noexcept;
+    void forkParent() noexcept;
+    void forkChild() noexcept;
+
+private:
+    Recording();
+    enum State : int { Idle = 0, Starting = 1, Running = 2, Off = 3, Stopped = 4 };
+
+    ThreadState* thread() noexcept;
+    ThreadState* registerThread() noexcept;
+    static void onThreadExit(void* state) noexcept;
+    void closeRegion(ThreadState& ts, size_t index, std::int64_t endNs, std::int32_t flags) noexcept;
+    void closeAll(ThreadState& ts, std::int32_t flags) noexcept;
+    bool startWriter() noexcept;
+    static void* writerEntry(void* self) noexcept;
+    void writerMain();
+    bool openProfile();
+    void drainAll();
+    void finalize(const std::string& reason, bool complete);
+    void wake() noexcept;
+    bool waitFor(const std::atomic<std::uint64_t>& counter, std::uint64_t target, int timeoutMs) noexcept;
+    void readProcessInfo();
+
+    Settings m_settings;
+    ProcessInfo m_process;
+    std::atomic<int> m_state { Idle };
+    ChunkBudget m_budget;
+    StringTable m_strings;
+
+    std::mutex m_registryMutex;
+    std::vector<ThreadState*> m_threads;
+    std::atomic<std::uint32_t> m_nextThreadIndex { 1 };
+
+    std::mutex m_diagMutex;
+    std::vector<std::pair<std::string, std::string>> m_pendingDiagnostics;
+
+    std::mutex m_rangeMutex;
+    struct StartedRange {
+        std::uint64_t id;
+        std::uint32_t name;
+        std::uint32_t domain;
+        std::uint32_t thread;
+        std::int64_t start;
+    };
+    std::vector<StartedRange> m_ranges;
+    std::uint64_t m_nextRangeId = 1;
+
+    // Writer thread state.
+    std::mutex m_writerMutex; ///< held by the writer while it works; fork waits for it
+    ProfileWriter* m_writer = nullptr;
+    int m_wakePipe[2] = { -1, -1 };
+    std::uint32_t m_stringsWritten = 0;
+    std::uint64_t m_droppedReported = 0;
+    std::atomic<std::uint64_t> m_flushRequested { 0 };
+    std::atomic<std::uint64_t> m_flushDone { 0 };
+    std::atomic<std::uint64_t> m_stopRequested { 0 };
+    std::atomic<std::uint64_t> m_stopDone { 0 };
+    std::atomic<int> m_endSignal { 0 };
+    const char* m_endReason = "exit";
+    bool m_forkLocked = false;
+};
+
+} // namespace rooftime::collector

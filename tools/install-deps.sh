@@ -1,0 +1,33 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# Installs rooftime's build and test dependencies from Debian 12 packages, idempotently.
+# Usage (as root): tools/install-deps.sh [--gui] [--papi]
+# Skips what is present; prints what it installs. Optional parts (Qt, PAPI) only on request:
+# the build detects them and degrades when they are absent.
+set -euo pipefail
+want=(build-essential cmake ninja-build ccache pkg-config git
+      libsqlite3-dev sqlite3 libfmt-dev nlohmann-json3-dev libcli11-dev catch2 libunwind-14-dev)
+for arg in "$@"; do
+    case "$arg" in
+    --gui) want+=(qt6-base-dev qt6-svg-dev libgl-dev) ;;
+    --papi) want+=(libpapi-dev papi-tools) ;;
+    *) echo "install-deps: unknown option '$arg' (use --gui, --papi)" >&2; exit 2 ;;
+    esac
+done
+missing=()
+for pkg in "${want[@]}"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+    echo "install-deps: all ${#want[@]} packages present"
+    exit 0
+fi
+if [ "$(id -u)" -ne 0 ]; then
+    echo "install-deps: missing packages: ${missing[*]}; run this script as root (or install them with apt-get)" >&2
+    exit 2
+fi
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+echo "install-deps: done"
