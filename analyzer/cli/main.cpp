@@ -20,8 +20,8 @@ namespace {
 constexpr int kExitOk = 0;
 constexpr int kExitUsage = 2;
 
-int runReport(const std::vector<std::string>& inputs, const std::string& format, std::size_t top,
-    const std::string& sort, std::size_t width)
+int runReport(const std::vector<std::string>& inputs, const std::string& format, long long top, const std::string& sort,
+    std::size_t width)
 {
     auto fmtKind = analyzer::parseOutputFormat(format);
     if (!fmtKind) {
@@ -40,7 +40,7 @@ int runReport(const std::vector<std::string>& inputs, const std::string& format,
             profiles.push_back(analyzer::Profile::open(path));
         analyzer::Report report = analyzer::buildReport(profiles);
         analyzer::sortRows(report, *sortKey);
-        const std::string text = analyzer::formatReport(report, *fmtKind, { top, width });
+        const std::string text = analyzer::formatReport(report, *fmtKind, { static_cast<std::size_t>(top), width });
         std::fwrite(text.data(), 1, text.size(), stdout);
         return kExitOk;
     } catch (const analyzer::ProfileError& e) {
@@ -73,15 +73,17 @@ int main(int argc, char** argv)
 
     std::vector<std::string> inputs;
     std::string format = "text";
-    std::size_t top = 0;
+    long long top = 0;
     std::string sort = "time";
     std::size_t width = 120;
     auto* report = app.add_subcommand("report", "Summarise profiles: one row per region name");
     report->add_option("profiles", inputs, "Profile files (.rtdb) or folders holding them")->required();
     report->add_option("--format", format, "text, json or csv")->capture_default_str();
-    report->add_option("--top", top, "Show only the first N rows (0: all)")->capture_default_str();
+    report->add_option("--top", top, "Show only the first N rows (0: all)")
+        ->capture_default_str()
+        ->check(CLI::NonNegativeNumber);
     report->add_option("--sort", sort, "time, count, flops, bytes, ai, gflops or name")->capture_default_str();
-    report->add_option("--width", width, "Text width in columns")->capture_default_str()->check(CLI::Range(60, 1000));
+    report->add_option("--width", width, "Text width in columns")->capture_default_str()->check(CLI::Range(100, 1000));
 
     std::string helpTopic;
     auto* help = app.add_subcommand("help", "Show help for a command");
@@ -94,6 +96,16 @@ int main(int argc, char** argv)
             afterDashes.assign(argv + i + 1, argv + argc);
             argc = i;
             break;
+        }
+    }
+    if (argc > 1 && argv[1][0] != '-') {
+        const std::string command = argv[1];
+        if (command != "record" && command != "report" && command != "help") {
+            fmt::print(stderr,
+                "rooftime: unknown command '{}' (commands: record, report, help)\n"
+                "Run 'rooftime --help' for usage.\n",
+                command);
+            return kExitUsage;
         }
     }
     try {

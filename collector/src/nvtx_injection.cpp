@@ -132,15 +132,9 @@ int domainPop(nvtxDomainHandle_t)
 nvtxStringHandle_t registerStringA(nvtxDomainHandle_t, const char* text)
 {
     try {
-        Recording& r = Recording::instance();
-        // Interned text never moves; the handle owns only the pointer.
-        auto* h = new RegisteredString { nullptr };
-        const std::uint32_t id = r.intern(text);
-        (void)id;
-        static rooftime::collector::StringTable* unused = nullptr;
-        (void)unused;
-        h->text = text ? strdup(text) : "(null)";
-        return reinterpret_cast<nvtxStringHandle_t>(h);
+        const auto interned = Recording::instance().intern(text);
+        if (!interned.text) return nullptr;
+        return reinterpret_cast<nvtxStringHandle_t>(new RegisteredString { interned.text });
     } catch (...) {
         return nullptr;
     }
@@ -155,7 +149,7 @@ nvtxStringHandle_t registerStringW(nvtxDomainHandle_t d, const wchar_t* text)
 nvtxDomainHandle_t domainCreateA(const char* name)
 {
     try {
-        return reinterpret_cast<nvtxDomainHandle_t>(new Domain { Recording::instance().intern(name) });
+        return reinterpret_cast<nvtxDomainHandle_t>(new Domain { Recording::instance().intern(name).id });
     } catch (...) {
         return nullptr;
     }

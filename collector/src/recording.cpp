@@ -334,12 +334,12 @@ void Recording::setParam(const char* key, double value) noexcept
     } catch (...) { }
 }
 
-std::uint32_t Recording::intern(const char* text) noexcept
+StringTable::Interned Recording::intern(const char* text) noexcept
 {
     try {
-        return m_strings.intern(text ? text : "(null)").id;
+        return m_strings.intern(text ? text : "(null)");
     } catch (...) {
-        return 0;
+        return { 0, nullptr };
     }
 }
 

@@ -78,7 +78,8 @@ public:
     void endRange(std::uint64_t id) noexcept;
     void addWork(double flops, double bytes) noexcept;
     void setParam(const char* key, double value) noexcept;
-    std::uint32_t intern(const char* text) noexcept;
+    /// Interns text; {0, nullptr} when out of memory. The text lives as long as the process.
+    StringTable::Interned intern(const char* text) noexcept;
 
     /// Process exit (library destructor): close this thread's open regions, final flush, single file.
     void finish(const char* reason) noexcept;

@@ -118,9 +118,9 @@ std::string formatText(const Report& report, const FormatOptions& options)
     }
     if (shown < report.rows.size())
         out += fmt::format("... {} more rows (--top 0 shows all)\n", report.rows.size() - shown);
-    out += "\nSources: time is timed (wall clock of each instance, summed); FLOPs and bytes are declared with "
-           "rooftime_add_work\n(partial: only some instances declared; rates use their time). Share is of the run "
-           "time; nested regions overlap.\n";
+    out += "\nSources: time is timed (wall clock of each instance, summed). FLOPs and bytes are declared\n"
+           "with rooftime_add_work; partial: only some instances declared, rates use their time.\n"
+           "Share is of the run time; nested regions overlap.\n";
     return out;
 }
 

@@ -1,0 +1,167 @@
+// SPDX-License-Identifier: MIT
+// A program for the collector's integration tests: each mode exercises one way a process records and ends.
+// Modes print "# expect ..." lines for what must be in the profile (of this process, or of the child).
+#include <rooftime/rooftime.h>
+
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <stdexcept>
+#include <string>
+#include <sys/wait.h>
+#include <thread>
+#include <unistd.h>
+#include <vector>
+
+namespace {
+
+void regions(const char* name, int n, double flops = 1, double bytes = 8)
+{
+    for (int i = 0; i < n; ++i) {
+        rooftime_begin(name);
+        rooftime_add_work(flops, bytes);
+        rooftime_end(name);
+    }
+}
+
+void expect(const char* name, int count, double flopsEach = 1, double bytesEach = 8)
+{
+    std::printf(
+        "# expect region=%s count=%d flops=%.17g bytes=%.17g\n", name, count, count * flopsEach, count * bytesEach);
+    std::fflush(stdout);
+}
+
+void sleepMs(int ms)
+{
+    std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+}
+
+} // namespace
+
+int main(int argc, char** argv)
+{
+    if (argc < 2) {
+        std::fprintf(stderr, "usage: paths_client MODE [ARG]\n");
+        return 2;
+    }
+    const std::string mode = argv[1];
+    if (mode == "exit_thread") {
+        // exit() from a thread other than main, while main is inside a region.
+        regions("work", 100);
+        expect("work", 100);
+        rooftime_begin("main_open");
+        std::thread([] {
+            regions("thread_work", 10);
+            std::exit(5);
+        }).join();
+    } else if (mode == "underscore_exit") {
+        // _exit runs no handler: what was committed before it stays.
+        regions("committed", 50);
+        expect("committed", 50);
+        sleepMs(800); // longer than the commit interval
+        regions("maybe_lost", 10);
+        std::fflush(stdout);
+        _exit(3);
+    } else if (mode == "abort") {
+        regions("before_abort", 40);
+        expect("before_abort", 40);
+        std::abort();
+    } else if (mode == "sigterm") {
+        regions("before_term", 30);
+        expect("before_term", 30);
+        kill(getpid(), SIGTERM);
+        sleepMs(5000);
+        return 0;
+    } else if (mode == "wait_kill") {
+        // Records, waits past a commit, then tells the test it may kill us (argv[2] is a flag file).
+        regions("before_kill", 200);
+        expect("before_kill", 200);
+        sleepMs(800);
+        std::ofstream(argv[2]) << "ready\n";
+        for (;;) {
+            regions("spinning", 1);
+            sleepMs(1);
+        }
+    } else if (mode == "fork") {
+        regions("parent_before", 3);
+        std::fflush(stdout);
+        pid_t child = fork();
+        if (child == 0) {
+            regions("child", 2);
+            std::exit(0);
+        }
+        int status = 0;
+        waitpid(child, &status, 0);
+        regions("parent_after", 4);
+        expect("parent_before", 3);
+        expect("parent_after", 4);
+        return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
+    } else if (mode == "exec") {
+        regions("before_exec", 6);
+        std::string self = "/proc/self/exe";
+        execl(self.c_str(), argv[0], "after_exec", static_cast<char*>(nullptr));
+        std::perror("execl");
+        return 1;
+    } else if (mode == "after_exec") {
+        regions("after_exec", 7);
+        return 0;
+    } else if (mode == "exceptions") {
+        // C++ exceptions thrown and caught inside regions must behave exactly as without the collector.
+        int caught = 0;
+        for (int i = 0; i < 1000; ++i) {
+            rooftime_begin("throwing");
+            try {
+                if (i >= 0) throw std::runtime_error("expected");
+            } catch (const std::runtime_error&) {
+                ++caught;
+            }
+            rooftime_end("throwing");
+        }
+        std::printf("caught %d\n", caught);
+        std::printf("# expect region=throwing count=1000 flops=0 bytes=0\n");
+        return caught == 1000 ? 0 : 1;
+    } else if (mode == "nested") {
+        // outer > middle > inner, with work at each level, and a non-literal name buffer reused.
+        char buf[32];
+        for (int i = 0; i < 20; ++i) {
+            rooftime_begin("outer");
+            rooftime_add_work(10, 100);
+            for (int j = 0; j < 3; ++j) {
+                std::snprintf(buf, sizeof buf, "middle");
+                rooftime_begin(buf);
+                std::snprintf(buf, sizeof buf, "garbage"); // the collector copied the name at begin
+                rooftime_begin("inner");
+                rooftime_add_work(1, 8);
+                rooftime_end("inner");
+                rooftime_end("middle");
+            }
+            rooftime_end("outer");
+        }
+        expect("outer", 20, 10, 100);
+        std::printf("# expect region=middle count=60 flops=0 bytes=0\n");
+        expect("inner", 60, 1, 8);
+        return 0;
+    } else if (mode == "output") {
+        // The program's own output and exit status, for comparison with a run without the collector.
+        regions("talk", 3);
+        std::printf("line one\nline two %d\n", 42);
+        std::fprintf(stderr, "to stderr\n");
+        return 7;
+    } else if (mode == "silent") {
+        std::printf("nothing recorded\n");
+        return 0;
+    } else if (mode == "mismatch") {
+        rooftime_end("never_opened");
+        rooftime_begin("a");
+        rooftime_begin("b");
+        rooftime_end("a"); // closes b implicitly
+        rooftime_add_work(1, 1); // outside any region now
+        regions("ok", 2);
+        return 0;
+    }
+    std::fprintf(stderr, "paths_client: unknown mode '%s'\n", mode.c_str());
+    return 2;
+}

@@ -1,0 +1,257 @@
+// SPDX-License-Identifier: MIT
+// The collector through `rooftime record`: exit paths, fork, exec, signals, exceptions, naming, NVTX.
+#include "report_json.h"
+
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <sstream>
+#include <thread>
+
+using namespace rooftime::test;
+namespace fs = std::filesystem;
+
+namespace {
+
+nlohmann::json recordOne(
+    const std::string& dir, const std::vector<std::string>& command, int expectedStatus, RunResult* out = nullptr)
+{
+    RunResult r = record(dir, command);
+    INFO(r.out << r.err);
+    CHECK(r.status == expectedStatus);
+    auto files = filesIn(dir);
+    REQUIRE(files.size() == 1);
+    auto report = reportJson(files);
+    checkExpectations(report, parseExpectations(r.out));
+    if (out) *out = r;
+    return report;
+}
+
+} // namespace
+
+TEST_CASE("the program's output and exit status are unchanged under record")
+{
+    const std::string dir = scratchDir("output");
+    RunResult plain = run({ client("paths_client"), "output" });
+    RunResult recorded = record(dir, { client("paths_client"), "output" });
+    CHECK(plain.status == 7);
+    CHECK(recorded.status == 7);
+    CHECK(recorded.out == plain.out);
+    CHECK_THAT(recorded.err, Catch::StartsWith(plain.err));
+    CHECK(filesIn(dir).size() == 1);
+}
+
+TEST_CASE("nested regions keep their structure and declared work per level")
+{
+    auto report = recordOne(scratchDir("nested"), { client("paths_client"), "nested" }, 0);
+    CHECK(findRow(report, "garbage") == nullptr);
+    CHECK((*findRow(report, "inner"))["implicitly_closed"] == 0);
+}
+
+TEST_CASE("exit() from another thread flushes everything recorded")
+{
+    auto report = recordOne(scratchDir("exit_thread"), { client("paths_client"), "exit_thread" }, 5);
+    CHECK((*findRow(report, "thread_work"))["count"] == 10);
+    CHECK(report["profiles"][0]["complete"] == true);
+}
+
+TEST_CASE("_exit keeps what was committed before it")
+{
+    auto report = recordOne(scratchDir("underscore_exit"), { client("paths_client"), "underscore_exit" }, 3);
+    CHECK(report["profiles"][0]["complete"] == false);
+}
+
+TEST_CASE("abort flushes, then the program dies of SIGABRT as it would have")
+{
+    auto report = recordOne(scratchDir("abort"), { client("paths_client"), "abort" }, 128 + SIGABRT);
+    CHECK(report["profiles"][0]["complete"] == true);
+    CHECK_THAT(report["profiles"][0]["end_reason"].get<std::string>(), Catch::Contains("ABRT"));
+}
+
+TEST_CASE("SIGTERM flushes, then re-raises with the original disposition")
+{
+    RunResult r;
+    auto report = recordOne(scratchDir("sigterm"), { client("paths_client"), "sigterm" }, 128 + SIGTERM, &r);
+    CHECK_THAT(report["profiles"][0]["end_reason"].get<std::string>(), Catch::Contains("TERM"));
+    CHECK_THAT(r.err, Catch::Contains("killed by signal 15"));
+}
+
+TEST_CASE("after SIGKILL the file reads cleanly and holds everything up to the last commit")
+{
+    const std::string dir = scratchDir("sigkill");
+    const std::string flag = dir + "/ready";
+    const std::string out = dir + "/out.txt";
+    int pid = spawn({ client("paths_client"), "wait_kill", flag },
+        { { "LD_PRELOAD", collectorLib() }, { "ROOFTIME_OUTPUT", dir + "/k.rtdb" } }, out);
+    for (int i = 0; i < 1000 && !fs::exists(flag); ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    REQUIRE(fs::exists(flag));
+    std::this_thread::sleep_for(std::chrono::milliseconds(600)); // past one more commit of the spinning regions
+    kill(pid, SIGKILL);
+    CHECK(wait(pid) == 128 + SIGKILL);
+    auto files = filesIn(dir);
+    REQUIRE(files.size() == 1);
+    auto report = reportJson(files);
+    checkExpectations(report, parseExpectations(readFile(out)));
+    CHECK(report["profiles"][0]["complete"] == false);
+    REQUIRE(findRow(report, "spinning"));
+    CHECK((*findRow(report, "spinning"))["count"].get<int>() > 0);
+}
+
+TEST_CASE("fork: the child writes its own file and the parent's holds only the parent")
+{
+    const std::string dir = scratchDir("fork");
+    RunResult r = record(dir, { client("paths_client"), "fork" });
+    INFO(r.err);
+    REQUIRE(r.status == 0);
+    auto files = filesIn(dir);
+    REQUIRE(files.size() == 2);
+    CHECK_THAT(r.err, Catch::Contains("wrote 2 profiles"));
+    int parents = 0, children = 0;
+    for (const auto& f : files) {
+        auto report = reportJson({ f });
+        CHECK(report["profiles"][0]["complete"] == true);
+        if (findRow(report, "child")) {
+            ++children;
+            CHECK((*findRow(report, "child"))["count"] == 2);
+            CHECK(findRow(report, "parent_before") == nullptr);
+            CHECK(findRow(report, "parent_after") == nullptr);
+        } else {
+            ++parents;
+            checkExpectations(report, parseExpectations(r.out));
+        }
+    }
+    CHECK(parents == 1);
+    CHECK(children == 1);
+}
+
+TEST_CASE("exec: the old image's profile is complete and the new image records too")
+{
+    const std::string dir = scratchDir("exec");
+    RunResult r = record(dir, { client("paths_client"), "exec" });
+    INFO(r.err);
+    REQUIRE(r.status == 0);
+    auto files = filesIn(dir);
+    REQUIRE(files.size() == 2); // same pid: the second name gets a suffix, nothing is overwritten
+    auto all = reportJson(files);
+    CHECK((*findRow(all, "before_exec"))["count"] == 6);
+    CHECK((*findRow(all, "after_exec"))["count"] == 7);
+}
+
+TEST_CASE("C++ exceptions in a profiled program work as without the collector")
+{
+    auto report = recordOne(scratchDir("exceptions"), { client("paths_client"), "exceptions" }, 0);
+    CHECK((*findRow(report, "throwing"))["count"] == 1000);
+}
+
+TEST_CASE("a process that records nothing leaves no file")
+{
+    const std::string dir = scratchDir("silent");
+    RunResult r = record(dir, { client("paths_client"), "silent" });
+    CHECK(r.status == 0);
+    CHECK(filesIn(dir).empty());
+    CHECK_THAT(r.err, Catch::Contains("no profile written"));
+}
+
+TEST_CASE("misused markers are reported once each and recording goes on")
+{
+    const std::string dir = scratchDir("mismatch");
+    RunResult r = record(dir, { client("paths_client"), "mismatch" });
+    CHECK(r.status == 0);
+    CHECK_THAT(r.err, Catch::Contains("rooftime: rooftime_end(\"never_opened\") without an open region"));
+    CHECK_THAT(r.err, Catch::Contains("closed inner regions left open"));
+    CHECK_THAT(r.err, Catch::Contains("rooftime_add_work() called outside any open region"));
+    auto report = reportJson(filesIn(dir));
+    CHECK((*findRow(report, "b"))["implicitly_closed"] == 1);
+    CHECK((*findRow(report, "ok"))["count"] == 2);
+    CHECK(report["profiles"][0]["diagnostics"].size() == 3);
+}
+
+TEST_CASE("output names: placeholders, sanitised variables, folders with spaces, no overwrite")
+{
+    const std::string dir = scratchDir("naming") + "/with space";
+    fs::create_directories(dir);
+    const std::vector<std::string> cmd { client("paths_client"), "output" };
+    std::vector<std::string> argv { rooftimeBin(), "record", "-o", dir + "/%q{TAG}.%r.rtdb", "--" };
+    argv.insert(argv.end(), cmd.begin(), cmd.end());
+    RunResult a = run(argv, { { "TAG", "../escape" }, { "RANK", "3" } });
+    RunResult b = run(argv, { { "TAG", "../escape" }, { "RANK", "3" } });
+    CHECK(a.status == 7);
+    CHECK(b.status == 7);
+    auto files = filesIn(dir);
+    REQUIRE(files.size() == 2);
+    CHECK(files[0] == dir + "/.._escape.3-1.rtdb");
+    CHECK(files[1] == dir + "/.._escape.3.rtdb");
+    CHECK(filesIn(fs::path(dir).parent_path().string()).empty());
+}
+
+TEST_CASE("record: usage errors and commands that cannot run")
+{
+    RunResult none = run({ rooftimeBin(), "record" });
+    CHECK(none.status == 2);
+    CHECK_THAT(none.err, Catch::Contains("no command given"));
+    RunResult badMode = run({ rooftimeBin(), "record", "--mode", "fast", "--", "/bin/true" });
+    CHECK(badMode.status == 2);
+    CHECK_THAT(badMode.err, Catch::Contains("--mode"));
+    RunResult missing = run({ rooftimeBin(), "record", "--", "/nonexistent/program" });
+    CHECK(missing.status == 127);
+    CHECK_THAT(missing.err, Catch::Contains("cannot run '/nonexistent/program'"));
+}
+
+TEST_CASE("counters mode without a counter backend says so and records time")
+{
+    const std::string dir = scratchDir("counters");
+    std::vector<std::string> argv { rooftimeBin(), "record", "--mode", "counters", "-o", dir + "/c.rtdb", "--",
+        client("paths_client"), "nested" };
+    RunResult r = run(argv);
+    CHECK(r.status == 0);
+    CHECK_THAT(r.err, Catch::Contains("no counter backend"));
+    auto report = reportJson(filesIn(dir));
+    CHECK(report["profiles"][0]["mode"] == "counters");
+    checkExpectations(report, parseExpectations(r.out));
+}
+
+TEST_CASE("NVTX ranges become regions without the rooftime header")
+{
+    if (!ROOFTIME_TEST_HAVE_NVTX) {
+        std::puts("ROOFTIME_SKIP: built without CUDA 13 headers (NVTX capture is not compiled in)");
+        return;
+    }
+    const std::string dir = scratchDir("nvtx");
+    RunResult r = record(dir, { client("nvtx_client") });
+    INFO(r.err);
+    REQUIRE(r.status == 0);
+    auto report = reportJson(filesIn(dir));
+    checkExpectations(report, parseExpectations(r.out));
+    CHECK((*findRow(report, "step"))["kind"] == "nvtx");
+    CHECK((*findRow(report, "crossing"))["kind"] == "nvtx-range");
+}
+
+TEST_CASE("the collector exports only its API and needs few libraries")
+{
+    RunResult syms = run({ "/usr/bin/nm", "-D", "--defined-only", collectorLib() });
+    REQUIRE(syms.status == 0);
+    std::istringstream in(syms.out);
+    std::string line;
+    while (std::getline(in, line)) {
+        const std::string name = line.substr(line.rfind(' ') + 1);
+        INFO(name);
+        const bool ours = name.rfind("rooftime_", 0) == 0 || name.rfind("InitializeInjection", 0) == 0
+            || name.rfind("exec", 0) == 0;
+        CHECK(ours);
+    }
+    RunResult dyn = run({ "/usr/bin/readelf", "-d", collectorLib() });
+    REQUIRE(dyn.status == 0);
+    std::istringstream d(dyn.out);
+    int needed = 0;
+    while (std::getline(d, line)) {
+        if (line.find("(NEEDED)") == std::string::npos) continue;
+        ++needed;
+        INFO(line);
+        CHECK((line.find("libsqlite3") != std::string::npos || line.find("libstdc++") != std::string::npos
+            || line.find("libgcc_s") != std::string::npos || line.find("libc.so") != std::string::npos
+            || line.find("libm.so") != std::string::npos || line.find("ld-linux") != std::string::npos));
+    }
+    CHECK(needed <= 6);
+}

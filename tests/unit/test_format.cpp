@@ -1,0 +1,74 @@
+// SPDX-License-Identifier: MIT
+#include "rooftime/analyzer/format.h"
+
+#include <catch2/catch.hpp>
+
+#include <sstream>
+
+using namespace rooftime::analyzer;
+
+TEST_CASE("long names are elided in the middle to the width asked")
+{
+    CHECK(elideMiddle("short", 10) == "short");
+    const std::string name = "void gemm_kernel<float, 128, 64, 8, true>(float const*, float*, int)";
+    const std::string e = elideMiddle(name, 30);
+    CHECK(e.size() == 30);
+    CHECK(e.substr(0, 10) == name.substr(0, 10));
+    CHECK(e.substr(e.size() - 10) == name.substr(name.size() - 10));
+    CHECK(e.find("...") != std::string::npos);
+}
+
+TEST_CASE("numbers are printed with SI prefixes and readable time units")
+{
+    CHECK(siValue(0) == "0");
+    CHECK(siValue(12) == "12.0");
+    CHECK(siValue(1234567) == "1.23 M");
+    CHECK(siValue(2.4e10) == "24.0 G");
+    CHECK(siValue(999.9e9) == "1.00 T");
+    CHECK(humanSeconds(0) == "0 s");
+    CHECK(humanSeconds(812e-9) == "812 ns");
+    CHECK(humanSeconds(3.4e-6) == "3.4 us");
+    CHECK(humanSeconds(0.0123) == "12.3 ms");
+    CHECK(humanSeconds(4.56) == "4.56 s");
+}
+
+TEST_CASE("text report rows fit the requested width; JSON and CSV carry every row")
+{
+    Report r;
+    r.runSeconds = 2;
+    ProfileSummary s;
+    s.path = "/very/long/path/" + std::string(200, 'p') + ".rtdb";
+    s.complete = true;
+    s.runSeconds = 2;
+    r.profiles.push_back(s);
+    for (int i = 0; i < 5; ++i) {
+        ReportRow row;
+        row.name = "kernel_" + std::to_string(i) + std::string(150, 'x');
+        row.kind = "marker";
+        row.count = 123456789;
+        row.timeSeconds = 1.5;
+        row.share = 0.75;
+        row.flops = 1e15;
+        row.bytes = 1e12;
+        row.intensity = 1000;
+        row.flopsPerSecond = 1e14;
+        row.bytesPerSecond = 1e11;
+        row.workSource = Source::PartlyDeclared;
+        r.rows.push_back(row);
+    }
+    for (std::size_t width : { 100u, 120u }) {
+        std::istringstream text(formatReport(r, OutputFormat::Text, { 0, width }));
+        std::string line;
+        while (std::getline(text, line)) {
+            INFO(line);
+            CHECK(line.size() <= width);
+        }
+    }
+    CHECK(formatReport(r, OutputFormat::Text, { 2, 120 }).find("3 more rows") != std::string::npos);
+    const std::string csv = formatReport(r, OutputFormat::Csv, { 0, 120 });
+    CHECK(std::count(csv.begin(), csv.end(), '\n') == 6);
+    CHECK(csv.find("partly declared") != std::string::npos);
+    const std::string json = formatReport(r, OutputFormat::Json, { 3, 120 });
+    CHECK(json.find("kernel_2") != std::string::npos);
+    CHECK(json.find("kernel_3") == std::string::npos);
+}
