@@ -4,8 +4,9 @@
 set(ROOFTIME_CXX_WARNINGS -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor -Wold-style-cast -Werror)
 set(ROOFTIME_C_WARNINGS -Wall -Wextra -Wpedantic -Wshadow -Werror)
 
-# rooftime_target_defaults(TARGET [INJECTED]): INJECTED targets never get sanitizers, since an
-# instrumented library cannot be preloaded into an uninstrumented program.
+# rooftime_target_defaults(TARGET [INJECTED]): INJECTED targets never get sanitizers: the collector, since an
+# instrumented library cannot be preloaded into an uninstrumented program, and the programs recorded under it
+# (samples, test clients), since ASan must come first in a process and the collector is preloaded.
 function(rooftime_target_defaults tgt)
     cmake_parse_arguments(ARG "INJECTED" "" "" ${ARGN})
     target_compile_features(${tgt} PRIVATE cxx_std_20)
