@@ -90,12 +90,20 @@ int main(int argc, char** argv)
     help->add_option("command", helpTopic, "record or report");
 
     // `record ... -- CMD ARGS`: everything after the first "--" is the command, untouched by our parser.
+    // A "--" after the command's first word belongs to the command.
     std::vector<std::string> afterDashes;
-    for (int i = 1; i < argc; ++i) {
-        if (std::string(argv[i]) == "--") {
-            afterDashes.assign(argv + i + 1, argv + argc);
-            argc = i;
-            break;
+    if (argc > 1 && std::string(argv[1]) == "record") {
+        for (int i = 2; i < argc; ++i) {
+            const std::string a = argv[i];
+            if (a == "--") {
+                afterDashes.assign(argv + i + 1, argv + argc);
+                argc = i;
+                break;
+            }
+            if (a == "-o" || a == "--output" || a == "--mode")
+                ++i;
+            else if (a.empty() || a[0] != '-')
+                break;
         }
     }
     if (argc > 1 && argv[1][0] != '-') {
@@ -121,7 +129,7 @@ int main(int argc, char** argv)
 
     if (*help) {
         if (helpTopic.empty()) {
-            fmt::print("{}", app.help());
+            fmt::print("{}", app.get_formatter()->make_help(&app, "rooftime", CLI::AppFormatMode::Normal));
             return kExitOk;
         }
         try {

@@ -2,6 +2,8 @@
 // `rooftime record`: run a command with the collector injected, forward signals, report the files written.
 #include "record.h"
 
+#include "output_name.h"
+
 #include <fmt/format.h>
 
 #include <cerrno>
@@ -60,6 +62,15 @@ int runRecord(const RecordOptions& options)
     }
     // Absolute, so that a program that changes its working folder still writes where the user asked.
     std::string pattern = options.output.empty() ? "rooftime.%h.%p.rtdb" : options.output;
+    {
+        collector::NamingContext ctx { getpid(), "host",
+            [](std::string_view) { return std::optional<std::string>(); } };
+        std::string error;
+        if (!collector::expandOutputPattern(pattern, ctx, error)) {
+            fmt::print(stderr, "rooftime record: bad -o '{}': {}\n", pattern, error);
+            return 2;
+        }
+    }
     if (pattern.front() != '/') pattern = (fs::current_path() / pattern).string();
 
     // Each recorded process appends the path of its profile here (one short O_APPEND write each).
@@ -86,7 +97,7 @@ int runRecord(const RecordOptions& options)
     fwd.sa_sigaction = &forwardSignal;
     fwd.sa_flags = SA_SIGINFO | SA_RESTART;
     sigemptyset(&fwd.sa_mask);
-    for (int sig : { SIGINT, SIGTERM, SIGHUP, SIGQUIT })
+    for (int sig : { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 })
         sigaction(sig, &fwd, nullptr);
 
     std::vector<char*> argv;
@@ -104,7 +115,7 @@ int runRecord(const RecordOptions& options)
     if (child == 0) {
         struct sigaction dfl = {};
         dfl.sa_handler = SIG_DFL;
-        for (int sig : { SIGINT, SIGTERM, SIGHUP, SIGQUIT })
+        for (int sig : { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 })
             sigaction(sig, &dfl, nullptr);
         execvp(argv[0], argv.data());
         const int err = errno;

@@ -130,7 +130,11 @@ __attribute__((visibility("default"))) int execve(const char* path, char* const 
     using Fn = int (*)(const char*, char* const[], char* const[]);
     static Fn real = nextSymbol<Fn>("execve");
     Recording::instance().beforeExec();
-    return real ? real(path, argv, envp) : (errno = ENOSYS, -1);
+    const int rc = real ? real(path, argv, envp) : (errno = ENOSYS, -1);
+    const int err = errno;
+    Recording::instance().afterFailedExec();
+    errno = err;
+    return rc;
 }
 
 __attribute__((visibility("default"))) int execv(const char* path, char* const argv[])
@@ -138,7 +142,11 @@ __attribute__((visibility("default"))) int execv(const char* path, char* const a
     using Fn = int (*)(const char*, char* const[]);
     static Fn real = nextSymbol<Fn>("execv");
     Recording::instance().beforeExec();
-    return real ? real(path, argv) : (errno = ENOSYS, -1);
+    const int rc = real ? real(path, argv) : (errno = ENOSYS, -1);
+    const int err = errno;
+    Recording::instance().afterFailedExec();
+    errno = err;
+    return rc;
 }
 
 __attribute__((visibility("default"))) int execvp(const char* file, char* const argv[])
@@ -146,7 +154,11 @@ __attribute__((visibility("default"))) int execvp(const char* file, char* const 
     using Fn = int (*)(const char*, char* const[]);
     static Fn real = nextSymbol<Fn>("execvp");
     Recording::instance().beforeExec();
-    return real ? real(file, argv) : (errno = ENOSYS, -1);
+    const int rc = real ? real(file, argv) : (errno = ENOSYS, -1);
+    const int err = errno;
+    Recording::instance().afterFailedExec();
+    errno = err;
+    return rc;
 }
 
 __attribute__((visibility("default"))) int execvpe(const char* file, char* const argv[], char* const envp[])
@@ -154,7 +166,11 @@ __attribute__((visibility("default"))) int execvpe(const char* file, char* const
     using Fn = int (*)(const char*, char* const[], char* const[]);
     static Fn real = nextSymbol<Fn>("execvpe");
     Recording::instance().beforeExec();
-    return real ? real(file, argv, envp) : (errno = ENOSYS, -1);
+    const int rc = real ? real(file, argv, envp) : (errno = ENOSYS, -1);
+    const int err = errno;
+    Recording::instance().afterFailedExec();
+    errno = err;
+    return rc;
 }
 
 __attribute__((visibility("default"))) int execl(const char* path, const char* arg, ...)

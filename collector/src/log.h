@@ -6,17 +6,17 @@
 namespace rooftime::collector {
 
 /// Problems the collector reports once each: one stderr line "rooftime: ..." and a row in the profile's
-/// diagnostic table. The key identifies the problem; later reports with the same key are counted only.
+/// diagnostic table. The key identifies the problem; later reports with the same key are silent.
 enum class Problem : int {
     OutputFile,
     Writer,
     EndWithoutBegin,
-    EndMismatch,
+    EndClosedInner,
+    EndUnmatched,
     WorkOutsideRegion,
     BufferFull,
     CountersUnavailable,
-    NvtxInit,
-    ForkDuringFlush,
+    ForkWhileBusy,
     ExitTimeout,
     kCount
 };

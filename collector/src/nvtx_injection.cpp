@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
-// NVTX capture: the NVTX 3 headers in a program load the library named by NVTX_INJECTION64_PATH (or find an
-// already loaded one exporting InitializeInjectionNvtx2) and let it fill their function tables. We take
+// NVTX capture: the NVTX 3 headers in a program load the library named by NVTX_INJECTION64_PATH (or, without it,
+// find InitializeInjectionNvtx2Preinject in an already loaded library, e.g. one preloaded by hand) and let it
+// fill their function tables. We take
 // push/pop and start/end ranges, in the default domain and in named domains, as regions.
 #include "recording.h"
 
@@ -77,7 +78,7 @@ int pushEx(const nvtxEventAttributes_t* a)
 
 int pop()
 {
-    Recording::instance().popNvtx();
+    Recording::instance().popNvtx(0);
     return 0;
 }
 
@@ -123,9 +124,9 @@ int domainPushEx(nvtxDomainHandle_t d, const nvtxEventAttributes_t* a)
     return 0;
 }
 
-int domainPop(nvtxDomainHandle_t)
+int domainPop(nvtxDomainHandle_t d)
 {
-    Recording::instance().popNvtx();
+    Recording::instance().popNvtx(domainId(d));
     return 0;
 }
 
@@ -205,4 +206,10 @@ extern "C" __attribute__((visibility("default"))) int InitializeInjectionNvtx2(N
     } catch (...) {
         return 0;
     }
+}
+
+extern "C" __attribute__((visibility("default"))) int InitializeInjectionNvtx2Preinject(
+    NvtxGetExportTableFunc_t getExportTable)
+{
+    return InitializeInjectionNvtx2(getExportTable);
 }

@@ -23,7 +23,7 @@ long rankFromEnvironment(const NamingContext& ctx);
 /// pattern: '/', control characters and shell-hostile characters become '_', and "", "." and ".." become "_".
 std::string sanitizeComponent(std::string_view value);
 
-/// Expands %p (pid), %h (host), %r (rank), %q{VAR} (environment variable, empty when unset) and %% in
+/// Expands %p (pid), %h (host), %r (rank), %q{VAR} (environment variable, sanitised: "_" when unset) and %% in
 /// pattern. Returns std::nullopt and sets error for a malformed pattern (unknown %x, unterminated %q{).
 std::optional<std::string> expandOutputPattern(std::string_view pattern, const NamingContext& ctx, std::string& error);
 

@@ -220,6 +220,15 @@ bool ProfileWriter::commit(std::string& error)
     return true;
 }
 
+void ProfileWriter::reopen()
+{
+    ensureTransaction();
+    if (sqlite3_exec(m_db, "UPDATE process SET end_ns = NULL, end_reason = NULL", nullptr, nullptr, nullptr)
+        != SQLITE_OK)
+        fail("cannot reopen the process row");
+    setMeta("complete", "0");
+}
+
 bool ProfileWriter::finish(std::int64_t endNs, const std::string& reason, bool complete, std::string& error)
 {
     ensureTransaction();

@@ -47,8 +47,11 @@ public:
     bool commit(std::string& error);
 
     /// Records the end of the process, marks the file complete, commits and leaves a single file
-    /// (checkpoint, journal_mode=DELETE). With complete=false (before exec) the file may be reopened in WAL.
+    /// (checkpoint, journal_mode=DELETE). The next row added switches back to WAL.
     bool finish(std::int64_t endNs, const std::string& reason, bool complete, std::string& error);
+
+    /// After finish(): the process goes on (a failed exec), so the file is incomplete again.
+    void reopen();
 
     /// After fork, in the child: forget the parent's connection without touching it.
     void abandon() { m_db = nullptr; }

@@ -226,7 +226,7 @@ void Recording::end(const char* name) noexcept
                 }
             }
             if (mismatch)
-                reportProblem(Problem::EndMismatch,
+                reportProblem(Problem::EndClosedInner,
                     std::string("rooftime_end(\"") + text
                         + "\") closed inner regions left open; they are marked as implicitly closed"
                           " (reported once)");
@@ -234,20 +234,20 @@ void Recording::end(const char* name) noexcept
             return;
         }
     }
-    reportProblem(Problem::EndMismatch,
+    reportProblem(Problem::EndUnmatched,
         std::string("rooftime_end(\"") + text
             + "\") matches no open region on this thread; ignored"
               " (reported once)");
 }
 
-void Recording::popNvtx() noexcept
+void Recording::popNvtx(std::uint32_t domain) noexcept
 {
     if (m_state.load(std::memory_order_relaxed) > Running) return;
     ThreadState* ts = t_state;
     if (!ts) return;
     const std::int64_t t = nowNs();
     for (size_t i = ts->stack.size(); i-- > 0;) {
-        if (ts->stack[i].kind == schema::RegionKind::NvtxPushPop) {
+        if (ts->stack[i].kind == schema::RegionKind::NvtxPushPop && ts->stack[i].domain == domain) {
             closeRegion(*ts, i, t, 0);
             return;
         }
@@ -294,7 +294,7 @@ void Recording::endRange(std::uint64_t id) noexcept
         e->thread = range.thread;
         e->start = range.start;
         e->end = t;
-        e->seq = id;
+        e->seq = 0; // not part of a thread's nesting tree
         ts->producer.publish();
     }
 }
@@ -489,6 +489,26 @@ void Recording::drainAll()
 void Recording::finalize(const std::string& reason, bool complete)
 {
     drainAll();
+    // Start/end ranges still open: written as ending now, marked as closed implicitly. Before exec they stay
+    // open in memory too, in case the exec fails.
+    std::vector<StartedRange> open;
+    {
+        std::lock_guard lock(m_rangeMutex);
+        open = m_ranges;
+    }
+    const std::int64_t t = nowNs();
+    for (const StartedRange& r : open) {
+        Event e {};
+        e.type = EventType::Region;
+        e.kind = static_cast<std::uint8_t>(schema::RegionKind::NvtxStartEnd);
+        e.flags = schema::kRegionClosedImplicitly;
+        e.name = r.name;
+        e.domain = r.domain;
+        e.thread = r.thread;
+        e.start = r.start;
+        e.end = t;
+        m_writer->addEvent(e);
+    }
     std::string error;
     if (!m_writer->finish(nowNs(), reason, complete, error))
         reportProblem(Problem::Writer, error + "; the profile holds data up to the last commit");
@@ -530,6 +550,7 @@ void Recording::writerMain()
             m_flushDone.store(flush, std::memory_order_release);
             continue;
         }
+        if (m_reopen.exchange(false)) m_writer->reopen();
         drainAll();
         if (nowNs() - lastCommit >= commitNs) {
             std::string error;
@@ -578,7 +599,9 @@ void Recording::finish(const char* reason) noexcept
     m_stopRequested.store(1, std::memory_order_release);
     wake();
     if (!waitFor(m_stopDone, 1, m_settings.exitTimeoutMs) && m_state.load() != Off)
-        printLine("the final flush did not finish in time; the profile holds data up to the last commit");
+        reportProblem(Problem::ExitTimeout,
+            "the final flush did not finish within ROOFTIME_EXIT_TIMEOUT_MS; the "
+            "profile holds data up to the last commit");
     m_state.store(Stopped);
 }
 
@@ -601,6 +624,11 @@ void Recording::beforeExec() noexcept
     const std::uint64_t target = m_flushRequested.fetch_add(1) + 1;
     wake();
     waitFor(m_flushDone, target, 5000);
+}
+
+void Recording::afterFailedExec() noexcept
+{
+    if (::getpid() == m_process.pid) m_reopen.store(true);
 }
 
 // ---- fork --------------------------------------------------------------------------------------------------
@@ -639,6 +667,7 @@ void Recording::forkChild() noexcept
         // The parent's writer was busy past the deadline: its state may be mid-update, do not record here.
         new (&m_writerMutex) std::mutex;
         m_state.store(Off);
+        printLine("fork while the writer was busy for over 2 s; the child process is not recorded");
         return;
     }
     try {

@@ -73,7 +73,8 @@ public:
     // Entry points, all noexcept; they do nothing once the recording is off.
     void begin(const char* name, schema::RegionKind kind, std::uint32_t domain = 0) noexcept;
     void end(const char* name) noexcept;
-    void popNvtx() noexcept;
+    /// Closes the innermost NVTX push range of the domain (0: the default domain).
+    void popNvtx(std::uint32_t domain) noexcept;
     std::uint64_t startRange(const char* name, std::uint32_t domain) noexcept;
     void endRange(std::uint64_t id) noexcept;
     void addWork(double flops, double bytes) noexcept;
@@ -87,6 +88,8 @@ public:
     void finishFromSignal(int sig) noexcept;
     /// Before exec: flush everything and leave a complete file; after a failed exec recording goes on.
     void beforeExec() noexcept;
+    /// The exec after beforeExec() failed: the process goes on, so its file is open again.
+    void afterFailedExec() noexcept;
 
     void addDiagnostic(const std::string& component, const std::string& message) noexcept;
     const Settings& settings() const { return m_settings; }
@@ -151,6 +154,7 @@ private:
     std::atomic<std::uint64_t> m_stopRequested { 0 };
     std::atomic<std::uint64_t> m_stopDone { 0 };
     std::atomic<int> m_endSignal { 0 };
+    std::atomic<bool> m_reopen { false };
     const char* m_endReason = "exit";
     bool m_forkLocked = false;
 };

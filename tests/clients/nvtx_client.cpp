@@ -37,7 +37,10 @@ int main()
         nvtxDomainRangePushEx(domain, &reg);
         nvtxDomainRangePop(domain);
     }
+    // Started and never ended: written at exit, marked as closed implicitly.
+    nvtxRangeStartA("never_ended");
     std::printf("# expect region=step count=5 flops=0 bytes=0\n");
+    std::printf("# expect region=never_ended count=1 flops=0 bytes=0\n");
     std::printf("# expect region=forward count=5 flops=0 bytes=0\n");
     std::printf("# expect region=attributed count=3 flops=0 bytes=0\n");
     std::printf("# expect region=crossing count=1 flops=0 bytes=0\n");

@@ -194,6 +194,14 @@ TEST_CASE("record: usage errors and commands that cannot run")
     RunResult badMode = run({ rooftimeBin(), "record", "--mode", "fast", "--", "/bin/true" });
     CHECK(badMode.status == 2);
     CHECK_THAT(badMode.err, Catch::Contains("--mode"));
+    RunResult badPattern = run({ rooftimeBin(), "record", "-o", "x%z.rtdb", "--", "/bin/true" });
+    CHECK(badPattern.status == 2);
+    CHECK_THAT(badPattern.err, Catch::Contains("bad -o 'x%z.rtdb'") && Catch::Contains("unknown placeholder"));
+    // A "--" after the command's first word is the command's own.
+    const std::string dir = scratchDir("dashes");
+    RunResult dashes = run({ rooftimeBin(), "record", "-o", dir + "/d.rtdb", "/bin/echo", "a", "--", "b" });
+    CHECK(dashes.status == 0);
+    CHECK(dashes.out == "a -- b\n");
     RunResult missing = run({ rooftimeBin(), "record", "--", "/nonexistent/program" });
     CHECK(missing.status == 127);
     CHECK_THAT(missing.err, Catch::Contains("cannot run '/nonexistent/program'"));
@@ -226,6 +234,8 @@ TEST_CASE("NVTX ranges become regions without the rooftime header")
     checkExpectations(report, parseExpectations(r.out));
     CHECK((*findRow(report, "step"))["kind"] == "nvtx");
     CHECK((*findRow(report, "crossing"))["kind"] == "nvtx-range");
+    CHECK((*findRow(report, "never_ended"))["implicitly_closed"] == 1);
+    CHECK((*findRow(report, "crossing"))["implicitly_closed"] == 0);
 }
 
 TEST_CASE("the collector exports only its API and needs few libraries")

@@ -88,7 +88,7 @@ std::string formatText(const Report& report, const FormatOptions& options)
         if (!p.params.empty()) {
             std::string params;
             for (const auto& [k, v] : p.params)
-                params += fmt::format("{}{}={:g}", params.empty() ? "" : " ", k, v);
+                params += fmt::format("{}{}={}", params.empty() ? "" : " ", k, v);
             out += "    params: " + elideMiddle(params, options.width - 12) + "\n";
         }
         if (p.droppedEvents)
@@ -100,8 +100,8 @@ std::string formatText(const Report& report, const FormatOptions& options)
         out += "\nNo regions recorded. Mark code with rooftime_begin/rooftime_end (docs/markers.md) or NVTX ranges.\n";
         return out;
     }
-    // Fixed columns take 86; the name gets the rest of the width.
-    const std::size_t fixed = 86;
+    // Fixed columns take 88; the name gets the rest of the width.
+    const std::size_t fixed = 88;
     const std::size_t nameWidth = options.width > fixed + 10 ? options.width - fixed : 10;
     out += fmt::format("\n{:>9} {:>6} {:>10} {:>9} {:>9} {:>8} {:>9} {:>9}  {:<8}  {}\n", "time", "share", "count",
         "FLOPs", "bytes", "AI", "GFLOP/s", "GB/s", "work", "name");
@@ -114,7 +114,7 @@ std::string formatText(const Report& report, const FormatOptions& options)
             r.bytes ? siValue(*r.bytes) : "-", opt(r.intensity, "{:.3g}"),
             r.flopsPerSecond ? fmt::format("{:.3g}", *r.flopsPerSecond / 1e9) : "-",
             r.bytesPerSecond ? fmt::format("{:.3g}", *r.bytesPerSecond / 1e9) : "-", shortSource(r),
-            elideMiddle(r.name, nameWidth));
+            elideMiddle(r.kind == "marker" ? r.name : r.name + " [" + r.kind + "]", nameWidth));
     }
     if (shown < report.rows.size())
         out += fmt::format("... {} more rows (--top 0 shows all)\n", report.rows.size() - shown);
@@ -175,14 +175,15 @@ std::string csvField(const std::string& s)
 std::string formatCsv(const Report& report, const FormatOptions& options)
 {
     std::string out = "name,kind,count,time_s,share,flops,bytes,intensity,flops_per_s,bytes_per_s,declared_instances,"
-                      "time_source,work_source\n";
+                      "implicitly_closed,time_source,work_source\n";
     auto num = [](const std::optional<double>& v) { return v ? fmt::format("{:.17g}", *v) : std::string(); };
     std::size_t shown = 0;
     for (const ReportRow& r : report.rows) {
         if (options.top && shown++ == options.top) break;
-        out += fmt::format("{},{},{},{:.9g},{:.6g},{},{},{},{},{},{},{},{}\n", csvField(r.name), r.kind, r.count,
+        out += fmt::format("{},{},{},{:.9g},{:.6g},{},{},{},{},{},{},{},{},{}\n", csvField(r.name), r.kind, r.count,
             r.timeSeconds, r.share, num(r.flops), num(r.bytes), num(r.intensity), num(r.flopsPerSecond),
-            num(r.bytesPerSecond), r.declaredCount, sourceName(r.timeSource), csvField(sourceName(r.workSource)));
+            num(r.bytesPerSecond), r.declaredCount, r.implicitlyClosed, sourceName(r.timeSource),
+            csvField(sourceName(r.workSource)));
     }
     return out;
 }

@@ -145,7 +145,16 @@ Profile Profile::open(const std::string& path)
     bool hasMeta = false;
     p.query(
         "SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'meta'", [&](sqlite3_stmt*) { hasMeta = true; });
-    if (!hasMeta) throw ProfileError(path, "is an SQLite database but not a rooftime profile (it has no 'meta' table)");
+    if (!hasMeta) {
+        int tables = 0;
+        p.query("SELECT COUNT(*) FROM sqlite_schema", [&](sqlite3_stmt* s) { tables = sqlite3_column_int(s, 0); });
+        std::error_code ec;
+        if (tables == 0 && !fs::exists(path + "-wal", ec))
+            throw ProfileError(path,
+                "holds no tables: if it comes from a process that was killed, its data is in '" + path
+                    + "-wal', which must stay beside it");
+        throw ProfileError(path, "is an SQLite database but not a rooftime profile (it has no 'meta' table)");
+    }
     p.query("SELECT key, value FROM meta", [&](sqlite3_stmt* s) { p.m_meta[text(s, 0)] = text(s, 1); });
     if (p.m_meta["format"] != schema::kFormatName)
         throw ProfileError(

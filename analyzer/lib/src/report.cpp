@@ -88,7 +88,14 @@ Report buildReport(const std::vector<Profile>& profiles)
         auto mode = p.meta().find("mode");
         s.mode = mode != p.meta().end() ? mode->second : "";
         auto dropped = p.meta().find("dropped_events");
-        if (dropped != p.meta().end()) s.droppedEvents = std::stoull(dropped->second);
+        if (dropped != p.meta().end()) {
+            try {
+                s.droppedEvents = std::stoull(dropped->second);
+            } catch (const std::exception&) {
+                throw ProfileError(
+                    p.path(), "has an invalid dropped_events '" + dropped->second + "' in its meta table");
+            }
+        }
         s.params = p.runParams();
         s.diagnostics = p.diagnostics();
         report.runSeconds += s.runSeconds;
