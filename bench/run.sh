@@ -38,11 +38,11 @@ trap 'rm -rf "$tmp"' EXIT
 
 # The report's aggregate query, verbatim from Profile::aggregateRegions. It is checked against the source below
 # so that the comparison cannot silently drift from what the report runs.
-region_aggregate_sql="SELECT g.kind, n.text, d.text, g.cnt, g.t, g.dcnt, g.dt, g.f, g.b, g.implicit FROM ("\
-" SELECT kind, name, domain, COUNT(*) AS cnt, SUM(end_ns - start_ns) AS t, COUNT(flops) AS dcnt,"\
-" SUM(CASE WHEN flops IS NOT NULL THEN end_ns - start_ns END) AS dt, SUM(flops) AS f, SUM(bytes) AS b,"\
-" SUM(flags & 1) AS implicit FROM region GROUP BY kind, domain, name) g"\
-" JOIN string n ON n.id = g.name LEFT JOIN string d ON d.id = g.domain"
+region_aggregate_sql="SELECT g.kind, n.text, d.text, g.cnt, g.t, g.dcnt, g.dt, g.f, g.b, g.implicit FROM ("
+region_aggregate_sql+=" SELECT kind, name, domain, COUNT(*) AS cnt, SUM(end_ns - start_ns) AS t, COUNT(flops) AS dcnt,"
+region_aggregate_sql+=" SUM(CASE WHEN flops IS NOT NULL THEN end_ns - start_ns END) AS dt, SUM(flops) AS f, SUM(bytes) AS b,"
+region_aggregate_sql+=" SUM(flags & 1) AS implicit FROM region GROUP BY kind, domain, name) g"
+region_aggregate_sql+=" JOIN string n ON n.id = g.name LEFT JOIN string d ON d.id = g.domain"
 
 # Concatenates the string literals of the query(...) call in aggregateRegions.
 aggregate_sql_in_source() {
