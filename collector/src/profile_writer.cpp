@@ -9,7 +9,46 @@ namespace rooftime::collector {
 
 namespace {
 constexpr const char* kVersion = ROOFTIME_VERSION_STRING;
+constexpr int kRegionColumns = 12;
+
+std::string regionBatchSql()
+{
+    std::string sql
+        = "INSERT INTO region(thread, seq, parent, kind, name, domain, start_ns, end_ns, depth, flops, bytes,"
+          " flags) VALUES";
+    for (int r = 0; r < ProfileWriter::kRegionBatch; ++r)
+        sql += r ? ",(?,?,?,?,?,?,?,?,?,?,?,?)" : "(?,?,?,?,?,?,?,?,?,?,?,?)";
+    return sql;
 }
+
+// Binds one region's columns starting at parameter `first` (1-based).
+void bindRegion(sqlite3_stmt* s, int first, const Event& e)
+{
+    sqlite3_bind_int64(s, first, e.thread);
+    sqlite3_bind_int64(s, first + 1, static_cast<sqlite3_int64>(e.seq));
+    if (e.parent)
+        sqlite3_bind_int64(s, first + 2, static_cast<sqlite3_int64>(e.parent));
+    else
+        sqlite3_bind_null(s, first + 2);
+    sqlite3_bind_int(s, first + 3, e.kind);
+    sqlite3_bind_int64(s, first + 4, e.name);
+    if (e.domain)
+        sqlite3_bind_int64(s, first + 5, e.domain);
+    else
+        sqlite3_bind_null(s, first + 5);
+    sqlite3_bind_int64(s, first + 6, e.start);
+    sqlite3_bind_int64(s, first + 7, e.end);
+    sqlite3_bind_int(s, first + 8, static_cast<int>(e.depth));
+    if (e.hasWork) {
+        sqlite3_bind_double(s, first + 9, e.flops);
+        sqlite3_bind_double(s, first + 10, e.bytes);
+    } else {
+        sqlite3_bind_null(s, first + 9);
+        sqlite3_bind_null(s, first + 10);
+    }
+    sqlite3_bind_int(s, first + 11, e.flags);
+}
+} // namespace
 
 std::unique_ptr<ProfileWriter> ProfileWriter::create(
     const std::string& path, const ProcessInfo& process, const std::string& mode, std::string& error)
@@ -20,9 +59,9 @@ std::unique_ptr<ProfileWriter> ProfileWriter::create(
         error = "cannot open profile '" + path + "': " + (w->m_db ? sqlite3_errmsg(w->m_db) : "out of memory");
         return nullptr;
     }
-    // WAL + synchronous=NORMAL: commits are atomic and survive the process being killed (not a power cut),
-    // and cost no fsync each.
-    if (!w->exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", error)) return nullptr;
+    // WAL + synchronous=OFF: commits are atomic and survive the process being killed (not a power cut, which
+    // a profile need not survive), and cost no fsync, not even at checkpoints.
+    if (!w->exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=OFF;", error)) return nullptr;
     w->m_walMode = true;
     if (!w->exec("BEGIN", error) || !w->exec(schema::kCreateSql, error)) return nullptr;
     w->m_inTransaction = true;
@@ -39,6 +78,7 @@ std::unique_ptr<ProfileWriter> ProfileWriter::create(
         || !prepare("INSERT INTO region(thread, seq, parent, kind, name, domain, start_ns, end_ns, depth, flops, bytes,"
                     " flags) VALUES(?,?,?,?,?,?,?,?,?,?,?,?)",
             &w->m_insRegion)
+        || !prepare(regionBatchSql().c_str(), &w->m_insRegionBatch)
         || !prepare("INSERT INTO param(thread, region, key, value, t_ns) VALUES(?,?,?,?,?)", &w->m_insParam)
         || !prepare("INSERT INTO diagnostic(t_ns, component, message) VALUES(?,?,?)", &w->m_insDiag)
         || !prepare("INSERT OR REPLACE INTO meta(key, value) VALUES(?,?)", &w->m_setMeta))
@@ -80,7 +120,8 @@ std::unique_ptr<ProfileWriter> ProfileWriter::create(
 ProfileWriter::~ProfileWriter()
 {
     if (!m_db) return;
-    for (sqlite3_stmt* s : { m_insString, m_insThread, m_insRegion, m_insParam, m_insDiag, m_setMeta })
+    for (sqlite3_stmt* s :
+        { m_insString, m_insThread, m_insRegion, m_insRegionBatch, m_insParam, m_insDiag, m_setMeta })
         sqlite3_finalize(s);
     sqlite3_close_v2(m_db);
 }
@@ -139,48 +180,42 @@ void ProfileWriter::addThread(std::uint32_t index, long tid, const std::string& 
 void ProfileWriter::addEvent(const Event& e)
 {
     ensureTransaction();
-    sqlite3_stmt* s = nullptr;
     if (e.type == EventType::Region) {
-        s = m_insRegion;
-        sqlite3_bind_int64(s, 1, e.thread);
-        sqlite3_bind_int64(s, 2, static_cast<sqlite3_int64>(e.seq));
-        if (e.parent)
-            sqlite3_bind_int64(s, 3, static_cast<sqlite3_int64>(e.parent));
-        else
-            sqlite3_bind_null(s, 3);
-        sqlite3_bind_int(s, 4, e.kind);
-        sqlite3_bind_int64(s, 5, e.name);
-        if (e.domain)
-            sqlite3_bind_int64(s, 6, e.domain);
-        else
-            sqlite3_bind_null(s, 6);
-        sqlite3_bind_int64(s, 7, e.start);
-        sqlite3_bind_int64(s, 8, e.end);
-        sqlite3_bind_int(s, 9, static_cast<int>(e.depth));
-        if (e.hasWork) {
-            sqlite3_bind_double(s, 10, e.flops);
-            sqlite3_bind_double(s, 11, e.bytes);
-        } else {
-            sqlite3_bind_null(s, 10);
-            sqlite3_bind_null(s, 11);
-        }
-        sqlite3_bind_int(s, 12, e.flags);
-    } else if (e.type == EventType::Param) {
-        s = m_insParam;
-        sqlite3_bind_int64(s, 1, e.thread);
-        if (e.seq)
-            sqlite3_bind_int64(s, 2, static_cast<sqlite3_int64>(e.seq));
-        else
-            sqlite3_bind_null(s, 2);
-        sqlite3_bind_int64(s, 3, e.name);
-        sqlite3_bind_double(s, 4, e.flops);
-        sqlite3_bind_int64(s, 5, e.start);
-    } else {
+        m_regions.push_back(e);
+        if (m_regions.size() == static_cast<size_t>(kRegionBatch)) flushRegions();
         return;
     }
-    if (sqlite3_step(s) != SQLITE_DONE) fail("cannot insert event");
+    if (e.type != EventType::Param) return;
+    sqlite3_stmt* s = m_insParam;
+    sqlite3_bind_int64(s, 1, e.thread);
+    if (e.seq)
+        sqlite3_bind_int64(s, 2, static_cast<sqlite3_int64>(e.seq));
+    else
+        sqlite3_bind_null(s, 2);
+    sqlite3_bind_int64(s, 3, e.name);
+    sqlite3_bind_double(s, 4, e.flops);
+    sqlite3_bind_int64(s, 5, e.start);
+    if (sqlite3_step(s) != SQLITE_DONE) fail("cannot insert parameter");
     sqlite3_reset(s);
     ++m_rows;
+}
+
+void ProfileWriter::flushRegions()
+{
+    if (m_regions.size() == static_cast<size_t>(kRegionBatch)) {
+        for (int r = 0; r < kRegionBatch; ++r)
+            bindRegion(m_insRegionBatch, 1 + r * kRegionColumns, m_regions[static_cast<size_t>(r)]);
+        if (sqlite3_step(m_insRegionBatch) != SQLITE_DONE) fail("cannot insert regions");
+        sqlite3_reset(m_insRegionBatch);
+    } else {
+        for (const Event& e : m_regions) {
+            bindRegion(m_insRegion, 1, e);
+            if (sqlite3_step(m_insRegion) != SQLITE_DONE) fail("cannot insert region");
+            sqlite3_reset(m_insRegion);
+        }
+    }
+    m_rows += m_regions.size();
+    m_regions.clear();
 }
 
 void ProfileWriter::addDiagnostic(std::int64_t tNs, const std::string& component, const std::string& message)
@@ -204,6 +239,7 @@ void ProfileWriter::setMeta(const std::string& key, const std::string& value)
 
 bool ProfileWriter::commit(std::string& error)
 {
+    flushRegions();
     if (m_inTransaction) {
         m_inTransaction = false;
         if (!m_error.empty()) {
@@ -232,6 +268,7 @@ void ProfileWriter::reopen()
 bool ProfileWriter::finish(std::int64_t endNs, const std::string& reason, bool complete, std::string& error)
 {
     ensureTransaction();
+    flushRegions();
     sqlite3_stmt* s = nullptr;
     if (sqlite3_prepare_v2(m_db, "UPDATE process SET end_ns = ?, end_reason = ?", -1, &s, nullptr) == SQLITE_OK) {
         sqlite3_bind_int64(s, 1, endNs);

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 struct sqlite3;
 struct sqlite3_stmt;
@@ -28,6 +29,8 @@ struct ProcessInfo {
 /// process leaves a readable file holding everything up to the last commit.
 class ProfileWriter {
 public:
+    static constexpr int kRegionBatch = 32; ///< rows per INSERT: one statement step costs far more than a row
+
     /// Opens an existing empty file (claimed with claimOutputFile) and creates the schema.
     static std::unique_ptr<ProfileWriter> create(
         const std::string& path, const ProcessInfo& process, const std::string& mode, std::string& error);
@@ -63,6 +66,10 @@ private:
     bool exec(const char* sql, std::string& error);
     void ensureTransaction();
     void fail(const char* what);
+    void flushRegions();
+
+    std::vector<Event> m_regions; ///< regions not yet inserted
+    sqlite3_stmt* m_insRegionBatch = nullptr;
 
     sqlite3* m_db = nullptr;
     std::string m_path;

@@ -452,7 +452,15 @@ void Recording::drainAll()
             ts->announced = true;
         }
         const bool exited = ts->exited.load(std::memory_order_acquire);
-        ts->consumer.drain([&](const Event& e) { m_writer->addEvent(e); });
+        // A backlog is committed as it is written, so that a process ended mid-drain keeps most of it.
+        std::uint32_t sinceCheck = 0;
+        ts->consumer.drain([&](const Event& e) {
+            m_writer->addEvent(e);
+            if (++sinceCheck == 4096) {
+                sinceCheck = 0;
+                commitIfDue();
+            }
+        });
         if (exited) gone.push_back(ts);
     }
     if (!gone.empty()) {
@@ -514,6 +522,25 @@ void Recording::finalize(const std::string& reason, bool complete)
         reportProblem(Problem::Writer, error + "; the profile holds data up to the last commit");
 }
 
+bool Recording::commitIfDue()
+{
+    if (m_writerFailed) return false;
+    if (nowNs() - m_lastCommitNs < std::int64_t(m_settings.commitMs) * 1'000'000) return true;
+    // Strings first: a committed region must find its name.
+    for (auto& [id, text] : m_strings.since(m_stringsWritten)) {
+        m_writer->addString(id, text);
+        m_stringsWritten = id;
+    }
+    std::string error;
+    if (!m_writer->commit(error)) {
+        reportProblem(Problem::Writer, error + "; recording stopped, the profile holds earlier commits");
+        m_writerFailed = true;
+        return false;
+    }
+    m_lastCommitNs = nowNs();
+    return true;
+}
+
 void Recording::writerMain()
 {
     std::unique_lock lock(m_writerMutex);
@@ -521,8 +548,7 @@ void Recording::writerMain()
         m_state.store(Off);
         return;
     }
-    std::int64_t lastCommit = nowNs();
-    const std::int64_t commitNs = std::int64_t(m_settings.commitMs) * 1'000'000;
+    m_lastCommitNs = nowNs();
     const int pollMs = std::max(5, m_settings.commitMs / 5);
     for (;;) {
         lock.unlock();
@@ -546,20 +572,15 @@ void Recording::writerMain()
         const std::uint64_t flush = m_flushRequested.load(std::memory_order_acquire);
         if (flush != m_flushDone.load(std::memory_order_relaxed)) {
             finalize("exec", true);
-            lastCommit = nowNs();
+            m_lastCommitNs = nowNs();
             m_flushDone.store(flush, std::memory_order_release);
             continue;
         }
         if (m_reopen.exchange(false)) m_writer->reopen();
         drainAll();
-        if (nowNs() - lastCommit >= commitNs) {
-            std::string error;
-            if (!m_writer->commit(error)) {
-                reportProblem(Problem::Writer, error + "; recording stopped, the profile holds earlier commits");
-                m_state.store(Off);
-                return;
-            }
-            lastCommit = nowNs();
+        if (!commitIfDue()) {
+            m_state.store(Off);
+            return;
         }
     }
 }

@@ -114,6 +114,8 @@ private:
     void writerMain();
     bool openProfile();
     void drainAll();
+    /// Commits when the last commit is older than the interval; false when the writer failed.
+    bool commitIfDue();
     void finalize(const std::string& reason, bool complete);
     void wake() noexcept;
     bool waitFor(const std::atomic<std::uint64_t>& counter, std::uint64_t target, int timeoutMs) noexcept;
@@ -148,6 +150,8 @@ private:
     ProfileWriter* m_writer = nullptr;
     int m_wakePipe[2] = { -1, -1 };
     std::uint32_t m_stringsWritten = 0;
+    std::int64_t m_lastCommitNs = 0;
+    bool m_writerFailed = false;
     std::uint64_t m_droppedReported = 0;
     std::atomic<std::uint64_t> m_flushRequested { 0 };
     std::atomic<std::uint64_t> m_flushDone { 0 };

@@ -10,6 +10,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <unordered_map>
 #include <utility>
 
 namespace fs = std::filesystem;
@@ -185,8 +186,10 @@ Profile Profile::open(const std::string& path)
             m.endReason = text(s, 8);
         });
     if (!hasProcess) throw ProfileError(path, "has no process row: damaged profile");
-    p.query("SELECT MAX(end_ns) FROM region",
-        [&](sqlite3_stmt* s) { p.m_process.lastEventNs = sqlite3_column_int64(s, 0); });
+    // The last event bounds the run only when the process did not record its end (killed).
+    if (!p.m_process.endNs)
+        p.query("SELECT MAX(end_ns) FROM region",
+            [&](sqlite3_stmt* s) { p.m_process.lastEventNs = sqlite3_column_int64(s, 0); });
     return p;
 }
 
@@ -228,27 +231,53 @@ std::vector<std::string> Profile::diagnostics() const
 
 std::vector<RegionAggregate> Profile::aggregateRegions() const
 {
-    std::vector<RegionAggregate> out;
-    // Aggregation runs inside SQLite: one pass over the region table, grouped by its integer keys.
-    query("SELECT g.kind, n.text, d.text, g.cnt, g.t, g.dcnt, g.dt, g.f, g.b, g.implicit FROM ("
-          " SELECT kind, name, domain, COUNT(*) AS cnt, SUM(end_ns - start_ns) AS t, COUNT(flops) AS dcnt,"
-          " SUM(CASE WHEN flops IS NOT NULL THEN end_ns - start_ns END) AS dt, SUM(flops) AS f, SUM(bytes) AS b,"
-          " SUM(flags & 1) AS implicit FROM region GROUP BY kind, domain, name) g"
-          " JOIN string n ON n.id = g.name LEFT JOIN string d ON d.id = g.domain",
+    // One plain scan summed in a hash map: SQLite's GROUP BY sorts every row into a temporary b-tree first,
+    // which costs several times more on large profiles (bench/README.md).
+    struct Key {
+        int kind;
+        std::int64_t domain;
+        std::int64_t name;
+        bool operator==(const Key&) const = default;
+    };
+    struct KeyHash {
+        size_t operator()(const Key& k) const
+        {
+            return std::hash<std::int64_t>()(k.name * 1000003 + k.domain * 31 + k.kind);
+        }
+    };
+    std::unordered_map<Key, RegionAggregate, KeyHash> groups;
+    query("SELECT kind, IFNULL(domain, 0), name, end_ns - start_ns, flops, bytes, flags FROM region",
         [&](sqlite3_stmt* s) {
-            RegionAggregate a;
-            a.kind = sqlite3_column_int(s, 0);
-            a.name = text(s, 1);
-            a.domain = text(s, 2);
-            a.count = static_cast<std::uint64_t>(sqlite3_column_int64(s, 3));
-            a.timeNs = sqlite3_column_int64(s, 4);
-            a.declaredCount = static_cast<std::uint64_t>(sqlite3_column_int64(s, 5));
-            a.declaredTimeNs = sqlite3_column_int64(s, 6);
-            a.flops = sqlite3_column_double(s, 7);
-            a.bytes = sqlite3_column_double(s, 8);
-            a.implicitlyClosed = static_cast<std::uint64_t>(sqlite3_column_int64(s, 9));
-            out.push_back(std::move(a));
+            const Key key { sqlite3_column_int(s, 0), sqlite3_column_int64(s, 1), sqlite3_column_int64(s, 2) };
+            RegionAggregate& a = groups[key];
+            const std::int64_t t = sqlite3_column_int64(s, 3);
+            ++a.count;
+            a.timeNs += t;
+            if (sqlite3_column_type(s, 4) != SQLITE_NULL) {
+                ++a.declaredCount;
+                a.declaredTimeNs += t;
+                a.flops += sqlite3_column_double(s, 4);
+                a.bytes += sqlite3_column_double(s, 5);
+            }
+            a.implicitlyClosed += static_cast<std::uint64_t>(sqlite3_column_int(s, 6) & 1);
         });
+    std::unordered_map<std::int64_t, std::string> strings;
+    query("SELECT id, text FROM string", [&](sqlite3_stmt* s) { strings[sqlite3_column_int64(s, 0)] = text(s, 1); });
+    auto lookup = [&](std::int64_t id) -> std::string {
+        auto it = strings.find(id);
+        if (it == strings.end())
+            throw ProfileError(
+                m_path, "is damaged: region refers to string " + std::to_string(id) + ", which is missing");
+        return it->second;
+    };
+    std::vector<RegionAggregate> out;
+    out.reserve(groups.size());
+    for (auto& [key, a] : groups) {
+        a.kind = key.kind;
+        a.name = lookup(key.name);
+        a.domain = key.domain ? lookup(key.domain) : std::string();
+        out.push_back(std::move(a));
+    }
     return out;
 }
 
