@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
-// NVTX capture: the NVTX 3 headers in a program load the library named by NVTX_INJECTION64_PATH (or, without it,
-// find InitializeInjectionNvtx2Preinject in an already loaded library, e.g. one preloaded by hand) and let it
-// fill their function tables. We take
+// NVTX capture: the NVTX 3 headers in a program load the library named by NVTX_INJECTION64_PATH and let it fill
+// their function tables. Programs built with NVTX_SUPPORT_ALREADY_INJECTED_LIBRARY (off by default) also find
+// InitializeInjectionNvtx2Preinject in an already loaded collector. We take
 // push/pop and start/end ranges, in the default domain and in named domains, as regions.
 #include "recording.h"
 
