@@ -87,16 +87,29 @@ Recording::Recording()
     readProcessInfo();
 }
 
+NamingContext Recording::namingContext() const
+{
+    return { m_process.pid, m_process.host, [](std::string_view var) -> std::optional<std::string> {
+                const char* v = std::getenv(std::string(var).c_str());
+                return v ? std::optional<std::string>(v) : std::nullopt;
+            } };
+}
+
+void Recording::writeNewStrings()
+{
+    for (auto& [id, text] : m_strings.since(m_stringsWritten)) {
+        m_writer->addString(id, text);
+        m_stringsWritten = id;
+    }
+}
+
 void Recording::readProcessInfo()
 {
     m_process.pid = ::getpid();
     m_process.ppid = ::getppid();
     char host[256] = {};
     if (gethostname(host, sizeof host - 1) == 0) m_process.host = host;
-    NamingContext ctx { m_process.pid, m_process.host, [](std::string_view var) -> std::optional<std::string> {
-                           const char* v = std::getenv(std::string(var).c_str());
-                           return v ? std::optional<std::string>(v) : std::nullopt;
-                       } };
+    const NamingContext ctx = namingContext();
     m_process.rank = rankFromEnvironment(ctx);
     char exe[4096] = {};
     ssize_t n = ::readlink("/proc/self/exe", exe, sizeof exe - 1);
@@ -406,10 +419,7 @@ void* Recording::writerEntry(void* self) noexcept
 
 bool Recording::openProfile()
 {
-    NamingContext ctx { m_process.pid, m_process.host, [](std::string_view var) -> std::optional<std::string> {
-                           const char* v = std::getenv(std::string(var).c_str());
-                           return v ? std::optional<std::string>(v) : std::nullopt;
-                       } };
+    const NamingContext ctx = namingContext();
     std::string error;
     auto pattern = expandOutputPattern(m_settings.outputPattern, ctx, error);
     std::optional<std::string> path;
@@ -472,10 +482,7 @@ void Recording::drainAll()
         }
     }
     // Strings after events: every string an event refers to was interned before the event was published.
-    for (auto& [id, text] : m_strings.since(m_stringsWritten)) {
-        m_writer->addString(id, text);
-        m_stringsWritten = id;
-    }
+    writeNewStrings();
     std::vector<std::pair<std::string, std::string>> diags;
     {
         std::lock_guard lock(m_diagMutex);
@@ -527,10 +534,7 @@ bool Recording::commitIfDue()
     if (m_writerFailed) return false;
     if (nowNs() - m_lastCommitNs < std::int64_t(m_settings.commitMs) * 1'000'000) return true;
     // Strings first: a committed region must find its name.
-    for (auto& [id, text] : m_strings.since(m_stringsWritten)) {
-        m_writer->addString(id, text);
-        m_stringsWritten = id;
-    }
+    writeNewStrings();
     std::string error;
     if (!m_writer->commit(error)) {
         reportProblem(Problem::Writer, error + "; recording stopped, the profile holds earlier commits");

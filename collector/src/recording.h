@@ -6,6 +6,7 @@
 #pragma once
 
 #include "event_buffer.h"
+#include "output_name.h"
 #include "profile_writer.h"
 #include "rooftime/schema.h"
 #include "string_table.h"
@@ -120,6 +121,8 @@ private:
     void wake() noexcept;
     bool waitFor(const std::atomic<std::uint64_t>& counter, std::uint64_t target, int timeoutMs) noexcept;
     void readProcessInfo();
+    NamingContext namingContext() const;
+    void writeNewStrings();
 
     Settings m_settings;
     ProcessInfo m_process;
