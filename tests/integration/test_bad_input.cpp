@@ -6,6 +6,7 @@
 #include <sqlite3.h>
 
 #include <filesystem>
+#include <functional>
 #include <random>
 
 using namespace rooftime::test;
@@ -51,60 +52,56 @@ TEST_CASE("bad profile files are rejected with a one-line reason")
 {
     const std::string dir = scratchDir("bad_input");
     const std::string real = realProfile(dir);
-
-    const std::string empty = dir + "/empty.rtdb";
-    writeFile(empty, "");
-    expectRejected(empty, "is empty");
-
-    const std::string text = dir + "/text.rtdb";
-    writeFile(text, "this is not a profile\n");
-    expectRejected(text, "not a rooftime profile");
-
-    const std::string random = dir + "/random.rtdb";
-    std::mt19937 rng(42);
-    std::string bytes(8192, '\0');
-    for (char& c : bytes)
-        c = static_cast<char>(rng());
-    writeFile(random, bytes);
-    expectRejected(random, "not a rooftime profile");
-
-    const std::string header = dir + "/header_only.rtdb";
-    writeFile(header, readFile(real).substr(0, 60));
-    expectRejected(header, "truncated");
-
-    const std::string truncated = dir + "/truncated.rtdb";
     const std::string content = readFile(real);
     REQUIRE(content.size() > 8192);
-    writeFile(truncated, content.substr(0, content.size() / 2));
-    expectRejected(truncated, "truncated");
+    auto damagedCopy = [&](const char* statement) {
+        return [&real, statement](const std::string& path) {
+            fs::copy_file(real, path);
+            sql(path, statement);
+        };
+    };
+    auto withContent = [](std::string bytes) {
+        return [bytes = std::move(bytes)](const std::string& path) { writeFile(path, bytes); };
+    };
+    std::mt19937 rng(42);
+    std::string random(8192, '\0');
+    for (char& c : random)
+        c = static_cast<char>(rng());
 
-    const std::string other = dir + "/other.rtdb";
-    sql(other, "CREATE TABLE customers(id INTEGER, name TEXT); INSERT INTO customers VALUES(1, 'x');");
-    expectRejected(other, "not a rooftime profile (it has no 'meta' table)");
-
-    const std::string foreignMeta = dir + "/foreign_meta.rtdb";
-    sql(foreignMeta, "CREATE TABLE meta(key TEXT, value TEXT); INSERT INTO meta VALUES('format', 'other-tool');");
-    expectRejected(foreignMeta, "meta 'format' is 'other-tool'");
-
-    const std::string newer = dir + "/newer.rtdb";
-    fs::copy_file(real, newer);
-    sql(newer, "UPDATE meta SET value = '2' WHERE key = 'schema_major'");
-    expectRejected(newer, "schema 2.0; this rooftime reads schema 1.x: upgrade rooftime");
-
-    const std::string badVersion = dir + "/bad_version.rtdb";
-    fs::copy_file(real, badVersion);
-    sql(badVersion, "UPDATE meta SET value = 'one' WHERE key = 'schema_major'");
-    expectRejected(badVersion, "invalid schema_major 'one'");
-
-    const std::string noRegion = dir + "/no_region_table.rtdb";
-    fs::copy_file(real, noRegion);
-    sql(noRegion, "DROP TABLE region");
-    expectRejected(noRegion, "cannot be read: no such table: region");
-
-    expectRejected(dir + "/missing.rtdb", "no such file");
-    const std::string emptyDir = dir + "/empty_folder";
-    fs::create_directories(emptyDir);
-    expectRejected(emptyDir, "folder without profiles");
+    struct Row {
+        std::string name;
+        std::function<void(const std::string&)> make; ///< creates the bad input at the path; null: leave it absent
+        std::string phrase;
+    };
+    const std::vector<Row> rows = {
+        { "empty.rtdb", withContent(""), "is empty" },
+        { "text.rtdb", withContent("this is not a profile\n"), "not a rooftime profile" },
+        { "random.rtdb", withContent(random), "not a rooftime profile" },
+        { "header_only.rtdb", withContent(content.substr(0, 60)), "truncated" },
+        { "truncated.rtdb", withContent(content.substr(0, content.size() / 2)), "truncated" },
+        { "other.rtdb",
+            [](const std::string& path) {
+                sql(path, "CREATE TABLE customers(id INTEGER, name TEXT); INSERT INTO customers VALUES(1, 'x');");
+            },
+            "not a rooftime profile (it has no 'meta' table)" },
+        { "foreign_meta.rtdb",
+            [](const std::string& path) {
+                sql(path, "CREATE TABLE meta(key TEXT, value TEXT); INSERT INTO meta VALUES('format', 'other-tool');");
+            },
+            "meta 'format' is 'other-tool'" },
+        { "newer.rtdb", damagedCopy("UPDATE meta SET value = '2' WHERE key = 'schema_major'"),
+            "schema 2.0; this rooftime reads schema 1.x: upgrade rooftime" },
+        { "bad_version.rtdb", damagedCopy("UPDATE meta SET value = 'one' WHERE key = 'schema_major'"),
+            "invalid schema_major 'one'" },
+        { "no_region_table.rtdb", damagedCopy("DROP TABLE region"), "cannot be read: no such table: region" },
+        { "missing.rtdb", nullptr, "no such file" },
+        { "empty_folder", [](const std::string& path) { fs::create_directories(path); }, "folder without profiles" },
+    };
+    for (const Row& row : rows) {
+        const std::string path = dir + "/" + row.name;
+        if (row.make) row.make(path);
+        expectRejected(path, row.phrase);
+    }
 
     // The undamaged original still reads: the checks above are about the damage, not the file.
     CHECK(run({ rooftimeBin(), "report", real }).status == 0);

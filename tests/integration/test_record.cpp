@@ -17,14 +17,10 @@ namespace {
 nlohmann::json recordOne(
     const std::string& dir, const std::vector<std::string>& command, int expectedStatus, RunResult* out = nullptr)
 {
-    RunResult r = record(dir, command);
-    INFO(r.out << r.err);
-    CHECK(r.status == expectedStatus);
-    auto files = filesIn(dir);
-    REQUIRE(files.size() == 1);
-    auto report = reportJson(files);
-    checkExpectations(report, parseExpectations(r.out));
-    if (out) *out = r;
+    Recorded r = recordExpecting(dir, command, expectedStatus, 1);
+    auto report = reportJson(r.files);
+    checkExpectations(report, parseExpectations(r.result.out));
+    if (out) *out = r.result;
     return report;
 }
 
@@ -102,11 +98,7 @@ TEST_CASE("after SIGKILL the file reads cleanly and holds everything up to the l
 TEST_CASE("fork: the child writes its own file and the parent's holds only the parent")
 {
     const std::string dir = scratchDir("fork");
-    RunResult r = record(dir, { client("paths_client"), "fork" });
-    INFO(r.err);
-    REQUIRE(r.status == 0);
-    auto files = filesIn(dir);
-    REQUIRE(files.size() == 2);
+    auto [r, files] = recordExpecting(dir, { client("paths_client"), "fork" }, 0, 2);
     CHECK_THAT(r.err, Catch::Contains("wrote 2 profiles"));
     int parents = 0, children = 0;
     for (const auto& f : files) {
@@ -129,11 +121,8 @@ TEST_CASE("fork: the child writes its own file and the parent's holds only the p
 TEST_CASE("exec: the old image's profile is complete and the new image records too")
 {
     const std::string dir = scratchDir("exec");
-    RunResult r = record(dir, { client("paths_client"), "exec" });
-    INFO(r.err);
-    REQUIRE(r.status == 0);
-    auto files = filesIn(dir);
-    REQUIRE(files.size() == 2); // same pid: the second name gets a suffix, nothing is overwritten
+    // Same pid: the second name gets a suffix, nothing is overwritten.
+    auto [r, files] = recordExpecting(dir, { client("paths_client"), "exec" }, 0, 2);
     auto all = reportJson(files);
     CHECK((*findRow(all, "before_exec"))["count"] == 6);
     CHECK((*findRow(all, "after_exec"))["count"] == 7);
@@ -227,10 +216,8 @@ TEST_CASE("NVTX ranges become regions without the rooftime header")
         return;
     }
     const std::string dir = scratchDir("nvtx");
-    RunResult r = record(dir, { client("nvtx_client") });
-    INFO(r.err);
-    REQUIRE(r.status == 0);
-    auto report = reportJson(filesIn(dir));
+    auto [r, files] = recordExpecting(dir, { client("nvtx_client") }, 0, 1);
+    auto report = reportJson(files);
     checkExpectations(report, parseExpectations(r.out));
     CHECK((*findRow(report, "step"))["kind"] == "nvtx");
     CHECK((*findRow(report, "crossing"))["kind"] == "nvtx-range");

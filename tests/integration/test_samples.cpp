@@ -8,11 +8,7 @@ namespace {
 void recordSample(const std::string& name, const std::vector<std::string>& command)
 {
     const std::string dir = scratchDir("sample_" + name);
-    RunResult r = record(dir, command);
-    INFO(r.out << r.err);
-    REQUIRE(r.status == 0);
-    auto files = filesIn(dir);
-    REQUIRE(files.size() == 1);
+    auto [r, files] = recordExpecting(dir, command, 0, 1);
     CHECK_THAT(r.err, Catch::Contains("wrote 1 profile") && Catch::Contains(files[0]));
     auto report = reportJson(files);
     checkExpectations(report, parseExpectations(r.out));
@@ -40,11 +36,8 @@ TEST_CASE("stencil sample")
 TEST_CASE("tiny regions: nesting and 8 threads")
 {
     const std::string dir = scratchDir("sample_tiny");
-    RunResult r = record(dir, { sample("tiny_regions"), "--regions", "20000", "--threads", "8", "--depth", "3" });
-    INFO(r.err);
-    REQUIRE(r.status == 0);
-    auto files = filesIn(dir);
-    REQUIRE(files.size() == 1);
+    auto [r, files] = recordExpecting(
+        dir, { sample("tiny_regions"), "--regions", "20000", "--threads", "8", "--depth", "3" }, 0, 1);
     checkExpectations(reportJson(files), parseExpectations(r.out));
     // Eight recording threads, each with its own nested regions.
     RunResult threads = run({ "/usr/bin/sqlite3", files[0],

@@ -59,4 +59,21 @@ inline RunResult record(const std::string& dir, const std::vector<std::string>& 
     return run(argv, env);
 }
 
+struct Recorded {
+    RunResult result;
+    std::vector<std::string> files;
+};
+
+/// Records under `rooftime record`, requires the exit status and the number of profiles written.
+inline Recorded recordExpecting(
+    const std::string& dir, const std::vector<std::string>& command, int status, std::size_t files)
+{
+    Recorded r { record(dir, command), {} };
+    INFO(r.result.out << r.result.err);
+    REQUIRE(r.result.status == status);
+    r.files = filesIn(dir);
+    REQUIRE(r.files.size() == files);
+    return r;
+}
+
 } // namespace rooftime::test
