@@ -109,6 +109,17 @@ template <typename Fn> Fn nextSymbol(const char* name)
     return reinterpret_cast<Fn>(dlsym(RTLD_NEXT, name));
 }
 
+// Flushes the recording, calls the real exec, and reopens the recording if exec returned (it failed).
+template <typename Fn, typename... Args> int execThrough(Fn real, Args... args)
+{
+    Recording::instance().beforeExec();
+    const int rc = real ? real(args...) : (errno = ENOSYS, -1);
+    const int err = errno;
+    Recording::instance().afterFailedExec();
+    errno = err;
+    return rc;
+}
+
 std::vector<char*> collectArgs(const char* first, va_list ap, char*** envOut)
 {
     std::vector<char*> args;
@@ -127,50 +138,26 @@ extern "C" {
 
 __attribute__((visibility("default"))) int execve(const char* path, char* const argv[], char* const envp[])
 {
-    using Fn = int (*)(const char*, char* const[], char* const[]);
-    static Fn real = nextSymbol<Fn>("execve");
-    Recording::instance().beforeExec();
-    const int rc = real ? real(path, argv, envp) : (errno = ENOSYS, -1);
-    const int err = errno;
-    Recording::instance().afterFailedExec();
-    errno = err;
-    return rc;
+    static const auto real = nextSymbol<int (*)(const char*, char* const[], char* const[])>("execve");
+    return execThrough(real, path, argv, envp);
 }
 
 __attribute__((visibility("default"))) int execv(const char* path, char* const argv[])
 {
-    using Fn = int (*)(const char*, char* const[]);
-    static Fn real = nextSymbol<Fn>("execv");
-    Recording::instance().beforeExec();
-    const int rc = real ? real(path, argv) : (errno = ENOSYS, -1);
-    const int err = errno;
-    Recording::instance().afterFailedExec();
-    errno = err;
-    return rc;
+    static const auto real = nextSymbol<int (*)(const char*, char* const[])>("execv");
+    return execThrough(real, path, argv);
 }
 
 __attribute__((visibility("default"))) int execvp(const char* file, char* const argv[])
 {
-    using Fn = int (*)(const char*, char* const[]);
-    static Fn real = nextSymbol<Fn>("execvp");
-    Recording::instance().beforeExec();
-    const int rc = real ? real(file, argv) : (errno = ENOSYS, -1);
-    const int err = errno;
-    Recording::instance().afterFailedExec();
-    errno = err;
-    return rc;
+    static const auto real = nextSymbol<int (*)(const char*, char* const[])>("execvp");
+    return execThrough(real, file, argv);
 }
 
 __attribute__((visibility("default"))) int execvpe(const char* file, char* const argv[], char* const envp[])
 {
-    using Fn = int (*)(const char*, char* const[], char* const[]);
-    static Fn real = nextSymbol<Fn>("execvpe");
-    Recording::instance().beforeExec();
-    const int rc = real ? real(file, argv, envp) : (errno = ENOSYS, -1);
-    const int err = errno;
-    Recording::instance().afterFailedExec();
-    errno = err;
-    return rc;
+    static const auto real = nextSymbol<int (*)(const char*, char* const[], char* const[])>("execvpe");
+    return execThrough(real, file, argv, envp);
 }
 
 __attribute__((visibility("default"))) int execl(const char* path, const char* arg, ...)
