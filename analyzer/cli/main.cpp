@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // The `rooftime` command: record, report, help. Exit codes: 0 ok, 2 usage or input error
 // (a recorded command's own status is passed through by record).
+#include "output_name.h"
 #include "record.h"
 
 #include "rooftime/analyzer/format.h"
@@ -10,6 +11,7 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <unistd.h>
 
@@ -63,8 +65,9 @@ int main(int argc, char** argv)
     cli::RecordOptions rec;
     auto* record = app.add_subcommand("record", "Run a command with the collector injected and write profiles");
     record->add_option("-o,--output", rec.output,
-        "Output file pattern: %p pid, %h host, %r rank, %q{VAR} environment variable, %% percent "
-        "(default rooftime.%h.%p.rtdb)");
+        std::string("Output file pattern: %p pid, %h host, %r rank, %q{VAR} environment variable, %% percent "
+                    "(default ")
+            + collector::kDefaultOutputPattern + ")");
     record->add_option("--mode", rec.mode, "time: time and declared work; counters: also hardware counters")
         ->check(CLI::IsMember({ "time", "counters" }));
     record->prefix_command();
@@ -106,15 +109,17 @@ int main(int argc, char** argv)
                 break;
         }
     }
-    if (argc > 1 && argv[1][0] != '-') {
-        const std::string command = argv[1];
-        if (command != "record" && command != "report" && command != "help") {
-            fmt::print(stderr,
-                "rooftime: unknown command '{}' (commands: record, report, help)\n"
-                "Run 'rooftime --help' for usage.\n",
-                command);
-            return kExitUsage;
-        }
+    // The command names come from the parser itself, so messages list exactly what exists.
+    std::vector<std::string> commands;
+    for (const CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; }))
+        commands.push_back(sub->get_name());
+    const std::string commandList = fmt::format("{}", fmt::join(commands, ", "));
+    const auto isCommand
+        = [&](const std::string& name) { return std::find(commands.begin(), commands.end(), name) != commands.end(); };
+    if (argc > 1 && argv[1][0] != '-' && !isCommand(argv[1])) {
+        fmt::print(stderr, "rooftime: unknown command '{}' (commands: {})\nRun 'rooftime --help' for usage.\n", argv[1],
+            commandList);
+        return kExitUsage;
     }
     try {
         app.parse(argc, argv);
@@ -132,13 +137,12 @@ int main(int argc, char** argv)
             fmt::print("{}", app.get_formatter()->make_help(&app, "rooftime", CLI::AppFormatMode::Normal));
             return kExitOk;
         }
-        try {
-            fmt::print("{}", app.get_subcommand(helpTopic)->help());
-            return kExitOk;
-        } catch (const CLI::OptionNotFound&) {
-            fmt::print(stderr, "rooftime help: no command '{}' (commands: record, report, help)\n", helpTopic);
+        if (!isCommand(helpTopic)) {
+            fmt::print(stderr, "rooftime help: no command '{}' (commands: {})\n", helpTopic, commandList);
             return kExitUsage;
         }
+        fmt::print("{}", app.get_subcommand(helpTopic)->help());
+        return kExitOk;
     }
     if (*record) {
         rec.command = record->remaining();

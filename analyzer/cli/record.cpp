@@ -61,7 +61,7 @@ int runRecord(const RecordOptions& options)
         return 2;
     }
     // Absolute, so that a program that changes its working folder still writes where the user asked.
-    std::string pattern = options.output.empty() ? "rooftime.%h.%p.rtdb" : options.output;
+    std::string pattern = options.output.empty() ? collector::kDefaultOutputPattern : options.output;
     {
         collector::NamingContext ctx { getpid(), "host",
             [](std::string_view) { return std::optional<std::string>(); } };

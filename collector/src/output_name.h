@@ -8,6 +8,9 @@
 
 namespace rooftime::collector {
 
+/// The output pattern when none is given (ROOFTIME_OUTPUT, `rooftime record -o`).
+inline constexpr const char* kDefaultOutputPattern = "rooftime.%h.%p.rtdb";
+
 /// What an output pattern may refer to. Kept apart from the process so that naming is testable.
 struct NamingContext {
     long pid = 0;

@@ -20,7 +20,7 @@
 namespace rooftime::collector {
 
 struct Settings {
-    std::string outputPattern = "rooftime.%h.%p.rtdb";
+    std::string outputPattern = kDefaultOutputPattern;
     std::string mode = "time";
     std::string manifest; ///< file to which each process appends the path of its profile (set by `rooftime record`)
     int commitMs = 250; ///< at most this long between commits (bounded to 10..500)
