@@ -1,12 +1,11 @@
 // SPDX-License-Identifier: MIT
 #include "recording.h"
 
-#include <algorithm>
-
 #include "clock.h"
 #include "log.h"
 #include "output_name.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <csignal>
 #include <cstdlib>
@@ -711,6 +710,8 @@ void Recording::forkChild() noexcept
         m_budget.dropped.store(0);
         m_droppedReported = 0;
         m_stringsWritten = 0;
+        m_writerFailed = false;
+        m_reopen.store(false);
         m_flushRequested.store(0);
         m_flushDone.store(0);
         m_stopRequested.store(0);
