@@ -53,6 +53,12 @@ std::string humanSeconds(double s)
 
 namespace {
 
+// Rows shown under --top (0: all).
+std::size_t shownRows(const Report& report, const FormatOptions& options)
+{
+    return options.top ? std::min(options.top, report.rows.size()) : report.rows.size();
+}
+
 std::string opt(const std::optional<double>& v, const char* spec = "{}")
 {
     return v ? fmt::format(fmt::runtime(spec), *v) : std::string("-");
@@ -105,10 +111,9 @@ std::string formatText(const Report& report, const FormatOptions& options)
     const std::size_t nameWidth = options.width > fixed + 10 ? options.width - fixed : 10;
     out += fmt::format("\n{:>9} {:>6} {:>10} {:>9} {:>9} {:>8} {:>9} {:>9}  {:<8}  {}\n", "time", "share", "count",
         "FLOPs", "bytes", "AI", "GFLOP/s", "GB/s", "work", "name");
-    std::size_t shown = 0;
-    for (const ReportRow& r : report.rows) {
-        if (options.top && shown == options.top) break;
-        ++shown;
+    const std::size_t shown = shownRows(report, options);
+    for (std::size_t i = 0; i < shown; ++i) {
+        const ReportRow& r = report.rows[i];
         out += fmt::format("{:>9} {:>5.1f}% {:>10} {:>9} {:>9} {:>8} {:>9} {:>9}  {:<8}  {}\n",
             humanSeconds(r.timeSeconds), r.share * 100, r.count, r.flops ? siValue(*r.flops) : "-",
             r.bytes ? siValue(*r.bytes) : "-", opt(r.intensity, "{:.3g}"),
@@ -146,9 +151,8 @@ std::string formatJson(const Report& report, const FormatOptions& options)
             { "params", params }, { "diagnostics", p.diagnostics } });
     }
     j["rows"] = nlohmann::json::array();
-    std::size_t shown = 0;
-    for (const ReportRow& r : report.rows) {
-        if (options.top && shown++ == options.top) break;
+    for (std::size_t i = 0; i < shownRows(report, options); ++i) {
+        const ReportRow& r = report.rows[i];
         j["rows"].push_back({ { "name", r.name }, { "kind", r.kind }, { "count", r.count }, { "time_s", r.timeSeconds },
             { "share", r.share }, { "flops", optJson(r.flops) }, { "bytes", optJson(r.bytes) },
             { "intensity", optJson(r.intensity) }, { "flops_per_s", optJson(r.flopsPerSecond) },
@@ -177,9 +181,8 @@ std::string formatCsv(const Report& report, const FormatOptions& options)
     std::string out = "name,kind,count,time_s,share,flops,bytes,intensity,flops_per_s,bytes_per_s,declared_instances,"
                       "implicitly_closed,time_source,work_source\n";
     auto num = [](const std::optional<double>& v) { return v ? fmt::format("{:.17g}", *v) : std::string(); };
-    std::size_t shown = 0;
-    for (const ReportRow& r : report.rows) {
-        if (options.top && shown++ == options.top) break;
+    for (std::size_t i = 0; i < shownRows(report, options); ++i) {
+        const ReportRow& r = report.rows[i];
         out += fmt::format("{},{},{},{:.9g},{:.6g},{},{},{},{},{},{},{},{},{}\n", csvField(r.name), r.kind, r.count,
             r.timeSeconds, r.share, num(r.flops), num(r.bytes), num(r.intensity), num(r.flopsPerSecond),
             num(r.bytesPerSecond), r.declaredCount, r.implicitlyClosed, sourceName(r.timeSource),
