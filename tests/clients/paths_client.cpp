@@ -105,6 +105,14 @@ int main(int argc, char** argv)
         execl(self.c_str(), argv[0], "after_exec", static_cast<char*>(nullptr));
         std::perror("execl");
         return 1;
+    } else if (mode == "exec_fails") {
+        // A failed exec returns: the profile, already flushed for it, must go on and end complete.
+        regions("before_failed_exec", 4);
+        execl("/nonexistent/rooftime-test", "x", static_cast<char*>(nullptr));
+        regions("after_failed_exec", 5);
+        expect("before_failed_exec", 4);
+        expect("after_failed_exec", 5);
+        return 0;
     } else if (mode == "after_exec") {
         regions("after_exec", 7);
         return 0;

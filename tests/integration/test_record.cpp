@@ -128,6 +128,13 @@ TEST_CASE("exec: the old image's profile is complete and the new image records t
     CHECK((*findRow(all, "after_exec"))["count"] == 7);
 }
 
+TEST_CASE("a failed exec: recording goes on in the same file, which ends complete")
+{
+    auto report = recordOne(scratchDir("exec_fails"), { client("paths_client"), "exec_fails" }, 0);
+    CHECK(report["profiles"][0]["complete"] == true);
+    CHECK(report["profiles"][0]["end_reason"] == "exit");
+}
+
 TEST_CASE("C++ exceptions in a profiled program work as without the collector")
 {
     auto report = recordOne(scratchDir("exceptions"), { client("paths_client"), "exceptions" }, 0);
