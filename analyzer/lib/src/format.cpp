@@ -41,6 +41,19 @@ std::string siValue(double value)
     return fmt::format("{:.{}f}{}{}", v, decimals, p ? " " : "", prefixes[p]);
 }
 
+std::string humanBytes(double bytes)
+{
+    static const char* const units[] = { "B", "KiB", "MiB", "GiB", "TiB", "PiB" };
+    int u = 0;
+    double v = bytes;
+    while (std::fabs(v) >= 1024 && u < 5) {
+        v /= 1024;
+        ++u;
+    }
+    if (u == 0 || v == std::floor(v)) return fmt::format("{:.0f} {}", v, units[u]);
+    return fmt::format("{:.{}f} {}", v, std::fabs(v) >= 99.95 ? 0 : (std::fabs(v) >= 9.995 ? 1 : 2), units[u]);
+}
+
 std::string humanSeconds(double s)
 {
     const double a = std::fabs(s);
@@ -102,6 +115,13 @@ std::string formatText(const Report& report, const FormatOptions& options)
         for (const std::string& d : p.diagnostics)
             out += "    note: " + elideMiddle(d, options.width - 10) + "\n";
     }
+    if (report.machine)
+        out += "  machine: " + elideMiddle(machineSummary(*report.machine), options.width - 11) + "\n           ("
+            + elideMiddle(report.machineSource, options.width - 13) + ")\n";
+    else
+        out += "  machine: none embedded (recorded with --no-machine or by an older rooftime); pass --machine FILE\n";
+    for (const std::string& w : report.machineWarnings)
+        out += "  warning: " + elideMiddle(w, options.width - 11) + "\n";
     if (report.rows.empty()) {
         out += "\nNo regions recorded. Mark code with rooftime_begin/rooftime_end (docs/markers.md) or NVTX ranges.\n";
         return out;
@@ -150,6 +170,21 @@ std::string formatJson(const Report& report, const FormatOptions& options)
             { "mode", p.mode }, { "run_time_s", p.runSeconds }, { "dropped_events", p.droppedEvents },
             { "params", params }, { "diagnostics", p.diagnostics } });
     }
+    if (report.machine) {
+        const MachineModel& m = *report.machine;
+        nlohmann::json roofs = nlohmann::json::array();
+        for (const Ceiling& c : m.ceilings) {
+            if (!c.roof) continue;
+            roofs.push_back({ { "device", c.device }, { "kind", ceilingKindName(c.kind) }, { "precision", c.precision },
+                { "variant", c.variant }, { "level", c.level }, { "pattern", c.pattern }, { "threads", c.threads },
+                { "value", c.value }, { "unit", c.unit }, { "theoretical", optJson(c.theoretical) } });
+        }
+        j["machine"] = { { "source", report.machineSource }, { "host", m.identity.host }, { "key", m.identity.key() },
+            { "cpu", m.cpu.model }, { "created", m.created }, { "mode", m.mode }, { "roofs", roofs } };
+    } else {
+        j["machine"] = nullptr;
+    }
+    j["machine_warnings"] = report.machineWarnings;
     j["rows"] = nlohmann::json::array();
     for (std::size_t i = 0; i < shownRows(report, options); ++i) {
         const ReportRow& r = report.rows[i];

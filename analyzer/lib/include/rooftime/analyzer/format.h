@@ -23,6 +23,8 @@ std::string formatReport(const Report& report, OutputFormat format, const Format
 std::string elideMiddle(const std::string& text, std::size_t width);
 /// 1234567 -> "1.23 M"; SI prefixes, three significant digits.
 std::string siValue(double value);
+/// Bytes with binary prefixes: "512 B", "32 KiB", "1.50 MiB", "4 GiB".
+std::string humanBytes(double bytes);
 /// Seconds with a readable unit: "812 ns", "3.40 us", "12.3 ms", "4.56 s".
 std::string humanSeconds(double seconds);
 

@@ -1,0 +1,155 @@
+// SPDX-License-Identifier: MIT
+/**
+ * @file machine.h
+ * @brief The machine model: measured ceilings (and the theoretical value beside each), with provenance.
+ *
+ * A machine file is JSON ("format": "rooftime-machine"), written by `rooftime ceilings` and embedded in
+ * every profile by `rooftime record`. docs/ceilings.md describes every field. Versioning follows the
+ * profile schema: a newer minor version adds fields (read, unknown fields ignored), a newer major version is
+ * refused with both versions named.
+ */
+#pragma once
+
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace rooftime::analyzer {
+
+inline constexpr const char* kMachineFormatName = "rooftime-machine";
+inline constexpr int kMachineMajor = 1;
+inline constexpr int kMachineMinor = 0;
+
+/// A machine file that cannot be used. what() names the origin (file) and the problem.
+class MachineError : public std::runtime_error {
+public:
+    MachineError(const std::string& origin, const std::string& problem)
+        : std::runtime_error("'" + origin + "': " + problem)
+    { }
+};
+
+enum class CeilingKind { Compute, Bandwidth, Launch };
+std::string_view ceilingKindName(CeilingKind kind);
+
+struct Ceiling {
+    std::string device; ///< "cpu", "gpu0", …
+    CeilingKind kind = CeilingKind::Compute;
+    std::string precision; ///< compute: fp64, fp32, fp16, bf16, tf32, …
+    std::string variant; ///< compute: scalar, avx2_fma, avx512_fma, fma, tensor, cublas; launch: back_to_back, …
+    std::string level; ///< bandwidth: L1, L2, L3, DRAM, shared, HBM
+    std::string pattern; ///< bandwidth: read, write, copy, triad
+    int threads = 0; ///< CPU threads used; 0 for a whole GPU
+    double value = 0; ///< FLOP/s, B/s or seconds (launch)
+    std::string unit;
+    std::string method;
+    std::optional<double> theoretical;
+    std::string theoreticalMethod;
+    std::optional<std::pair<double, double>> workingSet; ///< bandwidth: bytes, first and last sweep point
+    bool crossCheck = false; ///< a second opinion (e.g. cuBLAS), never used as a roof
+    bool roof = false; ///< the value the analysis uses for this precision / level on this device
+};
+
+struct CacheInfo {
+    int level = 0;
+    std::string type; ///< Data, Instruction, Unified
+    double bytes = 0;
+    int instances = 0; ///< how many such caches the machine has
+    int cpusPerInstance = 0;
+};
+
+struct CpuInfo {
+    std::string vendor;
+    std::string model;
+    std::vector<std::string> flags; ///< the instruction-set flags that matter here (avx2, fma, avx512f, …)
+    int logicalCpus = 0; ///< CPUs this process may run on
+    int cores = 0;
+    int sockets = 0;
+    std::vector<CacheInfo> caches;
+    double nominalHz = 0; ///< from cpufreq or the model name; 0 if unknown
+    double measuredHz = 0; ///< one core, integer add chain
+};
+
+struct GpuInfo {
+    int index = 0;
+    std::string name, uuid, arch, driverVersion, runtimeVersion;
+    int sms = 0;
+    double memoryBytes = 0, l2Bytes = 0, busWidthBits = 0;
+    double smMaxHz = 0, smMeasuredHz = 0, memoryHz = 0;
+};
+
+struct Sweep {
+    std::string device;
+    std::string pattern;
+    int threads = 0;
+    struct Point {
+        double bytes = 0;
+        double value = 0;
+        std::string level; ///< the plateau this point belongs to, empty for transitions
+    };
+    std::vector<Point> points;
+};
+
+/// What identifies the hardware a model was measured on (and the cache file name).
+struct HardwareIdentity {
+    std::string host;
+    std::string cpuModel;
+    int logicalCpus = 0;
+    std::vector<std::string> gpuModels;
+    /// Stable short hash of everything but the host name.
+    std::string key() const;
+};
+
+struct MachineModel {
+    int major = kMachineMajor;
+    int minor = kMachineMinor;
+    std::string created; ///< ISO 8601 UTC
+    std::string rooftimeVersion;
+    std::string mode; ///< quick or full
+    std::string origin; ///< where it was read from (not stored)
+    HardwareIdentity identity;
+    std::string os;
+    CpuInfo cpu;
+    std::vector<GpuInfo> gpus;
+    std::vector<Ceiling> ceilings;
+    std::vector<Sweep> sweeps;
+    std::vector<std::string> notes;
+
+    /// The roof for a precision on a device (the ceiling marked roof), or nullptr.
+    const Ceiling* computeRoof(std::string_view device, std::string_view precision) const;
+    const Ceiling* bandwidthRoof(std::string_view device, std::string_view level) const;
+    const Ceiling* launchFloor(std::string_view device) const;
+};
+
+/// Parses a machine file's text. Throws MachineError naming @p origin.
+MachineModel parseMachine(std::string_view text, const std::string& origin);
+MachineModel readMachineFile(const std::string& path);
+std::string serializeMachine(const MachineModel& model);
+/// Writes atomically (temporary file + rename), creating parent folders. Throws MachineError.
+void writeMachineFile(const std::string& path, const MachineModel& model);
+
+/// Adds a GPU measurement (the JSON document printed by rooftime-ceilings-gpu) to @p model. Throws MachineError.
+void mergeGpuMeasurement(MachineModel& model, std::string_view json, const std::string& origin);
+
+/// Marks the roofs: per device and precision the fastest non-cross-check compute ceiling with the most
+/// threads; per device and level the triad bandwidth with the most threads (read where no triad exists);
+/// per device the back-to-back launch time.
+void markRoofs(MachineModel& model);
+
+/// The hardware this process runs on (host name, /proc/cpuinfo, /proc/driver/nvidia). Cheap: no measurement.
+HardwareIdentity currentHardware();
+/// Differences between where @p model was measured and @p here, one phrase each ("host vm ≠ node12").
+std::vector<std::string> identityMismatches(const MachineModel& model, const HardwareIdentity& here);
+/// Cache folder: $ROOFTIME_CACHE_DIR, else $XDG_CACHE_HOME/rooftime, else ~/.cache/rooftime.
+std::string cacheDirectory();
+/// The per-user machine file for @p id: <cache>/machines/<host>-<key>.json.
+std::string machineCachePath(const HardwareIdentity& id);
+
+/// One line: the roofs of each device ("AMD EPYC, 2 CPUs: fp64 98.5 GFLOP/s, … DRAM 17.4 GB/s").
+std::string machineSummary(const MachineModel& model);
+/// Every ceiling with its theoretical value, method and the provenance (`rooftime ceilings --show`).
+std::string formatMachineText(const MachineModel& model);
+
+} // namespace rooftime::analyzer

@@ -1,0 +1,117 @@
+// SPDX-License-Identifier: MIT
+#include "rooftime/analyzer/format.h"
+#include "rooftime/analyzer/machine.h"
+
+#include <algorithm>
+#include <set>
+
+#include <fmt/format.h>
+
+namespace rooftime::analyzer {
+namespace {
+
+std::string valueText(const Ceiling& c)
+{
+    if (c.kind == CeilingKind::Launch) return humanSeconds(c.value);
+    return siValue(c.value) + c.unit;
+}
+
+std::string what(const Ceiling& c)
+{
+    switch (c.kind) {
+    case CeilingKind::Compute:
+        return c.precision + " " + c.variant;
+    case CeilingKind::Bandwidth:
+        return c.level + " " + c.pattern;
+    case CeilingKind::Launch:
+        return "launch " + c.variant;
+    }
+    return {};
+}
+
+std::vector<std::string> devices(const MachineModel& m)
+{
+    std::vector<std::string> out;
+    for (const auto& c : m.ceilings)
+        if (std::find(out.begin(), out.end(), c.device) == out.end()) out.push_back(c.device);
+    return out;
+}
+
+std::string deviceTitle(const MachineModel& m, const std::string& device)
+{
+    if (device == "cpu")
+        return fmt::format("{}, {} CPU{}", m.cpu.model.empty() ? "CPU" : m.cpu.model, m.cpu.logicalCpus,
+            m.cpu.logicalCpus == 1 ? "" : "s");
+    for (const auto& g : m.gpus)
+        if (fmt::format("gpu{}", g.index) == device) return fmt::format("{} {}", device, g.name);
+    return device;
+}
+
+} // namespace
+
+std::string machineSummary(const MachineModel& m)
+{
+    std::vector<std::string> parts;
+    for (const auto& device : devices(m)) {
+        std::vector<std::string> roofs;
+        for (auto kind : { CeilingKind::Compute, CeilingKind::Bandwidth, CeilingKind::Launch })
+            for (const auto& c : m.ceilings)
+                if (c.roof && c.device == device && c.kind == kind)
+                    roofs.push_back(fmt::format("{} {}",
+                        kind == CeilingKind::Compute         ? c.precision
+                            : kind == CeilingKind::Bandwidth ? c.level
+                                                             : std::string("launch"),
+                        valueText(c)));
+        parts.push_back(fmt::format("{}: {}", deviceTitle(m, device), fmt::join(roofs, ", ")));
+    }
+    return fmt::format(
+        "{}; {} model of {}", fmt::join(parts, "; "), m.mode.empty() ? "a" : m.mode, m.created.substr(0, 10));
+}
+
+std::string formatMachineText(const MachineModel& m)
+{
+    std::string out;
+    out += fmt::format("machine model: {}\n", m.origin);
+    out += fmt::format("  measured {} by rooftime {} ({} mode) on host {}, {}\n", m.created, m.rooftimeVersion, m.mode,
+        m.identity.host, m.os);
+    out += fmt::format("  CPU: {} ({}), {} logical CPUs, {} cores, {} socket{}; flags: {}\n", m.cpu.model, m.cpu.vendor,
+        m.cpu.logicalCpus, m.cpu.cores, m.cpu.sockets, m.cpu.sockets == 1 ? "" : "s", fmt::join(m.cpu.flags, " "));
+    out += fmt::format("  clock: {:.3f} GHz measured (1 core), nominal {}\n", m.cpu.measuredHz / 1e9,
+        m.cpu.nominalHz > 0 ? fmt::format("{:.3f} GHz", m.cpu.nominalHz / 1e9) : "unknown");
+    std::vector<std::string> caches;
+    for (const auto& c : m.cpu.caches)
+        caches.push_back(fmt::format("L{} {} ×{}", c.level, humanBytes(c.bytes), c.instances));
+    if (!caches.empty()) out += fmt::format("  caches (sysfs): {}\n", fmt::join(caches, ", "));
+    for (const auto& g : m.gpus)
+        out += fmt::format("  gpu{}: {} ({}, {} SMs), driver {}, runtime {}, SM clock {:.3f} GHz measured / {:.3f} "
+                           "GHz max, memory {}\n",
+            g.index, g.name, g.arch, g.sms, g.driverVersion, g.runtimeVersion, g.smMeasuredHz / 1e9, g.smMaxHz / 1e9,
+            humanBytes(g.memoryBytes));
+    for (const auto& device : devices(m)) {
+        out += fmt::format("\n{}\n", deviceTitle(m, device));
+        out += fmt::format("  {:<22} {:>7} {:>14} {:>14} {:>6}  {}\n", "ceiling", "threads", "measured", "theoretical",
+            "ratio", "working set / roof");
+        for (auto kind : { CeilingKind::Compute, CeilingKind::Bandwidth, CeilingKind::Launch })
+            for (const auto& c : m.ceilings) {
+                if (c.device != device || c.kind != kind) continue;
+                std::string extra;
+                if (c.workingSet)
+                    extra = fmt::format("{}–{}", humanBytes(c.workingSet->first), humanBytes(c.workingSet->second));
+                if (c.roof) extra += extra.empty() ? "roof" : "  roof";
+                if (c.crossCheck) extra += extra.empty() ? "cross-check" : "  cross-check";
+                out += fmt::format("  {:<22} {:>7} {:>14} {:>14} {:>6}  {}\n", what(c),
+                    c.threads ? std::to_string(c.threads) : "-", valueText(c),
+                    c.theoretical ? siValue(*c.theoretical) + c.unit : "-",
+                    c.theoretical && *c.theoretical > 0 ? fmt::format("{:.0f}%", 100 * c.value / *c.theoretical) : "-",
+                    extra);
+            }
+    }
+    if (!m.notes.empty()) {
+        out += "\nnotes:\n";
+        for (const auto& n : m.notes)
+            out += "  " + n + "\n";
+    }
+    return out;
+}
+
+} // namespace rooftime::analyzer

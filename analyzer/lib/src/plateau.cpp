@@ -1,0 +1,142 @@
+// SPDX-License-Identifier: MIT
+#include "rooftime/analyzer/plateau.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include <fmt/format.h>
+
+#include "rooftime/analyzer/format.h"
+
+namespace rooftime::analyzer {
+namespace {
+
+double median(std::vector<double> v)
+{
+    if (v.empty()) return 0;
+    std::sort(v.begin(), v.end());
+    const std::size_t m = v.size() / 2;
+    return v.size() % 2 ? v[m] : 0.5 * (v[m - 1] + v[m]);
+}
+
+bool close(double a, double b, double tolerance)
+{
+    return a > 0 && b > 0 && std::fabs(std::log(a / b)) <= std::log1p(tolerance);
+}
+
+struct Run {
+    std::size_t first = 0, last = 0; // inclusive indices into the sorted points
+    std::size_t size() const { return last - first + 1; }
+};
+
+} // namespace
+
+PlateauResult detectPlateaus(
+    std::span<const SweepPoint> sweep, std::span<const CacheCapacity> caches, const PlateauOptions& options)
+{
+    PlateauResult result;
+    std::vector<SweepPoint> pts;
+    for (const auto& p : sweep)
+        if (p.bytes > 0 && p.value > 0 && std::isfinite(p.value)) pts.push_back(p);
+    if (pts.size() < sweep.size())
+        result.notes.push_back(
+            fmt::format("{} sweep points without a positive value ignored", sweep.size() - pts.size()));
+    std::sort(pts.begin(), pts.end(), [](const SweepPoint& a, const SweepPoint& b) { return a.bytes < b.bytes; });
+    const std::size_t n = pts.size();
+    if (n == 0) return result;
+
+    std::vector<double> smooth(n);
+    for (std::size_t i = 0; i < n; ++i) {
+        const double l = pts[i == 0 ? 0 : i - 1].value, r = pts[i + 1 < n ? i + 1 : i].value;
+        smooth[i] = i == 0 || i + 1 == n ? pts[i].value : median({ l, pts[i].value, r });
+    }
+
+    std::vector<Run> runs;
+    Run cur;
+    for (std::size_t i = 1; i < n; ++i) {
+        const double m = median(
+            std::vector<double>(smooth.begin() + static_cast<long>(cur.first), smooth.begin() + static_cast<long>(i)));
+        if (close(smooth[i], m, options.tolerance)) {
+            cur.last = i;
+        } else {
+            runs.push_back(cur);
+            cur = Run { i, i };
+        }
+    }
+    runs.push_back(cur);
+
+    auto runMedian = [&](const Run& r) {
+        return median(std::vector<double>(
+            smooth.begin() + static_cast<long>(r.first), smooth.begin() + static_cast<long>(r.last) + 1));
+    };
+    std::vector<Run> kept;
+    for (const Run& r : runs) {
+        if (r.size() < options.minPoints) continue;
+        if (!kept.empty() && close(runMedian(kept.back()), runMedian(r), options.tolerance)) {
+            kept.back().last = r.last; // same level, interrupted by a dip
+            continue;
+        }
+        kept.push_back(r);
+    }
+
+    for (const Run& r : kept) {
+        std::vector<double> raw;
+        const std::size_t skip = r.size() >= 5 ? 1 : 0;
+        for (std::size_t i = r.first + skip; i + skip <= r.last; ++i)
+            raw.push_back(pts[i].value);
+        result.plateaus.push_back({ {}, median(raw), pts[r.first].bytes, pts[r.last].bytes, r.size() });
+    }
+
+    if (caches.empty()) {
+        for (std::size_t i = 0; i < result.plateaus.size(); ++i)
+            result.plateaus[i].level = i + 1 == result.plateaus.size() && i > 0 ? "DRAM" : fmt::format("L{}", i + 1);
+        if (!result.plateaus.empty())
+            result.notes.push_back("no cache sizes known: plateaus named by order, the last one DRAM");
+        return result;
+    }
+
+    // Name by capacity; two plateaus in one level keep the one with more points.
+    std::vector<Plateau> named;
+    for (Plateau p : result.plateaus) {
+        const double centre = std::sqrt(p.fromBytes * p.toBytes);
+        p.level = "DRAM";
+        for (const auto& c : caches)
+            if (centre <= c.bytes) {
+                p.level = c.level;
+                break;
+            }
+        auto same = std::find_if(named.begin(), named.end(), [&](const Plateau& q) { return q.level == p.level; });
+        if (same == named.end()) {
+            named.push_back(p);
+            continue;
+        }
+        const Plateau& dropped = p.points > same->points ? *same : p;
+        result.notes.push_back(fmt::format("a second {} plateau ({}B/s over {}–{}) was left out; the wider one is kept",
+            p.level, siValue(dropped.value), humanBytes(dropped.fromBytes), humanBytes(dropped.toBytes)));
+        if (p.points > same->points) *same = p;
+    }
+    result.plateaus = std::move(named);
+
+    for (const auto& c : caches) {
+        auto it = std::find_if(
+            result.plateaus.begin(), result.plateaus.end(), [&](const Plateau& p) { return p.level == c.level; });
+        if (it == result.plateaus.end()) {
+            result.notes.push_back(fmt::format(
+                "no plateau found for {} ({}): it merges into a neighbouring level", c.level, humanBytes(c.bytes)));
+        } else if (it->toBytes > 2 * c.bytes) {
+            result.notes.push_back(fmt::format("the {} plateau continues to {}, beyond the {} the system reports",
+                c.level, humanBytes(it->toBytes), humanBytes(c.bytes)));
+        }
+    }
+    const double last = caches.back().bytes;
+    if (pts.back().bytes < 2 * last)
+        result.notes.push_back(
+            fmt::format("the sweep stops at {}, below twice the last-level cache ({}): no DRAM value",
+                humanBytes(pts.back().bytes), humanBytes(last)));
+    else if (std::none_of(
+                 result.plateaus.begin(), result.plateaus.end(), [](const Plateau& p) { return p.level == "DRAM"; }))
+        result.notes.push_back("no DRAM plateau found beyond the last-level cache");
+    return result;
+}
+
+} // namespace rooftime::analyzer

@@ -1,0 +1,302 @@
+// SPDX-License-Identifier: MIT
+// Machine files: round trip, roofs, versions, bad input, hardware identity, merging a GPU measurement.
+#include "rooftime/analyzer/machine.h"
+
+#include "process.h"
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include <cstdlib>
+#include <filesystem>
+
+using namespace rooftime::analyzer;
+using rooftime::test::scratchDir;
+namespace fs = std::filesystem;
+
+namespace {
+
+Ceiling compute(const std::string& precision, const std::string& variant, int threads, double value)
+{
+    Ceiling c;
+    c.device = "cpu";
+    c.kind = CeilingKind::Compute;
+    c.precision = precision;
+    c.variant = variant;
+    c.threads = threads;
+    c.value = value;
+    c.unit = "FLOP/s";
+    c.method = "test";
+    c.theoretical = value * 1.02;
+    c.theoreticalMethod = "2 pipes × 4 lanes × 2 FLOP × 3 GHz";
+    return c;
+}
+
+Ceiling bandwidth(const std::string& level, const std::string& pattern, int threads, double value)
+{
+    Ceiling c;
+    c.device = "cpu";
+    c.kind = CeilingKind::Bandwidth;
+    c.level = level;
+    c.pattern = pattern;
+    c.threads = threads;
+    c.value = value;
+    c.unit = "B/s";
+    c.method = "test";
+    c.workingSet = std::make_pair(4096.0, 32768.0);
+    return c;
+}
+
+MachineModel sampleModel()
+{
+    MachineModel m;
+    m.created = "2026-11-27T00:00:00Z";
+    m.rooftimeVersion = "0.1.0";
+    m.mode = "quick";
+    m.identity = { "node7", "Test CPU 9000", 2, {} };
+    m.os = "Linux test";
+    m.cpu.vendor = "GenuineTest";
+    m.cpu.model = "Test CPU 9000";
+    m.cpu.flags = { "avx2", "fma" };
+    m.cpu.logicalCpus = 2;
+    m.cpu.cores = 2;
+    m.cpu.sockets = 1;
+    m.cpu.caches = { { 1, "Data", 32768, 2, 1 }, { 3, "Unified", 33554432, 1, 2 } };
+    m.cpu.nominalHz = 2.4e9;
+    m.cpu.measuredHz = 3.1e9;
+    m.ceilings = { compute("fp64", "scalar", 2, 25e9), compute("fp64", "avx2_fma", 1, 50e9),
+        compute("fp64", "avx2_fma", 2, 100e9), compute("fp32", "avx2_fma", 2, 200e9), bandwidth("L1", "read", 2, 400e9),
+        bandwidth("L1", "triad", 1, 200e9), bandwidth("L1", "triad", 2, 390e9), bandwidth("DRAM", "read", 2, 25e9),
+        bandwidth("DRAM", "triad", 2, 30e9) };
+    m.sweeps = { { "cpu", "triad", 2, { { 4096, 3.9e11, "L1" }, { 8192, 3.8e11, "L1" }, { 1 << 30, 3e10, "DRAM" } } } };
+    m.notes = { "a note" };
+    markRoofs(m);
+    return m;
+}
+
+std::string withVersion(const std::string& text, const std::string& version)
+{
+    auto j = nlohmann::json::parse(text);
+    j["version"] = version;
+    return j.dump();
+}
+
+} // namespace
+
+TEST_CASE("roofs: most threads, then fastest; triad for bandwidth", "[machine]")
+{
+    const MachineModel m = sampleModel();
+    const Ceiling* fp64 = m.computeRoof("cpu", "fp64");
+    REQUIRE(fp64);
+    CHECK(fp64->variant == "avx2_fma");
+    CHECK(fp64->threads == 2);
+    CHECK(fp64->value == 100e9);
+    const Ceiling* l1 = m.bandwidthRoof("cpu", "L1");
+    REQUIRE(l1);
+    CHECK(l1->pattern == "triad"); // not the faster read: most kernels mix reads and writes
+    CHECK(l1->threads == 2);
+    CHECK(m.bandwidthRoof("cpu", "DRAM")->value == 30e9);
+    CHECK(m.bandwidthRoof("cpu", "L2") == nullptr);
+    CHECK(m.launchFloor("cpu") == nullptr);
+    CHECK(m.computeRoof("gpu0", "fp64") == nullptr);
+}
+
+TEST_CASE("a machine file survives a write and a read unchanged", "[machine]")
+{
+    const MachineModel m = sampleModel();
+    const std::string path = scratchDir("machine_round_trip") + "/sub/dir/m.json";
+    writeMachineFile(path, m); // creates the folders
+    CHECK(fs::directory_iterator(fs::path(path).parent_path()) != fs::directory_iterator());
+    for (const auto& e : fs::directory_iterator(fs::path(path).parent_path()))
+        CHECK(e.path().filename() == "m.json"); // no temporary left behind
+    const MachineModel r = readMachineFile(path);
+    CHECK(r.origin == path);
+    CHECK(r.created == m.created);
+    CHECK(r.mode == "quick");
+    CHECK(r.identity.host == "node7");
+    CHECK(r.identity.key() == m.identity.key());
+    CHECK(r.cpu.model == m.cpu.model);
+    CHECK(r.cpu.flags == m.cpu.flags);
+    CHECK(r.cpu.caches.size() == 2);
+    CHECK(r.cpu.caches[1].bytes == 33554432);
+    CHECK(r.cpu.measuredHz == 3.1e9);
+    REQUIRE(r.ceilings.size() == m.ceilings.size());
+    for (std::size_t i = 0; i < r.ceilings.size(); ++i) {
+        INFO("ceiling " << i);
+        CHECK(r.ceilings[i].value == m.ceilings[i].value);
+        CHECK(r.ceilings[i].kind == m.ceilings[i].kind);
+        CHECK(r.ceilings[i].roof == m.ceilings[i].roof);
+        CHECK(r.ceilings[i].theoretical == m.ceilings[i].theoretical);
+        CHECK(r.ceilings[i].workingSet == m.ceilings[i].workingSet);
+        CHECK(r.ceilings[i].level == m.ceilings[i].level);
+        CHECK(r.ceilings[i].variant == m.ceilings[i].variant);
+    }
+    REQUIRE(r.sweeps.size() == 1);
+    CHECK(r.sweeps[0].points.size() == 3);
+    CHECK(r.sweeps[0].points[2].level == "DRAM");
+    CHECK(r.notes == m.notes);
+    CHECK(serializeMachine(r) == serializeMachine(m));
+}
+
+TEST_CASE("machine file versions: newer minor read, newer major refused", "[machine]")
+{
+    const std::string text = serializeMachine(sampleModel());
+    CHECK(parseMachine(withVersion(text, "1.9"), "m.json").minor == 9);
+    CHECK_THROWS_WITH(parseMachine(withVersion(text, "2.0"), "m.json"),
+        Catch::Contains("'m.json'") && Catch::Contains("version 2.0 is newer") && Catch::Contains("1.0"));
+    CHECK_THROWS_WITH(
+        parseMachine(withVersion(text, "one"), "m.json"), Catch::Contains("invalid machine file version"));
+}
+
+TEST_CASE("bad machine files are refused with the field named", "[machine]")
+{
+    const auto good = nlohmann::json::parse(serializeMachine(sampleModel()));
+    struct Row {
+        std::string name;
+        std::function<std::string()> make;
+        std::string phrase;
+    };
+    const std::vector<Row> rows {
+        { "not JSON", [] { return std::string("{\"format\": "); }, "not a machine file (JSON error" },
+        { "empty", [] { return std::string(); }, "not a machine file" },
+        { "other JSON", [] { return std::string("{\"a\": 1}"); }, "not a rooftime machine file" },
+        { "array", [] { return std::string("[1,2]"); }, "not a rooftime machine file" },
+        { "no ceilings",
+            [&] {
+                auto j = good;
+                j["ceilings"] = nlohmann::json::array();
+                return j.dump();
+            },
+            "no ceilings" },
+        { "value is text",
+            [&] {
+                auto j = good;
+                j["ceilings"][1]["value"] = "fast";
+                return j.dump();
+            },
+            "ceilings[1].value: expected a number" },
+        { "negative value",
+            [&] {
+                auto j = good;
+                j["ceilings"][0]["value"] = -3;
+                return j.dump();
+            },
+            "ceilings[0].value: must be positive" },
+        { "unknown kind",
+            [&] {
+                auto j = good;
+                j["ceilings"][0]["kind"] = "magic";
+                return j.dump();
+            },
+            "unknown kind 'magic'" },
+        { "bandwidth without level",
+            [&] {
+                auto j = good;
+                j["ceilings"][4].erase("level");
+                return j.dump();
+            },
+            "ceilings[4].level: missing" },
+        { "cpu is a number",
+            [&] {
+                auto j = good;
+                j["cpu"] = 3;
+                return j.dump();
+            },
+            "cpu: expected an object" },
+        { "bad sweep point",
+            [&] {
+                auto j = good;
+                j["sweeps"][0]["points"][1] = "x";
+                return j.dump();
+            },
+            "sweeps[0].points[1]" },
+    };
+    for (const Row& row : rows) {
+        INFO(row.name);
+        CHECK_THROWS_WITH(
+            parseMachine(row.make(), "bad.json"), Catch::Contains("'bad.json'") && Catch::Contains(row.phrase));
+    }
+    CHECK_THROWS_WITH(readMachineFile("/nonexistent/m.json"), Catch::Contains("no such file"));
+    CHECK_THROWS_WITH(readMachineFile(scratchDir("machine_folder")), Catch::Contains("is a folder"));
+}
+
+TEST_CASE("hardware identity: stable key, mismatches named", "[machine]")
+{
+    const HardwareIdentity here = currentHardware();
+    CHECK_FALSE(here.cpuModel.empty());
+    CHECK(here.logicalCpus >= 1);
+    CHECK(currentHardware().key() == here.key());
+    CHECK(here.key().size() == 12);
+
+    MachineModel m = sampleModel();
+    m.identity = here;
+    CHECK(identityMismatches(m, here).empty());
+    m.identity.host = "elsewhere";
+    m.identity.cpuModel = "Another CPU";
+    m.identity.gpuModels = { "NVIDIA H100 80GB HBM3" };
+    const auto mismatch = identityMismatches(m, here);
+    REQUIRE(mismatch.size() == 3);
+    CHECK(mismatch[0].find("host 'elsewhere'") != std::string::npos);
+    CHECK(mismatch[1].find("CPU 'Another CPU'") != std::string::npos);
+    CHECK(mismatch[2].find("H100") != std::string::npos);
+    CHECK(m.identity.key() != here.key()); // the host name is not part of the key, the CPU is
+}
+
+TEST_CASE("the cache path follows ROOFTIME_CACHE_DIR and is safe to use as a file name", "[machine]")
+{
+    const char* old = std::getenv("ROOFTIME_CACHE_DIR");
+    const std::string saved = old ? old : "";
+    setenv("ROOFTIME_CACHE_DIR", "/tmp/rooftime-cache-test", 1);
+    HardwareIdentity id { "we/ird host", "CPU", 4, {} };
+    const std::string path = machineCachePath(id);
+    CHECK(path == "/tmp/rooftime-cache-test/machines/we_ird_host-" + id.key() + ".json");
+    if (old)
+        setenv("ROOFTIME_CACHE_DIR", saved.c_str(), 1);
+    else
+        unsetenv("ROOFTIME_CACHE_DIR");
+}
+
+TEST_CASE("a GPU measurement merges into the model and replaces an older one", "[machine]")
+{
+    const std::string gpu = R"({
+      "gpu": {"index": 0, "name": "NVIDIA H100 80GB HBM3", "uuid": "GPU-1", "arch": "sm_90", "sms": 132,
+              "driver_version": "13.0", "runtime_version": "13.0", "memory_bytes": 85e9, "l2_bytes": 52428800,
+              "bus_width_bits": 5120, "clocks": {"sm_max_hz": 1.98e9, "sm_measured_hz": 1.755e9, "memory_hz": 2.6e9}},
+      "ceilings": [
+        {"device": "gpu0", "kind": "compute", "precision": "fp64", "variant": "fma", "value": 5.1e13, "unit": "FLOP/s",
+         "method": "m", "theoretical": 6.7e13, "theoretical_method": "t", "cross_check": false},
+        {"device": "gpu0", "kind": "compute", "precision": "fp16", "variant": "tensor", "value": 6.6e14, "unit": "FLOP/s",
+         "method": "m", "theoretical": null, "cross_check": false},
+        {"device": "gpu0", "kind": "compute", "precision": "fp16", "variant": "cublas", "value": 7.0e14, "unit": "FLOP/s",
+         "method": "m", "cross_check": true},
+        {"device": "gpu0", "kind": "bandwidth", "level": "HBM", "pattern": "read", "value": 3.0e12, "unit": "B/s",
+         "working_set": [2e8, 4e9], "method": "m"},
+        {"device": "gpu0", "kind": "launch", "variant": "launch_to_start", "value": 6e-6, "unit": "s", "method": "m"},
+        {"device": "gpu0", "kind": "launch", "variant": "back_to_back", "value": 2.1e-6, "unit": "s", "method": "m"}],
+      "sweeps": [{"device": "gpu0", "pattern": "read", "threads": 0, "points": [[16384, 1e13, "L1"], [4e9, 3e12, "HBM"]]}],
+      "notes": ["cuBLAS found"]})";
+    MachineModel m = sampleModel();
+    const std::size_t cpuCeilings = m.ceilings.size();
+    mergeGpuMeasurement(m, gpu, "companion");
+    mergeGpuMeasurement(m, gpu, "companion"); // again: replaces, never duplicates
+    markRoofs(m);
+    REQUIRE(m.gpus.size() == 1);
+    CHECK(m.gpus[0].arch == "sm_90");
+    CHECK(m.gpus[0].smMeasuredHz == 1.755e9);
+    CHECK(m.ceilings.size() == cpuCeilings + 6);
+    CHECK(m.sweeps.size() == 2);
+    CHECK(m.notes.back() == "gpu0: cuBLAS found");
+    REQUIRE(m.computeRoof("gpu0", "fp16"));
+    CHECK(m.computeRoof("gpu0", "fp16")->variant == "tensor"); // the cuBLAS cross-check is never the roof
+    REQUIRE(m.launchFloor("gpu0"));
+    CHECK(m.launchFloor("gpu0")->variant == "back_to_back");
+    CHECK(m.bandwidthRoof("gpu0", "HBM")->value == 3.0e12);
+    // The CPU roofs are untouched.
+    CHECK(m.computeRoof("cpu", "fp64")->value == 100e9);
+
+    auto wrongDevice = nlohmann::json::parse(gpu);
+    wrongDevice["ceilings"][0]["device"] = "gpu3";
+    CHECK_THROWS_WITH(mergeGpuMeasurement(m, wrongDevice.dump(), "companion"), Catch::Contains("expected gpu0"));
+    CHECK_THROWS_WITH(mergeGpuMeasurement(m, "no json", "companion"), Catch::Contains("not JSON"));
+    CHECK_THROWS_WITH(mergeGpuMeasurement(m, "{}", "companion"), Catch::Contains("gpu: missing"));
+}
