@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // The `rooftime` command: record, report, help. Exit codes: 0 ok, 2 usage or input error
 // (a recorded command's own status is passed through by record).
+#include "ceilings.h"
 #include "output_name.h"
 #include "record.h"
 
@@ -23,7 +24,7 @@ constexpr int kExitOk = 0;
 constexpr int kExitUsage = 2;
 
 int runReport(const std::vector<std::string>& inputs, const std::string& format, long long top, const std::string& sort,
-    std::size_t width)
+    std::size_t width, const std::string& machineFile)
 {
     auto fmtKind = analyzer::parseOutputFormat(format);
     if (!fmtKind) {
@@ -36,11 +37,16 @@ int runReport(const std::vector<std::string>& inputs, const std::string& format,
             stderr, "rooftime report: unknown --sort '{}' (use {})\n", sort, fmt::join(analyzer::sortKeyNames(), ", "));
         return kExitUsage;
     }
+    std::optional<analyzer::MachineModel> machine;
+    if (!machineFile.empty()) {
+        machine = cli::loadMachineOption("rooftime report", machineFile);
+        if (!machine) return kExitUsage;
+    }
     try {
         std::vector<analyzer::Profile> profiles;
         for (const std::string& path : analyzer::expandProfilePaths(inputs))
             profiles.push_back(analyzer::Profile::open(path));
-        analyzer::Report report = analyzer::buildReport(profiles);
+        analyzer::Report report = analyzer::buildReport(profiles, machine ? &*machine : nullptr);
         analyzer::sortRows(report, *sortKey);
         const std::string text = analyzer::formatReport(report, *fmtKind, { static_cast<std::size_t>(top), width });
         std::fwrite(text.data(), 1, text.size(), stdout);
@@ -70,8 +76,12 @@ int main(int argc, char** argv)
             + collector::kDefaultOutputPattern + ")");
     record->add_option("--mode", rec.mode, "time: time and declared work; counters: also hardware counters")
         ->check(CLI::IsMember({ "time", "counters" }));
+    record->add_option("--machine", rec.machine,
+        "Machine file to embed in each profile (default: this host's model from `rooftime ceilings`, measured in "
+        "quick mode when there is none)");
+    record->add_flag("--no-machine", rec.noMachine, "Embed no machine model (analysis then needs --machine)");
     record->prefix_command();
-    record->footer("Usage: rooftime record [-o PATTERN] [--mode time|counters] -- CMD ARGS...\n"
+    record->footer("Usage: rooftime record [-o PATTERN] [--mode time|counters] [--machine FILE] -- CMD ARGS...\n"
                    "Exit status: the command's own, or 128+signal when it was killed.");
 
     std::vector<std::string> inputs;
@@ -87,10 +97,22 @@ int main(int argc, char** argv)
         ->check(CLI::NonNegativeNumber);
     report->add_option("--sort", sort, "time, count, flops, bytes, ai, gflops or name")->capture_default_str();
     report->add_option("--width", width, "Text width in columns")->capture_default_str()->check(CLI::Range(100, 1000));
+    std::string reportMachine;
+    report->add_option("--machine", reportMachine, "Machine file whose ceilings replace the embedded ones");
+
+    cli::CeilingsOptions ceil;
+    auto* ceilings = app.add_subcommand("ceilings", "Measure this machine's roofs (CPU and GPUs) or show them");
+    ceilings->add_flag("--cpu", ceil.cpu, "Measure the CPU (the default when no --gpu is given)");
+    ceilings->add_option("--gpu", ceil.gpus, "Measure GPU N (repeatable; default: every GPU, unless --cpu)");
+    ceilings->add_flag("--quick", ceil.quick, "Quick mode: under 10 s on the CPU, fewer sweep points");
+    ceilings->add_option("-o,--output", ceil.output, "Machine file to write (default: the per-user cache)");
+    auto* show = ceilings->add_option(
+        "--show", ceil.showFile, "Print a machine file (default: this host's cached one) instead of measuring");
+    show->expected(0, 1);
 
     std::string helpTopic;
     auto* help = app.add_subcommand("help", "Show help for a command");
-    help->add_option("command", helpTopic, "record or report");
+    help->add_option("command", helpTopic, "record, report or ceilings");
 
     // `record ... -- CMD ARGS`: everything after the first "--" is the command, untouched by our parser.
     // A "--" after the command's first word belongs to the command.
@@ -103,7 +125,7 @@ int main(int argc, char** argv)
                 argc = i;
                 break;
             }
-            if (a == "-o" || a == "--output" || a == "--mode")
+            if (a == "-o" || a == "--output" || a == "--mode" || a == "--machine")
                 ++i;
             else if (a.empty() || a[0] != '-')
                 break;
@@ -150,10 +172,14 @@ int main(int argc, char** argv)
         if (rec.command.empty()) {
             fmt::print(stderr,
                 "rooftime record: no command given\nUsage: rooftime record [-o PATTERN] "
-                "[--mode time|counters] -- CMD ARGS...\n");
+                "[--mode time|counters] [--machine FILE] -- CMD ARGS...\n");
             return kExitUsage;
         }
         return cli::runRecord(rec);
     }
-    return runReport(inputs, format, top, sort, width);
+    if (*ceilings) {
+        ceil.show = show->count() > 0;
+        return cli::runCeilings(ceil);
+    }
+    return runReport(inputs, format, top, sort, width, reportMachine);
 }

@@ -2,6 +2,8 @@
 // `rooftime record`: run a command with the collector injected, forward signals, report the files written.
 #include "record.h"
 
+#include "ceilings.h"
+
 #include "output_name.h"
 
 #include <fmt/format.h>
@@ -72,6 +74,17 @@ int runRecord(const RecordOptions& options)
         }
     }
     if (pattern.front() != '/') pattern = (fs::current_path() / pattern).string();
+
+    if (options.noMachine) {
+        unsetenv("ROOFTIME_MACHINE");
+    } else {
+        const auto machine = machineForRecord(options.machine);
+        if (!machine) return 2;
+        if (machine->empty())
+            unsetenv("ROOFTIME_MACHINE");
+        else
+            setenv("ROOFTIME_MACHINE", machine->c_str(), 1);
+    }
 
     // Each recorded process appends the path of its profile here (one short O_APPEND write each).
     const char* tmp = std::getenv("TMPDIR");

@@ -9,6 +9,8 @@ namespace rooftime::cli {
 struct RecordOptions {
     std::string output; ///< pattern, empty for the default
     std::string mode = "time";
+    std::string machine; ///< --machine FILE: embed this model instead of the cached one
+    bool noMachine = false; ///< --no-machine: embed none
     std::vector<std::string> command;
 };
 

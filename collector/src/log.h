@@ -18,6 +18,7 @@ enum class Problem : int {
     CountersUnavailable,
     ForkWhileBusy,
     ExitTimeout,
+    MachineFile,
     kCount
 };
 

@@ -126,6 +126,20 @@ ProfileWriter::~ProfileWriter()
     sqlite3_close_v2(m_db);
 }
 
+void ProfileWriter::addMachine(const std::string& source, const std::string& json)
+{
+    ensureTransaction();
+    sqlite3_stmt* s = nullptr;
+    if (sqlite3_prepare_v2(m_db, "INSERT INTO machine(source, json) VALUES(?,?)", -1, &s, nullptr) != SQLITE_OK) {
+        fail("cannot prepare machine insert");
+        return;
+    }
+    sqlite3_bind_text(s, 1, source.c_str(), -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(s, 2, json.c_str(), static_cast<int>(json.size()), SQLITE_TRANSIENT);
+    if (sqlite3_step(s) != SQLITE_DONE) fail("cannot write the machine model");
+    sqlite3_finalize(s);
+}
+
 bool ProfileWriter::exec(const char* sql, std::string& error)
 {
     char* msg = nullptr;

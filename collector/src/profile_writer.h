@@ -45,6 +45,8 @@ public:
     void addEvent(const Event& event);
     void addDiagnostic(std::int64_t tNs, const std::string& component, const std::string& message);
     void setMeta(const std::string& key, const std::string& value);
+    /// Embeds the machine model (the text of a machine file; the analyzer validates it).
+    void addMachine(const std::string& source, const std::string& json);
 
     /// Commits the open transaction. False (with error) when SQLite failed at any point since the last commit.
     bool commit(std::string& error);

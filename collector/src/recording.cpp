@@ -63,6 +63,7 @@ Settings Settings::fromEnvironment()
     if (const char* v = std::getenv("ROOFTIME_OUTPUT"); v && *v) s.outputPattern = v;
     if (const char* v = std::getenv("ROOFTIME_MODE"); v && *v) s.mode = v;
     if (const char* v = std::getenv("ROOFTIME_MANIFEST"); v && *v) s.manifest = v;
+    if (const char* v = std::getenv("ROOFTIME_MACHINE"); v && *v) s.machine = v;
     if (const char* v = std::getenv("ROOFTIME_DISABLE"); v && *v && std::strcmp(v, "0") != 0) s.disabled = true;
     s.commitMs = envInt("ROOFTIME_COMMIT_MS", s.commitMs, 10, 500);
     s.exitTimeoutMs = envInt("ROOFTIME_EXIT_TIMEOUT_MS", s.exitTimeoutMs, 100, 600000);
@@ -435,6 +436,7 @@ bool Recording::openProfile()
             "counters mode: no counter backend is available (CUPTI and PAPI backends are not in this "
             "build); recording time and declared work only");
     writer->setMeta("counters", m_settings.mode == "counters" ? "unavailable: no counter backend" : "off");
+    if (!m_settings.machine.empty()) embedMachine(*writer);
     if (!m_settings.manifest.empty()) {
         int fd = ::open(m_settings.manifest.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
         if (fd >= 0) {
@@ -445,6 +447,37 @@ bool Recording::openProfile()
     }
     m_writer = writer.release();
     return true;
+}
+
+void Recording::embedMachine(ProfileWriter& writer)
+{
+    // Read here, on the writer thread, when the file is created: the program's threads never wait for it.
+    std::string text, why;
+    int fd = ::open(m_settings.machine.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        why = std::strerror(errno);
+    } else {
+        char buf[65536];
+        for (;;) {
+            const ssize_t n = ::read(fd, buf, sizeof buf);
+            if (n < 0 && errno == EINTR) continue;
+            if (n <= 0) break;
+            text.append(buf, static_cast<std::size_t>(n));
+            if (text.size() > kMaxMachineBytes) {
+                why = "larger than 64 MiB";
+                break;
+            }
+        }
+        ::close(fd);
+    }
+    if (why.empty() && text.empty()) why = "empty file";
+    if (!why.empty()) {
+        const std::string msg = "cannot read machine file '" + m_settings.machine + "' (" + why + ")";
+        reportProblem(Problem::MachineFile, msg + "; continuing without an embedded machine model");
+        writer.addDiagnostic(nowNs(), "machine", msg);
+        return;
+    }
+    writer.addMachine(m_settings.machine, text);
 }
 
 void Recording::drainAll()

@@ -22,6 +22,7 @@ namespace rooftime::collector {
 struct Settings {
     std::string outputPattern = kDefaultOutputPattern;
     std::string mode = "time";
+    std::string machine; ///< machine file to embed in each profile (set by `rooftime record`)
     std::string manifest; ///< file to which each process appends the path of its profile (set by `rooftime record`)
     int commitMs = 250; ///< at most this long between commits (bounded to 10..500)
     int exitTimeoutMs = 10000; ///< longest wait for the final flush at exit
@@ -114,6 +115,8 @@ private:
     static void* writerEntry(void* self) noexcept;
     void writerMain();
     bool openProfile();
+    void embedMachine(ProfileWriter& writer);
+    static constexpr std::size_t kMaxMachineBytes = 64u << 20;
     void drainAll();
     /// Commits when the last commit is older than the interval; false when the writer failed.
     bool commitIfDue();

@@ -89,7 +89,9 @@ TEST_CASE("bad profile files are rejected with a one-line reason")
                 sql(path, "CREATE TABLE meta(key TEXT, value TEXT); INSERT INTO meta VALUES('format', 'other-tool');");
             },
             "meta 'format' is 'other-tool'" },
-        { "newer.rtdb", damagedCopy("UPDATE meta SET value = '2' WHERE key = 'schema_major'"),
+        { "newer.rtdb",
+            damagedCopy("UPDATE meta SET value = CASE key WHEN 'schema_major' THEN '2' ELSE '0' END "
+                        "WHERE key IN ('schema_major', 'schema_minor')"),
             "schema 2.0; this rooftime reads schema 1.x: upgrade rooftime" },
         { "bad_version.rtdb", damagedCopy("UPDATE meta SET value = 'one' WHERE key = 'schema_major'"),
             "invalid schema_major 'one'" },

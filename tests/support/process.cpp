@@ -150,6 +150,11 @@ std::string collectorLib()
 {
     return ROOFTIME_TEST_COLLECTOR;
 }
+std::string testData(const std::string& relative)
+{
+    return std::string(ROOFTIME_TEST_DATA) + "/" + relative;
+}
+
 std::string sample(const std::string& name)
 {
     return std::string(ROOFTIME_TEST_SAMPLES) + "/" + name;

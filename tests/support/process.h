@@ -33,6 +33,8 @@ std::vector<std::string> filesIn(const std::string& dir, const std::string& suff
 std::string rooftimeBin();
 std::string collectorLib();
 std::string sample(const std::string& name);
+/// A file under tests/data.
+std::string testData(const std::string& relative);
 std::string client(const std::string& name);
 
 /// Lines "# expect region=NAME count=N flops=F bytes=B" printed by samples and clients.

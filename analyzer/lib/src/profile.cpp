@@ -229,6 +229,18 @@ std::vector<std::string> Profile::diagnostics() const
     return out;
 }
 
+std::optional<Profile::EmbeddedMachine> Profile::embeddedMachine() const
+{
+    std::optional<EmbeddedMachine> out;
+    bool hasTable = false;
+    query("SELECT 1 FROM sqlite_master WHERE type='table' AND name='machine'", [&](sqlite3_stmt*) { hasTable = true; });
+    if (!hasTable) return out;
+    query("SELECT source, json FROM machine ORDER BY rowid LIMIT 1", [&](sqlite3_stmt* s) {
+        out = EmbeddedMachine { text(s, 0), text(s, 1) };
+    });
+    return out;
+}
+
 std::vector<RegionAggregate> Profile::aggregateRegions() const
 {
     // One plain scan summed in a hash map: SQLite's GROUP BY sorts every row into a temporary b-tree first,

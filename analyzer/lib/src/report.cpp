@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "rooftime/analyzer/report.h"
 
+#include <fmt/format.h>
+
 #include "rooftime/schema.h"
 
 #include <algorithm>
@@ -75,9 +77,49 @@ const std::vector<std::string>& sortKeyNames()
     return names;
 }
 
-Report buildReport(const std::vector<Profile>& profiles)
+namespace {
+
+void chooseMachine(Report& report, const std::vector<Profile>& profiles, const MachineModel* machine)
+{
+    if (machine) {
+        report.machine = *machine;
+        report.machineSource = "--machine " + machine->origin;
+        return;
+    }
+    std::string firstKey;
+    for (const Profile& p : profiles) {
+        auto embedded = p.embeddedMachine();
+        if (!embedded) continue;
+        if (!report.machine) {
+            try {
+                report.machine = parseMachine(embedded->json, embedded->source);
+            } catch (const MachineError& e) {
+                throw ProfileError(p.path(),
+                    std::string("its embedded machine model cannot be used (") + e.what() + "); pass --machine FILE");
+            }
+            report.machineSource = "embedded in " + p.path();
+            firstKey = report.machine->identity.key() + report.machine->created;
+            continue;
+        }
+        try {
+            const MachineModel other = parseMachine(embedded->json, embedded->source);
+            if (other.identity.key() + other.created != firstKey)
+                report.machineWarnings.push_back(
+                    fmt::format("'{}' embeds another machine model ({}, {}); the first profile's is used", p.path(),
+                        other.identity.host, other.created));
+        } catch (const MachineError& e) {
+            report.machineWarnings.push_back(
+                fmt::format("'{}': embedded machine model ignored: {}", p.path(), e.what()));
+        }
+    }
+}
+
+} // namespace
+
+Report buildReport(const std::vector<Profile>& profiles, const MachineModel* machine)
 {
     Report report;
+    chooseMachine(report, profiles, machine);
     std::map<std::tuple<int, std::string, std::string>, RegionAggregate> merged;
     for (const Profile& p : profiles) {
         ProfileSummary s;

@@ -16,7 +16,7 @@ namespace rooftime::schema {
 
 inline constexpr const char* kFormatName = "rooftime-profile";
 inline constexpr int kMajor = 1;
-inline constexpr int kMinor = 0;
+inline constexpr int kMinor = 1; ///< 1.1 added the machine table
 
 /// Region kinds, column region.kind.
 enum class RegionKind : std::int32_t {
@@ -44,6 +44,7 @@ CREATE TABLE region(
     depth INTEGER NOT NULL, flops REAL, bytes REAL, flags INTEGER NOT NULL);
 CREATE TABLE param(thread INTEGER, region INTEGER, key INTEGER NOT NULL, value REAL NOT NULL, t_ns INTEGER NOT NULL);
 CREATE TABLE diagnostic(t_ns INTEGER NOT NULL, component TEXT NOT NULL, message TEXT NOT NULL);
+CREATE TABLE machine(source TEXT NOT NULL, json TEXT NOT NULL);
 )sql";
 
 } // namespace rooftime::schema

@@ -78,6 +78,12 @@ public:
     /// Parameters set outside any region (labels of the run), in the order set; later values win.
     std::vector<std::pair<std::string, double>> runParams() const;
     std::vector<std::string> diagnostics() const;
+    /// The machine file text embedded by `rooftime record` (schema 1.1), and the path it came from.
+    struct EmbeddedMachine {
+        std::string source;
+        std::string json;
+    };
+    std::optional<EmbeddedMachine> embeddedMachine() const;
     std::vector<RegionAggregate> aggregateRegions() const;
 
 private:

@@ -6,6 +6,7 @@
  */
 #pragma once
 
+#include "rooftime/analyzer/machine.h"
 #include "rooftime/analyzer/profile.h"
 
 #include <optional>
@@ -50,6 +51,9 @@ struct Report {
     std::vector<ProfileSummary> profiles;
     double runSeconds = 0; ///< sum over profiles
     std::vector<ReportRow> rows;
+    std::optional<MachineModel> machine; ///< the ceilings every derived number uses
+    std::string machineSource; ///< "embedded in PATH" or "--machine PATH"
+    std::vector<std::string> machineWarnings;
 };
 
 enum class SortKey { Time, Count, Flops, Bytes, Intensity, FlopRate, Name };
@@ -57,8 +61,10 @@ enum class SortKey { Time, Count, Flops, Bytes, Intensity, FlopRate, Name };
 std::optional<SortKey> parseSortKey(const std::string& text);
 const std::vector<std::string>& sortKeyNames();
 
-/// Reads and aggregates the profiles (instances with the same kind and name summed across files).
-Report buildReport(const std::vector<Profile>& profiles);
+/// Reads and aggregates the profiles (instances with the same kind and name summed across files). The machine
+/// model is @p machine when given (--machine), else the one embedded in the first profile. Throws ProfileError
+/// for an embedded model that cannot be read.
+Report buildReport(const std::vector<Profile>& profiles, const MachineModel* machine = nullptr);
 void sortRows(Report& report, SortKey key);
 
 } // namespace rooftime::analyzer

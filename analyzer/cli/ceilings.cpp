@@ -1,0 +1,283 @@
+// SPDX-License-Identifier: MIT
+// `rooftime ceilings`: measures the machine model (CPU here, GPUs through the rooftime-ceilings-gpu companion,
+// so that this executable never depends on CUDA) and keeps it in a per-user cache that `record` embeds.
+#include "ceilings.h"
+
+#include "cpu_ceilings.h"
+
+#include <fmt/format.h>
+
+#include <cerrno>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <fcntl.h>
+#include <filesystem>
+#include <poll.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+namespace fs = std::filesystem;
+
+namespace rooftime::cli {
+namespace {
+
+constexpr int kExitOk = 0;
+constexpr int kExitUsage = 2;
+constexpr int kGpuCompanionNoGpu = 3;
+constexpr int kGpuTimeoutSeconds = 600;
+
+std::string gpuCompanion()
+{
+    std::error_code ec;
+    const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+    const fs::path candidate = exe.parent_path() / "rooftime-ceilings-gpu";
+    return fs::exists(candidate, ec) ? candidate.string() : std::string();
+}
+
+int visibleGpus()
+{
+    int n = 0;
+    std::error_code ec;
+    for (auto it = fs::directory_iterator("/proc/driver/nvidia/gpus", ec); !ec && it != fs::directory_iterator();
+         it.increment(ec))
+        ++n;
+    return n;
+}
+
+/// Runs the companion, its stderr (progress) passed through, its stdout (JSON) captured. Returns the exit
+/// status, -1 when it could not run, 124 after the time limit (then it is killed).
+int runCapture(const std::vector<std::string>& args, std::string& out)
+{
+    int fds[2];
+    if (pipe2(fds, O_CLOEXEC) != 0) return -1;
+    std::fflush(nullptr);
+    const pid_t pid = fork();
+    if (pid < 0) {
+        close(fds[0]);
+        close(fds[1]);
+        return -1;
+    }
+    if (pid == 0) {
+        dup2(fds[1], STDOUT_FILENO);
+        std::vector<char*> argv;
+        for (const auto& a : args)
+            argv.push_back(const_cast<char*>(a.c_str()));
+        argv.push_back(nullptr);
+        execv(argv[0], argv.data());
+        _exit(127);
+    }
+    close(fds[1]);
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(kGpuTimeoutSeconds);
+    bool timedOut = false;
+    char buf[65536];
+    for (;;) {
+        const auto left
+            = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+        if (left.count() <= 0) {
+            timedOut = true;
+            kill(pid, SIGKILL);
+            break;
+        }
+        pollfd p { fds[0], POLLIN, 0 };
+        const int r = poll(&p, 1, static_cast<int>(std::min<long long>(left.count(), 1000)));
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) continue;
+        const ssize_t n = read(fds[0], buf, sizeof buf);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) break;
+        out.append(buf, static_cast<std::size_t>(n));
+    }
+    close(fds[0]);
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) { }
+    if (timedOut) return 124;
+    if (WIFEXITED(status)) return WEXITSTATUS(status);
+    return 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+}
+
+struct MeasureRequest {
+    bool cpu = true;
+    std::vector<int> gpus;
+    bool gpusExplicit = false;
+    bool quick = false;
+    bool verbose = true;
+};
+
+/// Measures into @p model. Returns false (message printed) when an explicitly requested part failed.
+bool measure(analyzer::MachineModel& model, const MeasureRequest& req)
+{
+    ceilings::probeCpu(model);
+    model.rooftimeVersion = ROOFTIME_VERSION_STRING;
+    ceilings::CpuMeasureOptions cpuOptions;
+    cpuOptions.quick = req.quick;
+    if (req.verbose)
+        cpuOptions.progress = [](const std::string& line) { fmt::print(stderr, "rooftime ceilings: {}\n", line); };
+    if (req.cpu) ceilings::measureCpu(model, cpuOptions);
+    if (!req.gpus.empty()) {
+        const std::string companion = gpuCompanion();
+        if (companion.empty()) {
+            const std::string msg = "this rooftime was built without CUDA (no rooftime-ceilings-gpu next to it): "
+                                    "GPU ceilings not measured";
+            if (req.gpusExplicit) {
+                fmt::print(stderr, "rooftime ceilings: {}\n", msg);
+                return false;
+            }
+            fmt::print(stderr, "rooftime: {}\n", msg);
+            model.notes.push_back(msg);
+        }
+        for (int g : companion.empty() ? std::vector<int>() : req.gpus) {
+            std::vector<std::string> args { companion, "--device", std::to_string(g) };
+            if (req.quick) args.push_back("--quick");
+            std::string json;
+            const int rc = runCapture(args, json);
+            if (rc != 0) {
+                const std::string why = rc == kGpuCompanionNoGpu ? fmt::format("no usable GPU {}", g)
+                    : rc == 124 ? fmt::format("GPU {} measurement stopped after {} s", g, kGpuTimeoutSeconds)
+                                : fmt::format("GPU {} measurement failed (status {})", g, rc);
+                if (req.gpusExplicit) {
+                    fmt::print(stderr, "rooftime ceilings: {}\n", why);
+                    return false;
+                }
+                model.notes.push_back(why);
+                continue;
+            }
+            try {
+                analyzer::mergeGpuMeasurement(model, json, companion);
+            } catch (const analyzer::MachineError& e) {
+                fmt::print(stderr, "rooftime ceilings: {}\n", e.what());
+                if (req.gpusExplicit) return false;
+                model.notes.push_back(e.what());
+            }
+        }
+    }
+    analyzer::markRoofs(model);
+    return true;
+}
+
+std::vector<int> allGpus()
+{
+    std::vector<int> out;
+    for (int i = 0, n = visibleGpus(); i < n; ++i)
+        out.push_back(i);
+    return out;
+}
+
+} // namespace
+
+std::optional<analyzer::MachineModel> loadMachineOption(const std::string& command, const std::string& path)
+{
+    try {
+        analyzer::MachineModel m = analyzer::readMachineFile(path);
+        const auto mismatch = analyzer::identityMismatches(m, analyzer::currentHardware());
+        if (!mismatch.empty())
+            fmt::print(stderr, "{}: warning: machine file '{}' was measured on other hardware: {}; using it anyway\n",
+                command, path, fmt::join(mismatch, ", "));
+        return m;
+    } catch (const analyzer::MachineError& e) {
+        fmt::print(stderr, "{}: {}\n", command, e.what());
+        return std::nullopt;
+    }
+}
+
+int runCeilings(const CeilingsOptions& options)
+{
+    const auto here = analyzer::currentHardware();
+    if (options.show) {
+        const std::string path = options.showFile.empty() ? analyzer::machineCachePath(here) : options.showFile;
+        if (options.showFile.empty() && !fs::exists(path)) {
+            fmt::print(stderr,
+                "rooftime ceilings: no machine model for this host yet ({}); run `rooftime ceilings` to "
+                "measure one\n",
+                path);
+            return kExitUsage;
+        }
+        auto m = loadMachineOption("rooftime ceilings", path);
+        if (!m) return kExitUsage;
+        fmt::print("{}", analyzer::formatMachineText(*m));
+        return kExitOk;
+    }
+    for (int g : options.gpus)
+        if (g < 0) {
+            fmt::print(stderr, "rooftime ceilings: --gpu {}: expected a GPU index (0, 1, …)\n", g);
+            return kExitUsage;
+        }
+    const std::string out = options.output.empty() ? analyzer::machineCachePath(here) : options.output;
+    MeasureRequest req;
+    req.quick = options.quick;
+    req.gpusExplicit = !options.gpus.empty();
+    req.cpu = options.cpu || options.gpus.empty();
+    req.gpus = req.gpusExplicit ? options.gpus : (options.cpu ? std::vector<int>() : allGpus());
+
+    analyzer::MachineModel model;
+    if (!req.cpu) {
+        // GPU only: keep the CPU part of this host's existing model.
+        const std::string cached = fs::exists(out) ? out : analyzer::machineCachePath(here);
+        try {
+            if (fs::exists(cached)) {
+                analyzer::MachineModel old = analyzer::readMachineFile(cached);
+                if (analyzer::identityMismatches(old, here).empty()) model = std::move(old);
+            }
+        } catch (const analyzer::MachineError&) {
+            // Unusable: measured again from scratch below.
+        }
+    }
+    const auto t0 = std::chrono::steady_clock::now();
+    if (!measure(model, req)) return kExitUsage;
+    if (model.ceilings.empty()) {
+        fmt::print(stderr, "rooftime ceilings: nothing was measured\n");
+        return kExitUsage;
+    }
+    try {
+        analyzer::writeMachineFile(out, model);
+    } catch (const analyzer::MachineError& e) {
+        fmt::print(stderr, "rooftime ceilings: {}\n", e.what());
+        return kExitUsage;
+    }
+    model.origin = out;
+    fmt::print("{}", analyzer::formatMachineText(model));
+    fmt::print(stderr, "rooftime ceilings: machine model written to {} ({:.1f} s)\n", out,
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    return kExitOk;
+}
+
+std::optional<std::string> machineForRecord(const std::string& machineFile)
+{
+    if (!machineFile.empty()) {
+        if (!loadMachineOption("rooftime record", machineFile)) return std::nullopt;
+        std::error_code ec;
+        return fs::absolute(machineFile, ec).string();
+    }
+    const auto here = analyzer::currentHardware();
+    const std::string cached = analyzer::machineCachePath(here);
+    std::error_code ec;
+    if (fs::exists(cached, ec)) {
+        try {
+            analyzer::readMachineFile(cached);
+            return cached;
+        } catch (const analyzer::MachineError& e) {
+            fmt::print(
+                stderr, "rooftime: the cached machine model cannot be used ({}); measuring a new one\n", e.what());
+        }
+    }
+    fmt::print(stderr,
+        "rooftime: no machine model for this host yet: measuring one in quick mode (a few seconds; "
+        "`rooftime ceilings` measures the full one)\n");
+    analyzer::MachineModel model;
+    MeasureRequest req;
+    req.quick = true;
+    req.verbose = false;
+    req.gpus = allGpus();
+    measure(model, req);
+    try {
+        analyzer::writeMachineFile(cached, model);
+    } catch (const analyzer::MachineError& e) {
+        fmt::print(stderr, "rooftime: cannot save the machine model ({}); recording without one\n", e.what());
+        return std::string();
+    }
+    fmt::print(stderr, "rooftime: machine model saved to {}\n", cached);
+    return cached;
+}
+
+} // namespace rooftime::cli
