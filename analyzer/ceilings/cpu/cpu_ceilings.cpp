@@ -505,8 +505,8 @@ void measureCpu(MachineModel& model, const CpuMeasureOptions& options)
                 c.value = pl.value;
                 c.unit = "B/s";
                 c.workingSet = std::make_pair(pl.fromBytes, pl.toBytes);
-                c.method = fmt::format("{} {} stream, {}; median of the {}-point plateau {}–{} (best of {} runs "
-                                       "per point)",
+                c.method = fmt::format("{} {} stream, {}; upper quartile of the {}-point plateau {}–{} (best "
+                                       "of {} runs per point)",
                     isaName(isa), sweep.pattern, threadsText(threads), pl.points, analyzer::humanBytes(pl.fromBytes),
                     analyzer::humanBytes(pl.toBytes), trials);
                 c.theoreticalMethod = "not derived: needs the memory configuration (DIMMs, channels)";

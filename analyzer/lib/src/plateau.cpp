@@ -80,11 +80,18 @@ PlateauResult detectPlateaus(
     }
 
     for (const Run& r : kept) {
-        std::vector<double> raw;
-        const std::size_t skip = r.size() >= 5 ? 1 : 0;
-        for (std::size_t i = r.first + skip; i + skip <= r.last; ++i)
-            raw.push_back(pts[i].value);
-        result.plateaus.push_back({ {}, median(raw), pts[r.first].bytes, pts[r.last].bytes, r.size() });
+        // The rate the level sustains: the upper quartile of the smoothed values, leaving out the points at the
+        // run's edges (they still sit in a transition). The upper quartile, not the median: interference on a
+        // shared machine only ever slows a run down, so the true rate lies towards the top of the spread.
+        std::size_t first = r.first, last = r.last;
+        if (r.size() >= 3) ++first;
+        if (r.size() >= 5) --last;
+        std::vector<double> v(smooth.begin() + static_cast<long>(first), smooth.begin() + static_cast<long>(last) + 1);
+        std::sort(v.begin(), v.end());
+        const double q = 0.75 * static_cast<double>(v.size() - 1);
+        const auto lo = static_cast<std::size_t>(q);
+        const double value = lo + 1 < v.size() ? v[lo] + (q - static_cast<double>(lo)) * (v[lo + 1] - v[lo]) : v[lo];
+        result.plateaus.push_back({ {}, value, pts[r.first].bytes, pts[r.last].bytes, r.size() });
     }
 
     if (caches.empty()) {

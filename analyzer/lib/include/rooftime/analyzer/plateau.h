@@ -14,8 +14,10 @@
  *     the plateau's central working set (geometric mean of its first and last size); beyond the last
  *     cache it is DRAM. Two plateaus claiming one level keep the one with more points. Without cache
  *     information, plateaus are named by order, and the last one is DRAM.
- *  5. A plateau's value is the median of its raw (unsmoothed) points, leaving out the first and last
- *     point when it has five or more (they sit on the edges of a transition).
+ *  5. A plateau's value is the upper quartile of its smoothed values, leaving out its first point (and its
+ *     last one when it has five or more: they sit in transitions). Upper quartile rather than median, since
+ *     interference on a shared machine only ever slows a run down; not the maximum, which one lucky point
+ *     would set.
  * Mismatches between plateau edges and the cache capacities are reported as notes, never hidden.
  */
 #pragma once
