@@ -5,6 +5,7 @@
 
 #include "rooftime/analyzer/machine.h"
 
+#include <algorithm>
 #include <filesystem>
 
 using namespace rooftime::test;
@@ -144,4 +145,24 @@ TEST_CASE("ceilings --gpu without a usable GPU says so and fails", "[ceilings]")
     } else {
         std::puts("ROOFTIME_SKIP: this machine has a GPU; tools/device-check.sh measures it");
     }
+}
+
+TEST_CASE("the GPU companion without a GPU: one line, exit 3, nothing on stdout", "[ceilings]")
+{
+    const std::string companion = fs::path(rooftimeBin()).parent_path() / "rooftime-ceilings-gpu";
+    if (!fs::exists(companion)) {
+        std::puts("ROOFTIME_SKIP: rooftime-ceilings-gpu is not built (no CUDA toolkit)");
+        return;
+    }
+    if (fs::exists("/proc/driver/nvidia/gpus") && !fs::is_empty("/proc/driver/nvidia/gpus")) {
+        std::puts("ROOFTIME_SKIP: this machine has a GPU; tools/device-check.sh measures it");
+        return;
+    }
+    RunResult r = run({ companion, "--device", "0", "--quick" });
+    CHECK(r.status == 3);
+    CHECK(r.out.empty());
+    CHECK(r.err.rfind("rooftime ceilings: no CUDA GPU found", 0) == 0);
+    CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
+    CHECK(run({ companion, "--device", "x" }).status == 2);
+    CHECK(run({ companion, "--frobnicate" }).status == 2);
 }

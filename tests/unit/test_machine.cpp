@@ -267,7 +267,7 @@ TEST_CASE("a GPU measurement merges into the model and replaces an older one", "
          "method": "m", "theoretical": 6.7e13, "theoretical_method": "t", "cross_check": false},
         {"device": "gpu0", "kind": "compute", "precision": "fp16", "variant": "tensor", "value": 6.6e14, "unit": "FLOP/s",
          "method": "m", "theoretical": null, "cross_check": false},
-        {"device": "gpu0", "kind": "compute", "precision": "fp16", "variant": "cublas", "value": 7.0e14, "unit": "FLOP/s",
+        {"device": "gpu0", "kind": "compute", "precision": "fp16", "variant": "cublas", "value": 6.8e14, "unit": "FLOP/s",
          "method": "m", "cross_check": true},
         {"device": "gpu0", "kind": "bandwidth", "level": "HBM", "pattern": "read", "value": 3.0e12, "unit": "B/s",
          "working_set": [2e8, 4e9], "method": "m"},
@@ -293,6 +293,16 @@ TEST_CASE("a GPU measurement merges into the model and replaces an older one", "
     CHECK(m.bandwidthRoof("gpu0", "HBM")->value == 3.0e12);
     // The CPU roofs are untouched.
     CHECK(m.computeRoof("cpu", "fp64")->value == 100e9);
+
+    // A cross-check far above our kernel (WMMA on Hopper) becomes the roof, and the model says why.
+    auto fast = nlohmann::json::parse(gpu);
+    fast["ceilings"][2]["value"] = 9.0e14;
+    mergeGpuMeasurement(m, fast.dump(), "companion");
+    markRoofs(m);
+    REQUIRE(m.computeRoof("gpu0", "fp16"));
+    CHECK(m.computeRoof("gpu0", "fp16")->variant == "cublas");
+    CHECK(m.computeRoof("gpu0", "fp16")->value == 9.0e14);
+    CHECK(m.notes.back().find("gpu0 fp16: cublas reached 900 TFLOP/s, above the tensor kernel's 660 TFLOP/s") == 0);
 
     auto wrongDevice = nlohmann::json::parse(gpu);
     wrongDevice["ceilings"][0]["device"] = "gpu3";

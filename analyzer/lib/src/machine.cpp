@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "rooftime/analyzer/machine.h"
 
+#include "rooftime/analyzer/format.h"
+
 #include <algorithm>
 #include <cerrno>
 #include <cmath>
@@ -499,6 +501,21 @@ void markRoofs(MachineModel& model)
     }
     for (auto& [key, c] : best)
         c->roof = true;
+    // A cross-check (cuBLAS) clearly above our own kernel means the kernel misses the roof (WMMA cannot issue
+    // Hopper's wgmma): the roof is what the machine was seen to do.
+    for (auto& x : model.ceilings) {
+        if (!x.crossCheck || x.kind != CeilingKind::Compute) continue;
+        auto it = best.find(x.device + "|c|" + x.precision);
+        if (it == best.end() || x.value <= it->second->value * 1.05) continue;
+        const std::string note = fmt::format("{} {}: {} reached {}FLOP/s, above the {} kernel's {}FLOP/s; the roof "
+                                             "uses {}",
+            x.device, x.precision, x.variant, siValue(x.value), it->second->variant, siValue(it->second->value),
+            x.variant);
+        it->second->roof = false;
+        x.roof = true;
+        it->second = &x;
+        if (std::find(model.notes.begin(), model.notes.end(), note) == model.notes.end()) model.notes.push_back(note);
+    }
 }
 
 HardwareIdentity currentHardware()

@@ -134,8 +134,8 @@ void writeMachineFile(const std::string& path, const MachineModel& model);
 void mergeGpuMeasurement(MachineModel& model, std::string_view json, const std::string& origin);
 
 /// Marks the roofs: per device and precision the fastest non-cross-check compute ceiling with the most
-/// threads; per device and level the triad bandwidth with the most threads (read where no triad exists);
-/// per device the back-to-back launch time.
+/// threads (a cross-check more than 5 % above it takes its place, with a note); per device and level the triad
+/// bandwidth with the most threads (read where no triad exists); per device the back-to-back launch time.
 void markRoofs(MachineModel& model);
 
 /// The hardware this process runs on (host name, /proc/cpuinfo, /proc/driver/nvidia). Cheap: no measurement.
