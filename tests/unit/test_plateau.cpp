@@ -144,3 +144,15 @@ TEST_CASE("empty and invalid sweeps give no plateau", "[plateau]")
     REQUIRE_FALSE(r.notes.empty());
     CHECK(r.notes[0].find("3 sweep points") != std::string::npos);
 }
+
+TEST_CASE("a level split by a burst of interference is still one level", "[plateau]")
+{
+    auto sweep = curve(kFourLevels, 1 * GiB, 0.01, 11);
+    for (auto& p : sweep)
+        if (p.bytes > 2.5 * MiB && p.bytes < 5.5 * MiB) p.value *= 0.7; // three points inside L3, 30 % slower
+    const auto r = detectPlateaus(sweep, kCaches);
+    expectLevels(r, { { "L1", 200e9 }, { "L2", 100e9 }, { "L3", 70e9 }, { "DRAM", 16e9 } }, 0.04);
+    const Plateau* l3 = find(r, "L3");
+    CHECK(l3->fromBytes < 2 * MiB);
+    CHECK(l3->toBytes > 8 * MiB);
+}

@@ -79,7 +79,30 @@ PlateauResult detectPlateaus(
         kept.push_back(r);
     }
 
-    for (const Run& r : kept) {
+    // Name each run: by capacity when the cache sizes are known, else by order.
+    std::vector<std::string> names(kept.size());
+    for (std::size_t i = 0; i < kept.size(); ++i) {
+        if (caches.empty()) {
+            names[i] = i + 1 == kept.size() && i > 0 ? "DRAM" : fmt::format("L{}", i + 1);
+            continue;
+        }
+        const double centre = std::sqrt(pts[kept[i].first].bytes * pts[kept[i].last].bytes);
+        names[i] = "DRAM";
+        for (const auto& c : caches)
+            if (centre <= c.bytes) {
+                names[i] = c.level;
+                break;
+            }
+    }
+    // Consecutive runs that claim one level are one plateau that noise split apart.
+    std::vector<std::pair<Run, std::string>> levels;
+    for (std::size_t i = 0; i < kept.size(); ++i) {
+        if (!levels.empty() && levels.back().second == names[i])
+            levels.back().first.last = kept[i].last;
+        else
+            levels.emplace_back(kept[i], names[i]);
+    }
+    for (const auto& [r, name] : levels) {
         // The rate the level sustains: the upper quartile of the smoothed values, leaving out the points at the
         // run's edges (they still sit in a transition). The upper quartile, not the median: interference on a
         // shared machine only ever slows a run down, so the true rate lies towards the top of the spread.
@@ -91,38 +114,13 @@ PlateauResult detectPlateaus(
         const double q = 0.75 * static_cast<double>(v.size() - 1);
         const auto lo = static_cast<std::size_t>(q);
         const double value = lo + 1 < v.size() ? v[lo] + (q - static_cast<double>(lo)) * (v[lo + 1] - v[lo]) : v[lo];
-        result.plateaus.push_back({ {}, value, pts[r.first].bytes, pts[r.last].bytes, r.size() });
+        result.plateaus.push_back({ name, value, pts[r.first].bytes, pts[r.last].bytes, r.size() });
     }
-
     if (caches.empty()) {
-        for (std::size_t i = 0; i < result.plateaus.size(); ++i)
-            result.plateaus[i].level = i + 1 == result.plateaus.size() && i > 0 ? "DRAM" : fmt::format("L{}", i + 1);
         if (!result.plateaus.empty())
             result.notes.push_back("no cache sizes known: plateaus named by order, the last one DRAM");
         return result;
     }
-
-    // Name by capacity; two plateaus in one level keep the one with more points.
-    std::vector<Plateau> named;
-    for (Plateau p : result.plateaus) {
-        const double centre = std::sqrt(p.fromBytes * p.toBytes);
-        p.level = "DRAM";
-        for (const auto& c : caches)
-            if (centre <= c.bytes) {
-                p.level = c.level;
-                break;
-            }
-        auto same = std::find_if(named.begin(), named.end(), [&](const Plateau& q) { return q.level == p.level; });
-        if (same == named.end()) {
-            named.push_back(p);
-            continue;
-        }
-        const Plateau& dropped = p.points > same->points ? *same : p;
-        result.notes.push_back(fmt::format("a second {} plateau ({}B/s over {}–{}) was left out; the wider one is kept",
-            p.level, siValue(dropped.value), humanBytes(dropped.fromBytes), humanBytes(dropped.toBytes)));
-        if (p.points > same->points) *same = p;
-    }
-    result.plateaus = std::move(named);
 
     for (const auto& c : caches) {
         auto it = std::find_if(

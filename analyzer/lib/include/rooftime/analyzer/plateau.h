@@ -12,8 +12,8 @@
  *     plateaus whose medians differ by less than `tolerance` are merged.
  *  4. Naming: with cache capacities (sysfs), a plateau belongs to the smallest cache whose capacity holds
  *     the plateau's central working set (geometric mean of its first and last size); beyond the last
- *     cache it is DRAM. Two plateaus claiming one level keep the one with more points. Without cache
- *     information, plateaus are named by order, and the last one is DRAM.
+ *     cache it is DRAM. Consecutive plateaus claiming one level are one plateau that noise split apart.
+ *     Without cache information, plateaus are named by order, and the last one is DRAM.
  *  5. A plateau's value is the upper quartile of its smoothed values, leaving out its first point (and its
  *     last one when it has five or more: they sit in transitions). Upper quartile rather than median, since
  *     interference on a shared machine only ever slows a run down; not the maximum, which one lucky point
