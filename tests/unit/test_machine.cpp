@@ -286,8 +286,10 @@ TEST_CASE("a GPU measurement merges into the model and replaces an older one", "
     CHECK(m.ceilings.size() == cpuCeilings + 6);
     CHECK(m.sweeps.size() == 2);
     CHECK(m.notes.back() == "gpu0: cuBLAS found");
-    REQUIRE(m.computeRoof("gpu0", "fp16"));
-    CHECK(m.computeRoof("gpu0", "fp16")->variant == "tensor"); // the cuBLAS cross-check is never the roof
+    REQUIRE(m.computeRoof("gpu0", "fp16", true));
+    CHECK(m.computeRoof("gpu0", "fp16", true)->variant == "tensor"); // cuBLAS, 3 % higher, stays a cross-check
+    CHECK(m.computeRoof("gpu0", "fp16") == nullptr); // no half2 FMA roof in this measurement
+    CHECK(m.computeRoof("gpu0", "fp64")->variant == "fma");
     REQUIRE(m.launchFloor("gpu0"));
     CHECK(m.launchFloor("gpu0")->variant == "back_to_back");
     CHECK(m.bandwidthRoof("gpu0", "HBM")->value == 3.0e12);
@@ -299,9 +301,9 @@ TEST_CASE("a GPU measurement merges into the model and replaces an older one", "
     fast["ceilings"][2]["value"] = 9.0e14;
     mergeGpuMeasurement(m, fast.dump(), "companion");
     markRoofs(m);
-    REQUIRE(m.computeRoof("gpu0", "fp16"));
-    CHECK(m.computeRoof("gpu0", "fp16")->variant == "cublas");
-    CHECK(m.computeRoof("gpu0", "fp16")->value == 9.0e14);
+    REQUIRE(m.computeRoof("gpu0", "fp16", true));
+    CHECK(m.computeRoof("gpu0", "fp16", true)->variant == "cublas");
+    CHECK(m.computeRoof("gpu0", "fp16", true)->value == 9.0e14);
     CHECK(m.notes.back().find("gpu0 fp16: cublas reached 900 TFLOP/s, above the tensor kernel's 660 TFLOP/s") == 0);
 
     auto wrongDevice = nlohmann::json::parse(gpu);

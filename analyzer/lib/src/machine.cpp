@@ -282,10 +282,12 @@ std::string HardwareIdentity::key() const
     return fmt::format("{:012x}", h & 0xffffffffffffull);
 }
 
-const Ceiling* MachineModel::computeRoof(std::string_view device, std::string_view precision) const
+const Ceiling* MachineModel::computeRoof(std::string_view device, std::string_view precision, bool tensor) const
 {
     for (const auto& c : ceilings)
-        if (c.roof && c.kind == CeilingKind::Compute && c.device == device && c.precision == precision) return &c;
+        if (c.roof && c.kind == CeilingKind::Compute && c.device == device && c.precision == precision
+            && c.tensor() == tensor)
+            return &c;
     return nullptr;
 }
 
@@ -477,7 +479,7 @@ void markRoofs(MachineModel& model)
         std::string key;
         switch (c.kind) {
         case CeilingKind::Compute:
-            key = c.device + "|c|" + c.precision;
+            key = c.device + "|c|" + c.precision + (c.tensor() ? "|tensor" : "");
             break;
         case CeilingKind::Bandwidth:
             key = c.device + "|b|" + c.level;
@@ -505,7 +507,7 @@ void markRoofs(MachineModel& model)
     // Hopper's wgmma): the roof is what the machine was seen to do.
     for (auto& x : model.ceilings) {
         if (!x.crossCheck || x.kind != CeilingKind::Compute) continue;
-        auto it = best.find(x.device + "|c|" + x.precision);
+        auto it = best.find(x.device + "|c|" + x.precision + (x.tensor() ? "|tensor" : ""));
         if (it == best.end() || x.value <= it->second->value * 1.05) continue;
         const std::string note = fmt::format("{} {}: {} reached {}FLOP/s, above the {} kernel's {}FLOP/s; the roof "
                                              "uses {}",

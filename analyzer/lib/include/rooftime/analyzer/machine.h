@@ -50,6 +50,8 @@ struct Ceiling {
     std::optional<std::pair<double, double>> workingSet; ///< bandwidth: bytes, first and last sweep point
     bool crossCheck = false; ///< a second opinion (e.g. cuBLAS), never used as a roof
     bool roof = false; ///< the value the analysis uses for this precision / level on this device
+    /// Tensor-core (matrix unit) peak rather than the vector/CUDA-core one: kept apart, as FLOPs are.
+    bool tensor() const { return kind == CeilingKind::Compute && (variant == "tensor" || variant == "cublas"); }
 };
 
 struct CacheInfo {
@@ -117,8 +119,8 @@ struct MachineModel {
     std::vector<Sweep> sweeps;
     std::vector<std::string> notes;
 
-    /// The roof for a precision on a device (the ceiling marked roof), or nullptr.
-    const Ceiling* computeRoof(std::string_view device, std::string_view precision) const;
+    /// The roof for a precision on a device (the ceiling marked roof), or nullptr; tensor-core roofs apart.
+    const Ceiling* computeRoof(std::string_view device, std::string_view precision, bool tensor = false) const;
     const Ceiling* bandwidthRoof(std::string_view device, std::string_view level) const;
     const Ceiling* launchFloor(std::string_view device) const;
 };
@@ -133,8 +135,8 @@ void writeMachineFile(const std::string& path, const MachineModel& model);
 /// Adds a GPU measurement (the JSON document printed by rooftime-ceilings-gpu) to @p model. Throws MachineError.
 void mergeGpuMeasurement(MachineModel& model, std::string_view json, const std::string& origin);
 
-/// Marks the roofs: per device and precision the fastest non-cross-check compute ceiling with the most
-/// threads (a cross-check more than 5 % above it takes its place, with a note); per device and level the triad
+/// Marks the roofs: per device, precision and pipe (tensor or not) the fastest non-cross-check compute ceiling with the
+/// most threads (a cross-check more than 5 % above it takes its place, with a note); per device and level the triad
 /// bandwidth with the most threads (read where no triad exists); per device the back-to-back launch time.
 void markRoofs(MachineModel& model);
 
