@@ -58,7 +58,7 @@ std::string machineSummary(const MachineModel& m)
             for (const auto& c : m.ceilings)
                 if (c.roof && c.device == device && c.kind == kind)
                     roofs.push_back(fmt::format("{} {}",
-                        kind == CeilingKind::Compute         ? c.precision
+                        kind == CeilingKind::Compute         ? c.precision + (c.tensor() ? " tensor" : "")
                             : kind == CeilingKind::Bandwidth ? c.level
                                                              : std::string("launch"),
                         valueText(c)));
