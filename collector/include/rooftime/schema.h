@@ -16,7 +16,7 @@ namespace rooftime::schema {
 
 inline constexpr const char* kFormatName = "rooftime-profile";
 inline constexpr int kMajor = 1;
-inline constexpr int kMinor = 1; ///< 1.1 added the machine table
+inline constexpr int kMinor = 1; ///< 1.1 added machine, device, kernel, kernel_metric
 
 /// Region kinds, column region.kind.
 enum class RegionKind : std::int32_t {
@@ -45,6 +45,14 @@ CREATE TABLE region(
 CREATE TABLE param(thread INTEGER, region INTEGER, key INTEGER NOT NULL, value REAL NOT NULL, t_ns INTEGER NOT NULL);
 CREATE TABLE diagnostic(t_ns INTEGER NOT NULL, component TEXT NOT NULL, message TEXT NOT NULL);
 CREATE TABLE machine(source TEXT NOT NULL, json TEXT NOT NULL);
+CREATE TABLE device(id INTEGER PRIMARY KEY, name TEXT NOT NULL, arch TEXT, sms INTEGER);
+CREATE TABLE kernel(
+    id INTEGER PRIMARY KEY, name INTEGER NOT NULL, mangled INTEGER, device INTEGER NOT NULL,
+    context INTEGER, stream INTEGER, grid_x INTEGER, grid_y INTEGER, grid_z INTEGER,
+    block_x INTEGER, block_y INTEGER, block_z INTEGER, registers INTEGER, shared_bytes INTEGER,
+    start_ns INTEGER, end_ns INTEGER, duration_ns INTEGER NOT NULL,
+    correlation INTEGER, thread INTEGER, region INTEGER, replayed INTEGER NOT NULL);
+CREATE TABLE kernel_metric(kernel INTEGER NOT NULL, metric INTEGER NOT NULL, value REAL NOT NULL, unit TEXT NOT NULL);
 )sql";
 
 } // namespace rooftime::schema
