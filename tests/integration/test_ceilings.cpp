@@ -62,9 +62,10 @@ TEST_CASE("quick CPU measurement yields sane ceilings and becomes the cached mod
         if (c.kind == CeilingKind::Compute) {
             vector |= c.variant != "scalar";
             REQUIRE(c.theoretical);
-            // Wide bounds: other tests share the cores, and the clock under load differs from the one measured.
-            CHECK(c.value > 0.15 * *c.theoretical);
-            CHECK(c.value < 1.5 * *c.theoretical);
+            // Wide bounds: other tests share the cores, which slows the measured peaks and the measured clock
+            // (the theoretical value's) alike, but not always at the same moment.
+            CHECK(c.value > 0.1 * *c.theoretical);
+            CHECK(c.value < 2.5 * *c.theoretical);
         }
     }
     // Single precision packs twice the lanes: its peak is at least the double-precision one.
