@@ -23,9 +23,29 @@ namespace {
 constexpr int kExitOk = 0;
 constexpr int kExitUsage = 2;
 
+struct ReportCli {
+    std::string by = "range";
+    bool launchConfig = false;
+    std::string declaredPrecision = "fp64";
+    std::string convention = "sum";
+    double latencyThreshold = 0.2;
+};
+
 int runReport(const std::vector<std::string>& inputs, const std::string& format, long long top, const std::string& sort,
-    std::size_t width, const std::string& machineFile)
+    std::size_t width, const std::string& machineFile, const ReportCli& cli)
 {
+    analyzer::ReportOptions reportOptions;
+    auto by = analyzer::parseReportBy(cli.by);
+    if (!by) {
+        fmt::print(stderr, "rooftime report: unknown --by '{}' (use range or kernel)\n", cli.by);
+        return kExitUsage;
+    }
+    reportOptions.by = *by;
+    reportOptions.withLaunchConfig = cli.launchConfig;
+    reportOptions.declaredPrecision = cli.declaredPrecision;
+    reportOptions.model.convention
+        = cli.convention == "dominant" ? analyzer::ComputeConvention::Dominant : analyzer::ComputeConvention::Sum;
+    reportOptions.model.latencyThreshold = cli.latencyThreshold;
     auto fmtKind = analyzer::parseOutputFormat(format);
     if (!fmtKind) {
         fmt::print(stderr, "rooftime report: unknown --format '{}' (use text, json or csv)\n", format);
@@ -46,7 +66,7 @@ int runReport(const std::vector<std::string>& inputs, const std::string& format,
         std::vector<analyzer::Profile> profiles;
         for (const std::string& path : analyzer::expandProfilePaths(inputs))
             profiles.push_back(analyzer::Profile::open(path));
-        analyzer::Report report = analyzer::buildReport(profiles, machine ? &*machine : nullptr);
+        analyzer::Report report = analyzer::buildReport(profiles, machine ? &*machine : nullptr, reportOptions);
         analyzer::sortRows(report, *sortKey);
         const std::string text = analyzer::formatReport(report, *fmtKind, { static_cast<std::size_t>(top), width });
         std::fwrite(text.data(), 1, text.size(), stdout);
@@ -87,7 +107,7 @@ int main(int argc, char** argv)
     std::vector<std::string> inputs;
     std::string format = "text";
     long long top = 0;
-    std::string sort = "time";
+    std::string sort = "lost";
     std::size_t width = 120;
     auto* report = app.add_subcommand("report", "Summarise profiles: one row per region name");
     report->add_option("profiles", inputs, "Profile files (.rtdb) or folders holding them")->required();
@@ -95,10 +115,29 @@ int main(int argc, char** argv)
     report->add_option("--top", top, "Show only the first N rows (0: all)")
         ->capture_default_str()
         ->check(CLI::NonNegativeNumber);
-    report->add_option("--sort", sort, "time, count, flops, bytes, ai, gflops or name")->capture_default_str();
+    report->add_option("--sort", sort, "lost, time, count, flops, bytes, ai, gflops, efficiency or name")
+        ->capture_default_str();
     report->add_option("--width", width, "Text width in columns")->capture_default_str()->check(CLI::Range(100, 1000));
     std::string reportMachine;
     report->add_option("--machine", reportMachine, "Machine file whose ceilings replace the embedded ones");
+    ReportCli reportCli;
+    report->add_option("--by", reportCli.by, "range (regions and NVTX ranges) or kernel")->capture_default_str();
+    report->add_flag("--launch-config", reportCli.launchConfig, "--by kernel: one row per name and grid/block");
+    report
+        ->add_option(
+            "--declared-precision", reportCli.declaredPrecision, "Precision whose roof declared FLOPs count against")
+        ->capture_default_str()
+        ->check(CLI::IsMember({ "fp64", "fp32", "fp16", "bf16" }));
+    report
+        ->add_option("--compute", reportCli.convention,
+            "sum: compute times of all precisions add; dominant: the paper's single-precision form")
+        ->capture_default_str()
+        ->check(CLI::IsMember({ "sum", "dominant" }));
+    report
+        ->add_option("--latency-threshold", reportCli.latencyThreshold,
+            "Below this efficiency the limiter is latency / under-utilisation")
+        ->capture_default_str()
+        ->check(CLI::Range(0.0, 1.0));
 
     cli::CeilingsOptions ceil;
     auto* ceilings = app.add_subcommand("ceilings", "Measure this machine's roofs (CPU and GPUs) or show them");
@@ -181,5 +220,5 @@ int main(int argc, char** argv)
         ceil.show = show->count() > 0;
         return cli::runCeilings(ceil);
     }
-    return runReport(inputs, format, top, sort, width, reportMachine);
+    return runReport(inputs, format, top, sort, width, reportMachine, reportCli);
 }

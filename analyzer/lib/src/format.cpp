@@ -72,6 +72,26 @@ std::size_t shownRows(const Report& report, const FormatOptions& options)
     return options.top ? std::min(options.top, report.rows.size()) : report.rows.size();
 }
 
+/// Greedy word wrap to @p width columns; ends with a newline.
+std::string wrap(const std::string& text, std::size_t width)
+{
+    std::string out, line;
+    std::size_t pos = 0;
+    while (pos < text.size()) {
+        std::size_t next = text.find(' ', pos);
+        if (next == std::string::npos) next = text.size();
+        const std::string word = text.substr(pos, next - pos);
+        if (!line.empty() && line.size() + 1 + word.size() > width) {
+            out += line + "\n";
+            line.clear();
+        }
+        line += (line.empty() ? "" : " ") + word;
+        pos = next + 1;
+    }
+    if (!line.empty()) out += line + "\n";
+    return out;
+}
+
 std::string opt(const std::optional<double>& v, const char* spec = "{}")
 {
     return v ? fmt::format(fmt::runtime(spec), *v) : std::string("-");
@@ -81,11 +101,11 @@ std::string shortSource(const ReportRow& r)
 {
     switch (r.workSource) {
     case Source::Declared:
-        return "declared";
+        return "decl.";
     case Source::PartlyDeclared:
-        return "partial";
+        return "part.";
     case Source::Measured:
-        return "measured";
+        return "meas.";
     case Source::Estimated:
         return "estim.";
     default:
@@ -123,35 +143,84 @@ std::string formatText(const Report& report, const FormatOptions& options)
     for (const std::string& w : report.machineWarnings)
         out += "  warning: " + elideMiddle(w, options.width - 11) + "\n";
     if (report.rows.empty()) {
-        out += "\nNo regions recorded. Mark code with rooftime_begin/rooftime_end (docs/markers.md) or NVTX ranges.\n";
+        out += report.by == ReportBy::Kernel
+            ? "\nNo kernels in these profiles (kernels come from CUPTI recording or `rooftime import ncu`).\n"
+            : "\nNo regions recorded. Mark code with rooftime_begin/rooftime_end (docs/markers.md) or NVTX ranges.\n";
         return out;
     }
-    // Fixed columns take 88; the name gets the rest of the width.
-    const std::size_t fixed = 88;
+    const RoofSummary& sum = report.summary;
+    if (sum.items > 0) {
+        std::string limiters;
+        for (std::size_t i = 0; i < sum.lostByLimiter.size() && i < 3; ++i)
+            limiters += fmt::format(
+                "{}{} {}", i ? ", " : "", sum.lostByLimiter[i].first, humanSeconds(sum.lostByLimiter[i].second));
+        const std::string para = fmt::format(
+            "Time-based roofline: {} {} with known work cover {} ({:.0f}% of the run time{}); {:.0f}% of that time "
+            "runs within 10% of its roof. {} could be won back{}{}.",
+            sum.items,
+            report.by == ReportBy::Kernel ? (sum.items == 1 ? "kernel" : "kernels")
+                                          : (sum.items == 1 ? "region" : "regions"),
+            humanSeconds(sum.seconds), report.runSeconds > 0 ? 100 * sum.seconds / report.runSeconds : 0,
+            report.by == ReportBy::Kernel ? "" : "; nested regions overlap",
+            sum.seconds > 0 ? 100 * sum.nearRoofSeconds / sum.seconds : 0, humanSeconds(sum.lostSeconds),
+            limiters.empty() ? "" : ", held by ", limiters);
+        out += "\n" + wrap(para, options.width);
+    } else if (!report.machine) {
+        out += "\nNo roof columns: no machine model (pass --machine FILE).\n";
+    }
+    // Fixed columns take 89; the name gets the rest of the width.
+    const std::size_t fixed = 89;
     const std::size_t nameWidth = options.width > fixed + 10 ? options.width - fixed : 10;
-    out += fmt::format("\n{:>9} {:>6} {:>10} {:>9} {:>9} {:>8} {:>9} {:>9}  {:<8}  {}\n", "time", "share", "count",
-        "FLOPs", "bytes", "AI", "GFLOP/s", "GB/s", "work", "name");
+    out += fmt::format("\n{:>8} {:>8} {:>8} {:>7} {:>8} {:>8} {:>5} {:>8} {:<12} {:<6}  {}\n", "time", "count", "FLOPs",
+        "AI", "GFLOP/s", "roof", "eff", "lost", "limiter", "work", "name");
     const std::size_t shown = shownRows(report, options);
     for (std::size_t i = 0; i < shown; ++i) {
         const ReportRow& r = report.rows[i];
-        out += fmt::format("{:>9} {:>5.1f}% {:>10} {:>9} {:>9} {:>8} {:>9} {:>9}  {:<8}  {}\n",
-            humanSeconds(r.timeSeconds), r.share * 100, r.count, r.flops ? siValue(*r.flops) : "-",
-            r.bytes ? siValue(*r.bytes) : "-", opt(r.intensity, "{:.3g}"),
+        const Analysis* a = r.roof ? &*r.roof : nullptr;
+        const bool analysed = a && a->efficiency;
+        std::string name = r.kind == "marker" || r.kind == "kernel" ? r.name : r.name + " [" + r.kind + "]";
+        if (!r.config.empty()) name += " " + r.config;
+        out += fmt::format("{:>8} {:>8} {:>8} {:>7} {:>8} {:>8} {:>5} {:>8} {:<12} {:<6}  {}\n",
+            humanSeconds(r.timeSeconds), r.count, r.flops ? siValue(*r.flops) : "-", opt(r.intensity, "{:.3g}"),
             r.flopsPerSecond ? fmt::format("{:.3g}", *r.flopsPerSecond / 1e9) : "-",
-            r.bytesPerSecond ? fmt::format("{:.3g}", *r.bytesPerSecond / 1e9) : "-", shortSource(r),
-            elideMiddle(r.kind == "marker" ? r.name : r.name + " [" + r.kind + "]", nameWidth));
+            analysed ? humanSeconds(a->boundSeconds) : "-",
+            analysed ? fmt::format("{:.0f}%{}", *a->efficiency * 100, a->aboveRoof ? "!" : "") : "-",
+            analysed ? humanSeconds(a->lostSeconds) : "-", elideMiddle(analysed ? limiterLabel(*a) : "-", 12),
+            shortSource(r), elideMiddle(name, nameWidth));
     }
     if (shown < report.rows.size())
         out += fmt::format("... {} more rows (--top 0 shows all)\n", report.rows.size() - shown);
-    out += "\nSources: time is timed (wall clock of each instance, summed). FLOPs and bytes are declared\n"
-           "with rooftime_add_work; partial: only some instances declared, rates use their time.\n"
-           "Share is of the run time; nested regions overlap.\n";
+    out += "\nroof: time at the roof, max(roof time, launch floor); eff: roof / time (! faster than the roof: a\n"
+           "ceiling or counter is off); lost: time - roof; limiter: what binds (latency: below 20% of the roof).\n"
+           "work: decl. declared with rooftime_add_work (part.: by some instances; rates and roofs use their\n"
+           "time), meas. measured by counters, estim. scaled from the launches replayed. Time is timed.\n";
     return out;
 }
 
 nlohmann::json optJson(const std::optional<double>& v)
 {
     return v ? nlohmann::json(*v) : nlohmann::json(nullptr);
+}
+
+nlohmann::json classJson(const std::map<FlopClass, double>& m)
+{
+    nlohmann::json j = nlohmann::json::object();
+    for (const auto& [cls, v] : m)
+        j[cls.label()] = v;
+    return j;
+}
+
+nlohmann::json roofJson(const std::optional<Analysis>& a)
+{
+    if (!a) return nullptr;
+    return { { "compute_s", classJson(a->computeSeconds) }, { "memory_s", a->memorySeconds },
+        { "intensity", a->intensity }, { "compute_time_s", a->computeTime }, { "memory_time_s", a->memoryTime },
+        { "roof_s", a->roofSeconds }, { "floor_s", a->floorSeconds }, { "bound_s", a->boundSeconds },
+        { "efficiency", optJson(a->efficiency) }, { "lost_s", a->lostSeconds },
+        { "flops_per_s", optJson(a->flopsPerSecond) }, { "limiter", limiterKindName(a->limiter) },
+        { "label", limiterLabel(*a) }, { "binding", a->bindingTerm },
+        { "binding_kind", limiterKindName(a->bindingKind) }, { "above_roof", a->aboveRoof },
+        { "missing_roofs", a->missingRoofs }, { "executed_over_declared", optJson(a->executedOverDeclared) } };
 }
 
 std::string formatJson(const Report& report, const FormatOptions& options)
@@ -185,6 +254,13 @@ std::string formatJson(const Report& report, const FormatOptions& options)
         j["machine"] = nullptr;
     }
     j["machine_warnings"] = report.machineWarnings;
+    j["by"] = report.by == ReportBy::Kernel ? "kernel" : "range";
+    nlohmann::json lostBy = nlohmann::json::array();
+    for (const auto& [label, t] : report.summary.lostByLimiter)
+        lostBy.push_back({ { "limiter", label }, { "lost_s", t } });
+    j["summary"] = { { "items", report.summary.items }, { "time_s", report.summary.seconds },
+        { "near_roof_time_s", report.summary.nearRoofSeconds }, { "lost_s", report.summary.lostSeconds },
+        { "lost_by_limiter", lostBy } };
     j["rows"] = nlohmann::json::array();
     for (std::size_t i = 0; i < shownRows(report, options); ++i) {
         const ReportRow& r = report.rows[i];
@@ -192,7 +268,10 @@ std::string formatJson(const Report& report, const FormatOptions& options)
             { "share", r.share }, { "flops", optJson(r.flops) }, { "bytes", optJson(r.bytes) },
             { "intensity", optJson(r.intensity) }, { "flops_per_s", optJson(r.flopsPerSecond) },
             { "bytes_per_s", optJson(r.bytesPerSecond) }, { "declared_instances", r.declaredCount },
-            { "implicitly_closed", r.implicitlyClosed },
+            { "implicitly_closed", r.implicitlyClosed }, { "device", r.device }, { "config", r.config },
+            { "replayed", r.replayed }, { "work_time_s", r.workSeconds },
+            { "flops_by_class", classJson(r.flopsByClass) }, { "bytes_by_level", r.bytesByLevel },
+            { "roof", roofJson(r.roof) },
             { "sources",
                 { { "time", sourceName(r.timeSource) }, { "flops", sourceName(r.workSource) },
                     { "bytes", sourceName(r.workSource) } } } });
@@ -213,15 +292,21 @@ std::string csvField(const std::string& s)
 
 std::string formatCsv(const Report& report, const FormatOptions& options)
 {
-    std::string out = "name,kind,count,time_s,share,flops,bytes,intensity,flops_per_s,bytes_per_s,declared_instances,"
-                      "implicitly_closed,time_source,work_source\n";
+    std::string out
+        = "name,kind,count,time_s,share,flops,bytes,intensity,flops_per_s,bytes_per_s,declared_instances,"
+          "implicitly_closed,time_source,work_source,device,config,roof_s,floor_s,efficiency,lost_s,limiter,"
+          "binding\n";
     auto num = [](const std::optional<double>& v) { return v ? fmt::format("{:.17g}", *v) : std::string(); };
     for (std::size_t i = 0; i < shownRows(report, options); ++i) {
         const ReportRow& r = report.rows[i];
-        out += fmt::format("{},{},{},{:.9g},{:.6g},{},{},{},{},{},{},{},{},{}\n", csvField(r.name), r.kind, r.count,
-            r.timeSeconds, r.share, num(r.flops), num(r.bytes), num(r.intensity), num(r.flopsPerSecond),
-            num(r.bytesPerSecond), r.declaredCount, r.implicitlyClosed, sourceName(r.timeSource),
-            csvField(sourceName(r.workSource)));
+        const Analysis* a = r.roof && r.roof->efficiency ? &*r.roof : nullptr;
+        out += fmt::format("{},{},{},{:.9g},{:.6g},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n",
+            csvField(r.name), r.kind, r.count, r.timeSeconds, r.share, num(r.flops), num(r.bytes), num(r.intensity),
+            num(r.flopsPerSecond), num(r.bytesPerSecond), r.declaredCount, r.implicitlyClosed, sourceName(r.timeSource),
+            csvField(sourceName(r.workSource)), r.device, csvField(r.config), a ? num(a->boundSeconds) : std::string(),
+            a ? num(a->floorSeconds) : std::string(), a ? num(a->efficiency) : std::string(),
+            a ? num(a->lostSeconds) : std::string(), a ? limiterKindName(a->limiter) : "",
+            a ? csvField(a->bindingTerm) : std::string());
     }
     return out;
 }

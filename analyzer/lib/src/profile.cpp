@@ -3,6 +3,7 @@
 
 #include "rooftime/schema.h"
 
+#include <fmt/format.h>
 #include <sqlite3.h>
 
 #include <algorithm>
@@ -289,6 +290,100 @@ std::vector<RegionAggregate> Profile::aggregateRegions() const
         a.name = lookup(key.name);
         a.domain = key.domain ? lookup(key.domain) : std::string();
         out.push_back(std::move(a));
+    }
+    return out;
+}
+
+bool Profile::hasTable(const char* name) const
+{
+    bool found = false;
+    sqlite3_stmt* s = nullptr;
+    if (sqlite3_prepare_v2(m_db, "SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", -1, &s, nullptr)
+        == SQLITE_OK) {
+        sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+        found = sqlite3_step(s) == SQLITE_ROW;
+    }
+    sqlite3_finalize(s);
+    return found;
+}
+
+std::vector<DeviceInfo> Profile::devices() const
+{
+    std::vector<DeviceInfo> out;
+    if (!hasTable("device")) return out;
+    query("SELECT id, name, IFNULL(arch, '') FROM device ORDER BY id", [&](sqlite3_stmt* s) {
+        out.push_back({ sqlite3_column_int64(s, 0), text(s, 1), text(s, 2) });
+    });
+    return out;
+}
+
+std::vector<KernelAggregate> Profile::aggregateKernels(bool byConfig) const
+{
+    std::vector<KernelAggregate> out;
+    if (!hasTable("kernel")) return out;
+    // Like aggregateRegions: plain scans summed in hash maps (bench/README.md).
+    struct Key {
+        std::int64_t name, device;
+        std::array<std::int64_t, 6> config;
+        bool operator==(const Key&) const = default;
+    };
+    struct KeyHash {
+        size_t operator()(const Key& k) const
+        {
+            size_t h = std::hash<std::int64_t>()(k.name * 1000003 + k.device);
+            for (auto c : k.config)
+                h = h * 31 + std::hash<std::int64_t>()(c);
+            return h;
+        }
+    };
+    std::unordered_map<Key, std::size_t, KeyHash> index;
+    std::unordered_map<std::int64_t, std::size_t> ofLaunch; // launch id -> aggregate, replayed launches only
+    std::vector<Key> keys;
+    query("SELECT id, name, device, IFNULL(grid_x,0), IFNULL(grid_y,0), IFNULL(grid_z,0), IFNULL(block_x,0), "
+          "IFNULL(block_y,0), IFNULL(block_z,0), duration_ns, replayed FROM kernel",
+        [&](sqlite3_stmt* s) {
+            Key key { sqlite3_column_int64(s, 1), sqlite3_column_int64(s, 2), {} };
+            if (byConfig)
+                for (int i = 0; i < 6; ++i)
+                    key.config[static_cast<std::size_t>(i)] = sqlite3_column_int64(s, 3 + i);
+            auto [it, inserted] = index.try_emplace(key, out.size());
+            if (inserted) {
+                out.emplace_back();
+                keys.push_back(key);
+            }
+            KernelAggregate& a = out[it->second];
+            ++a.count;
+            a.durationNs += sqlite3_column_int64(s, 9);
+            if (sqlite3_column_int(s, 10)) {
+                ++a.replayed;
+                ofLaunch.emplace(sqlite3_column_int64(s, 0), it->second);
+            }
+        });
+    std::unordered_map<std::int64_t, std::string> strings;
+    query("SELECT id, text FROM string", [&](sqlite3_stmt* s) { strings[sqlite3_column_int64(s, 0)] = text(s, 1); });
+    auto lookup = [&](std::int64_t id) -> const std::string& {
+        auto it = strings.find(id);
+        if (it == strings.end())
+            throw ProfileError(
+                m_path, "is damaged: a kernel refers to string " + std::to_string(id) + ", which is missing");
+        return it->second;
+    };
+    // Counter sums per aggregate, keyed by the metric's string id first (names resolved once at the end).
+    std::vector<std::unordered_map<std::int64_t, double>> sums(out.size());
+    query("SELECT kernel, metric, value FROM kernel_metric", [&](sqlite3_stmt* s) {
+        auto it = ofLaunch.find(sqlite3_column_int64(s, 0));
+        if (it == ofLaunch.end()) return; // counters of a launch not marked replayed are not mixed in
+        sums[it->second][sqlite3_column_int64(s, 1)] += sqlite3_column_double(s, 2);
+    });
+    for (std::size_t i = 0; i < out.size(); ++i) {
+        out[i].name = lookup(keys[i].name);
+        out[i].device = keys[i].device;
+        if (byConfig) {
+            const auto& c = keys[i].config;
+            out[i].config = fmt::format("grid({},{},{}) block({},{},{})", c[0], c[1], c[2], c[3], c[4], c[5]);
+        }
+        for (const auto& [metric, v] : sums[i])
+            out[i].counters[lookup(metric)] += v;
     }
     return out;
 }

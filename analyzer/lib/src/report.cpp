@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "rooftime/analyzer/report.h"
 
+#include "rooftime/analyzer/metrics.h"
+
 #include <fmt/format.h>
 
 #include "rooftime/schema.h"
@@ -47,12 +49,14 @@ const char* kindName(int kind)
 const std::vector<std::pair<std::string, SortKey>>& sortKeys()
 {
     static const std::vector<std::pair<std::string, SortKey>> keys = {
+        { "lost", SortKey::Lost },
         { "time", SortKey::Time },
         { "count", SortKey::Count },
         { "flops", SortKey::Flops },
         { "bytes", SortKey::Bytes },
         { "ai", SortKey::Intensity },
         { "gflops", SortKey::FlopRate },
+        { "efficiency", SortKey::Efficiency },
         { "name", SortKey::Name },
     };
     return keys;
@@ -116,9 +120,130 @@ void chooseMachine(Report& report, const std::vector<Profile>& profiles, const M
 
 } // namespace
 
-Report buildReport(const std::vector<Profile>& profiles, const MachineModel* machine)
+std::optional<ReportBy> parseReportBy(const std::string& text)
+{
+    if (text == "range") return ReportBy::Range;
+    if (text == "kernel") return ReportBy::Kernel;
+    return std::nullopt;
+}
+
+std::string limiterLabel(const Analysis& a)
+{
+    switch (a.limiter) {
+    case LimiterKind::Compute:
+    case LimiterKind::Memory:
+        return a.bindingTerm;
+    case LimiterKind::Launch:
+        return "launch";
+    case LimiterKind::Latency:
+        return "latency";
+    case LimiterKind::Unknown:
+        return "-";
+    }
+    return "-";
+}
+
+namespace {
+
+void addKernelRows(Report& report, const std::vector<Profile>& profiles, const ReportOptions& options)
+{
+    struct Merged {
+        KernelAggregate k;
+        std::string arch;
+    };
+    std::map<std::tuple<std::string, std::int64_t, std::string>, Merged> merged;
+    for (const Profile& p : profiles) {
+        std::map<std::int64_t, std::string> arch;
+        for (const DeviceInfo& d : p.devices())
+            arch[d.id] = d.arch;
+        for (KernelAggregate& k : p.aggregateKernels(options.withLaunchConfig)) {
+            auto [it, inserted] = merged.try_emplace({ k.name, k.device, k.config }, Merged { k, arch[k.device] });
+            if (inserted) continue;
+            KernelAggregate& m = it->second.k;
+            m.count += k.count;
+            m.durationNs += k.durationNs;
+            m.replayed += k.replayed;
+            for (const auto& [name, v] : k.counters)
+                m.counters[name] += v;
+        }
+    }
+    for (auto& [key, m] : merged) {
+        const KernelAggregate& k = m.k;
+        ReportRow r;
+        r.name = k.name;
+        r.kind = "kernel";
+        r.device = fmt::format("gpu{}", k.device);
+        r.config = k.config;
+        r.count = k.count;
+        r.replayed = k.replayed;
+        r.timeSeconds = static_cast<double>(k.durationNs) * 1e-9;
+        r.workSeconds = r.timeSeconds;
+        r.share = report.runSeconds > 0 ? r.timeSeconds / report.runSeconds : 0;
+        if (k.replayed > 0) {
+            // Counters of the replayed launches stand for all launches of the signature.
+            const double scale = static_cast<double>(k.count) / static_cast<double>(k.replayed);
+            const DerivedWork w = deriveWork(k.counters, m.arch);
+            for (const auto& [cls, v] : w.flops)
+                r.flopsByClass[cls] = v * scale;
+            for (const auto& [lvl, v] : w.bytes)
+                r.bytesByLevel[lvl] = v * scale;
+            r.workSource = k.replayed == k.count ? Source::Measured : Source::Estimated;
+        }
+        report.rows.push_back(std::move(r));
+    }
+}
+
+void analyseRows(Report& report, const ReportOptions& options)
+{
+    std::map<std::string, Roofs> roofs;
+    std::map<std::string, double> lost;
+    for (ReportRow& r : report.rows) {
+        if (r.kind == "kernel") {
+            double f = 0;
+            for (const auto& [cls, v] : r.flopsByClass)
+                f += v;
+            if (!r.flopsByClass.empty()) r.flops = f;
+            auto hbm = r.bytesByLevel.find("HBM");
+            if (hbm != r.bytesByLevel.end()) {
+                r.bytes = hbm->second;
+                if (hbm->second > 0) r.intensity = f / hbm->second;
+                if (r.timeSeconds > 0) r.bytesPerSecond = hbm->second / r.timeSeconds;
+            }
+            if (r.flops && r.timeSeconds > 0) r.flopsPerSecond = f / r.timeSeconds;
+        }
+        if (!report.machine || (r.flopsByClass.empty() && r.bytesByLevel.empty() && r.kind != "kernel")) continue;
+        auto it = roofs.find(r.device);
+        if (it == roofs.end()) it = roofs.emplace(r.device, Roofs::fromMachine(*report.machine, r.device)).first;
+        Item item;
+        item.name = r.name;
+        item.device = r.device;
+        item.flops = r.flopsByClass;
+        item.bytes = r.bytesByLevel;
+        // Declared work belongs to the instances that declared it: their time and count.
+        const bool declared = r.kind != "kernel";
+        item.seconds = r.workSeconds;
+        item.count = declared ? r.declaredCount : r.count;
+        item.countsLaunches = !declared;
+        r.roof = analyze(item, it->second, options.model);
+        if (!r.roof->efficiency) continue;
+        ++report.summary.items;
+        report.summary.seconds += item.seconds;
+        report.summary.lostSeconds += r.roof->lostSeconds;
+        if (*r.roof->efficiency >= 0.9) report.summary.nearRoofSeconds += item.seconds;
+        lost[limiterLabel(*r.roof)] += r.roof->lostSeconds;
+    }
+    for (const auto& [label, t] : lost)
+        report.summary.lostByLimiter.emplace_back(label, t);
+    std::sort(report.summary.lostByLimiter.begin(), report.summary.lostByLimiter.end(),
+        [](const auto& a, const auto& b) { return a.second > b.second; });
+}
+
+} // namespace
+
+Report buildReport(const std::vector<Profile>& profiles, const MachineModel* machine, const ReportOptions& options)
 {
     Report report;
+    report.by = options.by;
     chooseMachine(report, profiles, machine);
     std::map<std::tuple<int, std::string, std::string>, RegionAggregate> merged;
     for (const Profile& p : profiles) {
@@ -174,10 +299,19 @@ Report buildReport(const std::vector<Profile>& profiles, const MachineModel* mac
                 r.flopsPerSecond = a.flops / declaredSeconds;
                 r.bytesPerSecond = a.bytes / declaredSeconds;
             }
+            r.device = "cpu";
+            r.workSeconds = declaredSeconds;
+            r.flopsByClass[{ options.declaredPrecision, false }] = a.flops;
+            r.bytesByLevel[options.declaredLevel] = a.bytes;
         }
         report.rows.push_back(std::move(r));
     }
-    sortRows(report, SortKey::Time);
+    if (options.by == ReportBy::Kernel) {
+        report.rows.clear();
+        addKernelRows(report, profiles, options);
+    }
+    analyseRows(report, options);
+    sortRows(report, SortKey::Lost);
     return report;
 }
 
@@ -185,6 +319,10 @@ void sortRows(Report& report, SortKey key)
 {
     auto value = [key](const ReportRow& r) -> double {
         switch (key) {
+        case SortKey::Lost:
+            return r.roof ? r.roof->lostSeconds : -1;
+        case SortKey::Efficiency:
+            return r.roof && r.roof->efficiency ? *r.roof->efficiency : -1;
         case SortKey::Time:
             return r.timeSeconds;
         case SortKey::Count:
@@ -206,6 +344,7 @@ void sortRows(Report& report, SortKey key)
         if (key == SortKey::Name) return a.name < b.name;
         const double va = value(a), vb = value(b);
         if (va != vb) return va > vb;
+        if (a.timeSeconds != b.timeSeconds) return a.timeSeconds > b.timeSeconds;
         return a.name < b.name;
     });
 }

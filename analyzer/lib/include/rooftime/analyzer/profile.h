@@ -59,6 +59,23 @@ struct RegionAggregate {
     std::uint64_t implicitlyClosed = 0;
 };
 
+/// Kernel launches with the same name and device (and launch configuration, when asked), summed.
+struct KernelAggregate {
+    std::string name;
+    std::int64_t device = 0;
+    std::string config; ///< "grid(x,y,z) block(x,y,z)" when aggregated by configuration
+    std::uint64_t count = 0;
+    std::int64_t durationNs = 0;
+    std::uint64_t replayed = 0; ///< launches with counters
+    std::map<std::string, double> counters; ///< summed over the replayed launches (normalised units)
+};
+
+struct DeviceInfo {
+    std::int64_t id = 0;
+    std::string name;
+    std::string arch;
+};
+
 class Profile {
 public:
     /// Opens and validates a profile. Throws ProfileError.
@@ -85,10 +102,14 @@ public:
     };
     std::optional<EmbeddedMachine> embeddedMachine() const;
     std::vector<RegionAggregate> aggregateRegions() const;
+    /// One scan of the kernel table and one of kernel_metric; empty for profiles without kernels.
+    std::vector<KernelAggregate> aggregateKernels(bool byConfig) const;
+    std::vector<DeviceInfo> devices() const;
 
 private:
     Profile() = default;
     void query(const char* sql, const std::function<void(sqlite3_stmt*)>& row) const;
+    bool hasTable(const char* name) const;
     std::string m_path;
     sqlite3* m_db = nullptr;
     std::map<std::string, std::string> m_meta;

@@ -8,6 +8,7 @@
 
 #include "rooftime/analyzer/machine.h"
 #include "rooftime/analyzer/profile.h"
+#include "rooftime/analyzer/roofline.h"
 
 #include <optional>
 #include <string>
@@ -34,6 +35,13 @@ struct ReportRow {
     std::uint64_t implicitlyClosed = 0;
     Source timeSource = Source::Timed;
     Source workSource = Source::None;
+    double workSeconds = 0; ///< time of the instances whose work is known (the roofline's T)
+    std::string device; ///< whose roofs apply: "cpu", "gpu0"
+    std::string config; ///< kernels by launch configuration
+    std::uint64_t replayed = 0; ///< kernels: launches with counters (the rest scaled from them)
+    std::map<FlopClass, double> flopsByClass;
+    std::map<std::string, double> bytesByLevel;
+    std::optional<Analysis> roof; ///< the time-based roofline, when there is work and a machine model
 };
 
 struct ProfileSummary {
@@ -47,6 +55,29 @@ struct ProfileSummary {
     std::uint64_t droppedEvents = 0;
 };
 
+/// The time-based summary of a report: where the analysed time goes and how much could be won back.
+struct RoofSummary {
+    std::size_t items = 0; ///< rows with a roof analysis
+    double seconds = 0; ///< their time (nested regions overlap: sums may exceed the run time)
+    double nearRoofSeconds = 0; ///< time of items within 10 % of their bound (efficiency ≥ 0.9)
+    double lostSeconds = 0;
+    std::vector<std::pair<std::string, double>> lostByLimiter; ///< largest first
+};
+
+enum class ReportBy { Range, Kernel };
+std::optional<ReportBy> parseReportBy(const std::string& text);
+
+struct ReportOptions {
+    ReportBy by = ReportBy::Range;
+    bool withLaunchConfig = false; ///< kernels: one row per name and launch configuration
+    std::string declaredPrecision = "fp64"; ///< declared FLOPs count against this precision's roof
+    std::string declaredLevel = "DRAM"; ///< declared bytes count against this level's bandwidth
+    ModelOptions model;
+};
+
+/// "fp16 tensor", "HBM", "launch", "latency", "-": what holds an item, for tables.
+std::string limiterLabel(const Analysis& a);
+
 struct Report {
     std::vector<ProfileSummary> profiles;
     double runSeconds = 0; ///< sum over profiles
@@ -54,9 +85,11 @@ struct Report {
     std::optional<MachineModel> machine; ///< the ceilings every derived number uses
     std::string machineSource; ///< "embedded in PATH" or "--machine PATH"
     std::vector<std::string> machineWarnings;
+    ReportBy by = ReportBy::Range;
+    RoofSummary summary;
 };
 
-enum class SortKey { Time, Count, Flops, Bytes, Intensity, FlopRate, Name };
+enum class SortKey { Lost, Time, Count, Flops, Bytes, Intensity, FlopRate, Efficiency, Name };
 /// Parses a --sort value; std::nullopt for an unknown key.
 std::optional<SortKey> parseSortKey(const std::string& text);
 const std::vector<std::string>& sortKeyNames();
@@ -64,7 +97,8 @@ const std::vector<std::string>& sortKeyNames();
 /// Reads and aggregates the profiles (instances with the same kind and name summed across files). The machine
 /// model is @p machine when given (--machine), else the one embedded in the first profile. Throws ProfileError
 /// for an embedded model that cannot be read.
-Report buildReport(const std::vector<Profile>& profiles, const MachineModel* machine = nullptr);
+Report buildReport(
+    const std::vector<Profile>& profiles, const MachineModel* machine = nullptr, const ReportOptions& options = {});
 void sortRows(Report& report, SortKey key);
 
 } // namespace rooftime::analyzer

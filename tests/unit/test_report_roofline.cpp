@@ -1,0 +1,176 @@
+// SPDX-License-Identifier: MIT
+// Time-based report rows from a synthetic GPU profile: counters scaled from replayed launches, limiters,
+// ranking by lost time, launch configurations, and the summary.
+#include "rooftime/analyzer/format.h"
+#include "rooftime/analyzer/profile_builder.h"
+#include "rooftime/analyzer/report.h"
+
+#include "process.h"
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+using namespace rooftime::analyzer;
+using rooftime::test::scratchDir;
+
+namespace {
+
+const char* kMachine = R"({"format": "rooftime-machine", "version": "1.0", "created": "2026-11-27T00:00:00Z",
+  "host": {"name": "gpu-node"}, "cpu": {"model": "CPU", "logical_cpus": 16},
+  "ceilings": [
+    {"device": "gpu0", "kind": "compute", "precision": "fp32", "variant": "fma", "value": 50e12, "roof": true},
+    {"device": "gpu0", "kind": "compute", "precision": "fp16", "variant": "tensor", "value": 800e12, "roof": true},
+    {"device": "gpu0", "kind": "bandwidth", "level": "HBM", "pattern": "read", "value": 3e12, "roof": true},
+    {"device": "gpu0", "kind": "bandwidth", "level": "L2", "pattern": "read", "value": 10e12, "roof": true},
+    {"device": "gpu0", "kind": "launch", "variant": "back_to_back", "value": 2e-6, "roof": true}]})";
+
+const std::string kFfma = "smsp__sass_thread_inst_executed_op_ffma_pred_on.sum";
+
+KernelRecord launch(std::int64_t id, const std::string& name, std::int64_t ns, bool replayed, std::int64_t grid = 128)
+{
+    KernelRecord k;
+    k.id = id;
+    k.name = name;
+    k.durationNs = ns;
+    k.replayed = replayed;
+    k.grid[0] = grid;
+    k.grid[1] = k.grid[2] = 1;
+    k.block[0] = 256;
+    k.block[1] = k.block[2] = 1;
+    return k;
+}
+
+std::string buildProfile(const std::string& dir)
+{
+    const std::string path = dir + "/gpu.rtdb";
+    ProfileBuilder b(path, "gpu-node", "train.py", "python train.py");
+    b.addDevice(0, "NVIDIA H100", "sm_90", 132);
+    b.addMachine("test", kMachine);
+    // gemm: 3 launches of 1 ms, the first replayed: 10e9 FFMA = 20 GFLOP fp32, 2 GB HBM.
+    b.addKernel(launch(1, "gemm", 1'000'000, true));
+    b.addKernelMetric(1, kFfma, 10e9, "inst");
+    b.addKernelMetric(1, "dram__bytes_read.sum", 1.5e9, "byte");
+    b.addKernelMetric(1, "dram__bytes_write.sum", 0.5e9, "byte");
+    b.addKernelMetric(1, "gpu__time_duration.sum", 1.1e6, "nsecond");
+    b.addKernel(launch(2, "gemm", 1'000'000, false));
+    b.addKernel(launch(3, "gemm", 1'000'000, false, 256)); // another grid
+    // copy: one launch of 2 ms moving 3 GB through HBM: memory-bound at 1 ms.
+    b.addKernel(launch(4, "copy", 2'000'000, true));
+    b.addKernelMetric(4, "dram__bytes_read.sum", 1.5e9, "byte");
+    b.addKernelMetric(4, "dram__bytes_write.sum", 1.5e9, "byte");
+    // tiny: 1000 launches of 2.5 us, no counters: the launch floor (2 ms) binds.
+    for (int i = 0; i < 1000; ++i)
+        b.addKernel(launch(100 + i, "tiny", 2'500, false, 1));
+    b.finish(10'000'000);
+    return path;
+}
+
+const ReportRow& row(const Report& r, const std::string& name)
+{
+    for (const auto& x : r.rows)
+        if (x.name == name) return x;
+    FAIL("no row " << name);
+    throw 0;
+}
+
+} // namespace
+
+TEST_CASE("kernels: counters scaled from replayed launches, each limiter, ranked by lost time", "[report]")
+{
+    std::vector<Profile> profiles;
+    profiles.push_back(Profile::open(buildProfile(scratchDir("report_roofline"))));
+    ReportOptions options;
+    options.by = ReportBy::Kernel;
+    const Report r = buildReport(profiles, nullptr, options);
+    REQUIRE(r.machine);
+    REQUIRE(r.rows.size() == 3);
+
+    const ReportRow& gemm = row(r, "gemm");
+    CHECK(gemm.count == 3);
+    CHECK(gemm.replayed == 1);
+    CHECK(gemm.workSource == Source::Estimated);
+    CHECK(gemm.device == "gpu0");
+    CHECK(gemm.timeSeconds == Approx(3e-3));
+    CHECK(*gemm.flops == Approx(3 * 20e9)); // 2 FLOPs per FFMA, ×3 launches
+    CHECK(gemm.bytesByLevel.at("HBM") == Approx(3 * 2e9));
+    REQUIRE(gemm.roof);
+    // compute 60e9/50e12 = 1.2 ms, HBM 6e9/3e12 = 2 ms: memory-bound, 2 ms of 3 ms.
+    CHECK(gemm.roof->limiter == LimiterKind::Memory);
+    CHECK(gemm.roof->bindingTerm == "HBM");
+    CHECK(*gemm.roof->efficiency == Approx(2.0 / 3));
+    CHECK(gemm.roof->lostSeconds == Approx(1e-3));
+
+    const ReportRow& copy = row(r, "copy");
+    CHECK(copy.workSource == Source::Measured);
+    CHECK(copy.roof->boundSeconds == Approx(1e-3));
+    CHECK(copy.roof->lostSeconds == Approx(1e-3));
+
+    const ReportRow& tiny = row(r, "tiny");
+    CHECK(tiny.workSource == Source::None);
+    CHECK(tiny.roof->limiter == LimiterKind::Launch);
+    CHECK(tiny.roof->floorSeconds == Approx(2e-3));
+    CHECK(tiny.roof->lostSeconds == Approx(0.5e-3));
+
+    // Ranked by lost time; ties (gemm and copy, 1 ms each) by time.
+    CHECK(r.rows[0].name == "gemm");
+    CHECK(r.rows[1].name == "copy");
+    CHECK(r.rows[2].name == "tiny");
+    CHECK(r.summary.items == 3);
+    CHECK(r.summary.lostSeconds == Approx(2.5e-3));
+    REQUIRE(r.summary.lostByLimiter.size() == 2);
+    CHECK(r.summary.lostByLimiter[0].first == "HBM");
+    CHECK(r.summary.lostByLimiter[0].second == Approx(2e-3));
+    CHECK(r.summary.lostByLimiter[1].first == "launch");
+
+    const auto j = nlohmann::json::parse(formatReport(r, OutputFormat::Json, {}));
+    CHECK(j["by"] == "kernel");
+    CHECK(j["rows"][0]["roof"]["limiter"] == "memory");
+    CHECK(j["rows"][0]["roof"]["memory_s"]["HBM"].get<double>() == Approx(2e-3));
+    CHECK(j["rows"][0]["flops_by_class"]["fp32"].get<double>() == Approx(60e9));
+    CHECK(j["summary"]["lost_s"].get<double>() == Approx(2.5e-3));
+    const std::string text = formatReport(r, OutputFormat::Text, { 0, 120 });
+    CHECK(text.find("3 kernels with known work cover") != std::string::npos);
+    CHECK(text.find("held by HBM") != std::string::npos);
+}
+
+TEST_CASE("kernels by launch configuration are separate rows", "[report]")
+{
+    std::vector<Profile> profiles;
+    profiles.push_back(Profile::open(buildProfile(scratchDir("report_roofline_config"))));
+    ReportOptions options;
+    options.by = ReportBy::Kernel;
+    options.withLaunchConfig = true;
+    const Report r = buildReport(profiles, nullptr, options);
+    int gemms = 0;
+    for (const auto& x : r.rows)
+        if (x.name == "gemm") {
+            ++gemms;
+            CHECK((x.config == "grid(128,1,1) block(256,1,1)" || x.config == "grid(256,1,1) block(256,1,1)"));
+            // The grid-256 launch has no replayed sibling: time only.
+            if (x.config == "grid(256,1,1) block(256,1,1)") CHECK(x.workSource == Source::None);
+        }
+    CHECK(gemms == 2);
+}
+
+TEST_CASE("regions: declared work against the CPU roofs; without a model, no roof", "[report]")
+{
+    const std::string dir = scratchDir("report_roofline_regions");
+    std::vector<Profile> profiles;
+    profiles.push_back(Profile::open(rooftime::test::testData("profiles/golden-v1.0.rtdb")));
+    MachineModel m = readMachineFile(rooftime::test::testData("machines/amd-epyc-zen3-2vcpu-vm.json"));
+    const Report r = buildReport(profiles, &m);
+    const ReportRow& triad = row(r, "triad");
+    REQUIRE(triad.roof);
+    // 600 kFLOP fp64 and 7.2 MB against DRAM: memory-bound at the machine's DRAM triad roof.
+    const double dram = m.bandwidthRoof("cpu", "DRAM")->value;
+    CHECK(triad.roof->memorySeconds.at("DRAM") == Approx(7.2e6 / dram));
+    CHECK(triad.roof->bindingTerm == "DRAM");
+    CHECK(triad.roof->floorSeconds == 0); // regions are not launches
+    CHECK_FALSE(row(r, "init").roof);
+    ReportOptions fp32;
+    fp32.declaredPrecision = "fp32";
+    CHECK(buildReport(profiles, &m, fp32).rows[0].flopsByClass.count({ "fp32", false }) == 1);
+    const Report none = buildReport(profiles);
+    CHECK_FALSE(row(none, "triad").roof);
+    CHECK(formatReport(none, OutputFormat::Text, {}).find("No roof columns: no machine model") != std::string::npos);
+}
