@@ -8,6 +8,8 @@
 #      the plain run as reference; checks that the profile holds every region
 #   c) report speed: `rooftime report --format json` on 1M region instances vs sqlite3 running the same
 #      aggregate query (analyzer/lib/src/profile.cpp, Profile::aggregateRegions) on the same file
+#   d) kernel report: `rooftime report --by kernel --format json` (every time-based column) on a synthetic
+#      profile of 1M launches over 2,000 kernels, 3 replayed each, vs sqlite3 with the equivalent aggregate
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -22,7 +24,7 @@ rooftime=$build/bin/rooftime
 collector=$build/lib/librooftime_collector.so
 tiny=$build/samples/cpu/tiny_regions
 marker_bench=$build/bench/marker_bench
-for f in "$rooftime" "$collector" "$tiny" "$marker_bench"; do
+for f in "$rooftime" "$collector" "$tiny" "$marker_bench" "$build/bench/make_kernel_profile"; do
     if [[ ! -e $f ]]; then
         echo "bench/run.sh: $f is missing; build it: cmake --build $build" >&2
         exit 2
@@ -185,6 +187,27 @@ for shape in "1000000 1" "100000 10"; do
         "$(verdict "$r" 2)"
     check "report ${depth} names" "$(verdict "$r" 2)"
 done
+
+# ---- d) kernel report ------------------------------------------------------------------------------------------
+echo
+echo "== d) rooftime report --by kernel (time-based columns) on 1,000,000 launches of 2,000 kernels vs sqlite3"
+make_kernel_profile=$build/bench/make_kernel_profile
+kf=$tmp/kernels.rtdb
+"$make_kernel_profile" "$kf" 1000000 2000 3
+# What the report aggregates, as plain SQL: launches per signature, and counters of replayed launches.
+cat > "$tmp/kernel_aggregate.sql" << 'SQL'
+SELECT s.text, k.device, COUNT(*), SUM(k.duration_ns), SUM(k.replayed) FROM kernel k JOIN string s ON s.id = k.name GROUP BY k.name, k.device;
+SELECT k.name, k.device, m.metric, SUM(m.value) FROM kernel_metric m JOIN kernel k ON k.id = m.kernel WHERE k.replayed GROUP BY k.name, k.device, m.metric;
+SQL
+t_report=$(best_of_5 "'$rooftime' report --by kernel '$kf' --format json > /dev/null")
+t_sqlite=$(best_of_5 "sqlite3 '$kf' < '$tmp/kernel_aggregate.sql' > /dev/null")
+r=$(div "$t_report" "$t_sqlite")
+echo "  report $(ms "$t_report") ms, sqlite3 $(ms "$t_sqlite") ms, ratio $r"
+row "report --by kernel 1M launches" "$(ms "$t_report") ms" "$(ms "$t_sqlite") ms" "${r}x" "<= 2x" "$(verdict "$r" 2)"
+check "kernel report vs sqlite3" "$(verdict "$r" 2)"
+under_1s=$(le "$(ms "$t_report")" 1000 && echo ok || echo MISSED)
+row "report --by kernel 1M launches" "$(ms "$t_report") ms" "-" "-" "<= 1000 ms" "$under_1s"
+check "kernel report under 1 s" "$under_1s"
 
 echo
 echo "== results ($(nproc) CPUs, $cpu, clocksource $clocksource, load average after $(cut -d' ' -f1-3 /proc/loadavg))"

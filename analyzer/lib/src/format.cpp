@@ -164,7 +164,8 @@ std::string formatText(const Report& report, const FormatOptions& options)
             report.by == ReportBy::Kernel ? "" : "; nested regions overlap",
             sum.seconds > 0 ? 100 * sum.nearRoofSeconds / sum.seconds : 0, humanSeconds(sum.lostSeconds),
             limiters.empty() ? "" : ", held by ", limiters);
-        out += "\n" + wrap(para, options.width);
+        out += '\n'; // not "\n" + wrap(...): GCC 12 -O3 reports a false -Wrestrict on that concatenation
+        out += wrap(para, options.width);
     } else if (!report.machine) {
         out += "\nNo roof columns: no machine model (pass --machine FILE).\n";
     }
@@ -172,7 +173,7 @@ std::string formatText(const Report& report, const FormatOptions& options)
     const std::size_t fixed = 89;
     const std::size_t nameWidth = options.width > fixed + 10 ? options.width - fixed : 10;
     out += fmt::format("\n{:>8} {:>8} {:>8} {:>7} {:>8} {:>8} {:>5} {:>8} {:<12} {:<6}  {}\n", "time", "count", "FLOPs",
-        "AI", "GFLOP/s", "roof", "eff", "lost", "limiter", "work", "name");
+        "AI", "FLOP/s", "roof", "eff", "lost", "limiter", "work", "name");
     const std::size_t shown = shownRows(report, options);
     for (std::size_t i = 0; i < shown; ++i) {
         const ReportRow& r = report.rows[i];
@@ -182,8 +183,7 @@ std::string formatText(const Report& report, const FormatOptions& options)
         if (!r.config.empty()) name += " " + r.config;
         out += fmt::format("{:>8} {:>8} {:>8} {:>7} {:>8} {:>8} {:>5} {:>8} {:<12} {:<6}  {}\n",
             humanSeconds(r.timeSeconds), r.count, r.flops ? siValue(*r.flops) : "-", opt(r.intensity, "{:.3g}"),
-            r.flopsPerSecond ? fmt::format("{:.3g}", *r.flopsPerSecond / 1e9) : "-",
-            analysed ? humanSeconds(a->boundSeconds) : "-",
+            r.flopsPerSecond ? siValue(*r.flopsPerSecond) : "-", analysed ? humanSeconds(a->boundSeconds) : "-",
             analysed ? fmt::format("{:.0f}%{}", *a->efficiency * 100, a->aboveRoof ? "!" : "") : "-",
             analysed ? humanSeconds(a->lostSeconds) : "-", elideMiddle(analysed ? limiterLabel(*a) : "-", 12),
             shortSource(r), elideMiddle(name, nameWidth));
