@@ -6,7 +6,8 @@
 # the build detects them and degrades when they are absent.
 set -euo pipefail
 want=(build-essential cmake ninja-build ccache pkg-config git
-      libsqlite3-dev sqlite3 libfmt-dev nlohmann-json3-dev libcli11-dev catch2 libunwind-14-dev)
+      libsqlite3-dev sqlite3 libfmt-dev nlohmann-json3-dev libcli11-dev catch2 libunwind-14-dev
+      openmpi-bin) # mpirun: the multi-rank test records real MPI ranks
 for arg in "$@"; do
     case "$arg" in
     --gui) want+=(qt6-base-dev qt6-svg-dev libgl-dev) ;;

@@ -15,6 +15,7 @@
 #include <fcntl.h>
 #include <filesystem>
 #include <poll.h>
+#include <sys/file.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -251,16 +252,34 @@ std::optional<std::string> machineForRecord(const std::string& machineFile)
     }
     const auto here = analyzer::currentHardware();
     const std::string cached = analyzer::machineCachePath(here);
-    std::error_code ec;
-    if (fs::exists(cached, ec)) {
+    // A cached model that does not read is measured again; it is said once, before the lock.
+    auto usable = [&](bool say) {
+        std::error_code ec;
+        if (!fs::exists(cached, ec)) return false;
         try {
             analyzer::readMachineFile(cached);
-            return cached;
+            return true;
         } catch (const analyzer::MachineError& e) {
-            fmt::print(
-                stderr, "rooftime: the cached machine model cannot be used ({}); measuring a new one\n", e.what());
+            if (say)
+                fmt::print(
+                    stderr, "rooftime: the cached machine model cannot be used ({}); measuring a new one\n", e.what());
+            return false;
         }
-    }
+    };
+    if (usable(true)) return cached;
+    // Ranks of one job on one node start together: the first measures, the others wait for its file.
+    std::error_code ec;
+    fs::create_directories(fs::path(cached).parent_path(), ec);
+    const int lockFd = ::open((cached + ".lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (lockFd >= 0) flock(lockFd, LOCK_EX);
+    struct Unlock {
+        int fd;
+        ~Unlock()
+        {
+            if (fd >= 0) ::close(fd);
+        }
+    } unlock { lockFd };
+    if (usable(false)) return cached;
     fmt::print(stderr,
         "rooftime: no machine model for this host yet: measuring one in quick mode (a few seconds; "
         "`rooftime ceilings` measures the full one)\n");

@@ -169,6 +169,26 @@ std::string formatText(const Report& report, const FormatOptions& options)
     } else if (!report.machine) {
         out += "\nNo roof columns: no machine model (pass --machine FILE).\n";
     }
+    if (report.runSpread) {
+        const Spread& rs = *report.runSpread;
+        // The rows whose slowest rank keeps the others waiting longest.
+        std::vector<const ReportRow*> waits;
+        for (const ReportRow& r : report.rows)
+            if (r.spread && r.spread->max > r.spread->mean) waits.push_back(&r);
+        std::sort(waits.begin(), waits.end(), [](const ReportRow* a, const ReportRow* b) {
+            return a->spread->max - a->spread->mean > b->spread->max - b->spread->mean;
+        });
+        std::string worst;
+        for (std::size_t i = 0; i < waits.size() && i < 3; ++i)
+            worst += fmt::format("{}{} ({:.0f}%, max {})", i ? ", " : "", elideMiddle(waits[i]->name, 40),
+                100 * waits[i]->spread->imbalance, humanSeconds(waits[i]->spread->max));
+        const std::string para = fmt::format("Across {} profiles: run time min {}, median {}, max {} (imbalance "
+                                             "{:.0f}%, (max - mean) / max).{}{}",
+            rs.ranks, humanSeconds(rs.min), humanSeconds(rs.median), humanSeconds(rs.max), 100 * rs.imbalance,
+            worst.empty() ? "" : " Most imbalanced: ", worst);
+        out += '\n';
+        out += wrap(para, options.width);
+    }
     // Fixed columns take 89; the name gets the rest of the width.
     const std::size_t fixed = 89;
     const std::size_t nameWidth = options.width > fixed + 10 ? options.width - fixed : 10;
@@ -208,6 +228,13 @@ nlohmann::json classJson(const std::map<FlopClass, double>& m)
     for (const auto& [cls, v] : m)
         j[cls.label()] = v;
     return j;
+}
+
+nlohmann::json spreadJson(const std::optional<Spread>& s, const std::vector<double>& perRank)
+{
+    if (!s) return nullptr;
+    return { { "count", s->ranks }, { "min_s", s->min }, { "median_s", s->median }, { "max_s", s->max },
+        { "mean_s", s->mean }, { "imbalance", s->imbalance }, { "per_rank_s", perRank } };
 }
 
 nlohmann::json roofJson(const std::optional<Analysis>& a)
@@ -255,6 +282,10 @@ std::string formatJson(const Report& report, const FormatOptions& options)
     }
     j["machine_warnings"] = report.machineWarnings;
     j["by"] = report.by == ReportBy::Kernel ? "kernel" : "range";
+    std::vector<double> runs;
+    for (const auto& p : report.profiles)
+        runs.push_back(p.runSeconds);
+    j["run_spread"] = spreadJson(report.runSpread, runs);
     nlohmann::json lostBy = nlohmann::json::array();
     for (const auto& [label, t] : report.summary.lostByLimiter)
         lostBy.push_back({ { "limiter", label }, { "lost_s", t } });
@@ -271,7 +302,7 @@ std::string formatJson(const Report& report, const FormatOptions& options)
             { "implicitly_closed", r.implicitlyClosed }, { "device", r.device }, { "config", r.config },
             { "replayed", r.replayed }, { "work_time_s", r.workSeconds },
             { "flops_by_class", classJson(r.flopsByClass) }, { "bytes_by_level", r.bytesByLevel },
-            { "roof", roofJson(r.roof) },
+            { "roof", roofJson(r.roof) }, { "ranks", spreadJson(r.spread, r.rankSeconds) },
             { "sources",
                 { { "time", sourceName(r.timeSource) }, { "flops", sourceName(r.workSource) },
                     { "bytes", sourceName(r.workSource) } } } });
@@ -295,18 +326,22 @@ std::string formatCsv(const Report& report, const FormatOptions& options)
     std::string out
         = "name,kind,count,time_s,share,flops,bytes,intensity,flops_per_s,bytes_per_s,declared_instances,"
           "implicitly_closed,time_source,work_source,device,config,roof_s,floor_s,efficiency,lost_s,limiter,"
-          "binding\n";
+          "binding,ranks,rank_min_s,rank_median_s,rank_max_s,imbalance\n";
     auto num = [](const std::optional<double>& v) { return v ? fmt::format("{:.17g}", *v) : std::string(); };
     for (std::size_t i = 0; i < shownRows(report, options); ++i) {
         const ReportRow& r = report.rows[i];
         const Analysis* a = r.roof && r.roof->efficiency ? &*r.roof : nullptr;
-        out += fmt::format("{},{},{},{:.9g},{:.6g},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n",
+        const Spread* sp = r.spread ? &*r.spread : nullptr;
+        auto roofNum = [&](double Analysis::*field) { return a ? num(a->*field) : std::string(); };
+        auto rankNum = [&](double Spread::*field) { return sp ? num(sp->*field) : std::string(); };
+        out += fmt::format("{},{},{},{:.9g},{:.6g},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n",
             csvField(r.name), r.kind, r.count, r.timeSeconds, r.share, num(r.flops), num(r.bytes), num(r.intensity),
             num(r.flopsPerSecond), num(r.bytesPerSecond), r.declaredCount, r.implicitlyClosed, sourceName(r.timeSource),
-            csvField(sourceName(r.workSource)), r.device, csvField(r.config), a ? num(a->boundSeconds) : std::string(),
-            a ? num(a->floorSeconds) : std::string(), a ? num(a->efficiency) : std::string(),
-            a ? num(a->lostSeconds) : std::string(), a ? limiterKindName(a->limiter) : "",
-            a ? csvField(a->bindingTerm) : std::string());
+            csvField(sourceName(r.workSource)), r.device, csvField(r.config), roofNum(&Analysis::boundSeconds),
+            roofNum(&Analysis::floorSeconds), a ? num(a->efficiency) : std::string(), roofNum(&Analysis::lostSeconds),
+            a ? limiterKindName(a->limiter) : "", a ? csvField(a->bindingTerm) : std::string(),
+            sp ? std::to_string(sp->ranks) : std::string(), rankNum(&Spread::min), rankNum(&Spread::median),
+            rankNum(&Spread::max), rankNum(&Spread::imbalance));
     }
     return out;
 }

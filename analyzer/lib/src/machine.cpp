@@ -355,7 +355,7 @@ MachineModel parseMachine(std::string_view text, const std::string& origin)
         }
     }
     m.identity.cpuModel = m.cpu.model;
-    m.identity.logicalCpus = m.cpu.logicalCpus;
+    m.identity.logicalCpus = host.contains("cpus") ? r.integer(host, "cpus", "host") : m.cpu.logicalCpus;
     m.identity.gpuModels = r.strings(host, "gpu_models", "host");
     const json& gpus = r.array(j, "gpus", "machine");
     for (std::size_t i = 0; i < gpus.size(); ++i)
@@ -390,7 +390,7 @@ std::string serializeMachine(const MachineModel& m)
         { "mode", m.mode },
         { "host",
             { { "name", m.identity.host }, { "key", m.identity.key() }, { "os", m.os },
-                { "gpu_models", m.identity.gpuModels } } },
+                { "cpus", m.identity.logicalCpus }, { "gpu_models", m.identity.gpuModels } } },
         { "cpu",
             { { "vendor", m.cpu.vendor }, { "model", m.cpu.model }, { "flags", m.cpu.flags },
                 { "logical_cpus", m.cpu.logicalCpus }, { "cores", m.cpu.cores }, { "sockets", m.cpu.sockets },
@@ -534,10 +534,8 @@ HardwareIdentity currentHardware()
     } catch (...) { }
     id.cpuModel = firstCpuinfoValue(cpuinfo, { "model name", "Model", "cpu model", "Processor" });
     if (id.cpuModel.empty()) id.cpuModel = "unknown CPU";
-    cpu_set_t set;
-    CPU_ZERO(&set);
-    id.logicalCpus = sched_getaffinity(0, sizeof set, &set) == 0 ? CPU_COUNT(&set)
-                                                                 : static_cast<int>(sysconf(_SC_NPROCESSORS_ONLN));
+    // The machine's CPUs, not this process's affinity: MPI ranks bound to one core are on the same hardware.
+    id.logicalCpus = static_cast<int>(sysconf(_SC_NPROCESSORS_ONLN));
     std::error_code ec;
     std::vector<std::string> gpus;
     for (const auto& e : fs::directory_iterator("/proc/driver/nvidia/gpus", ec)) {

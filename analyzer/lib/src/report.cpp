@@ -152,11 +152,16 @@ void addKernelRows(Report& report, const std::vector<Profile>& profiles, const R
         std::string arch;
     };
     std::map<std::tuple<std::string, std::int64_t, std::string>, Merged> merged;
-    for (const Profile& p : profiles) {
+    std::map<std::tuple<std::string, std::int64_t, std::string>, std::vector<double>> perProfile;
+    for (std::size_t index = 0; index < profiles.size(); ++index) {
+        const Profile& p = profiles[index];
         std::map<std::int64_t, std::string> arch;
         for (const DeviceInfo& d : p.devices())
             arch[d.id] = d.arch;
         for (KernelAggregate& k : p.aggregateKernels(options.withLaunchConfig)) {
+            auto& times = perProfile[{ k.name, k.device, k.config }];
+            times.resize(profiles.size());
+            times[index] += static_cast<double>(k.durationNs) * 1e-9;
             auto [it, inserted] = merged.try_emplace({ k.name, k.device, k.config }, Merged { k, arch[k.device] });
             if (inserted) continue;
             KernelAggregate& m = it->second.k;
@@ -170,6 +175,7 @@ void addKernelRows(Report& report, const std::vector<Profile>& profiles, const R
     for (auto& [key, m] : merged) {
         const KernelAggregate& k = m.k;
         ReportRow r;
+        r.rankSeconds = perProfile[key];
         r.name = k.name;
         r.kind = "kernel";
         r.device = fmt::format("gpu{}", k.device);
@@ -193,8 +199,32 @@ void addKernelRows(Report& report, const std::vector<Profile>& profiles, const R
     }
 }
 
+std::optional<Spread> spreadOf(std::vector<double> v)
+{
+    if (v.size() < 2) return std::nullopt;
+    std::sort(v.begin(), v.end());
+    Spread s;
+    s.ranks = v.size();
+    s.min = v.front();
+    s.max = v.back();
+    const std::size_t m = v.size() / 2;
+    s.median = v.size() % 2 ? v[m] : 0.5 * (v[m - 1] + v[m]);
+    double sum = 0;
+    for (double x : v)
+        sum += x;
+    s.mean = sum / static_cast<double>(v.size());
+    s.imbalance = s.max > 0 ? (s.max - s.mean) / s.max : 0;
+    return s;
+}
+
 void analyseRows(Report& report, const ReportOptions& options)
 {
+    std::vector<double> runs;
+    for (const auto& p : report.profiles)
+        runs.push_back(p.runSeconds);
+    report.runSpread = spreadOf(runs);
+    for (ReportRow& r : report.rows)
+        r.spread = spreadOf(r.rankSeconds);
     std::map<std::string, Roofs> roofs;
     std::map<std::string, double> lost;
     for (ReportRow& r : report.rows) {
@@ -246,6 +276,7 @@ Report buildReport(const std::vector<Profile>& profiles, const MachineModel* mac
     report.by = options.by;
     chooseMachine(report, profiles, machine);
     std::map<std::tuple<int, std::string, std::string>, RegionAggregate> merged;
+    std::map<std::tuple<int, std::string, std::string>, std::vector<double>> perProfile;
     for (const Profile& p : profiles) {
         ProfileSummary s;
         s.path = p.path();
@@ -268,6 +299,9 @@ Report buildReport(const std::vector<Profile>& profiles, const MachineModel* mac
         report.runSeconds += s.runSeconds;
         report.profiles.push_back(std::move(s));
         for (RegionAggregate& a : p.aggregateRegions()) {
+            auto& times = perProfile[{ a.kind, a.domain, a.name }];
+            times.resize(profiles.size());
+            times[report.profiles.size() - 1] += static_cast<double>(a.timeNs) * 1e-9;
             auto [it, inserted] = merged.try_emplace({ a.kind, a.domain, a.name }, a);
             if (inserted) continue;
             RegionAggregate& m = it->second;
@@ -282,6 +316,7 @@ Report buildReport(const std::vector<Profile>& profiles, const MachineModel* mac
     }
     for (const auto& [key, a] : merged) {
         ReportRow r;
+        r.rankSeconds = perProfile[key];
         r.name = a.domain.empty() ? a.name : a.domain + "::" + a.name;
         r.kind = kindName(a.kind);
         r.count = a.count;

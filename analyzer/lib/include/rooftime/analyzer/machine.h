@@ -98,7 +98,7 @@ struct Sweep {
 struct HardwareIdentity {
     std::string host;
     std::string cpuModel;
-    int logicalCpus = 0;
+    int logicalCpus = 0; ///< online CPUs of the machine (not the affinity of one process)
     std::vector<std::string> gpuModels;
     /// Stable short hash of everything but the host name.
     std::string key() const;

@@ -20,6 +20,13 @@ namespace rooftime::analyzer {
 enum class Source { None, Timed, Declared, PartlyDeclared, Measured, Estimated };
 const char* sourceName(Source s);
 
+/// How one number spreads over the profiles (ranks) of a report.
+struct Spread {
+    std::size_t ranks = 0;
+    double min = 0, median = 0, max = 0, mean = 0;
+    double imbalance = 0; ///< (max − mean) / max: the share of the slowest rank's time the others wait
+};
+
 struct ReportRow {
     std::string name; ///< "domain::name" for NVTX ranges in a named domain
     std::string kind; ///< "marker", "nvtx", "nvtx-range"
@@ -42,6 +49,8 @@ struct ReportRow {
     std::map<FlopClass, double> flopsByClass;
     std::map<std::string, double> bytesByLevel;
     std::optional<Analysis> roof; ///< the time-based roofline, when there is work and a machine model
+    std::vector<double> rankSeconds; ///< time per profile, in the order of Report::profiles
+    std::optional<Spread> spread; ///< over the profiles, when there are several
 };
 
 struct ProfileSummary {
@@ -87,6 +96,7 @@ struct Report {
     std::vector<std::string> machineWarnings;
     ReportBy by = ReportBy::Range;
     RoofSummary summary;
+    std::optional<Spread> runSpread; ///< run time over the profiles, when there are several
 };
 
 enum class SortKey { Lost, Time, Count, Flops, Bytes, Intensity, FlopRate, Efficiency, Name };
