@@ -23,7 +23,25 @@ namespace {
 constexpr int kExitOk = 0;
 constexpr int kExitUsage = 2;
 
+/// "100ms", "2.5s", "500us", "40ns" → seconds; nullopt when malformed or not positive.
+std::optional<double> parseDuration(const std::string& text)
+{
+    std::size_t used = 0;
+    double v = 0;
+    try {
+        v = std::stod(text, &used);
+    } catch (const std::exception&) {
+        return std::nullopt;
+    }
+    const std::string unit = text.substr(used);
+    const double scale = unit == "s" ? 1 : unit == "ms" ? 1e-3 : unit == "us" ? 1e-6 : unit == "ns" ? 1e-9 : 0;
+    if (scale == 0 || !(v > 0)) return std::nullopt;
+    return v * scale;
+}
+
 struct ReportCli {
+    std::string window;
+    std::string windowRange;
     std::string by = "range";
     bool launchConfig = false;
     std::string declaredPrecision = "fp64";
@@ -37,10 +55,35 @@ int runReport(const std::vector<std::string>& inputs, const std::string& format,
     analyzer::ReportOptions reportOptions;
     auto by = analyzer::parseReportBy(cli.by);
     if (!by) {
-        fmt::print(stderr, "rooftime report: unknown --by '{}' (use range or kernel)\n", cli.by);
+        fmt::print(stderr, "rooftime report: unknown --by '{}' (use range, kernel or window)\n", cli.by);
         return kExitUsage;
     }
     reportOptions.by = *by;
+    if (!cli.window.empty() || !cli.windowRange.empty()) {
+        if (*by != analyzer::ReportBy::Window && cli.by != "range") {
+            fmt::print(stderr, "rooftime report: --window and --window-range go with --by window\n");
+            return kExitUsage;
+        }
+        reportOptions.by = analyzer::ReportBy::Window;
+    }
+    if (reportOptions.by == analyzer::ReportBy::Window) {
+        if (cli.window.empty() == cli.windowRange.empty()) {
+            fmt::print(stderr,
+                "rooftime report: --by window needs either --window DURATION (e.g. 100ms) or --window-range NAME "
+                "(one window per instance of that range, e.g. a training step)\n");
+            return kExitUsage;
+        }
+        if (!cli.window.empty()) {
+            auto d = parseDuration(cli.window);
+            if (!d) {
+                fmt::print(stderr, "rooftime report: --window '{}': expected a duration such as 100ms, 2s, 500us\n",
+                    cli.window);
+                return kExitUsage;
+            }
+            reportOptions.windowSeconds = *d;
+        }
+        reportOptions.windowRange = cli.windowRange;
+    }
     reportOptions.withLaunchConfig = cli.launchConfig;
     reportOptions.declaredPrecision = cli.declaredPrecision;
     reportOptions.model.convention
@@ -121,7 +164,11 @@ int main(int argc, char** argv)
     std::string reportMachine;
     report->add_option("--machine", reportMachine, "Machine file whose ceilings replace the embedded ones");
     ReportCli reportCli;
-    report->add_option("--by", reportCli.by, "range (regions and NVTX ranges) or kernel")->capture_default_str();
+    report->add_option("--by", reportCli.by, "range (regions and NVTX ranges), kernel or window")
+        ->capture_default_str();
+    report->add_option("--window", reportCli.window, "--by window: windows of this length (100ms, 2s, …)");
+    report->add_option("--window-range", reportCli.windowRange,
+        "--by window: one window per instance of this region or NVTX range (a training step)");
     report->add_flag("--launch-config", reportCli.launchConfig, "--by kernel: one row per name and grid/block");
     report
         ->add_option(

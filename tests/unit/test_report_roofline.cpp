@@ -174,3 +174,84 @@ TEST_CASE("regions: declared work against the CPU roofs; without a model, no roo
     CHECK_FALSE(row(none, "triad").roof);
     CHECK(formatReport(none, OutputFormat::Text, {}).find("No roof columns: no machine model") != std::string::npos);
 }
+
+TEST_CASE("windows: per instance of a named range and fixed durations", "[report]")
+{
+    std::vector<Profile> profiles;
+    profiles.push_back(Profile::open(rooftime::test::testData("profiles/golden-v1.0.rtdb")));
+    MachineModel m = readMachineFile(rooftime::test::testData("machines/amd-epyc-zen3-2vcpu-vm.json"));
+    ReportOptions byStep;
+    byStep.by = ReportBy::Window;
+    byStep.windowRange = "triad";
+    const Report steps = buildReport(profiles, &m, byStep);
+    REQUIRE(steps.rows.size() == 3);
+    double total = 0;
+    for (const auto& r : steps.rows) {
+        CHECK(r.kind == "window");
+        CHECK(r.count == 1);
+        CHECK(*r.flops == 200000); // each triad instance declared 2 FLOPs x 100000
+        CHECK(r.workSource == Source::Declared);
+        REQUIRE(r.roof);
+        CHECK(r.roof->bindingTerm == "DRAM");
+        total += r.timeSeconds;
+    }
+    CHECK(total == Approx(row(buildReport(profiles, &m), "triad").timeSeconds));
+
+    ReportOptions fixed;
+    fixed.by = ReportBy::Window;
+    fixed.windowSeconds = 1e-3;
+    const Report ms = buildReport(profiles, &m, fixed);
+    CHECK(ms.rows.size() == 5); // 4.63 ms of run time
+    double flops = 0, time = 0;
+    for (const auto& r : ms.rows) {
+        flops += r.flops.value_or(0);
+        time += r.timeSeconds;
+    }
+    CHECK(flops == 600000);
+    CHECK(time == Approx(profiles[0].runSeconds()));
+}
+
+TEST_CASE("windows over kernel launches: per-launch counters of the signature, launch floor", "[report]")
+{
+    const std::string path = scratchDir("report_windows_gpu") + "/gpu.rtdb";
+    {
+        ProfileBuilder b(path, "gpu-node", "train.py", "python train.py");
+        b.addDevice(0, "NVIDIA H100", "sm_90", 132);
+        b.addMachine("test", kMachine);
+        // Two steps of 10 ms; each runs gemm once (1 ms) and 500 tiny kernels. gemm's one replayed launch
+        // measured 10e9 FFMA: every gemm launch is counted with that.
+        std::int64_t id = 1;
+        for (int step = 0; step < 2; ++step) {
+            const std::int64_t t0 = step * 10'000'000;
+            KernelRecord g = launch(id, "gemm", 1'000'000, step == 0);
+            g.startNs = t0;
+            b.addKernel(g);
+            if (step == 0) b.addKernelMetric(id, kFfma, 10e9, "inst");
+            ++id;
+            for (int i = 0; i < 500; ++i, ++id) {
+                KernelRecord k = launch(id, "tiny", 2'000, false, 1);
+                k.startNs = t0 + 1'000'000 + i * 10'000;
+                b.addKernel(k);
+            }
+        }
+        b.finish(20'000'000);
+    }
+    std::vector<Profile> profiles;
+    profiles.push_back(Profile::open(path));
+    ReportOptions options;
+    options.by = ReportBy::Window;
+    options.windowSeconds = 10e-3;
+    const Report r = buildReport(profiles, nullptr, options);
+    REQUIRE(r.rows.size() == 2);
+    for (const auto& w : r.rows) {
+        CHECK(w.count == 501);
+        CHECK(w.device == "gpu0");
+        CHECK(*w.flops == Approx(20e9));
+        CHECK(w.workSource == Source::Estimated);
+        REQUIRE(w.roof);
+        // 501 launches x 2 us = 1.002 ms of launch floor against 0.4 ms of fp32 compute: launch-bound.
+        CHECK(w.roof->floorSeconds == Approx(501 * 2e-6));
+        CHECK(w.roof->bindingKind == LimiterKind::Launch);
+        CHECK(w.timeSeconds == Approx(10e-3));
+    }
+}

@@ -72,6 +72,12 @@ std::size_t shownRows(const Report& report, const FormatOptions& options)
     return options.top ? std::min(options.top, report.rows.size()) : report.rows.size();
 }
 
+std::string itemNoun(ReportBy by, std::size_t n)
+{
+    const char* noun = by == ReportBy::Kernel ? "kernel" : by == ReportBy::Window ? "window" : "region";
+    return n == 1 ? noun : std::string(noun) + "s";
+}
+
 /// Greedy word wrap to @p width columns; ends with a newline.
 std::string wrap(const std::string& text, std::size_t width)
 {
@@ -157,11 +163,9 @@ std::string formatText(const Report& report, const FormatOptions& options)
         const std::string para = fmt::format(
             "Time-based roofline: {} {} with known work cover {} ({:.0f}% of the run time{}); {:.0f}% of that time "
             "runs within 10% of its roof. {} could be won back{}{}.",
-            sum.items,
-            report.by == ReportBy::Kernel ? (sum.items == 1 ? "kernel" : "kernels")
-                                          : (sum.items == 1 ? "region" : "regions"),
-            humanSeconds(sum.seconds), report.runSeconds > 0 ? 100 * sum.seconds / report.runSeconds : 0,
-            report.by == ReportBy::Kernel ? "" : "; nested regions overlap",
+            sum.items, itemNoun(report.by, sum.items), humanSeconds(sum.seconds),
+            report.runSeconds > 0 ? 100 * sum.seconds / report.runSeconds : 0,
+            report.by == ReportBy::Range ? "; nested regions overlap" : "",
             sum.seconds > 0 ? 100 * sum.nearRoofSeconds / sum.seconds : 0, humanSeconds(sum.lostSeconds),
             limiters.empty() ? "" : ", held by ", limiters);
         out += '\n'; // not "\n" + wrap(...): GCC 12 -O3 reports a false -Wrestrict on that concatenation
@@ -199,7 +203,8 @@ std::string formatText(const Report& report, const FormatOptions& options)
         const ReportRow& r = report.rows[i];
         const Analysis* a = r.roof ? &*r.roof : nullptr;
         const bool analysed = a && a->efficiency;
-        std::string name = r.kind == "marker" || r.kind == "kernel" ? r.name : r.name + " [" + r.kind + "]";
+        std::string name
+            = r.kind == "marker" || r.kind == "kernel" || r.kind == "window" ? r.name : r.name + " [" + r.kind + "]";
         if (!r.config.empty()) name += " " + r.config;
         out += fmt::format("{:>8} {:>8} {:>8} {:>7} {:>8} {:>8} {:>5} {:>8} {:<12} {:<6}  {}\n",
             humanSeconds(r.timeSeconds), r.count, r.flops ? siValue(*r.flops) : "-", opt(r.intensity, "{:.3g}"),
@@ -281,7 +286,7 @@ std::string formatJson(const Report& report, const FormatOptions& options)
         j["machine"] = nullptr;
     }
     j["machine_warnings"] = report.machineWarnings;
-    j["by"] = report.by == ReportBy::Kernel ? "kernel" : "range";
+    j["by"] = report.by == ReportBy::Kernel ? "kernel" : report.by == ReportBy::Window ? "window" : "range";
     std::vector<double> runs;
     for (const auto& p : report.profiles)
         runs.push_back(p.runSeconds);

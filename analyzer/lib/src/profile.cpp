@@ -388,6 +388,33 @@ std::vector<KernelAggregate> Profile::aggregateKernels(bool byConfig) const
     return out;
 }
 
+void Profile::forEachRegion(const std::function<void(const RegionInstance&)>& f) const
+{
+    query("SELECT CASE WHEN d.text IS NULL THEN n.text ELSE d.text || '::' || n.text END, r.start_ns, r.end_ns, "
+          "r.flops, r.bytes FROM region r JOIN string n ON n.id = r.name LEFT JOIN string d ON d.id = r.domain "
+          "ORDER BY r.start_ns",
+        [&](sqlite3_stmt* s) {
+            RegionInstance r { text(s, 0), sqlite3_column_int64(s, 1), sqlite3_column_int64(s, 2), {}, {} };
+            if (sqlite3_column_type(s, 3) != SQLITE_NULL) {
+                r.flops = sqlite3_column_double(s, 3);
+                r.bytes = sqlite3_column_double(s, 4);
+            }
+            f(r);
+        });
+}
+
+void Profile::forEachKernel(const std::function<void(const KernelLaunch&)>& f) const
+{
+    if (!hasTable("kernel")) return;
+    query("SELECT n.text, k.device, k.start_ns, k.duration_ns FROM kernel k JOIN string n ON n.id = k.name "
+          "ORDER BY k.start_ns",
+        [&](sqlite3_stmt* s) {
+            KernelLaunch k { text(s, 0), sqlite3_column_int64(s, 1), {}, sqlite3_column_int64(s, 3) };
+            if (sqlite3_column_type(s, 2) != SQLITE_NULL) k.startNs = sqlite3_column_int64(s, 2);
+            f(k);
+        });
+}
+
 std::vector<std::string> expandProfilePaths(const std::vector<std::string>& inputs)
 {
     std::vector<std::string> out;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "rooftime/analyzer/report.h"
 
+#include "rooftime/analyzer/format.h"
 #include "rooftime/analyzer/metrics.h"
 
 #include <fmt/format.h>
@@ -124,6 +125,7 @@ std::optional<ReportBy> parseReportBy(const std::string& text)
 {
     if (text == "range") return ReportBy::Range;
     if (text == "kernel") return ReportBy::Kernel;
+    if (text == "window") return ReportBy::Window;
     return std::nullopt;
 }
 
@@ -199,6 +201,111 @@ void addKernelRows(Report& report, const std::vector<Profile>& profiles, const R
     }
 }
 
+/// By window: each window sums the work that starts in it (declared region work; kernels at their signature's
+/// mean counters per replayed launch) against the window's wall time — the paper's per-step view.
+void addWindowRows(Report& report, const std::vector<Profile>& profiles, const ReportOptions& options)
+{
+    for (std::size_t index = 0; index < profiles.size(); ++index) {
+        const Profile& p = profiles[index];
+        const std::string prefix = profiles.size() > 1 ? fmt::format("rank {} ", p.process().rank) : std::string();
+        struct Window {
+            std::string label;
+            std::int64_t start, end;
+            Item item;
+            std::uint64_t items = 0;
+            bool declared = false, measured = false;
+        };
+        std::vector<Window> windows;
+        const std::int64_t t0 = p.process().startNs;
+        const std::int64_t t1 = p.process().endNs.value_or(p.process().lastEventNs);
+        if (!options.windowRange.empty()) {
+            p.forEachRegion([&](const RegionInstance& r) {
+                if (r.name == options.windowRange)
+                    windows.push_back(
+                        { fmt::format("{}{} #{}", prefix, r.name, windows.size() + 1), r.startNs, r.endNs, {}, 0 });
+            });
+        } else {
+            const auto step = static_cast<std::int64_t>(options.windowSeconds * 1e9);
+            for (std::int64_t t = t0; step > 0 && t < t1; t += step)
+                windows.push_back({ fmt::format("{}{}–{}", prefix, humanSeconds(static_cast<double>(t - t0) * 1e-9),
+                                        humanSeconds(static_cast<double>(std::min(t + step, t1) - t0) * 1e-9)),
+                    t, std::min(t + step, t1), {}, 0, false, false });
+        }
+        auto windowOf = [&](std::int64_t start) -> Window* {
+            auto it = std::upper_bound(
+                windows.begin(), windows.end(), start, [](std::int64_t t, const Window& w) { return t < w.start; });
+            if (it == windows.begin()) return nullptr;
+            --it;
+            return start < it->end ? &*it : nullptr;
+        };
+        p.forEachRegion([&](const RegionInstance& r) {
+            if (!r.flops) return; // a window's own declared work counts too: declare work at one level
+            if (Window* w = windowOf(r.startNs)) {
+                w->item.flops[{ options.declaredPrecision, false }] += *r.flops;
+                w->item.bytes[options.declaredLevel] += *r.bytes;
+                ++w->items;
+                w->declared = true;
+            }
+        });
+        std::map<std::int64_t, std::string> deviceArch;
+        for (const DeviceInfo& d : p.devices())
+            deviceArch[d.id] = d.arch;
+        std::map<std::pair<std::string, std::int64_t>, DerivedWork> perLaunch;
+        for (const KernelAggregate& k : p.aggregateKernels(false)) {
+            if (k.replayed == 0) continue;
+            DerivedWork w = deriveWork(k.counters, deviceArch[k.device]);
+            for (auto& [c, v] : w.flops)
+                v /= static_cast<double>(k.replayed);
+            for (auto& [l, v] : w.bytes)
+                v /= static_cast<double>(k.replayed);
+            perLaunch[{ k.name, k.device }] = std::move(w);
+        }
+        p.forEachKernel([&](const KernelLaunch& k) {
+            if (!k.startNs) return;
+            Window* w = windowOf(*k.startNs);
+            if (!w) return;
+            w->item.device = fmt::format("gpu{}", k.device);
+            w->item.count += 1;
+            w->item.countsLaunches = true;
+            ++w->items;
+            auto it = perLaunch.find({ k.name, k.device });
+            if (it == perLaunch.end()) return;
+            w->measured = true;
+            for (const auto& [c, v] : it->second.flops)
+                w->item.flops[c] += v;
+            for (const auto& [l, v] : it->second.bytes)
+                w->item.bytes[l] += v;
+        });
+        for (Window& w : windows) {
+            ReportRow r;
+            r.name = w.label;
+            r.kind = "window";
+            r.count = w.items;
+            r.timeSeconds = static_cast<double>(w.end - w.start) * 1e-9;
+            r.workSeconds = r.timeSeconds;
+            r.share = report.runSeconds > 0 ? r.timeSeconds / report.runSeconds : 0;
+            r.device = w.item.device;
+            r.flopsByClass = w.item.flops;
+            r.bytesByLevel = w.item.bytes;
+            r.workSource = w.measured ? Source::Estimated : (w.declared ? Source::Declared : Source::None);
+            double f = 0;
+            for (const auto& [c, v] : r.flopsByClass)
+                f += v;
+            if (!r.flopsByClass.empty()) {
+                r.flops = f;
+                if (r.timeSeconds > 0) r.flopsPerSecond = f / r.timeSeconds;
+            }
+            auto q = r.bytesByLevel.find(r.device.rfind("gpu", 0) == 0 ? "HBM" : options.declaredLevel);
+            if (q != r.bytesByLevel.end()) {
+                r.bytes = q->second;
+                if (q->second > 0) r.intensity = f / q->second;
+                if (r.timeSeconds > 0) r.bytesPerSecond = q->second / r.timeSeconds;
+            }
+            report.rows.push_back(std::move(r));
+        }
+    }
+}
+
 std::optional<Spread> spreadOf(std::vector<double> v)
 {
     if (v.size() < 2) return std::nullopt;
@@ -242,6 +349,7 @@ void analyseRows(Report& report, const ReportOptions& options)
             if (r.flops && r.timeSeconds > 0) r.flopsPerSecond = f / r.timeSeconds;
         }
         if (!report.machine || (r.flopsByClass.empty() && r.bytesByLevel.empty() && r.kind != "kernel")) continue;
+        if (r.device.empty()) r.device = "cpu";
         auto it = roofs.find(r.device);
         if (it == roofs.end()) it = roofs.emplace(r.device, Roofs::fromMachine(*report.machine, r.device)).first;
         Item item;
@@ -250,10 +358,10 @@ void analyseRows(Report& report, const ReportOptions& options)
         item.flops = r.flopsByClass;
         item.bytes = r.bytesByLevel;
         // Declared work belongs to the instances that declared it: their time and count.
-        const bool declared = r.kind != "kernel";
+        const bool declared = r.kind != "kernel" && r.kind != "window";
         item.seconds = r.workSeconds;
         item.count = declared ? r.declaredCount : r.count;
-        item.countsLaunches = !declared;
+        item.countsLaunches = r.kind == "kernel" || (r.kind == "window" && r.device.rfind("gpu", 0) == 0);
         r.roof = analyze(item, it->second, options.model);
         if (!r.roof->efficiency) continue;
         ++report.summary.items;
@@ -344,6 +452,9 @@ Report buildReport(const std::vector<Profile>& profiles, const MachineModel* mac
     if (options.by == ReportBy::Kernel) {
         report.rows.clear();
         addKernelRows(report, profiles, options);
+    } else if (options.by == ReportBy::Window) {
+        report.rows.clear();
+        addWindowRows(report, profiles, options);
     }
     analyseRows(report, options);
     sortRows(report, SortKey::Lost);

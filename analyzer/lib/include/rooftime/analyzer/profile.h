@@ -76,6 +76,23 @@ struct DeviceInfo {
     std::string arch;
 };
 
+/// One region instance, as recorded.
+struct RegionInstance {
+    std::string name; ///< "domain::name" for NVTX ranges in a named domain
+    std::int64_t startNs = 0;
+    std::int64_t endNs = 0;
+    std::optional<double> flops; ///< declared work
+    std::optional<double> bytes;
+};
+
+/// One kernel launch, as recorded (imports have no start time).
+struct KernelLaunch {
+    std::string name;
+    std::int64_t device = 0;
+    std::optional<std::int64_t> startNs;
+    std::int64_t durationNs = 0;
+};
+
 class Profile {
 public:
     /// Opens and validates a profile. Throws ProfileError.
@@ -105,6 +122,9 @@ public:
     /// One scan of the kernel table and one of kernel_metric; empty for profiles without kernels.
     std::vector<KernelAggregate> aggregateKernels(bool byConfig) const;
     std::vector<DeviceInfo> devices() const;
+    /// Every region instance and kernel launch in start order (for time windows).
+    void forEachRegion(const std::function<void(const RegionInstance&)>& f) const;
+    void forEachKernel(const std::function<void(const KernelLaunch&)>& f) const;
 
 private:
     Profile() = default;

@@ -73,12 +73,14 @@ struct RoofSummary {
     std::vector<std::pair<std::string, double>> lostByLimiter; ///< largest first
 };
 
-enum class ReportBy { Range, Kernel };
+enum class ReportBy { Range, Kernel, Window };
 std::optional<ReportBy> parseReportBy(const std::string& text);
 
 struct ReportOptions {
     ReportBy by = ReportBy::Range;
     bool withLaunchConfig = false; ///< kernels: one row per name and launch configuration
+    double windowSeconds = 0; ///< by window: fixed windows of this length from each process's start, or
+    std::string windowRange; ///< by window: one window per instance of the region (NVTX range) of this name
     std::string declaredPrecision = "fp64"; ///< declared FLOPs count against this precision's roof
     std::string declaredLevel = "DRAM"; ///< declared bytes count against this level's bandwidth
     ModelOptions model;
