@@ -312,7 +312,8 @@ std::string formatJson(const Report& report, const FormatOptions& options)
                 { { "time", sourceName(r.timeSource) }, { "flops", sourceName(r.workSource) },
                     { "bytes", sourceName(r.workSource) } } } });
     }
-    return j.dump(2) + "\n";
+    // Names come from programs and files: invalid UTF-8 is replaced (U+FFFD), never a reason to fail.
+    return j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
 
 std::string csvField(const std::string& s)

@@ -263,6 +263,11 @@ std::string firstCpuinfoValue(const std::string& text, const std::vector<std::st
 
 } // namespace
 
+namespace {
+MachineModel parseMachineUnchecked(std::string_view text, const std::string& origin);
+void mergeGpuMeasurementUnchecked(MachineModel& model, std::string_view text, const std::string& origin);
+} // namespace
+
 std::string HardwareIdentity::key() const
 {
     // FNV-1a 64: stable across runs and builds (std::hash is not).
@@ -306,6 +311,17 @@ const Ceiling* MachineModel::launchFloor(std::string_view device) const
 }
 
 MachineModel parseMachine(std::string_view text, const std::string& origin)
+{
+    // nlohmann reports numbers out of range and wrong types with its own exceptions: all of them mean a bad file.
+    try {
+        return parseMachineUnchecked(text, origin);
+    } catch (const json::exception& e) {
+        throw MachineError(origin, std::string("invalid machine file: ") + e.what());
+    }
+}
+
+namespace {
+MachineModel parseMachineUnchecked(std::string_view text, const std::string& origin)
 {
     json j;
     try {
@@ -371,6 +387,8 @@ MachineModel parseMachine(std::string_view text, const std::string& origin)
     return m;
 }
 
+} // namespace
+
 MachineModel readMachineFile(const std::string& path)
 {
     return parseMachine(readWholeFile(path, 64u << 20), path);
@@ -410,7 +428,7 @@ std::string serializeMachine(const MachineModel& m)
         sweeps.push_back(sweepJson(s));
     j["sweeps"] = sweeps;
     j["notes"] = m.notes;
-    return j.dump(1) + "\n";
+    return j.dump(1, ' ', false, json::error_handler_t::replace) + "\n";
 }
 
 void writeMachineFile(const std::string& path, const MachineModel& model)
@@ -436,6 +454,16 @@ void writeMachineFile(const std::string& path, const MachineModel& model)
 }
 
 void mergeGpuMeasurement(MachineModel& model, std::string_view text, const std::string& origin)
+{
+    try {
+        mergeGpuMeasurementUnchecked(model, text, origin);
+    } catch (const json::exception& e) {
+        throw MachineError(origin, std::string("invalid GPU measurement: ") + e.what());
+    }
+}
+
+namespace {
+void mergeGpuMeasurementUnchecked(MachineModel& model, std::string_view text, const std::string& origin)
 {
     json j;
     try {
@@ -465,6 +493,7 @@ void mergeGpuMeasurement(MachineModel& model, std::string_view text, const std::
     for (auto& n : r.strings(j, "notes", "gpu measurement"))
         model.notes.push_back(device + ": " + n);
 }
+} // namespace
 
 void markRoofs(MachineModel& model)
 {
