@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
 # Installs rooftime's build and test dependencies from Debian 12 packages, idempotently.
-# Usage (as root): tools/install-deps.sh [--gui] [--papi]
+# Usage (as root): tools/install-deps.sh [--gui] [--papi] [--fuzz]
 # Skips what is present; prints what it installs. Optional parts (Qt, PAPI) only on request:
 # the build detects them and degrades when they are absent.
 set -euo pipefail
@@ -12,7 +12,8 @@ for arg in "$@"; do
     case "$arg" in
     --gui) want+=(qt6-base-dev qt6-svg-dev libgl-dev) ;;
     --papi) want+=(libpapi-dev papi-tools) ;;
-    *) echo "install-deps: unknown option '$arg' (use --gui, --papi)" >&2; exit 2 ;;
+    --fuzz) want+=(clang-14 libfuzzer-14-dev) ;;
+    *) echo "install-deps: unknown option '$arg' (use --gui, --papi, --fuzz)" >&2; exit 2 ;;
     esac
 done
 missing=()

@@ -25,3 +25,13 @@ TEST_CASE("fuzz regression: a number out of double's range in a machine file is 
             + "': invalid machine file: [json.exception.out_of_range.406] number overflow parsing "
               "'6.6e856807'\n");
 }
+
+TEST_CASE("fuzz regression: a damaged end time cannot make --window allocate billions of windows", "[fuzz]")
+{
+    using namespace rooftime::test;
+    const std::string file = testData("fuzz-regressions/profile-huge-run-time.rtdb");
+    RunResult r = run({ rooftimeBin(), "report", "--window", "1ms", file });
+    CHECK(r.status == 2);
+    CHECK(r.err.find("makes more than 100000 windows; choose a longer window") != std::string::npos);
+    CHECK(run({ rooftimeBin(), "report", file }).status == 0); // the profile itself still reads
+}

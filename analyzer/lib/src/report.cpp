@@ -226,6 +226,14 @@ void addWindowRows(Report& report, const std::vector<Profile>& profiles, const R
             });
         } else {
             const auto step = static_cast<std::int64_t>(options.windowSeconds * 1e9);
+            // A damaged end time (or a tiny window over a long run) must not become billions of windows.
+            constexpr double kMaxWindows = 100000;
+            if (step > 0 && static_cast<double>(t1 - t0) / static_cast<double>(step) > kMaxWindows)
+                throw ProfileError(p.path(),
+                    fmt::format("--window {} over its {} of run time makes more than {:.0f} "
+                                "windows; choose a longer window",
+                        humanSeconds(options.windowSeconds), humanSeconds(static_cast<double>(t1 - t0) * 1e-9),
+                        kMaxWindows));
             for (std::int64_t t = t0; step > 0 && t < t1; t += step)
                 windows.push_back({ fmt::format("{}{}–{}", prefix, humanSeconds(static_cast<double>(t - t0) * 1e-9),
                                         humanSeconds(static_cast<double>(std::min(t + step, t1) - t0) * 1e-9)),
