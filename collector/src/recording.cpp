@@ -473,8 +473,8 @@ void Recording::embedMachine(ProfileWriter& writer)
     if (why.empty() && text.empty()) why = "empty file";
     if (!why.empty()) {
         const std::string msg = "cannot read machine file '" + m_settings.machine + "' (" + why + ")";
+        // reportProblem also records the line in the profile's diagnostics.
         reportProblem(Problem::MachineFile, msg + "; continuing without an embedded machine model");
-        writer.addDiagnostic(nowNs(), "machine", msg);
         return;
     }
     writer.addMachine(m_settings.machine, text);
