@@ -37,16 +37,11 @@ const Ceiling* bandwidth(const MachineModel& m, const std::string& level, const 
 
 } // namespace
 
-TEST_CASE("quick CPU measurement yields sane ceilings and becomes the cached model", "[.][fixture]")
+TEST_CASE("quick CPU measurement yields sane ceilings and becomes the cached model", "[ceilings]")
 {
+    // The fixture (tests/CMakeLists.txt) ran `rooftime ceilings --cpu --quick` into this cache; its output is here.
     REQUIRE(std::getenv("ROOFTIME_CACHE_DIR"));
-    RunResult r = run({ rooftimeBin(), "ceilings", "--cpu", "--quick" });
-    INFO(r.err);
-    REQUIRE(r.status == 0);
-    CHECK(r.err.find("rooftime ceilings: core clock") != std::string::npos); // progress on stderr
-    CHECK(r.err.find("machine model written to " + cachedModelPath()) != std::string::npos);
     const MachineModel m = readMachineFile(cachedModelPath());
-    INFO(r.out);
     CHECK(m.mode == "quick");
     CHECK(m.identity.key() == currentHardware().key());
     CHECK(m.cpu.logicalCpus >= 1);
@@ -68,19 +63,31 @@ TEST_CASE("quick CPU measurement yields sane ceilings and becomes the cached mod
             CHECK(c.value < 2.5 * *c.theoretical);
         }
     }
-    // Single precision packs twice the lanes: its peak is at least the double-precision one.
-    if (vector)
-        CHECK(roofValue(m, "fp32") >= roofValue(m, "fp64"));
-    else
-        CHECK(roofValue(m, "fp32") >= 0.9 * roofValue(m, "fp64"));
+    // Single precision packs twice the lanes: its one-thread peak is at least the double-precision one (one
+    // thread: the all-thread peaks share the cores with whatever else runs, the 2x margin absorbs that here).
+    auto best = [&](const std::string& precision) {
+        double v = 0;
+        for (const auto& c : m.ceilings)
+            if (c.kind == CeilingKind::Compute && c.precision == precision && c.threads == 1) v = std::max(v, c.value);
+        return v;
+    };
+    CHECK(best("fp32") >= (vector ? 1.0 : 0.9) * best("fp64"));
+    CHECK(roofValue(m, "fp64") > 0);
 
     // L1 faster than main memory, for reads on one thread.
+    // (Plateaus can merge when other processes load the machine; the sweep's ends cannot.)
     const Ceiling* l1 = bandwidth(m, "L1", "read", 1);
     const Ceiling* dram = bandwidth(m, "DRAM", "read", 1);
     REQUIRE(l1);
-    REQUIRE(dram);
-    CHECK(l1->value > 2 * dram->value);
-    CHECK(l1->workingSet->second < dram->workingSet->first);
+    if (dram) {
+        CHECK(l1->value > 2 * dram->value);
+        CHECK(l1->workingSet->second < dram->workingSet->first);
+    }
+    for (const auto& sweep : m.sweeps)
+        if (sweep.pattern == "read" && sweep.threads == 1) {
+            REQUIRE(sweep.points.size() >= 10);
+            CHECK(sweep.points.front().value > 2 * sweep.points.back().value);
+        }
     // The raw sweeps are kept, labelled with their levels.
     REQUIRE_FALSE(m.sweeps.empty());
     CHECK(m.sweeps[0].points.size() >= 10);

@@ -145,9 +145,7 @@ std::string formatText(const Report& report, const FormatOptions& options)
         out += "  machine: " + elideMiddle(machineSummary(*report.machine), options.width - 11) + "\n           ("
             + elideMiddle(report.machineSource, options.width - 13) + ")\n";
     else
-        out += "  machine: none embedded (--no-machine, an older rooftime, or an unreadable machine file: see the "
-               "notes); "
-               "pass --machine FILE\n";
+        out += "  machine: none embedded (see the notes above); pass --machine FILE\n";
     for (const std::string& w : report.machineWarnings)
         out += "  warning: " + elideMiddle(w, options.width - 11) + "\n";
     if (report.rows.empty()) {
