@@ -2,11 +2,11 @@
 // The `rooftime` command: record, report, help. Exit codes: 0 ok, 2 usage or input error
 // (a recorded command's own status is passed through by record).
 #include "ceilings.h"
+#include "import.h"
 #include "output_name.h"
 #include "record.h"
 
 #include "rooftime/analyzer/format.h"
-#include "rooftime/analyzer/ncu_import.h"
 #include "rooftime/analyzer/profile.h"
 #include "rooftime/analyzer/profile_builder.h"
 #include "rooftime/analyzer/report.h"
@@ -188,115 +188,98 @@ int main(int argc, char** argv)
         ->capture_default_str()
         ->check(CLI::Range(0.0, 1.0));
 
-    std::string importFormat;
-    std::vector<std::string> importFiles;
-    std::string importOutput;
-    analyzer::NcuImportOptions importOptions;
+    cli::ImportOptions imp;
     auto* import = app.add_subcommand("import", "Turn another tool's output into a profile");
-    import->add_option("format", importFormat, "ncu (Nsight Compute --csv output, long or --page raw form)")
+    import->add_option("format", imp.format, "ncu (Nsight Compute --csv output, long or --page raw form)")
         ->required()
         ->check(CLI::IsMember({ "ncu" }));
-    import->add_option("files", importFiles, "CSV files of one run (several when each holds some metrics)")->required();
-    import->add_option("-o,--output", importOutput, "Profile to write (.rtdb; must not exist)")->required();
-    import->add_option("--arch", importOptions.arch, "Architecture (sm_70, sm_80, sm_90…) when the CSV has no CC column")
-        ->check([](const std::string& a) {
-            return a.rfind("sm_", 0) == 0 && a.size() >= 5 ? std::string() : std::string("expected sm_XY, e.g. sm_90");
-});
+    import->add_option("files", imp.files, "CSV files of one run (several when each holds some metrics)")->required();
+    import->add_option("-o,--output", imp.output, "Profile to write (.rtdb; must not exist)")->required();
+    import->add_option("--arch", imp.arch, "Architecture (sm_70, sm_80, sm_90…); overrides the CSV's CC column")
+        ->check(cli::checkArch);
+    import->footer("Usage: rooftime import ncu FILE.csv... -o PROFILE.rtdb [--arch sm_XY]");
 
-cli::CeilingsOptions ceil;
-auto* ceilings = app.add_subcommand("ceilings", "Measure this machine's roofs (CPU and GPUs) or show them");
-ceilings->add_flag("--cpu", ceil.cpu, "Measure the CPU (the default when no --gpu is given)");
-ceilings->add_option("--gpu", ceil.gpus, "Measure GPU N (repeatable; default: every GPU, unless --cpu)");
-ceilings->add_flag("--quick", ceil.quick, "Quick mode: under 10 s on the CPU, fewer sweep points");
-ceilings->add_option("-o,--output", ceil.output, "Machine file to write (default: the per-user cache)");
-auto* show = ceilings->add_option(
-    "--show", ceil.showFile, "Print a machine file (default: this host's cached one) instead of measuring");
-show->expected(0, 1);
+    cli::CeilingsOptions ceil;
+    auto* ceilings = app.add_subcommand("ceilings", "Measure this machine's roofs (CPU and GPUs) or show them");
+    ceilings->add_flag("--cpu", ceil.cpu, "Measure the CPU (the default when no --gpu is given)");
+    ceilings->add_option("--gpu", ceil.gpus, "Measure GPU N (repeatable; default: every GPU, unless --cpu)");
+    ceilings->add_flag("--quick", ceil.quick, "Quick mode: under 10 s on the CPU, fewer sweep points");
+    ceilings->add_option("-o,--output", ceil.output, "Machine file to write (default: the per-user cache)");
+    auto* show = ceilings->add_option(
+        "--show", ceil.showFile, "Print a machine file (default: this host's cached one) instead of measuring");
+    show->expected(0, 1);
 
-std::string helpTopic;
-auto* help = app.add_subcommand("help", "Show help for a command");
-help->add_option("command", helpTopic, "record, report, ceilings or import");
+    std::string helpTopic;
+    auto* help = app.add_subcommand("help", "Show help for a command");
+    help->add_option("command", helpTopic, "record, report, ceilings or import");
 
-// `record ... -- CMD ARGS`: everything after the first "--" is the command, untouched by our parser.
-// A "--" after the command's first word belongs to the command.
-std::vector<std::string> afterDashes;
-if (argc > 1 && std::string(argv[1]) == "record") {
-    for (int i = 2; i < argc; ++i) {
-        const std::string a = argv[i];
-        if (a == "--") {
-            afterDashes.assign(argv + i + 1, argv + argc);
-            argc = i;
-            break;
+    // `record ... -- CMD ARGS`: everything after the first "--" is the command, untouched by our parser.
+    // A "--" after the command's first word belongs to the command.
+    std::vector<std::string> afterDashes;
+    if (argc > 1 && std::string(argv[1]) == "record") {
+        for (int i = 2; i < argc; ++i) {
+            const std::string a = argv[i];
+            if (a == "--") {
+                afterDashes.assign(argv + i + 1, argv + argc);
+                argc = i;
+                break;
+            }
+            if (a == "-o" || a == "--output" || a == "--mode" || a == "--machine")
+                ++i;
+            else if (a.empty() || a[0] != '-')
+                break;
         }
-        if (a == "-o" || a == "--output" || a == "--mode" || a == "--machine")
-            ++i;
-        else if (a.empty() || a[0] != '-')
-            break;
     }
-}
-// The command names come from the parser itself, so messages list exactly what exists.
-std::vector<std::string> commands;
-for (const CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; }))
-    commands.push_back(sub->get_name());
-const std::string commandList = fmt::format("{}", fmt::join(commands, ", "));
-const auto isCommand
-    = [&](const std::string& name) { return std::find(commands.begin(), commands.end(), name) != commands.end(); };
-if (argc > 1 && argv[1][0] != '-' && !isCommand(argv[1])) {
-    fmt::print(stderr, "rooftime: unknown command '{}' (commands: {})\nRun 'rooftime --help' for usage.\n", argv[1],
-        commandList);
-    return kExitUsage;
-}
-try {
-    app.parse(argc, argv);
-} catch (const CLI::CallForHelp& e) {
-    return app.exit(e);
-} catch (const CLI::CallForVersion& e) {
-    return app.exit(e);
-} catch (const CLI::ParseError& e) {
-    fmt::print(stderr, "rooftime: {}\nRun 'rooftime --help' or 'rooftime help COMMAND' for usage.\n", e.what());
-    return kExitUsage;
-}
-
-if (*help) {
-    if (helpTopic.empty()) {
-        fmt::print("{}", app.get_formatter()->make_help(&app, "rooftime", CLI::AppFormatMode::Normal));
-        return kExitOk;
-    }
-    if (!isCommand(helpTopic)) {
-        fmt::print(stderr, "rooftime help: no command '{}' (commands: {})\n", helpTopic, commandList);
+    // The command names come from the parser itself, so messages list exactly what exists.
+    std::vector<std::string> commands;
+    for (const CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; }))
+        commands.push_back(sub->get_name());
+    const std::string commandList = fmt::format("{}", fmt::join(commands, ", "));
+    const auto isCommand
+        = [&](const std::string& name) { return std::find(commands.begin(), commands.end(), name) != commands.end(); };
+    if (argc > 1 && argv[1][0] != '-' && !isCommand(argv[1])) {
+        fmt::print(stderr, "rooftime: unknown command '{}' (commands: {})\nRun 'rooftime --help' for usage.\n", argv[1],
+            commandList);
         return kExitUsage;
     }
-    fmt::print("{}", app.get_subcommand(helpTopic)->help());
-    return kExitOk;
-}
-if (*record) {
-    rec.command = record->remaining();
-    rec.command.insert(rec.command.end(), afterDashes.begin(), afterDashes.end());
-    if (rec.command.empty()) {
-        fmt::print(stderr,
-            "rooftime record: no command given\nUsage: rooftime record [-o PATTERN] "
-            "[--mode time|counters] [--machine FILE] -- CMD ARGS...\n");
-        return kExitUsage;
-    }
-    return cli::runRecord(rec);
-}
-if (*import) {
     try {
-        const auto summary = analyzer::importNcu(importFiles, importOutput, importOptions);
-        fmt::print(stderr, "rooftime import: {} launches of {} kernels, {} metric values ({}) from {} file{} -> {}\n",
-            summary.launches, summary.kernels, summary.metrics, summary.arch, summary.files,
-            summary.files == 1 ? "" : "s", importOutput);
-        return kExitOk;
-    } catch (const analyzer::ImportError& e) {
-        fmt::print(stderr, "rooftime import: {}\n", e.what());
-    } catch (const analyzer::BuildError& e) {
-        fmt::print(stderr, "rooftime import: {}\n", e.what());
+        app.parse(argc, argv);
+    } catch (const CLI::CallForHelp& e) {
+        return app.exit(e);
+    } catch (const CLI::CallForVersion& e) {
+        return app.exit(e);
+    } catch (const CLI::ParseError& e) {
+        fmt::print(stderr, "rooftime: {}\nRun 'rooftime --help' or 'rooftime help COMMAND' for usage.\n", e.what());
+        return kExitUsage;
     }
-    return kExitUsage;
-}
-if (*ceilings) {
-    ceil.show = show->count() > 0;
-    return cli::runCeilings(ceil);
-}
-return runReport(inputs, format, top, sort, width, reportMachine, reportCli);
+
+    if (*help) {
+        if (helpTopic.empty()) {
+            fmt::print("{}", app.get_formatter()->make_help(&app, "rooftime", CLI::AppFormatMode::Normal));
+            return kExitOk;
+        }
+        if (!isCommand(helpTopic)) {
+            fmt::print(stderr, "rooftime help: no command '{}' (commands: {})\n", helpTopic, commandList);
+            return kExitUsage;
+        }
+        fmt::print("{}", app.get_subcommand(helpTopic)->help());
+        return kExitOk;
+    }
+    if (*record) {
+        rec.command = record->remaining();
+        rec.command.insert(rec.command.end(), afterDashes.begin(), afterDashes.end());
+        if (rec.command.empty()) {
+            fmt::print(stderr,
+                "rooftime record: no command given\nUsage: rooftime record [-o PATTERN] "
+                "[--mode time|counters] [--machine FILE] -- CMD ARGS...\n");
+            return kExitUsage;
+        }
+        return cli::runRecord(rec);
+    }
+    if (*import) return cli::runImport(imp);
+    if (*ceilings) {
+        ceil.show = show->count() > 0;
+        return cli::runCeilings(ceil);
+    }
+    return runReport(inputs, format, top, sort, width, reportMachine, reportCli);
 }
