@@ -314,23 +314,7 @@ void probeCpu(MachineModel& model)
 {
     auto& cpu = model.cpu;
     const std::string info = readFile("/proc/cpuinfo");
-    auto field = [&](const char* key) {
-        std::istringstream in(info);
-        std::string line;
-        while (std::getline(in, line)) {
-            auto colon = line.find(':');
-            if (colon == std::string::npos) continue;
-            std::string k = line.substr(0, colon);
-            while (!k.empty() && (k.back() == ' ' || k.back() == '\t'))
-                k.pop_back();
-            if (k == key) {
-                std::string v = line.substr(colon + 1);
-                v.erase(0, v.find_first_not_of(" \t"));
-                return v;
-            }
-        }
-        return std::string();
-    };
+    auto field = [&](const char* key) { return analyzer::cpuinfoValue(info, { key }); };
     model.identity = analyzer::currentHardware();
     cpu.vendor = field("vendor_id");
     cpu.model = model.identity.cpuModel;

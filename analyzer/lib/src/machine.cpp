@@ -241,26 +241,6 @@ std::string readWholeFile(const std::string& path, std::size_t limit)
     return text;
 }
 
-std::string firstCpuinfoValue(const std::string& text, const std::vector<std::string>& keys)
-{
-    for (const auto& key : keys) {
-        std::istringstream in(text);
-        std::string line;
-        while (std::getline(in, line)) {
-            auto colon = line.find(':');
-            if (colon == std::string::npos) continue;
-            std::string k = line.substr(0, colon);
-            while (!k.empty() && (k.back() == ' ' || k.back() == '\t'))
-                k.pop_back();
-            if (k != key) continue;
-            std::string v = line.substr(colon + 1);
-            v.erase(0, v.find_first_not_of(" \t"));
-            return v;
-        }
-    }
-    return {};
-}
-
 } // namespace
 
 namespace {
@@ -549,6 +529,26 @@ void markRoofs(MachineModel& model)
     }
 }
 
+std::string cpuinfoValue(const std::string& text, const std::vector<std::string>& keys)
+{
+    for (const auto& key : keys) {
+        std::istringstream in(text);
+        std::string line;
+        while (std::getline(in, line)) {
+            auto colon = line.find(':');
+            if (colon == std::string::npos) continue;
+            std::string k = line.substr(0, colon);
+            while (!k.empty() && (k.back() == ' ' || k.back() == '\t'))
+                k.pop_back();
+            if (k != key) continue;
+            std::string v = line.substr(colon + 1);
+            v.erase(0, v.find_first_not_of(" \t"));
+            return v;
+        }
+    }
+    return {};
+}
+
 HardwareIdentity currentHardware()
 {
     HardwareIdentity id;
@@ -561,7 +561,7 @@ HardwareIdentity currentHardware()
         ss << in.rdbuf();
         cpuinfo = ss.str();
     } catch (...) { }
-    id.cpuModel = firstCpuinfoValue(cpuinfo, { "model name", "Model", "cpu model", "Processor" });
+    id.cpuModel = cpuinfoValue(cpuinfo, { "model name", "Model", "cpu model", "Processor" });
     if (id.cpuModel.empty()) id.cpuModel = "unknown CPU";
     // The machine's CPUs, not this process's affinity: MPI ranks bound to one core are on the same hardware.
     id.logicalCpus = static_cast<int>(sysconf(_SC_NPROCESSORS_ONLN));
@@ -571,7 +571,7 @@ HardwareIdentity currentHardware()
         std::ifstream in(e.path() / "information");
         std::stringstream ss;
         ss << in.rdbuf();
-        const std::string model = firstCpuinfoValue(ss.str(), { "Model" });
+        const std::string model = cpuinfoValue(ss.str(), { "Model" });
         if (!model.empty()) gpus.push_back(model);
     }
     std::sort(gpus.begin(), gpus.end());

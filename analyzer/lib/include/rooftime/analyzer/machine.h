@@ -140,6 +140,9 @@ void mergeGpuMeasurement(MachineModel& model, std::string_view json, const std::
 /// bandwidth with the most threads (read where no triad exists); per device the back-to-back launch time.
 void markRoofs(MachineModel& model);
 
+/// The value of the first of @p keys present in /proc/cpuinfo-style text ("key<tabs>: value"); empty if none.
+std::string cpuinfoValue(const std::string& text, const std::vector<std::string>& keys);
+
 /// The hardware this process runs on (host name, /proc/cpuinfo, /proc/driver/nvidia). Cheap: no measurement.
 HardwareIdentity currentHardware();
 /// Differences between where @p model was measured and @p here, one phrase each ("host vm ≠ node12").
