@@ -233,9 +233,7 @@ std::vector<std::string> Profile::diagnostics() const
 std::optional<Profile::EmbeddedMachine> Profile::embeddedMachine() const
 {
     std::optional<EmbeddedMachine> out;
-    bool hasTable = false;
-    query("SELECT 1 FROM sqlite_master WHERE type='table' AND name='machine'", [&](sqlite3_stmt*) { hasTable = true; });
-    if (!hasTable) return out;
+    if (!hasTable("machine")) return out; // schema 1.0 files have none
     query("SELECT source, json FROM machine ORDER BY rowid LIMIT 1", [&](sqlite3_stmt* s) {
         out = EmbeddedMachine { text(s, 0), text(s, 1) };
     });
