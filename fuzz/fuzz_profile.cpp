@@ -1,18 +1,14 @@
 // SPDX-License-Identifier: MIT
-// libFuzzer target: bytes as a profile file, through everything `rooftime report` does with it. A ProfileError
-// or MachineError is the expected answer to a bad file; anything else (crash, sanitizer report, other
-// exception, hang) is a bug.
-#include "rooftime/analyzer/format.h"
-#include "rooftime/analyzer/profile.h"
-#include "rooftime/analyzer/report.h"
+// libFuzzer target: the bytes as a profile file, through everything `rooftime report` does with it. A ProfileError
+// or MachineError is the expected answer to a bad file; anything else (crash, sanitizer report, other exception,
+// a run over -timeout) is a bug.
+#include "fuzz_inputs.h"
 
 #include <cstdint>
 #include <cstdio>
 #include <fstream>
 #include <string>
 #include <unistd.h>
-
-using namespace rooftime::analyzer;
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size)
 {
@@ -21,22 +17,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         std::ofstream out(path, std::ios::binary | std::ios::trunc);
         out.write(reinterpret_cast<const char*>(data), static_cast<std::streamsize>(size));
     }
+    // A journal left by an earlier input would be replayed into this one.
     std::remove((path + "-wal").c_str());
     std::remove((path + "-shm").c_str());
-    try {
-        std::vector<Profile> profiles;
-        profiles.push_back(Profile::open(path));
-        for (ReportBy by : { ReportBy::Range, ReportBy::Kernel, ReportBy::Window }) {
-            ReportOptions options;
-            options.by = by;
-            options.windowSeconds = 1e-3;
-            Report report = buildReport(profiles, nullptr, options);
-            sortRows(report, SortKey::Lost);
-            for (OutputFormat f : { OutputFormat::Text, OutputFormat::Json, OutputFormat::Csv })
-                (void)formatReport(report, f, { 0, 120 });
-        }
-    } catch (const ProfileError&) {
-    } catch (const MachineError&) {
-    }
+    std::remove((path + "-journal").c_str());
+    (void)rooftime::fuzz::reportProfile(path);
     return 0;
 }

@@ -2,15 +2,17 @@
 # SPDX-License-Identifier: MIT
 # Installs rooftime's build and test dependencies from Debian 12 packages, idempotently.
 # Usage (as root): tools/install-deps.sh [--gui] [--papi] [--fuzz]
-# Skips what is present; prints what it installs. Optional parts (Qt, PAPI) only on request:
-# the build detects them and degrades when they are absent.
+# Skips what is present; prints what it installs. Qt (Gui, Svg) is installed by default so that CI builds and
+# tests `rooftime plot`; PAPI and the fuzzing toolchain only on request. The build detects every optional part
+# and degrades when it is absent.
 set -euo pipefail
 want=(build-essential cmake ninja-build ccache pkg-config git
       libsqlite3-dev sqlite3 libfmt-dev nlohmann-json3-dev libcli11-dev catch2 libunwind-14-dev
-      openmpi-bin) # mpirun: the multi-rank test records real MPI ranks
+      openmpi-bin # mpirun: the multi-rank test records real MPI ranks
+      qt6-base-dev qt6-svg-dev) # rooftime plot (rooftime-plot companion and its tests)
 for arg in "$@"; do
     case "$arg" in
-    --gui) want+=(qt6-base-dev qt6-svg-dev libgl-dev) ;;
+    --gui) want+=(libgl-dev) ;; # Qt itself is in the default list
     --papi) want+=(libpapi-dev papi-tools) ;;
     --fuzz) want+=(clang-14 libfuzzer-14-dev) ;;
     *) echo "install-deps: unknown option '$arg' (use --gui, --papi, --fuzz)" >&2; exit 2 ;;

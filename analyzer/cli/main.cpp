@@ -1,14 +1,14 @@
 // SPDX-License-Identifier: MIT
-// The `rooftime` command: record, report, help. Exit codes: 0 ok, 2 usage or input error
+// The `rooftime` command: record, report, ceilings, import, plot, help. Exit codes: 0 ok, 2 usage or input error
 // (a recorded command's own status is passed through by record).
 #include "ceilings.h"
 #include "import.h"
 #include "output_name.h"
+#include "plot.h"
 #include "record.h"
 
 #include "rooftime/analyzer/format.h"
 #include "rooftime/analyzer/profile.h"
-#include "rooftime/analyzer/profile_builder.h"
 #include "rooftime/analyzer/report.h"
 
 #include <CLI/CLI.hpp>
@@ -197,7 +197,8 @@ int main(int argc, char** argv)
     import->add_option("-o,--output", imp.output, "Profile to write (.rtdb; must not exist)")->required();
     import->add_option("--arch", imp.arch, "Architecture (sm_70, sm_80, sm_90…); overrides the CSV's CC column")
         ->check(cli::checkArch);
-    import->footer("Usage: rooftime import ncu FILE.csv... -o PROFILE.rtdb [--arch sm_XY]");
+    import->footer("Usage: rooftime import ncu FILE.csv... -o PROFILE.rtdb [--arch sm_XY]\n"
+                   "Exit status: 0 written, 2 a bad input (one line naming FILE:LINE) or an existing output.");
 
     cli::CeilingsOptions ceil;
     auto* ceilings = app.add_subcommand("ceilings", "Measure this machine's roofs (CPU and GPUs) or show them");
@@ -209,9 +210,13 @@ int main(int argc, char** argv)
         "--show", ceil.showFile, "Print a machine file (default: this host's cached one) instead of measuring");
     show->expected(0, 1);
 
+    cli::PlotArgs plotArgs;
+    auto* plot = app.add_subcommand("plot", "Draw a time-based roofline plot (SVG or PNG) of profiles");
+    cli::addPlotOptions(*plot, plotArgs);
+
     std::string helpTopic;
     auto* help = app.add_subcommand("help", "Show help for a command");
-    help->add_option("command", helpTopic, "record, report, ceilings or import");
+    help->add_option("command", helpTopic, "record, report, ceilings, import or plot");
 
     // `record ... -- CMD ARGS`: everything after the first "--" is the command, untouched by our parser.
     // A "--" after the command's first word belongs to the command.
@@ -277,6 +282,15 @@ int main(int argc, char** argv)
         return cli::runRecord(rec);
     }
     if (*import) return cli::runImport(imp);
+    if (*plot) {
+        if (const std::string problem = cli::checkPlotArgs(plotArgs); !problem.empty()) {
+            fmt::print(stderr, "rooftime plot: {}\n", problem);
+            return kExitUsage;
+        }
+        // The companion parses the same command line: everything after "plot".
+        const auto at = std::find(argv + 1, argv + argc, std::string("plot"));
+        return cli::runPlot(std::vector<std::string>(at + 1, argv + argc));
+    }
     if (*ceilings) {
         ceil.show = show->count() > 0;
         return cli::runCeilings(ceil);

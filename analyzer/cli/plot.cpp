@@ -1,0 +1,108 @@
+// SPDX-License-Identifier: MIT
+// `rooftime plot` runs the rooftime-plot companion (Qt) so that `rooftime` itself never links Qt; both parse the
+// same options, defined here.
+#include "plot.h"
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <sys/wait.h>
+#include <unistd.h>
+
+namespace fs = std::filesystem;
+
+namespace rooftime::cli {
+namespace {
+
+constexpr int kExitUsage = 2;
+
+std::string lower(std::string s)
+{
+    std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    return s;
+}
+
+bool endsWith(const std::string& s, const std::string& suffix)
+{
+    return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+} // namespace
+
+void addPlotOptions(CLI::App& app, PlotArgs& args)
+{
+    app.add_option("profiles", args.profiles, "Profile files (.rtdb) or folders holding them")->required();
+    app.add_option("-o,--output", args.output, "Plot file to write: .svg or .png")->required();
+    app.add_option("--view", args.view,
+           "combined (complexity chart with axes in seconds, measured point joined to its vertex), time (memory "
+           "time vs compute time), complexity (bytes vs FLOPs) or classic (FLOP/s vs intensity)")
+        ->capture_default_str()
+        ->check(CLI::IsMember({ "combined", "time", "complexity", "classic" }));
+    app.add_option("--level", args.level,
+        "Memory level (hbm, l2, l1, dram, l3, …; default: HBM for GPU items, DRAM for CPU items; classic: every "
+        "level)");
+    app.add_option("--by", args.by, "range (regions and NVTX ranges) or kernel")
+        ->capture_default_str()
+        ->check(CLI::IsMember({ "range", "kernel" }));
+    app.add_option("--device", args.device, "Items and roofs of this device (cpu, gpu0, …; default: most time)");
+    app.add_option("--top", args.top, "Only the first N items by lost time (0: all)")
+        ->capture_default_str()
+        ->check(CLI::NonNegativeNumber);
+    app.add_option("--machine", args.machine, "Machine file whose ceilings replace the embedded ones");
+    app.add_option("--width", args.width, "Width in pixels")->capture_default_str()->check(CLI::Range(320, 8000));
+    app.add_option("--height", args.height, "Height in pixels")->capture_default_str()->check(CLI::Range(240, 8000));
+    app.footer("Usage: rooftime plot PROFILE... -o FILE.svg|png [--view combined|time|complexity|classic] [--level L] "
+               "[--by range|kernel] [--device D] [--top N] [--machine FILE] [--width PX --height PX]\n"
+               "Exit status: 0 written, 2 a usage or input error.");
+}
+
+std::string checkPlotArgs(const PlotArgs& args)
+{
+    const std::string ext = lower(args.output);
+    if (!endsWith(ext, ".svg") && !endsWith(ext, ".png"))
+        return fmt::format("-o '{}': the file name must end in .svg or .png", args.output);
+    return {};
+}
+
+int runPlot(const std::vector<std::string>& args)
+{
+    std::error_code ec;
+    const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+    const fs::path companion = exe.parent_path() / "rooftime-plot";
+    if (ec || !fs::exists(companion, ec)) {
+        fmt::print(stderr,
+            "this rooftime was built without Qt: rooftime plot needs rooftime-plot (install qt6-base-dev "
+            "qt6-svg-dev and rebuild)\n");
+        return kExitUsage;
+    }
+    std::vector<std::string> argv { companion.string() };
+    argv.insert(argv.end(), args.begin(), args.end());
+    std::fflush(nullptr);
+    const pid_t pid = fork();
+    if (pid < 0) {
+        fmt::print(stderr, "rooftime plot: cannot start {}: {}\n", companion.string(), std::strerror(errno));
+        return kExitUsage;
+    }
+    if (pid == 0) {
+        std::vector<char*> cargv;
+        for (auto& a : argv)
+            cargv.push_back(a.data());
+        cargv.push_back(nullptr);
+        execv(cargv[0], cargv.data());
+        std::fprintf(stderr, "rooftime plot: cannot run %s: %s\n", cargv[0], std::strerror(errno));
+        _exit(kExitUsage);
+    }
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) { }
+    if (WIFEXITED(status)) return WEXITSTATUS(status);
+    return 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+}
+
+} // namespace rooftime::cli

@@ -1,0 +1,141 @@
+// SPDX-License-Identifier: MIT
+// `rooftime plot` through the CLI: every view to SVG and PNG from a synthetic GPU profile, and the usage and input
+// errors (exit 2, one line naming the problem). Without Qt the command says how to get it.
+#include "process.h"
+
+#include "rooftime/analyzer/profile_builder.h"
+
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+
+using namespace rooftime::test;
+namespace fs = std::filesystem;
+
+namespace {
+
+const char* kMachine = R"({"format": "rooftime-machine", "version": "1.0", "created": "2026-11-27T00:00:00Z",
+  "host": {"name": "gpu-node"}, "cpu": {"model": "CPU", "logical_cpus": 16},
+  "ceilings": [
+    {"device": "gpu0", "kind": "compute", "precision": "fp32", "variant": "fma", "value": 50e12, "roof": true},
+    {"device": "gpu0", "kind": "bandwidth", "level": "HBM", "pattern": "read", "value": 3e12, "roof": true},
+    {"device": "gpu0", "kind": "launch", "variant": "back_to_back", "value": 2e-6, "roof": true}]})";
+
+/// Two kernels with counters (gemm memory-bound, axpy far below its roof), with or without a machine model.
+std::string gpuProfile(const std::string& dir, bool machine = true)
+{
+    using namespace rooftime::analyzer;
+    const std::string path = dir + (machine ? "/gpu.rtdb" : "/bare.rtdb");
+    ProfileBuilder b(path, "gpu-node", "train.py", "python train.py");
+    b.addDevice(0, "NVIDIA H100", "sm_90", 132);
+    if (machine) b.addMachine("test", kMachine);
+    KernelRecord k;
+    k.id = 1;
+    k.name = "gemm";
+    k.durationNs = 3'000'000;
+    k.replayed = true;
+    b.addKernel(k);
+    b.addKernelMetric(1, "smsp__sass_thread_inst_executed_op_ffma_pred_on.sum", 30e9, "inst");
+    b.addKernelMetric(1, "dram__bytes_read.sum", 6e9, "byte");
+    k.id = 2;
+    k.name = "axpy";
+    k.durationNs = 1'000'000;
+    b.addKernel(k);
+    b.addKernelMetric(2, "smsp__sass_thread_inst_executed_op_ffma_pred_on.sum", 1e8, "inst");
+    b.addKernelMetric(2, "dram__bytes_read.sum", 1.2e9, "byte");
+    b.finish(5'000'000);
+    return path;
+}
+
+const std::string kNoQt = "this rooftime was built without Qt: rooftime plot needs rooftime-plot (install qt6-base-dev "
+                          "qt6-svg-dev and rebuild)\n";
+
+} // namespace
+
+TEST_CASE("plot: every view to SVG and PNG", "[plot]")
+{
+    const std::string dir = scratchDir("plot_cli");
+    const std::string profile = gpuProfile(dir);
+    for (const std::string view : { "combined", "time", "complexity", "classic" })
+        for (const std::string ext : { ".svg", ".png" }) {
+            const std::string out = dir + "/" + view + ext;
+            RunResult r = run({ rooftimeBin(), "plot", profile, "--by", "kernel", "--view", view, "-o", out, "--width",
+                "800", "--height", "600" });
+            INFO(view << ext << ": " << r.err);
+            if (!ROOFTIME_TEST_HAVE_PLOT) {
+                CHECK(r.status == 2);
+                CHECK(r.err == kNoQt);
+                continue;
+            }
+            REQUIRE(r.status == 0);
+            CHECK(r.out.empty());
+            CHECK(r.err.find("rooftime plot: wrote " + out + " (" + view + " view, gpu0") == 0);
+            CHECK(r.err.find("2 items)") != std::string::npos);
+            REQUIRE(fs::exists(out));
+            const std::string data = readFile(out);
+            if (ext == ".svg") {
+                CHECK(data.find("viewBox=\"0 0 800 600\"") != std::string::npos);
+                CHECK(data.find("gemm (3 ms") != std::string::npos);
+            } else {
+                REQUIRE(data.size() > 24);
+                CHECK(data.compare(1, 3, "PNG") == 0);
+                // IHDR: width and height, big-endian, at bytes 16 and 20.
+                const auto be32 = [&](std::size_t at) {
+                    return (static_cast<unsigned char>(data[at]) << 24)
+                        | (static_cast<unsigned char>(data[at + 1]) << 16)
+                        | (static_cast<unsigned char>(data[at + 2]) << 8) | static_cast<unsigned char>(data[at + 3]);
+                };
+                CHECK(be32(16) == 800);
+                CHECK(be32(20) == 600);
+            }
+        }
+}
+
+TEST_CASE("plot: usage and input errors exit 2 with one line", "[plot]")
+{
+    const std::string dir = scratchDir("plot_cli_errors");
+    const std::string profile = gpuProfile(dir);
+    const std::string bare = gpuProfile(dir, false);
+    struct Row {
+        std::vector<std::string> args;
+        std::string phrase;
+        bool companion; ///< found by rooftime-plot (otherwise by rooftime itself)
+    };
+    const Row rows[] = {
+        { { profile }, "--output is required", false },
+        { { "-o", dir + "/a.svg" }, "profiles is required", false },
+        { { profile, "-o", dir + "/a.pdf" },
+            "rooftime plot: -o '" + dir + "/a.pdf': the file name must end in .svg or .png", false },
+        { { profile, "-o", dir + "/a.svg", "--view", "pie" }, "--view: pie not in {combined,time,complexity,classic}",
+            false },
+        { { profile, "-o", dir + "/a.svg", "--by", "window" }, "--by: window not in {range,kernel}", false },
+        { { profile, "-o", dir + "/a.svg", "--width", "10" }, "--width: Value 10 not in range 320 to 8000", false },
+        { { profile, "-o", dir + "/a.svg", "--top", "-3" }, "--top", false },
+        { { dir + "/missing.rtdb", "-o", dir + "/a.svg" }, dir + "/missing.rtdb", true },
+        { { profile, "-o", dir + "/a.svg", "--by", "kernel", "--level", "l3" },
+            "rooftime plot: --level l3: no bandwidth roof for that level on gpu0 (levels with a roof: HBM)", true },
+        { { bare, "-o", dir + "/a.svg" }, "no machine model", true },
+        { { profile, "-o", dir + "/a.svg", "--machine", dir + "/none.json" }, dir + "/none.json", true },
+        { { profile, "-o", dir + "/no/such/folder/a.svg", "--by", "kernel" }, "cannot write", true },
+    };
+    for (const Row& row : rows) {
+        std::vector<std::string> argv { rooftimeBin(), "plot" };
+        argv.insert(argv.end(), row.args.begin(), row.args.end());
+        RunResult r = run(argv);
+        INFO(row.phrase << ": " << r.err);
+        CHECK(r.status == 2);
+        CHECK(r.out.empty());
+        if (row.companion && !ROOFTIME_TEST_HAVE_PLOT) {
+            CHECK(r.err == kNoQt);
+            continue;
+        }
+        CHECK(r.err.find(row.phrase) != std::string::npos);
+    }
+    CHECK_FALSE(fs::exists(dir + "/a.svg"));
+    CHECK_FALSE(fs::exists(dir + "/a.pdf"));
+
+    RunResult help = run({ rooftimeBin(), "help", "plot" });
+    CHECK(help.status == 0);
+    CHECK(help.out.find("--view") != std::string::npos);
+    CHECK(help.out.find("Exit status: 0 written, 2 a usage or input error.") != std::string::npos);
+}
