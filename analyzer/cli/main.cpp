@@ -57,7 +57,8 @@ int runReport(const std::vector<std::string>& inputs, const std::string& format,
     analyzer::ReportOptions reportOptions;
     auto by = analyzer::parseReportBy(cli.by);
     if (!by) {
-        fmt::print(stderr, "rooftime report: unknown --by '{}' (use range, kernel or window)\n", cli.by);
+        fmt::print(
+            stderr, "rooftime report: unknown --by '{}' (use range, kernel, callpath, window or rank)\n", cli.by);
         return kExitUsage;
     }
     reportOptions.by = *by;
@@ -166,7 +167,10 @@ int main(int argc, char** argv)
     std::string reportMachine;
     report->add_option("--machine", reportMachine, "Machine file whose ceilings replace the embedded ones");
     ReportCli reportCli;
-    report->add_option("--by", reportCli.by, "range (regions and NVTX ranges), kernel or window")
+    report
+        ->add_option("--by", reportCli.by,
+            "range (regions and NVTX ranges, with self time), kernel, callpath (the nesting of regions, kernels "
+            "inside them), window or rank (each process: CPU and each GPU)")
         ->capture_default_str();
     report->add_option("--window", reportCli.window, "--by window: windows of this length (100ms, 2s, …)");
     report->add_option("--window-range", reportCli.windowRange,

@@ -74,7 +74,11 @@ std::size_t shownRows(const Report& report, const FormatOptions& options)
 
 std::string itemNoun(ReportBy by, std::size_t n)
 {
-    const char* noun = by == ReportBy::Kernel ? "kernel" : by == ReportBy::Window ? "window" : "region";
+    const char* noun = by == ReportBy::Kernel ? "kernel"
+        : by == ReportBy::Window              ? "window"
+        : by == ReportBy::Callpath            ? "call path"
+        : by == ReportBy::Rank                ? "rank row"
+                                              : "region";
     return n == 1 ? noun : std::string(noun) + "s";
 }
 
@@ -165,7 +169,7 @@ std::string formatText(const Report& report, const FormatOptions& options)
             "runs within 10% of its roof. {} could be won back{}{}.",
             sum.items, itemNoun(report.by, sum.items), humanSeconds(sum.seconds),
             report.runSeconds > 0 ? 100 * sum.seconds / report.runSeconds : 0,
-            report.by == ReportBy::Range ? "; nested regions overlap" : "",
+            report.by == ReportBy::Range || report.by == ReportBy::Callpath ? "; nested regions overlap" : "",
             sum.seconds > 0 ? 100 * sum.nearRoofSeconds / sum.seconds : 0, humanSeconds(sum.lostSeconds),
             limiters.empty() ? "" : ", held by ", limiters);
         out += '\n'; // not "\n" + wrap(...): GCC 12 -O3 reports a false -Wrestrict on that concatenation
@@ -193,22 +197,27 @@ std::string formatText(const Report& report, const FormatOptions& options)
         out += '\n';
         out += wrap(para, options.width);
     }
-    // Fixed columns take 89; the name gets the rest of the width.
-    const std::size_t fixed = 89;
+    // Fixed columns take 89 (98 with self time, for nested regions); the name gets the rest of the width.
+    const bool self = report.by == ReportBy::Range || report.by == ReportBy::Callpath;
+    const std::size_t fixed = self ? 98 : 89;
     const std::size_t nameWidth = options.width > fixed + 10 ? options.width - fixed : 10;
-    out += fmt::format("\n{:>8} {:>8} {:>8} {:>7} {:>8} {:>8} {:>5} {:>8} {:<12} {:<6}  {}\n", "time", "count", "FLOPs",
-        "AI", "FLOP/s", "roof", "eff", "lost", "limiter", "work", "name");
+    out += fmt::format("\n{:>8} {}{:>8} {:>8} {:>7} {:>8} {:>8} {:>5} {:>8} {:<12} {:<6}  {}\n", "time",
+        self ? "    self " : "", "count", "FLOPs", "AI", "FLOP/s", "roof", "eff", "lost", "limiter", "work", "name");
     const std::size_t shown = shownRows(report, options);
     for (std::size_t i = 0; i < shown; ++i) {
         const ReportRow& r = report.rows[i];
         const Analysis* a = r.roof ? &*r.roof : nullptr;
         const bool analysed = a && a->efficiency;
-        std::string name
-            = r.kind == "marker" || r.kind == "kernel" || r.kind == "window" ? r.name : r.name + " [" + r.kind + "]";
+        const bool plain = r.kind == "marker" || r.kind == "kernel" || r.kind == "window" || r.kind == "path"
+            || r.kind == "rank" || r.kind == "rank-gpu";
+        std::string name = plain ? r.name : r.name + " [" + (r.kind == "path-kernel" ? "kernel" : r.kind) + "]";
         if (!r.config.empty()) name += " " + r.config;
-        out += fmt::format("{:>8} {:>8} {:>8} {:>7} {:>8} {:>8} {:>5} {:>8} {:<12} {:<6}  {}\n",
-            humanSeconds(r.timeSeconds), r.count, r.flops ? siValue(*r.flops) : "-", opt(r.intensity, "{:.3g}"),
-            r.flopsPerSecond ? siValue(*r.flopsPerSecond) : "-", analysed ? humanSeconds(a->boundSeconds) : "-",
+        const std::string selfColumn
+            = !self ? "" : fmt::format("{:>8} ", r.exclusiveSeconds ? humanSeconds(*r.exclusiveSeconds) : "-");
+        out += fmt::format("{:>8} {}{:>8} {:>8} {:>7} {:>8} {:>8} {:>5} {:>8} {:<12} {:<6}  {}\n",
+            humanSeconds(r.timeSeconds), selfColumn, r.count, r.flops ? siValue(*r.flops) : "-",
+            opt(r.intensity, "{:.3g}"), r.flopsPerSecond ? siValue(*r.flopsPerSecond) : "-",
+            analysed ? humanSeconds(a->boundSeconds) : "-",
             analysed ? fmt::format("{:.0f}%{}", *a->efficiency * 100, a->aboveRoof ? "!" : "") : "-",
             analysed ? humanSeconds(a->lostSeconds) : "-", elideMiddle(analysed ? limiterLabel(*a) : "-", 12),
             shortSource(r), elideMiddle(name, nameWidth));
@@ -216,8 +225,9 @@ std::string formatText(const Report& report, const FormatOptions& options)
     if (shown < report.rows.size())
         out += fmt::format("... {} more rows (--top 0 shows all)\n", report.rows.size() - shown);
     out += "\nroof: time at the roof, max(roof time, launch floor); eff: roof / time (! faster than the roof: a\n"
-           "ceiling or counter is off); lost: time - roof; limiter: what binds (latency: below 20% of the roof).\n"
-           "work: decl. declared with rooftime_add_work (part.: by some instances; rates and roofs use their\n"
+           "ceiling or counter is off); lost: time - roof; limiter: what binds (latency: below 20% of the roof).\n";
+    if (self) out += "self: time less that of the regions nested directly inside.\n";
+    out += "work: decl. declared with rooftime_add_work (part.: by some instances; rates and roofs use their\n"
            "time), meas. measured by counters, estim. scaled from the launches replayed. Time is timed.\n";
     return out;
 }
@@ -286,7 +296,7 @@ std::string formatJson(const Report& report, const FormatOptions& options)
         j["machine"] = nullptr;
     }
     j["machine_warnings"] = report.machineWarnings;
-    j["by"] = report.by == ReportBy::Kernel ? "kernel" : report.by == ReportBy::Window ? "window" : "range";
+    j["by"] = reportByName(report.by);
     std::vector<double> runs;
     for (const auto& p : report.profiles)
         runs.push_back(p.runSeconds);
@@ -300,14 +310,15 @@ std::string formatJson(const Report& report, const FormatOptions& options)
     j["rows"] = nlohmann::json::array();
     for (std::size_t i = 0; i < shownRows(report, options); ++i) {
         const ReportRow& r = report.rows[i];
-        j["rows"].push_back({ { "name", r.name }, { "kind", r.kind }, { "count", r.count }, { "time_s", r.timeSeconds },
-            { "share", r.share }, { "flops", optJson(r.flops) }, { "bytes", optJson(r.bytes) },
-            { "intensity", optJson(r.intensity) }, { "flops_per_s", optJson(r.flopsPerSecond) },
-            { "bytes_per_s", optJson(r.bytesPerSecond) }, { "declared_instances", r.declaredCount },
-            { "implicitly_closed", r.implicitlyClosed }, { "device", r.device }, { "config", r.config },
-            { "replayed", r.replayed }, { "work_time_s", r.workSeconds },
-            { "flops_by_class", classJson(r.flopsByClass) }, { "bytes_by_level", r.bytesByLevel },
-            { "roof", roofJson(r.roof) }, { "ranks", spreadJson(r.spread, r.rankSeconds) },
+        j["rows"].push_back({ { "name", r.name }, { "kind", r.kind }, { "path", r.path }, { "count", r.count },
+            { "time_s", r.timeSeconds }, { "exclusive_time_s", optJson(r.exclusiveSeconds) }, { "share", r.share },
+            { "flops", optJson(r.flops) }, { "bytes", optJson(r.bytes) }, { "intensity", optJson(r.intensity) },
+            { "flops_per_s", optJson(r.flopsPerSecond) }, { "bytes_per_s", optJson(r.bytesPerSecond) },
+            { "declared_instances", r.declaredCount }, { "implicitly_closed", r.implicitlyClosed },
+            { "device", r.device }, { "config", r.config }, { "replayed", r.replayed },
+            { "work_time_s", r.workSeconds }, { "flops_by_class", classJson(r.flopsByClass) },
+            { "bytes_by_level", r.bytesByLevel }, { "roof", roofJson(r.roof) },
+            { "ranks", spreadJson(r.spread, r.rankSeconds) },
             { "sources",
                 { { "time", sourceName(r.timeSource) }, { "flops", sourceName(r.workSource) },
                     { "bytes", sourceName(r.workSource) } } } });
@@ -330,7 +341,8 @@ std::string csvField(const std::string& s)
 std::string formatCsv(const Report& report, const FormatOptions& options)
 {
     std::string out
-        = "name,kind,count,time_s,share,flops,bytes,intensity,flops_per_s,bytes_per_s,declared_instances,"
+        = "name,kind,count,time_s,exclusive_time_s,share,flops,bytes,intensity,flops_per_s,bytes_per_s,declared_"
+          "instances,"
           "implicitly_closed,time_source,work_source,device,config,roof_s,floor_s,efficiency,lost_s,limiter,"
           "binding,ranks,rank_min_s,rank_median_s,rank_max_s,imbalance\n";
     auto num = [](const std::optional<double>& v) { return v ? fmt::format("{:.17g}", *v) : std::string(); };
@@ -340,11 +352,13 @@ std::string formatCsv(const Report& report, const FormatOptions& options)
         const Spread* sp = r.spread ? &*r.spread : nullptr;
         auto roofNum = [&](double Analysis::*field) { return a ? num(a->*field) : std::string(); };
         auto rankNum = [&](double Spread::*field) { return sp ? num(sp->*field) : std::string(); };
-        out += fmt::format("{},{},{},{:.9g},{:.6g},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n",
-            csvField(r.name), r.kind, r.count, r.timeSeconds, r.share, num(r.flops), num(r.bytes), num(r.intensity),
-            num(r.flopsPerSecond), num(r.bytesPerSecond), r.declaredCount, r.implicitlyClosed, sourceName(r.timeSource),
-            csvField(sourceName(r.workSource)), r.device, csvField(r.config), roofNum(&Analysis::boundSeconds),
-            roofNum(&Analysis::floorSeconds), a ? num(a->efficiency) : std::string(), roofNum(&Analysis::lostSeconds),
+        out += fmt::format(
+            "{},{},{},{:.9g},{},{:.6g},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n",
+            csvField(r.name), r.kind, r.count, r.timeSeconds, num(r.exclusiveSeconds), r.share, num(r.flops),
+            num(r.bytes), num(r.intensity), num(r.flopsPerSecond), num(r.bytesPerSecond), r.declaredCount,
+            r.implicitlyClosed, sourceName(r.timeSource), csvField(sourceName(r.workSource)), r.device,
+            csvField(r.config), roofNum(&Analysis::boundSeconds), roofNum(&Analysis::floorSeconds),
+            a ? num(a->efficiency) : std::string(), roofNum(&Analysis::lostSeconds),
             a ? limiterKindName(a->limiter) : "", a ? csvField(a->bindingTerm) : std::string(),
             sp ? std::to_string(sp->ranks) : std::string(), rankNum(&Spread::min), rankNum(&Spread::median),
             rankNum(&Spread::max), rankNum(&Spread::imbalance));

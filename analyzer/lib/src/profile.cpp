@@ -8,9 +8,12 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdint>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <tuple>
 #include <unordered_map>
 #include <utility>
 
@@ -240,6 +243,25 @@ std::optional<Profile::EmbeddedMachine> Profile::embeddedMachine() const
     return out;
 }
 
+namespace {
+
+/// (thread, seq) of a region of kind 0 or 1: its identity in the nesting tree (docs/format.md).
+struct NestKey {
+    std::int64_t thread;
+    std::int64_t seq;
+    bool operator==(const NestKey&) const = default;
+};
+struct NestKeyHash {
+    size_t operator()(const NestKey& k) const { return std::hash<std::int64_t>()(k.thread * 1000003 + k.seq); }
+};
+
+bool nested(int kind)
+{
+    return kind != static_cast<int>(schema::RegionKind::NvtxStartEnd);
+}
+
+} // namespace
+
 std::vector<RegionAggregate> Profile::aggregateRegions() const
 {
     // One plain scan summed in a hash map: SQLite's GROUP BY sorts every row into a temporary b-tree first,
@@ -257,13 +279,19 @@ std::vector<RegionAggregate> Profile::aggregateRegions() const
         }
     };
     std::unordered_map<Key, RegionAggregate, KeyHash> groups;
-    query("SELECT kind, IFNULL(domain, 0), name, end_ns - start_ns, flops, bytes, flags FROM region",
+    // Exclusive time: each nested instance's time is taken from its parent's group once the scan is done
+    // (rows are written when regions close, so a parent's row may come before or after its children's).
+    std::unordered_map<NestKey, std::int64_t, NestKeyHash> childNs;
+    std::vector<std::pair<NestKey, RegionAggregate*>> instances;
+    query("SELECT kind, IFNULL(domain, 0), name, end_ns - start_ns, flops, bytes, flags, thread, seq, parent "
+          "FROM region",
         [&](sqlite3_stmt* s) {
             const Key key { sqlite3_column_int(s, 0), sqlite3_column_int64(s, 1), sqlite3_column_int64(s, 2) };
             RegionAggregate& a = groups[key];
             const std::int64_t t = sqlite3_column_int64(s, 3);
             ++a.count;
             a.timeNs += t;
+            a.exclusiveNs += t;
             if (sqlite3_column_type(s, 4) != SQLITE_NULL) {
                 ++a.declaredCount;
                 a.declaredTimeNs += t;
@@ -271,7 +299,15 @@ std::vector<RegionAggregate> Profile::aggregateRegions() const
                 a.bytes += sqlite3_column_double(s, 5);
             }
             a.implicitlyClosed += static_cast<std::uint64_t>(sqlite3_column_int(s, 6) & 1);
+            if (!nested(key.kind)) return;
+            const std::int64_t thread = sqlite3_column_int64(s, 7);
+            instances.push_back({ { thread, sqlite3_column_int64(s, 8) }, &a });
+            if (sqlite3_column_type(s, 9) != SQLITE_NULL) childNs[{ thread, sqlite3_column_int64(s, 9) }] += t;
         });
+    for (const auto& [key, group] : instances) {
+        auto it = childNs.find(key);
+        if (it != childNs.end()) group->exclusiveNs -= it->second;
+    }
     std::unordered_map<std::int64_t, std::string> strings;
     query("SELECT id, text FROM string", [&](sqlite3_stmt* s) { strings[sqlite3_column_int64(s, 0)] = text(s, 1); });
     auto lookup = [&](std::int64_t id) -> std::string {
@@ -287,6 +323,124 @@ std::vector<RegionAggregate> Profile::aggregateRegions() const
         a.kind = key.kind;
         a.name = lookup(key.name);
         a.domain = key.domain ? lookup(key.domain) : std::string();
+        out.push_back(std::move(a));
+    }
+    return out;
+}
+
+std::vector<PathAggregate> Profile::aggregatePaths() const
+{
+    struct Instance {
+        NestKey key;
+        std::int64_t parent; // 0: top level (seq starts at 1)
+        std::int64_t name, domain, timeNs;
+        std::optional<double> flops, bytes;
+        std::size_t path = SIZE_MAX;
+    };
+    std::vector<Instance> regions;
+    std::unordered_map<NestKey, std::size_t, NestKeyHash> index;
+    query("SELECT thread, seq, IFNULL(parent, 0), name, IFNULL(domain, 0), end_ns - start_ns, flops, bytes "
+          "FROM region WHERE kind <> 2",
+        [&](sqlite3_stmt* s) {
+            Instance r { { sqlite3_column_int64(s, 0), sqlite3_column_int64(s, 1) }, sqlite3_column_int64(s, 2),
+                sqlite3_column_int64(s, 3), sqlite3_column_int64(s, 4), sqlite3_column_int64(s, 5), {}, {} };
+            if (sqlite3_column_type(s, 6) != SQLITE_NULL) {
+                r.flops = sqlite3_column_double(s, 6);
+                r.bytes = sqlite3_column_double(s, 7);
+            }
+            index.emplace(r.key, regions.size());
+            regions.push_back(r);
+        });
+    // Paths are interned as (parent path, leaf): node 0 is the root.
+    struct Node {
+        std::size_t parent;
+        std::int64_t name, domain; ///< kernels: name and device
+        bool kernel;
+        bool operator<(const Node& o) const
+        {
+            return std::tie(parent, name, domain, kernel) < std::tie(o.parent, o.name, o.domain, o.kernel);
+        }
+    };
+    std::vector<Node> nodes { { 0, 0, 0, false } };
+    std::map<Node, std::size_t> nodeIds;
+    auto intern = [&](const Node& n) {
+        auto [it, inserted] = nodeIds.try_emplace(n, nodes.size());
+        if (inserted) nodes.push_back(n);
+        return it->second;
+    };
+    // A region's path: its ancestors' first (iteratively: deep nesting must not exhaust the stack; a damaged
+    // file whose parents form a cycle is cut at the first repeat).
+    auto pathOf = [&](std::size_t i) {
+        std::vector<std::size_t> chain; // regions without a path yet, innermost first
+        std::size_t parentPath = 0;
+        for (std::size_t at = i;;) {
+            if (regions[at].path != SIZE_MAX) {
+                parentPath = regions[at].path;
+                break;
+            }
+            chain.push_back(at);
+            regions[at].path = 0; // being resolved: a cycle through here ends at the root
+            auto p = regions[at].parent ? index.find({ regions[at].key.thread, regions[at].parent }) : index.end();
+            if (p == index.end()) break;
+            at = p->second;
+        }
+        for (auto it = chain.rbegin(); it != chain.rend(); ++it) {
+            Instance& r = regions[*it];
+            r.path = intern({ parentPath, r.name, r.domain, false });
+            parentPath = r.path;
+        }
+        return regions[i].path;
+    };
+    std::map<std::size_t, PathAggregate> groups;
+    std::map<std::size_t, std::int64_t> childNs;
+    for (std::size_t i = 0; i < regions.size(); ++i) {
+        const std::size_t id = pathOf(i);
+        PathAggregate& a = groups[id];
+        const Instance& r = regions[i];
+        ++a.count;
+        a.timeNs += r.timeNs;
+        if (r.flops) {
+            ++a.declaredCount;
+            a.declaredTimeNs += r.timeNs;
+            a.flops += *r.flops;
+            a.bytes += r.bytes.value_or(0);
+        }
+        if (nodes[id].parent) childNs[nodes[id].parent] += r.timeNs;
+    }
+    if (hasTable("kernel"))
+        query(
+            "SELECT IFNULL(thread, 0), IFNULL(region, 0), name, device, duration_ns FROM kernel", [&](sqlite3_stmt* s) {
+                std::size_t parentPath = 0;
+                auto it = index.find({ sqlite3_column_int64(s, 0), sqlite3_column_int64(s, 1) });
+                if (it != index.end()) parentPath = regions[it->second].path;
+                const std::size_t id
+                    = intern({ parentPath, sqlite3_column_int64(s, 2), sqlite3_column_int64(s, 3), true });
+                PathAggregate& a = groups[id];
+                ++a.count;
+                a.timeNs += sqlite3_column_int64(s, 4);
+            });
+    std::unordered_map<std::int64_t, std::string> strings;
+    query("SELECT id, text FROM string", [&](sqlite3_stmt* s) { strings[sqlite3_column_int64(s, 0)] = text(s, 1); });
+    auto lookup = [&](std::int64_t id) -> std::string {
+        auto it = strings.find(id);
+        if (it == strings.end())
+            throw ProfileError(m_path, "is damaged: it refers to string " + std::to_string(id) + ", which is missing");
+        return it->second;
+    };
+    auto label = [&](const Node& n) {
+        if (n.kernel || !n.domain) return lookup(n.name);
+        return lookup(n.domain) + "::" + lookup(n.name);
+    };
+    std::vector<PathAggregate> out;
+    out.reserve(groups.size());
+    for (auto& [id, a] : groups) {
+        for (std::size_t at = id; at != 0; at = nodes[at].parent)
+            a.path.push_back(label(nodes[at]));
+        std::reverse(a.path.begin(), a.path.end());
+        a.kernel = nodes[id].kernel;
+        if (a.kernel) a.device = nodes[id].domain;
+        auto c = childNs.find(id);
+        a.exclusiveNs = a.timeNs - (c != childNs.end() ? c->second : 0);
         out.push_back(std::move(a));
     }
     return out;

@@ -35,10 +35,9 @@ ProfileBuilder::ProfileBuilder(
     }
     exec("PRAGMA journal_mode=DELETE; PRAGMA synchronous=OFF; BEGIN");
     exec(schema::kCreateSql);
-    m_insKernel
-        = prepare("INSERT INTO kernel(id, name, mangled, device, context, stream, grid_x, grid_y, grid_z, "
-                  "block_x, block_y, block_z, registers, shared_bytes, start_ns, end_ns, duration_ns, "
-                  "correlation, thread, region, replayed) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,NULL,NULL,?)");
+    m_insKernel = prepare("INSERT INTO kernel(id, name, mangled, device, context, stream, grid_x, grid_y, grid_z, "
+                          "block_x, block_y, block_z, registers, shared_bytes, start_ns, end_ns, duration_ns, "
+                          "correlation, thread, region, replayed) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
     m_insMetric = prepare("INSERT INTO kernel_metric(kernel, metric, value, unit) VALUES(?,?,?,?)");
     m_insString = prepare("INSERT INTO string(id, text) VALUES(?,?)");
     setMeta("format", schema::kFormatName);
@@ -154,7 +153,9 @@ void ProfileBuilder::addKernel(const KernelRecord& k)
     bindOpt(s, 16, k.endNs);
     sqlite3_bind_int64(s, 17, k.durationNs);
     bindOpt(s, 18, k.correlation);
-    sqlite3_bind_int(s, 19, k.replayed ? 1 : 0);
+    bindOpt(s, 19, k.thread);
+    bindOpt(s, 20, k.region);
+    sqlite3_bind_int(s, 21, k.replayed ? 1 : 0);
     step(s, "a kernel (duplicate launch id?)");
 }
 
@@ -174,6 +175,33 @@ void ProfileBuilder::addMachine(const std::string& source, const std::string& js
     sqlite3_bind_text(s, 1, source.c_str(), -1, SQLITE_TRANSIENT);
     sqlite3_bind_text(s, 2, json.c_str(), static_cast<int>(json.size()), SQLITE_TRANSIENT);
     step(s, "the machine model");
+    sqlite3_finalize(s);
+}
+
+void ProfileBuilder::addRegion(const RegionRecord& r)
+{
+    sqlite3_stmt* s = prepare("INSERT INTO region(thread, seq, parent, kind, name, domain, start_ns, end_ns, depth, "
+                              "flops, bytes, flags) VALUES(?,?,?,?,?,?,?,?,?,?,?,0)");
+    sqlite3_bind_int64(s, 1, r.thread);
+    sqlite3_bind_int64(s, 2, r.seq);
+    bindOpt(s, 3, r.parent);
+    sqlite3_bind_int(s, 4, r.kind);
+    sqlite3_bind_int64(s, 5, stringId(r.name));
+    if (r.domain.empty())
+        sqlite3_bind_null(s, 6);
+    else
+        sqlite3_bind_int64(s, 6, stringId(r.domain));
+    sqlite3_bind_int64(s, 7, r.startNs);
+    sqlite3_bind_int64(s, 8, r.endNs);
+    sqlite3_bind_int(s, 9, r.depth);
+    if (r.flops) {
+        sqlite3_bind_double(s, 10, *r.flops);
+        sqlite3_bind_double(s, 11, r.bytes.value_or(0));
+    } else {
+        sqlite3_bind_null(s, 10);
+        sqlite3_bind_null(s, 11);
+    }
+    step(s, "a region");
     sqlite3_finalize(s);
 }
 

@@ -126,7 +126,26 @@ std::optional<ReportBy> parseReportBy(const std::string& text)
     if (text == "range") return ReportBy::Range;
     if (text == "kernel") return ReportBy::Kernel;
     if (text == "window") return ReportBy::Window;
+    if (text == "callpath") return ReportBy::Callpath;
+    if (text == "rank") return ReportBy::Rank;
     return std::nullopt;
+}
+
+const char* reportByName(ReportBy by)
+{
+    switch (by) {
+    case ReportBy::Range:
+        return "range";
+    case ReportBy::Kernel:
+        return "kernel";
+    case ReportBy::Window:
+        return "window";
+    case ReportBy::Callpath:
+        return "callpath";
+    case ReportBy::Rank:
+        return "rank";
+    }
+    return "?";
 }
 
 std::string limiterLabel(const Analysis& a)
@@ -201,6 +220,154 @@ void addKernelRows(Report& report, const std::vector<Profile>& profiles, const R
     }
 }
 
+/// Work of one launch of each kernel signature (name, device): the mean over its replayed launches. Launches
+/// without counters of their own are estimated with it.
+std::map<std::pair<std::string, std::int64_t>, DerivedWork> perLaunchWork(const Profile& p)
+{
+    std::map<std::int64_t, std::string> deviceArch;
+    for (const DeviceInfo& d : p.devices())
+        deviceArch[d.id] = d.arch;
+    std::map<std::pair<std::string, std::int64_t>, DerivedWork> perLaunch;
+    for (const KernelAggregate& k : p.aggregateKernels(false)) {
+        if (k.replayed == 0) continue;
+        DerivedWork w = deriveWork(k.counters, deviceArch[k.device]);
+        for (auto& [c, v] : w.flops)
+            v /= static_cast<double>(k.replayed);
+        for (auto& [l, v] : w.bytes)
+            v /= static_cast<double>(k.replayed);
+        perLaunch[{ k.name, k.device }] = std::move(w);
+    }
+    return perLaunch;
+}
+
+/// By callpath: regions and kernels per path of enclosing regions, summed over the profiles.
+void addPathRows(Report& report, const std::vector<Profile>& profiles, const ReportOptions& options)
+{
+    struct Merged {
+        ReportRow row;
+        std::uint64_t measuredCount = 0; // kernels whose signature has counters
+    };
+    std::map<std::tuple<std::vector<std::string>, bool, std::int64_t>, Merged> merged;
+    for (std::size_t index = 0; index < profiles.size(); ++index) {
+        const Profile& p = profiles[index];
+        const auto perLaunch = perLaunchWork(p);
+        for (PathAggregate& a : p.aggregatePaths()) {
+            Merged& m = merged[{ a.path, a.kernel, a.device }];
+            ReportRow& r = m.row;
+            if (r.path.empty()) {
+                r.path = a.path;
+                r.kind = a.kernel ? "path-kernel" : "path";
+                if (a.kernel) r.device = fmt::format("gpu{}", a.device);
+                r.rankSeconds.resize(profiles.size());
+            }
+            const double t = static_cast<double>(a.timeNs) * 1e-9;
+            r.rankSeconds[index] += t;
+            r.count += a.count;
+            r.timeSeconds += t;
+            r.exclusiveSeconds = r.exclusiveSeconds.value_or(0) + static_cast<double>(a.exclusiveNs) * 1e-9;
+            if (a.kernel) {
+                auto w = perLaunch.find({ a.path.back(), a.device });
+                if (w == perLaunch.end()) continue;
+                r.workSeconds += t;
+                m.measuredCount += a.count;
+                for (const auto& [c, v] : w->second.flops)
+                    r.flopsByClass[c] += v * static_cast<double>(a.count);
+                for (const auto& [l, v] : w->second.bytes)
+                    r.bytesByLevel[l] += v * static_cast<double>(a.count);
+            } else if (a.declaredCount > 0) {
+                r.declaredCount += a.declaredCount;
+                r.workSeconds += static_cast<double>(a.declaredTimeNs) * 1e-9;
+                r.flopsByClass[{ options.declaredPrecision, false }] += a.flops;
+                r.bytesByLevel[options.declaredLevel] += a.bytes;
+                r.device = "cpu";
+            }
+        }
+    }
+    for (auto& [key, m] : merged) {
+        ReportRow& r = m.row;
+        for (std::size_t i = 0; i < r.path.size(); ++i)
+            r.name += (i ? " > " : "") + r.path[i];
+        r.share = report.runSeconds > 0 ? r.timeSeconds / report.runSeconds : 0;
+        if (r.kind == "path-kernel") {
+            r.workSource = m.measuredCount == 0 ? Source::None : Source::Estimated;
+        } else if (r.declaredCount > 0) {
+            r.workSource = r.declaredCount == r.count ? Source::Declared : Source::PartlyDeclared;
+            const double f = r.flopsByClass.begin()->second, q = r.bytesByLevel.begin()->second;
+            r.flops = f;
+            r.bytes = q;
+            if (q > 0) r.intensity = f / q;
+            if (r.workSeconds > 0) {
+                r.flopsPerSecond = f / r.workSeconds;
+                r.bytesPerSecond = q / r.workSeconds;
+            }
+        }
+        report.rows.push_back(std::move(r));
+    }
+}
+
+/// By rank: per profile, the CPU (run time against all declared work) and each GPU (kernel time against the
+/// kernels' work).
+void addRankRows(Report& report, const std::vector<Profile>& profiles, const ReportOptions& options)
+{
+    for (std::size_t index = 0; index < profiles.size(); ++index) {
+        const Profile& p = profiles[index];
+        const std::string who
+            = fmt::format("rank {} (pid {} on {})", p.process().rank, p.process().pid, p.process().host);
+        ReportRow cpu;
+        cpu.name = who;
+        cpu.kind = "rank";
+        cpu.device = "cpu";
+        cpu.timeSeconds = p.runSeconds();
+        cpu.share = report.runSeconds > 0 ? cpu.timeSeconds / report.runSeconds : 0;
+        cpu.count = 1;
+        double f = 0, q = 0;
+        p.forEachRegion([&](const RegionInstance& r) {
+            if (!r.flops) return;
+            ++cpu.declaredCount;
+            f += *r.flops;
+            q += r.bytes.value_or(0);
+        });
+        if (cpu.declaredCount > 0) {
+            cpu.workSource = Source::Declared;
+            cpu.workSeconds = cpu.timeSeconds;
+            cpu.flops = f;
+            cpu.bytes = q;
+            if (q > 0) cpu.intensity = f / q;
+            if (cpu.timeSeconds > 0) {
+                cpu.flopsPerSecond = f / cpu.timeSeconds;
+                cpu.bytesPerSecond = q / cpu.timeSeconds;
+            }
+            cpu.flopsByClass[{ options.declaredPrecision, false }] = f;
+            cpu.bytesByLevel[options.declaredLevel] = q;
+        }
+        report.rows.push_back(std::move(cpu));
+        const auto perLaunch = perLaunchWork(p);
+        std::map<std::int64_t, ReportRow> gpus;
+        for (const KernelAggregate& k : p.aggregateKernels(false)) {
+            ReportRow& g = gpus[k.device];
+            g.name = fmt::format("{} gpu{}", who, k.device);
+            g.kind = "rank-gpu";
+            g.device = fmt::format("gpu{}", k.device);
+            g.count += k.count;
+            g.replayed += k.replayed;
+            g.timeSeconds += static_cast<double>(k.durationNs) * 1e-9;
+            auto w = perLaunch.find({ k.name, k.device });
+            if (w == perLaunch.end()) continue;
+            // The roofline compares the work known with the time of the launches it belongs to.
+            g.workSeconds += static_cast<double>(k.durationNs) * 1e-9;
+            g.workSource = Source::Estimated;
+            for (const auto& [c, v] : w->second.flops)
+                g.flopsByClass[c] += v * static_cast<double>(k.count);
+            for (const auto& [l, v] : w->second.bytes)
+                g.bytesByLevel[l] += v * static_cast<double>(k.count);
+        }
+        for (auto& [device, g] : gpus) {
+            g.share = report.runSeconds > 0 ? g.timeSeconds / report.runSeconds : 0;
+            report.rows.push_back(std::move(g));
+        }
+    }
+}
+
 /// By window: each window sums the work that starts in it (declared region work; kernels at their signature's
 /// mean counters per replayed launch) against the window's wall time — the paper's per-step view.
 void addWindowRows(Report& report, const std::vector<Profile>& profiles, const ReportOptions& options)
@@ -255,19 +422,7 @@ void addWindowRows(Report& report, const std::vector<Profile>& profiles, const R
                 w->declared = true;
             }
         });
-        std::map<std::int64_t, std::string> deviceArch;
-        for (const DeviceInfo& d : p.devices())
-            deviceArch[d.id] = d.arch;
-        std::map<std::pair<std::string, std::int64_t>, DerivedWork> perLaunch;
-        for (const KernelAggregate& k : p.aggregateKernels(false)) {
-            if (k.replayed == 0) continue;
-            DerivedWork w = deriveWork(k.counters, deviceArch[k.device]);
-            for (auto& [c, v] : w.flops)
-                v /= static_cast<double>(k.replayed);
-            for (auto& [l, v] : w.bytes)
-                v /= static_cast<double>(k.replayed);
-            perLaunch[{ k.name, k.device }] = std::move(w);
-        }
+        const auto perLaunch = perLaunchWork(p);
         p.forEachKernel([&](const KernelLaunch& k) {
             if (!k.startNs) return;
             Window* w = windowOf(*k.startNs);
@@ -343,7 +498,7 @@ void analyseRows(Report& report, const ReportOptions& options)
     std::map<std::string, Roofs> roofs;
     std::map<std::string, double> lost;
     for (ReportRow& r : report.rows) {
-        if (r.kind == "kernel") {
+        if (r.kind == "kernel" || r.kind == "path-kernel" || r.kind == "rank-gpu") {
             double f = 0;
             for (const auto& [cls, v] : r.flopsByClass)
                 f += v;
@@ -356,7 +511,8 @@ void analyseRows(Report& report, const ReportOptions& options)
             }
             if (r.flops && r.timeSeconds > 0) r.flopsPerSecond = f / r.timeSeconds;
         }
-        if (!report.machine || (r.flopsByClass.empty() && r.bytesByLevel.empty() && r.kind != "kernel")) continue;
+        const bool launches = r.kind == "kernel" || r.kind == "path-kernel" || r.kind == "rank-gpu";
+        if (!report.machine || (r.flopsByClass.empty() && r.bytesByLevel.empty() && !launches)) continue;
         if (r.device.empty()) r.device = "cpu";
         auto it = roofs.find(r.device);
         if (it == roofs.end()) it = roofs.emplace(r.device, Roofs::fromMachine(*report.machine, r.device)).first;
@@ -366,10 +522,10 @@ void analyseRows(Report& report, const ReportOptions& options)
         item.flops = r.flopsByClass;
         item.bytes = r.bytesByLevel;
         // Declared work belongs to the instances that declared it: their time and count.
-        const bool declared = r.kind != "kernel" && r.kind != "window";
+        const bool declared = !launches && r.kind != "window";
         item.seconds = r.workSeconds;
         item.count = declared ? r.declaredCount : r.count;
-        item.countsLaunches = r.kind == "kernel" || (r.kind == "window" && r.device.rfind("gpu", 0) == 0);
+        item.countsLaunches = launches || (r.kind == "window" && r.device.rfind("gpu", 0) == 0);
         r.roof = analyze(item, it->second, options.model);
         if (!r.roof->efficiency) continue;
         ++report.summary.items;
@@ -423,6 +579,7 @@ Report buildReport(const std::vector<Profile>& profiles, const MachineModel* mac
             RegionAggregate& m = it->second;
             m.count += a.count;
             m.timeNs += a.timeNs;
+            m.exclusiveNs += a.exclusiveNs;
             m.declaredCount += a.declaredCount;
             m.declaredTimeNs += a.declaredTimeNs;
             m.flops += a.flops;
@@ -437,6 +594,8 @@ Report buildReport(const std::vector<Profile>& profiles, const MachineModel* mac
         r.kind = kindName(a.kind);
         r.count = a.count;
         r.timeSeconds = static_cast<double>(a.timeNs) * 1e-9;
+        if (a.kind != static_cast<int>(schema::RegionKind::NvtxStartEnd))
+            r.exclusiveSeconds = static_cast<double>(a.exclusiveNs) * 1e-9;
         r.share = report.runSeconds > 0 ? r.timeSeconds / report.runSeconds : 0;
         r.declaredCount = a.declaredCount;
         r.implicitlyClosed = a.implicitlyClosed;
@@ -463,6 +622,12 @@ Report buildReport(const std::vector<Profile>& profiles, const MachineModel* mac
     } else if (options.by == ReportBy::Window) {
         report.rows.clear();
         addWindowRows(report, profiles, options);
+    } else if (options.by == ReportBy::Callpath) {
+        report.rows.clear();
+        addPathRows(report, profiles, options);
+    } else if (options.by == ReportBy::Rank) {
+        report.rows.clear();
+        addRankRows(report, profiles, options);
     }
     analyseRows(report, options);
     sortRows(report, SortKey::Lost);

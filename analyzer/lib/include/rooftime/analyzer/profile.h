@@ -51,12 +51,29 @@ struct RegionAggregate {
     std::string name;
     std::string domain;
     std::uint64_t count = 0;
-    std::int64_t timeNs = 0;
+    std::int64_t timeNs = 0; ///< inclusive: nested regions count in their parents
+    std::int64_t exclusiveNs = 0; ///< timeNs less the time of the regions nested directly in these instances
     std::uint64_t declaredCount = 0; ///< instances with declared work
     std::int64_t declaredTimeNs = 0; ///< time of the instances with declared work
     double flops = 0; ///< declared FLOPs (sum over declared instances)
     double bytes = 0;
     std::uint64_t implicitlyClosed = 0;
+};
+
+/// Region instances (kinds 0 and 1) and kernel launches summed per call path: the names of the enclosing
+/// regions from the outermost in, then the region's or kernel's own name. Host stack frames are not recorded
+/// yet, so a path is the nesting of marker and NVTX push/pop regions on the launching thread.
+struct PathAggregate {
+    std::vector<std::string> path; ///< outermost first; the last entry is the item's own name
+    bool kernel = false; ///< the leaf is a kernel (launched inside the regions before it)
+    std::int64_t device = 0; ///< kernels: the device
+    std::uint64_t count = 0;
+    std::int64_t timeNs = 0; ///< inclusive
+    std::int64_t exclusiveNs = 0; ///< regions: less their directly nested regions; kernels: = timeNs
+    std::uint64_t declaredCount = 0;
+    std::int64_t declaredTimeNs = 0;
+    double flops = 0; ///< declared
+    double bytes = 0;
 };
 
 /// Kernel launches with the same name and device (and launch configuration, when asked), summed.
@@ -119,6 +136,8 @@ public:
     };
     std::optional<EmbeddedMachine> embeddedMachine() const;
     std::vector<RegionAggregate> aggregateRegions() const;
+    /// Regions and kernels per call path (see PathAggregate); NVTX start/end ranges are not nested and left out.
+    std::vector<PathAggregate> aggregatePaths() const;
     /// One scan of the kernel table and one of kernel_metric; empty for profiles without kernels.
     std::vector<KernelAggregate> aggregateKernels(bool byConfig) const;
     std::vector<DeviceInfo> devices() const;

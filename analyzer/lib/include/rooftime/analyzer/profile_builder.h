@@ -33,7 +33,21 @@ struct KernelRecord {
     std::optional<std::int64_t> startNs, endNs;
     std::int64_t durationNs = 0;
     std::optional<std::int64_t> correlation;
+    std::optional<std::int64_t> thread, region; ///< the launching thread and its innermost region's seq
     bool replayed = false; ///< counters were collected for this launch
+};
+
+/// One region instance (docs/format.md, table region); synthetic profiles for tests and benchmarks.
+struct RegionRecord {
+    std::int64_t thread = 1;
+    std::int64_t seq = 0;
+    std::optional<std::int64_t> parent;
+    int kind = 0; ///< schema::RegionKind
+    std::string name;
+    std::string domain;
+    std::int64_t startNs = 0, endNs = 0;
+    int depth = 0;
+    std::optional<double> flops, bytes;
 };
 
 /// Builds one profile in a single transaction; finish() commits. Throws BuildError naming the file.
@@ -49,6 +63,7 @@ public:
     void setMeta(const std::string& key, const std::string& value);
     void addDevice(std::int64_t id, const std::string& name, const std::string& arch, std::optional<int> sms);
     void addKernel(const KernelRecord& k);
+    void addRegion(const RegionRecord& r);
     void addKernelMetric(std::int64_t kernel, const std::string& metric, double value, const std::string& unit);
     void addMachine(const std::string& source, const std::string& json);
     void addDiagnostic(const std::string& component, const std::string& message);

@@ -29,9 +29,11 @@ struct Spread {
 
 struct ReportRow {
     std::string name; ///< "domain::name" for NVTX ranges in a named domain
-    std::string kind; ///< "marker", "nvtx", "nvtx-range"
+    std::string kind; ///< "marker", "nvtx", "nvtx-range", "kernel", "window", "path", "path-kernel", "rank"
+    std::vector<std::string> path; ///< by callpath: the enclosing regions from the outermost, then the item
     std::uint64_t count = 0;
     double timeSeconds = 0;
+    std::optional<double> exclusiveSeconds; ///< ranges and call paths: less the directly nested regions
     double share = 0; ///< of the run time covered by the profiles
     std::uint64_t declaredCount = 0;
     std::optional<double> flops; ///< absent when no instance declared work
@@ -73,7 +75,8 @@ struct RoofSummary {
     std::vector<std::pair<std::string, double>> lostByLimiter; ///< largest first
 };
 
-enum class ReportBy { Range, Kernel, Window };
+enum class ReportBy { Range, Kernel, Window, Callpath, Rank };
+const char* reportByName(ReportBy by);
 std::optional<ReportBy> parseReportBy(const std::string& text);
 
 struct ReportOptions {

@@ -1,0 +1,250 @@
+// SPDX-License-Identifier: MIT
+// Reports by call path and by rank, and self (exclusive) time by range, on a synthetic profile whose every
+// number is set by hand: two training steps with forward/backward regions, kernels launched inside them, a
+// second thread, an NVTX start/end range (never nested) and a damaged nesting.
+#include "rooftime/analyzer/format.h"
+#include "rooftime/analyzer/profile_builder.h"
+#include "rooftime/analyzer/report.h"
+
+#include "process.h"
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+using namespace rooftime::analyzer;
+using rooftime::test::scratchDir;
+
+namespace {
+
+const char* kMachine = R"({"format": "rooftime-machine", "version": "1.0", "created": "2026-11-27T00:00:00Z",
+  "host": {"name": "node"}, "cpu": {"model": "CPU", "logical_cpus": 16},
+  "ceilings": [
+    {"device": "cpu", "kind": "compute", "precision": "fp64", "variant": "avx2_fma", "value": 100e9, "roof": true},
+    {"device": "cpu", "kind": "bandwidth", "level": "DRAM", "pattern": "read", "value": 10e9, "roof": true},
+    {"device": "gpu0", "kind": "compute", "precision": "fp32", "variant": "fma", "value": 50e12, "roof": true},
+    {"device": "gpu0", "kind": "bandwidth", "level": "HBM", "pattern": "read", "value": 2e12, "roof": true},
+    {"device": "gpu0", "kind": "launch", "variant": "back_to_back", "value": 2e-6, "roof": true}]})";
+
+constexpr std::int64_t kMs = 1'000'000;
+
+RegionRecord region(std::int64_t thread, std::int64_t seq, std::optional<std::int64_t> parent, const std::string& name,
+    std::int64_t startMs, std::int64_t endMs)
+{
+    RegionRecord r;
+    r.thread = thread;
+    r.seq = seq;
+    r.parent = parent;
+    r.name = name;
+    r.startNs = startMs * kMs;
+    r.endNs = endMs * kMs;
+    return r;
+}
+
+KernelRecord kernel(
+    std::int64_t id, const std::string& name, std::int64_t thread, std::int64_t region, std::int64_t ns, bool replayed)
+{
+    KernelRecord k;
+    k.id = id;
+    k.name = name;
+    k.thread = thread;
+    k.region = region;
+    k.durationNs = ns;
+    k.replayed = replayed;
+    return k;
+}
+
+// Thread 1, per step s (10 ms each, from 10·s ms): step (seq 3s+1) > forward (3s+2, 4 ms, declares 0.2 GFLOP and
+// 0.1 GB) and backward (3s+3, 5 ms). Each forward launches "gemm" twice (1 ms each; the first launch of all is
+// replayed: 1e9 FFMA = 2 GFLOP fp32, 1 GB HBM), each backward launches "gemm" once. Thread 2: a top-level
+// "forward" (3 ms) that launches "copy" once (0.5 ms, no counters). An NVTX start/end "epoch" spans it all.
+std::string buildProfile(const std::string& path, long pid)
+{
+    ProfileBuilder b(path, "node", "train", "train --steps 2", pid);
+    b.addDevice(0, "NVIDIA H100", "sm_90", 132);
+    b.addMachine("test", kMachine);
+    std::int64_t id = 1;
+    for (int s = 0; s < 2; ++s) {
+        const std::int64_t t = 10 * s, seq = 3 * s;
+        b.addRegion(region(1, seq + 1, std::nullopt, "step", t, t + 10));
+        RegionRecord fwd = region(1, seq + 2, seq + 1, "forward", t, t + 4);
+        fwd.flops = 0.2e9;
+        fwd.bytes = 0.1e9;
+        b.addRegion(fwd);
+        b.addRegion(region(1, seq + 3, seq + 1, "backward", t + 4, t + 9));
+        for (int i = 0; i < 2; ++i) {
+            KernelRecord k = kernel(id, "gemm", 1, seq + 2, kMs, id == 1);
+            b.addKernel(k);
+            if (id == 1) {
+                b.addKernelMetric(1, "smsp__sass_thread_inst_executed_op_ffma_pred_on.sum", 1e9, "inst");
+                b.addKernelMetric(1, "dram__bytes_read.sum", 1e9, "byte");
+            }
+            ++id;
+        }
+        b.addKernel(kernel(id++, "gemm", 1, seq + 3, kMs, false));
+    }
+    b.addRegion(region(2, 1, std::nullopt, "forward", 1, 4));
+    b.addKernel(kernel(id++, "copy", 2, 1, kMs / 2, false));
+    RegionRecord epoch = region(1, 0, std::nullopt, "epoch", 0, 20);
+    epoch.kind = 2;
+    b.addRegion(epoch);
+    b.finish(25 * kMs);
+    return path;
+}
+
+const ReportRow& row(const Report& r, const std::string& name)
+{
+    for (const auto& x : r.rows)
+        if (x.name == name) return x;
+    FAIL("no row '" << name << "'");
+    throw 0;
+}
+
+bool hasRow(const Report& r, const std::string& name)
+{
+    for (const auto& x : r.rows)
+        if (x.name == name) return true;
+    return false;
+}
+
+} // namespace
+
+TEST_CASE("by range: self time is the time less the regions nested directly inside", "[report][paths]")
+{
+    const std::string dir = scratchDir("paths-range");
+    std::vector<Profile> profiles;
+    profiles.push_back(Profile::open(buildProfile(dir + "/a.rtdb", 1)));
+    const Report r = buildReport(profiles);
+    // step: 2 × 10 ms; inside: forward 2 × 4 ms and backward 2 × 5 ms.
+    CHECK(row(r, "step").timeSeconds == Approx(0.020));
+    CHECK(*row(r, "step").exclusiveSeconds == Approx(0.002));
+    // forward: the two nested in steps and the one on thread 2, nothing nested inside.
+    CHECK(row(r, "forward").count == 3);
+    CHECK(*row(r, "forward").exclusiveSeconds == Approx(0.011));
+    // An NVTX start/end range has no nesting, so no self time.
+    CHECK_FALSE(row(r, "epoch").exclusiveSeconds.has_value());
+    const std::string text = formatReport(r, OutputFormat::Text, { 0, 140 });
+    CHECK(text.find("self") != std::string::npos);
+    const auto j = nlohmann::json::parse(formatReport(r, OutputFormat::Json, {}));
+    bool found = false;
+    for (const auto& x : j["rows"])
+        if (x["name"] == "step") {
+            CHECK(x["exclusive_time_s"].get<double>() == Approx(0.002));
+            found = true;
+        }
+    CHECK(found);
+}
+
+TEST_CASE("by callpath: regions per nesting path, kernels under the region that launched them", "[report][paths]")
+{
+    const std::string dir = scratchDir("paths-callpath");
+    std::vector<Profile> profiles;
+    profiles.push_back(Profile::open(buildProfile(dir + "/a.rtdb", 1)));
+    ReportOptions options;
+    options.by = ReportBy::Callpath;
+    const Report r = buildReport(profiles, nullptr, options);
+
+    const ReportRow& step = row(r, "step");
+    CHECK(step.kind == "path");
+    CHECK(step.count == 2);
+    CHECK(*step.exclusiveSeconds == Approx(0.002));
+    const ReportRow& fwd = row(r, "step > forward");
+    CHECK(fwd.path == std::vector<std::string> { "step", "forward" });
+    CHECK(fwd.count == 2);
+    CHECK(fwd.timeSeconds == Approx(0.008));
+    CHECK(*fwd.flops == Approx(0.4e9)); // declared: 2 × 0.2 GFLOP
+    // The top-level forward of thread 2 is another path.
+    CHECK(row(r, "forward").count == 1);
+    CHECK(row(r, "forward").timeSeconds == Approx(0.003));
+    // No path for the start/end range.
+    CHECK_FALSE(hasRow(r, "epoch"));
+
+    // gemm under forward: 4 launches, work per launch from the one replayed (2 GFLOP, 1 GB HBM).
+    const ReportRow& gf = row(r, "step > forward > gemm");
+    CHECK(gf.kind == "path-kernel");
+    CHECK(gf.device == "gpu0");
+    CHECK(gf.count == 4);
+    CHECK(gf.timeSeconds == Approx(0.004));
+    CHECK(*gf.flops == Approx(8e9));
+    CHECK(*gf.bytes == Approx(4e9));
+    CHECK(gf.workSource == Source::Estimated);
+    REQUIRE(gf.roof);
+    // Memory-bound at 2 TB/s: 4 GB take 2 ms of the 4 ms.
+    CHECK(gf.roof->boundSeconds == Approx(0.002));
+    CHECK(row(r, "step > backward > gemm").count == 2);
+    // copy has no counters: timed only, no roof.
+    const ReportRow& copy = row(r, "forward > copy");
+    CHECK(copy.count == 1);
+    CHECK_FALSE(copy.flops.has_value());
+    CHECK(copy.workSource == Source::None);
+
+    const auto j = nlohmann::json::parse(formatReport(r, OutputFormat::Json, {}));
+    CHECK(j["by"] == "callpath");
+    bool found = false;
+    for (const auto& x : j["rows"])
+        if (x["name"] == "step > forward > gemm") {
+            CHECK(x["path"] == nlohmann::json { "step", "forward", "gemm" });
+            found = true;
+        }
+    CHECK(found);
+}
+
+TEST_CASE("by callpath over two profiles: paths merge, with the time of each", "[report][paths]")
+{
+    const std::string dir = scratchDir("paths-ranks");
+    std::vector<Profile> profiles;
+    profiles.push_back(Profile::open(buildProfile(dir + "/a.rtdb", 1)));
+    profiles.push_back(Profile::open(buildProfile(dir + "/b.rtdb", 2)));
+    ReportOptions options;
+    options.by = ReportBy::Callpath;
+    const Report r = buildReport(profiles, nullptr, options);
+    const ReportRow& fwd = row(r, "step > forward");
+    CHECK(fwd.count == 4);
+    REQUIRE(fwd.spread);
+    CHECK(fwd.spread->ranks == 2);
+    CHECK(fwd.spread->max == Approx(0.008));
+}
+
+TEST_CASE("by rank: each process's CPU against its declared work, each GPU against its kernels", "[report][paths]")
+{
+    const std::string dir = scratchDir("paths-byrank");
+    std::vector<Profile> profiles;
+    profiles.push_back(Profile::open(buildProfile(dir + "/a.rtdb", 11)));
+    profiles.push_back(Profile::open(buildProfile(dir + "/b.rtdb", 12)));
+    ReportOptions options;
+    options.by = ReportBy::Rank;
+    const Report r = buildReport(profiles, nullptr, options);
+    REQUIRE(r.rows.size() == 4);
+    const ReportRow& cpu = row(r, "rank 0 (pid 11 on node)");
+    CHECK(cpu.device == "cpu");
+    CHECK(cpu.timeSeconds == Approx(r.profiles[0].runSeconds));
+    CHECK(*cpu.flops == Approx(0.4e9));
+    CHECK(*cpu.bytes == Approx(0.2e9));
+    const ReportRow& gpu = row(r, "rank 0 (pid 12 on node) gpu0");
+    CHECK(gpu.count == 7);
+    CHECK(gpu.timeSeconds == Approx(0.0065));
+    // The work of gemm's 6 launches (12 GFLOP, 6 GB) against their 6 ms; copy has no counters.
+    CHECK(*gpu.flops == Approx(12e9));
+    REQUIRE(gpu.roof);
+    CHECK(gpu.roof->boundSeconds == Approx(0.003));
+}
+
+TEST_CASE(
+    "by callpath: a damaged nesting (parents in a cycle, a missing parent) ends, it does not hang", "[report][paths]")
+{
+    const std::string dir = scratchDir("paths-damaged");
+    const std::string path = dir + "/d.rtdb";
+    {
+        ProfileBuilder b(path, "node", "x", "x");
+        b.addRegion(region(1, 1, 2, "a", 0, 2));
+        b.addRegion(region(1, 2, 1, "b", 0, 1));
+        b.addRegion(region(1, 3, 99, "orphan", 3, 4));
+        b.finish(5 * kMs);
+    }
+    std::vector<Profile> profiles;
+    profiles.push_back(Profile::open(path));
+    ReportOptions options;
+    options.by = ReportBy::Callpath;
+    const Report r = buildReport(profiles, nullptr, options);
+    CHECK(r.rows.size() == 3);
+    CHECK(hasRow(r, "orphan"));
+}
