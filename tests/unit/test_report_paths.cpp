@@ -152,6 +152,10 @@ TEST_CASE("by callpath: regions per nesting path, kernels under the region that 
     CHECK(fwd.count == 2);
     CHECK(fwd.timeSeconds == Approx(0.008));
     CHECK(*fwd.flops == Approx(0.4e9)); // declared: 2 × 0.2 GFLOP
+    // Executed beside declared: the 4 gemm launches inside (8 GFLOP) against the 0.4 GFLOP declared.
+    CHECK(*fwd.executedFlops == Approx(8e9));
+    CHECK(*fwd.executedOverDeclared == Approx(20));
+    CHECK_FALSE(row(r, "step").executedFlops.has_value()); // declares nothing
     // The top-level forward of thread 2 is another path.
     CHECK(row(r, "forward").count == 1);
     CHECK(row(r, "forward").timeSeconds == Approx(0.003));

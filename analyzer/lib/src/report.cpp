@@ -283,6 +283,25 @@ void addPathRows(Report& report, const std::vector<Profile>& profiles, const Rep
             }
         }
     }
+    // Executed beside declared: the FLOPs of the kernels launched inside a region that declared its work.
+    for (auto& [key, m] : merged) {
+        if (m.row.kind != "path" || m.row.declaredCount == 0) continue;
+        double executed = 0;
+        bool any = false;
+        for (const auto& [otherKey, other] : merged) {
+            const auto& p = other.row.path;
+            if (other.row.kind != "path-kernel" || other.row.flopsByClass.empty() || p.size() <= m.row.path.size()
+                || !std::equal(m.row.path.begin(), m.row.path.end(), p.begin()))
+                continue;
+            any = true;
+            for (const auto& [c, v] : other.row.flopsByClass)
+                executed += v;
+        }
+        if (!any) continue;
+        m.row.executedFlops = executed;
+        const double declared = m.row.flopsByClass.begin()->second;
+        if (declared > 0) m.row.executedOverDeclared = executed / declared;
+    }
     for (auto& [key, m] : merged) {
         ReportRow& r = m.row;
         for (std::size_t i = 0; i < r.path.size(); ++i)

@@ -50,6 +50,9 @@ struct ReportRow {
     std::uint64_t replayed = 0; ///< kernels: launches with counters (the rest scaled from them)
     std::map<FlopClass, double> flopsByClass;
     std::map<std::string, double> bytesByLevel;
+    /// By callpath, a region with declared work: the FLOPs its kernels executed (counters), and their ratio.
+    std::optional<double> executedFlops;
+    std::optional<double> executedOverDeclared;
     std::optional<Analysis> roof; ///< the time-based roofline, when there is work and a machine model
     std::vector<double> rankSeconds; ///< time per profile, in the order of Report::profiles
     std::optional<Spread> spread; ///< over the profiles, when there are several
