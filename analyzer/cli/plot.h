@@ -16,7 +16,7 @@ struct PlotArgs {
     std::string output;
     std::string view = "combined";
     std::string level; ///< empty: HBM for GPU items, DRAM for CPU items (classic: every level)
-    std::string by = "range";
+    std::string by = "auto"; ///< auto: regions when some declare work, else kernels
     std::string device; ///< empty: the device with the most time
     long long top = 0;
     std::string machine;

@@ -11,6 +11,7 @@
 
 #include <CLI/CLI.hpp>
 #include <QGuiApplication>
+#include <algorithm>
 #include <fmt/format.h>
 
 #include <cstdlib>
@@ -57,10 +58,11 @@ int main(int argc, char** argv)
     plot.width = args.width;
     plot.height = args.height;
     analyzer::ReportOptions reportOptions;
-    reportOptions.by = *analyzer::parseReportBy(args.by);
+    reportOptions.by = args.by == "kernel" ? analyzer::ReportBy::Kernel : analyzer::ReportBy::Range;
 
     std::optional<analyzer::MachineModel> machine;
     gui::PlotScene scene;
+    analyzer::ReportBy plotted = reportOptions.by;
     try {
         if (!args.machine.empty()) {
             machine = analyzer::readMachineFile(args.machine);
@@ -74,9 +76,19 @@ int main(int argc, char** argv)
         for (const std::string& path : analyzer::expandProfilePaths(args.profiles))
             profiles.push_back(analyzer::Profile::open(path));
         analyzer::Report report = analyzer::buildReport(profiles, machine ? &*machine : nullptr, reportOptions);
+        // auto: a GPU run without declared work is plotted by kernel.
+        const auto declares = [](const analyzer::Report& r) {
+            return std::any_of(r.rows.begin(), r.rows.end(), [](const auto& row) { return row.flops.has_value(); });
+        };
+        if (args.by == "auto" && !declares(report)) {
+            reportOptions.by = analyzer::ReportBy::Kernel;
+            analyzer::Report kernels = analyzer::buildReport(profiles, machine ? &*machine : nullptr, reportOptions);
+            if (!kernels.rows.empty()) report = std::move(kernels);
+        }
         analyzer::sortRows(report, analyzer::SortKey::Lost);
         for (const std::string& w : report.machineWarnings)
             fmt::print(stderr, "rooftime plot: warning: {}\n", w);
+        plotted = report.by;
         scene = gui::buildPlotScene(report, plot);
     } catch (const analyzer::MachineError& e) {
         fmt::print(stderr, "rooftime plot: {}\n", e.what());
@@ -103,7 +115,7 @@ int main(int argc, char** argv)
     if (scene.items == 0)
         fmt::print(stderr, "rooftime plot: note: no item to draw{}{}\n",
             scene.leftOut ? fmt::format(" ({} left out: {})", scene.leftOut, scene.leftOutReasons) : std::string(),
-            args.by == "range" ? "; kernels are plotted with --by kernel" : "");
+            plotted == analyzer::ReportBy::Range ? "; kernels are plotted with --by kernel" : "");
     fmt::print(stderr, "rooftime plot: wrote {} ({} view, {}{}, {} item{})\n", args.output, args.view, scene.device,
         scene.level.empty() ? "" : ", " + scene.level, scene.items, scene.items == 1 ? "" : "s");
     return kExitOk;

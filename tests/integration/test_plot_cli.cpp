@@ -52,6 +52,26 @@ const std::string kNoQt = "this rooftime was built without Qt: rooftime plot nee
 
 } // namespace
 
+TEST_CASE("plot: without --by, a profile whose regions declare no work is plotted by kernel", "[plot]")
+{
+    const std::string dir = scratchDir("plot_auto");
+    const std::string profile = gpuProfile(dir);
+    const std::string out = dir + "/auto.svg";
+    RunResult r = run({ rooftimeBin(), "plot", profile, "-o", out });
+    INFO(r.err);
+    if (!ROOFTIME_TEST_HAVE_PLOT) {
+        CHECK(r.status == 2);
+        return;
+    }
+    REQUIRE(r.status == 0);
+    CHECK(r.err.find("2 items)") != std::string::npos);
+    CHECK(readFile(out).find("gemm (3 ms") != std::string::npos);
+    // --by range keeps regions: none here, so nothing to draw, and the note says why.
+    r = run({ rooftimeBin(), "plot", profile, "--by", "range", "-o", out });
+    CHECK(r.status == 0);
+    CHECK(r.err.find("kernels are plotted with --by kernel") != std::string::npos);
+}
+
 TEST_CASE("plot: every view to SVG and PNG", "[plot]")
 {
     const std::string dir = scratchDir("plot_cli");
@@ -108,7 +128,7 @@ TEST_CASE("plot: usage and input errors exit 2 with one line", "[plot]")
             "rooftime plot: -o '" + dir + "/a.pdf': the file name must end in .svg or .png", false },
         { { profile, "-o", dir + "/a.svg", "--view", "pie" }, "--view: pie not in {combined,time,complexity,classic}",
             false },
-        { { profile, "-o", dir + "/a.svg", "--by", "window" }, "--by: window not in {range,kernel}", false },
+        { { profile, "-o", dir + "/a.svg", "--by", "window" }, "--by: window not in {auto,range,kernel}", false },
         { { profile, "-o", dir + "/a.svg", "--width", "10" }, "--width: Value 10 not in range 320 to 8000", false },
         { { profile, "-o", dir + "/a.svg", "--top", "-3" }, "--top", false },
         { { dir + "/missing.rtdb", "-o", dir + "/a.svg" }, dir + "/missing.rtdb", true },
