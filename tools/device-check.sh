@@ -4,8 +4,13 @@
 # Usage (on the GPU machine, repository root, device-kit/ from tools/device-pack.sh carried along):
 #   bash tools/device-check.sh OUT
 # OUT receives at most 8 files: summary.md (read this first), system.txt, machine.json (the measured
-# machine model, ready for tests/data/machines/), gpu-quick.json, and logs.tar.gz (every log and raw
-# output). Each step has its own time limit; a failing step is reported in summary.md and the next one runs.
+# machine model, ready for tests/data/machines/), gpu-quick.json, tests-data.tar.gz (recorded profiles, Nsight
+# Compute CSVs and the machine file, laid out for tests/data/: `tar xzf tests-data.tar.gz -C tests/data`) and
+# logs.tar.gz (every log and raw output). Each step has its own time limit, capped by what is left of the whole
+# run's budget (DEVICE_CHECK_BUDGET seconds, default 420); a failing step is reported in summary.md and the next
+# one runs. DEVICE_CHECK_PARTS (default "ceilings torch samples python") picks the sections to run.
+# Without a GPU the GPU steps are reported as skipped; the CUDA samples and Python scripts still run once, so
+# their failure paths (exit 1, exit 2) show in the summary.
 set -uo pipefail
 
 out=${1:?usage: tools/device-check.sh OUT}
@@ -21,19 +26,45 @@ export ROOFTIME_CACHE_DIR="$out/logs/cache"
 rooftime=$kit/bin/rooftime
 summary=$out/summary.md
 start=$(date +%s)
+deadline=$((start + ${DEVICE_CHECK_BUDGET:-420}))
+parts=" ${DEVICE_CHECK_PARTS:-ceilings torch samples python} "
+# One line per step (name, exit status, seconds) for the comparison tables.
+steps_tsv=$out/logs/steps.tsv
+: >"$steps_tsv"
 
 say() { echo "$*" | tee -a "$summary"; }
-# step NAME LIMIT_SECONDS CMD...: runs CMD with a time limit, logs to logs/NAME.log, records status and time.
+want() { [[ $parts == *" $1 "* ]]; }
+skip() {
+    say "- step \`$1\`: skipped ($2)"
+    printf '%s\tskipped\t0\n' "$1" >>"$steps_tsv"
+}
+# step NAME LIMIT_SECONDS CMD...: runs CMD with a time limit (never past the run's deadline), logs to
+# logs/NAME.log, records status and time.
 step() {
     local name=$1 limit=$2
     shift 2
-    local t0 t1 rc
+    local t0 t1 rc left
+    left=$((deadline - $(date +%s)))
+    if ((left < 10)); then
+        skip "$name" "the run's budget of ${DEVICE_CHECK_BUDGET:-420} s is spent"
+        return 125
+    fi
+    ((limit > left)) && limit=$left
     t0=$(date +%s.%N)
     timeout --kill-after=10 "$limit" "$@" >"$out/logs/$name.log" 2>&1
     rc=$?
     t1=$(date +%s.%N)
     say "- step \`$name\`: exit $rc, $(awk "BEGIN{printf \"%.1f\", $t1 - $t0}") s$([[ $rc == 124 ]] && echo " (time limit $limit s)")"
+    printf '%s\t%s\t%s\n' "$name" "$rc" "$(awk "BEGIN{printf \"%.3f\", $t1 - $t0}")" >>"$steps_tsv"
     return $rc
+}
+# gpu_step NAME LIMIT CMD...: a step that needs a GPU; reported as skipped without one.
+gpu_step() {
+    if ((!have_gpu)); then
+        skip "$1" "no GPU: nvidia-smi lists none"
+        return 125
+    fi
+    step "$@"
 }
 
 echo "# rooftime device check" >"$summary"
@@ -53,6 +84,8 @@ say "kit: $(cat "$kit/BUILD_INFO" 2>/dev/null | tr '\n' ';')"
     echo "## lscpu"; lscpu 2>&1 | head -20
     echo "## kit libraries"; ldd "$rooftime" "$kit/bin/rooftime-ceilings-gpu" 2>&1
 } >"$out/system.txt"
+have_gpu=0
+nvidia-smi -L 2>/dev/null | grep -q '^GPU ' && have_gpu=1
 say "system: $(nvidia-smi --query-gpu=name,driver_version,clocks.max.sm --format=csv,noheader 2>&1 | head -1); $(ldd --version 2>&1 | head -1)"
 if ! "$rooftime" --version >>"$summary" 2>&1; then
     say "FATAL: the kit's rooftime does not run here (see system.txt, kit libraries)"
@@ -61,10 +94,13 @@ if ! "$rooftime" --version >>"$summary" 2>&1; then
 fi
 
 # 1. Machine model (issue: machine model): GPU companion quick (timed), then the full model of CPU and GPUs.
+if want ceilings; then
 say ""
 say "## 1. ceilings"
-step gpu-quick 120 bash -c "'$kit/bin/rooftime-ceilings-gpu' --device 0 --quick >'$out/gpu-quick.json'"
-step ceilings-full 420 "$rooftime" ceilings -o "$out/machine.json"
+gpu_step gpu-quick 60 bash -c "'$kit/bin/rooftime-ceilings-gpu' --device 0 --quick >'$out/gpu-quick.json'"
+gpu_step ceilings-full 180 "$rooftime" ceilings -o "$out/machine.json"
+fi
+[[ -s $out/gpu-quick.json ]] || rm -f "$out/gpu-quick.json"
 if [[ -s $out/machine.json ]]; then
     "$rooftime" ceilings --show "$out/machine.json" >"$out/logs/machine-show.txt" 2>&1
     sed -n '/^gpu0/,/^$/p' "$out/logs/machine-show.txt" | head -40 >>"$summary"
@@ -72,9 +108,10 @@ if [[ -s $out/machine.json ]]; then
 fi
 
 # 2. References measured the same way by PyTorch (cuBLAS GEMM, device copy), to judge the ceilings.
+if want torch; then
 say ""
 say "## 2. PyTorch references"
-step torch-reference 120 python3 - <<'PY'
+gpu_step torch-reference 60 python3 - <<'PY'
 import json, time, torch
 dev = torch.device("cuda:0")
 res = {}
@@ -95,9 +132,263 @@ z = torch.zeros(1, device=dev)
 res["tiny_op_seconds"] = timed(lambda: z.add_(1), reps=2000)
 print(json.dumps(res, indent=1))
 PY
-cat "$out/logs/torch-reference.log" >>"$summary"
+[[ -f $out/logs/torch-reference.log ]] && cat "$out/logs/torch-reference.log" >>"$summary"
+fi
+
+# 3 and 4 (issue 5, CUPTI backend): the CUDA samples and the PyTorch scripts under rooftime (time and counters)
+# and under Nsight Compute with the same metrics (cupti-notes.md section 4, Tier 1), compared per kernel.
+tier1=gpu__time_duration.sum
+for op in dadd dmul dfma fadd fmul ffma hadd hmul hfma; do
+    tier1+=,smsp__sass_thread_inst_executed_op_${op}_pred_on.sum
+done
+tier1+=,dram__bytes_read.sum,dram__bytes_write.sum,lts__t_bytes.sum,l1tex__t_bytes.sum
+tier1+=,sm__inst_executed_pipe_tensor.sum,sm__ops_path_tensor_op_hgmma_src_fp16.sum
+tier1+=,sm__ops_path_tensor_op_hgmma_src_bf16_dst_fp32.sum,sm__ops_path_tensor_src_fp8_sparsity_off.sum
+tier1+=,sm__ops_path_tensor_src_fp64.sum
+ncu=${NCU:-$(command -v ncu || ls /usr/local/cuda/bin/ncu /opt/nvidia/nsight-compute/*/ncu 2>/dev/null | head -1)}
+# ncu_step NAME LIMIT CSV CMD...: Nsight Compute with the Tier-1 metrics, every kernel, no clock locking (as under
+# rooftime), CSV in base units, the program's own output in the log.
+ncu_step() {
+    local name=$1 limit=$2 csv=$3
+    shift 3
+    if [[ -z $ncu ]]; then
+        skip "$name" "no ncu in PATH, /usr/local/cuda/bin or /opt/nvidia/nsight-compute"
+        return 125
+    fi
+    gpu_step "$name" "$limit" "$ncu" --clock-control none --metrics "$tier1" --csv --page raw --print-units base \
+        --log-file "$csv" "$@"
+}
+# Profiles and CSVs to keep, laid out as tests/data/gpu/ (tarred at the end); scratch for the rest.
+data=$out/logs/tests-data/gpu
+work=$out/logs/work
+mkdir -p "$data"/{time,counters,ncu,python} "$work"/json
+machine_opt=(--no-machine)
+[[ -s $out/machine.json ]] && machine_opt=(--machine "$out/machine.json")
+# record_step NAME LIMIT MODE DEST CMD...: rooftime record into a scratch folder (`-o DIR/%p.rtdb`); a single
+# profile is kept as DEST, several as DEST's stem plus .PID.rtdb.
+record_step() {
+    local name=$1 limit=$2 mode=$3 dest=$4
+    shift 4
+    local dir=$work/rec/$name rc
+    mkdir -p "$dir"
+    step "$name" "$limit" "$rooftime" record --mode "$mode" "${machine_opt[@]}" -o "$dir/%p.rtdb" -- "$@"
+    rc=$?
+    local files=("$dir"/*.rtdb)
+    if ((${#files[@]} == 1)) && [[ -f ${files[0]} ]]; then
+        mv "${files[0]}" "$dest"
+    elif [[ -f ${files[0]} ]]; then
+        for f in "${files[@]}"; do mv "$f" "${dest%.rtdb}.$(basename "$f")"; done
+    fi
+    return $rc
+}
+# report_json PROFILE... > FILE: the per-kernel report the comparisons read.
+report_json() { timeout 60 "$rooftime" report --by kernel --format json "$@"; }
+
+if want samples; then
+say ""
+say "## 3. CUDA samples: rooftime (time, counters) and Nsight Compute"
+# Sizes small enough for replay (every kernel runs at least twice under counters and ncu); the same arguments in
+# every mode, so that the launches compare one to one.
+declare -A sample_args=([triad]="--n 16777216 --iters 5" [gemm]="--n 512 --iters 2" [hfma2]="--launches 3"
+    [wmma_gemm]="--iters 2" [conv2d]="--iters 2" [lstm_chain]="--steps 100")
+cuda_samples="triad gemm hfma2 wmma_gemm conv2d lstm_chain"
+for s in $cuda_samples; do
+    exe=$kit/samples/cuda/$s
+    if [[ ! -x $exe ]]; then
+        skip "time-$s" "$exe missing from the kit (a build without CUDA?)"
+        continue
+    fi
+    read -ra args <<<"${sample_args[$s]}"
+    # The time run goes first, GPU or not: without one it shows the sample's own failure (exit 1, one line).
+    record_step "time-$s" 30 time "$data/time/$s.rtdb" "$exe" "${args[@]}"
+    if ((!have_gpu)); then
+        say "  $(grep -m1 'CUDA error' "$out/logs/time-$s.log" || echo "(no CUDA error line in logs/time-$s.log)")"
+        skip "counters-$s" "no GPU: nvidia-smi lists none"
+        skip "ncu-$s" "no GPU: nvidia-smi lists none"
+        continue
+    fi
+    record_step "counters-$s" 60 counters "$data/counters/$s.rtdb" "$exe" "${args[@]}"
+    if ncu_step "ncu-$s" 90 "$data/ncu/$s.csv" "$exe" "${args[@]}"; then
+        step "ncu-import-$s" 30 "$rooftime" import ncu "$data/ncu/$s.csv" -o "$data/ncu/$s.rtdb"
+    fi
+    for mode in time counters ncu; do
+        [[ -f $data/$mode/$s.rtdb ]] && report_json "$data/$mode/$s.rtdb" >"$work/json/$mode-$s.json" 2>"$work/json/$mode-$s.err"
+    done
+done
+say ""
+say "Per kernel and launch: FLOPs of rooftime --mode counters against ncu (must be equal), and ncu's against the"
+say "sample's \`# expect\` line (WMMA's HMMA work is not in Tier 1: expect a mismatch there); HBM bytes (dram read +"
+say "write) within 2 %; mean duration of rooftime --mode time against ncu's gpu__time_duration within 10 %. \`-\`: no"
+say "value (no such row, or the counter is not in the profile)."
+say ""
+python3 - "$work/json" "$out/logs" "$cuda_samples" >>"$summary" 2>"$work/compare-samples.err" <<'PY' || say "comparison failed: $(tail -3 "$work/compare-samples.err")"
+import json, os, re, sys
+
+jdir, logs, samples = sys.argv[1], sys.argv[2], sys.argv[3].split()
+EXPECT = re.compile(r"^# expect kernel=(\S+) launches=(\d+) fp64=(\S+) fp32=(\S+) fp16=(\S+) tensor=(\S+) bytes=(\S+)")
+
+def key(name):
+    # ncu and CUPTI may print a C++ kernel with or without "void " and its parameter list; the samples' kernels are
+    # extern "C" and have neither.
+    return re.sub(r"^void\s+", "", name).split("(")[0]
+
+def rows(mode, sample):
+    try:
+        with open(os.path.join(jdir, f"{mode}-{sample}.json")) as f:
+            return {key(r["name"]): r for r in json.load(f)["rows"] if r.get("kind") == "kernel"}
+    except (OSError, ValueError, KeyError):
+        return {}
+
+def expected(sample):
+    out = {}
+    try:
+        with open(os.path.join(logs, f"time-{sample}.log"), errors="replace") as f:
+            for line in f:
+                m = EXPECT.match(line)
+                if m:
+                    n = int(m.group(2))
+                    out[m.group(1)] = (n, sum(float(m.group(i)) for i in range(3, 7)) / n)
+    except OSError:
+        pass
+    return out
+
+def per_launch(r, key):
+    if r is None or r.get(key) is None or not r.get("count"):
+        return None
+    return r[key] / r["count"]
+
+def hbm(r):
+    if r is None or not r.get("count"):
+        return None
+    levels = r.get("bytes_by_level") or {}
+    return levels["HBM"] / r["count"] if "HBM" in levels else None
+
+def fmt(v, scale=1.0, digits=4):
+    return "-" if v is None else f"{v / scale:.{digits}g}"
+
+def verdict(a, b, tol):
+    if a is None or b is None:
+        return "-"
+    if a == b:
+        return "ok"
+    rel = abs(a - b) / max(abs(a), abs(b))
+    return "ok" if rel <= tol else f"**off {100 * rel:.1f}%**"
+
+print("| sample | kernel | launches exp/time/ctr/ncu | FLOP/launch expected | counters | ncu | FLOPs ctr=ncu | ncu=exp "
+      "| HBM B/launch counters | ncu | bytes | mean us time | ncu | time |")
+print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+for s in samples:
+    t, c, n, e = rows("time", s), rows("counters", s), rows("ncu", s), expected(s)
+    names = sorted(set(t) | set(c) | set(n) | set(e))
+    if not names:
+        print(f"| {s} | (no kernel rows in any profile) | | | | | | | | | | | | |")
+    for k in names:
+        tr, cr, nr = t.get(k), c.get(k), n.get(k)
+        launches = "/".join(str(x) if x is not None else "-" for x in (
+            e[k][0] if k in e else None, tr and tr["count"], cr and cr["count"], nr and nr["count"]))
+        fc, fn = per_launch(cr, "flops"), per_launch(nr, "flops")
+        fe = e[k][1] if k in e else None
+        bc, bn = hbm(cr), hbm(nr)
+        tt, tn = per_launch(tr, "time_s"), per_launch(nr, "time_s")
+        tsrc = ""
+        if tt is None and per_launch(cr, "time_s") is not None:
+            # No kernel times in the time profile: the counters profile's (replayed) durations stand in, marked.
+            tt, tsrc = per_launch(cr, "time_s"), " (ctr)"
+        print(f"| {s} | {k} | {launches} | {fmt(fe, 1, 6)} | {fmt(fc, 1, 6)} | {fmt(fn, 1, 6)} "
+              f"| {verdict(fc, fn, 1e-9)} | {verdict(fe, fn, 1e-9)} | {fmt(bc)} | {fmt(bn)} | {verdict(bc, bn, 0.02)} "
+              f"| {fmt(tt, 1e-6)}{tsrc} | {fmt(tn, 1e-6)} | {verdict(tt, tn, 0.10)} |")
+PY
+fi
+
+if want python; then
+say ""
+say "## 4. PyTorch scripts: plain, rooftime --mode time, --mode counters, ncu"
+pydir=$kit/samples/python
+for py in cnn_train lstm_train; do
+    script=$pydir/$py.py
+    if [[ ! -f $script ]]; then
+        skip "py-$py" "$script missing from the kit"
+        continue
+    fi
+    # The plain run goes first, GPU or not: without torch or a GPU it shows the script's exit 2 and message.
+    step "py-$py-plain" 90 python3 "$script" --steps 20 --warmup 5
+    if ((!have_gpu)); then
+        for m in time counters ncu; do skip "py-$py-$m" "no GPU: nvidia-smi lists none"; done
+        continue
+    fi
+    record_step "py-$py-time" 90 time "$data/python/$py-time.rtdb" python3 "$script" --steps 20 --warmup 5
+    # Counters replay every kernel: fewer steps, the same in ncu.
+    record_step "py-$py-counters" 120 counters "$data/python/$py-counters.rtdb" python3 "$script" --steps 3 --warmup 1
+    ncu_step "py-$py-ncu" 150 "$work/$py-ncu.csv" python3 "$script" --steps 3 --warmup 1
+done
+say ""
+say "Step time (\`# step_ms\`, mean of the timed steps) and wall time of each run; overhead against the plain run."
+say ""
+python3 - "$out/logs" >>"$summary" 2>"$work/compare-python.err" <<'PY' || say "comparison failed: $(tail -3 "$work/compare-python.err")"
+import os, re, sys
+
+logs = sys.argv[1]
+walls = {}
+with open(os.path.join(logs, "steps.tsv")) as f:
+    for line in f:
+        name, rc, secs = line.rstrip("\n").split("\t")
+        walls[name] = (rc, float(secs))
+
+def step_ms(name):
+    try:
+        with open(os.path.join(logs, f"{name}.log"), errors="replace") as f:
+            vals = [float(m.group(1)) for m in re.finditer(r"^# step_ms (\S+)", f.read(), re.M)]
+        return vals[-1] if vals else None
+    except OSError:
+        return None
+
+print("| script | run | steps | exit | wall s | step ms | step overhead |")
+print("|---|---|---|---|---|---|---|")
+for py in ("cnn_train", "lstm_train"):
+    base = step_ms(f"py-{py}-plain")
+    for mode, steps in (("plain", "5+20"), ("time", "5+20"), ("counters", "1+3"), ("ncu", "1+3")):
+        name = f"py-{py}-{mode}"
+        rc, wall = walls.get(name, ("-", None))
+        ms = step_ms(name)
+        over = f"{100 * (ms - base) / base:+.1f} %" if ms is not None and base and mode != "plain" else "-"
+        print(f"| {py} | {mode} | {steps} | {rc} | {'-' if wall is None else f'{wall:.1f}'} "
+              f"| {'-' if ms is None else f'{ms:.3f}'} | {over} |")
+PY
+fi
+
+# The fixtures for tests/data/gpu/: profiles, ncu CSVs, the machine file and how they were made.
+if compgen -G "$data/*/*" >/dev/null || [[ -s $out/machine.json ]]; then
+    [[ -s $out/machine.json ]] && cp "$out/machine.json" "$data/machine.json"
+    {
+        echo "<!-- SPDX-License-Identifier: MIT -->"
+        echo "# tests/data/gpu/"
+        echo ""
+        echo "Written by \`tools/device-check.sh\` on $(date -u +%Y-%m-%dT%H:%MZ), kit commit $(cat "$kit/COMMIT" 2>/dev/null)."
+        echo ""
+        echo "- card: $(nvidia-smi --query-gpu=name,memory.total,clocks.max.sm --format=csv,noheader 2>&1 | head -1)"
+        echo "- driver: $(nvidia-smi --query-gpu=driver_version --format=csv,noheader 2>&1 | head -1); CUDA toolkit of the"
+        echo "  build: see the kit's BUILD_INFO ($(tr '\n' ';' <"$kit/BUILD_INFO" 2>/dev/null))"
+        echo "- ncu: $([[ -n $ncu ]] && "$ncu" --version 2>&1 | tail -1)"
+        echo "- host: $(uname -sr), $(ldd --version 2>&1 | head -1)"
+        echo ""
+        echo "Files:"
+        echo ""
+        [[ -s $data/machine.json ]] && echo "- \`machine.json\`: \`rooftime ceilings -o machine.json\` (full model: CPU and GPU)."
+        echo "- \`time/SAMPLE.rtdb\`, \`counters/SAMPLE.rtdb\`: \`rooftime record --mode time|counters $([[ ${machine_opt[0]} == --machine ]] && echo "--machine machine.json" || echo "--no-machine") -o DIR/%p.rtdb -- samples/cuda/SAMPLE ARGS\`"
+        echo "  with ARGS per sample:"
+        for s in ${cuda_samples:-}; do echo "  - \`$s ${sample_args[$s]}\`"; done
+        echo "- \`ncu/SAMPLE.csv\`: \`ncu --clock-control none --metrics TIER1 --csv --page raw --print-units base --log-file SAMPLE.csv samples/cuda/SAMPLE ARGS\`,"
+        echo "  \`ncu/SAMPLE.rtdb\`: \`rooftime import ncu SAMPLE.csv -o SAMPLE.rtdb\`; TIER1 = \`$tier1\`."
+        echo "- \`python/SCRIPT-time.rtdb\`: \`rooftime record --mode time -- python3 samples/python/SCRIPT.py --steps 20 --warmup 5\`;"
+        echo "  \`python/SCRIPT-counters.rtdb\`: the same with \`--mode counters\` and \`--steps 3 --warmup 1\`."
+        echo ""
+        echo "Files of a step that failed are kept as they were left; see summary.md of the same run."
+    } >"$data/README.md"
+    find "$data" -type d -empty -delete
+    tar czf "$out/tests-data.tar.gz" -C "$data/.." gpu
+fi
 
 say ""
 say "total: $(( $(date +%s) - start )) s"
-tar czf "$out/logs.tar.gz" -C "$out" logs && rm -rf "$out/logs"
+tar czf "$out/logs.tar.gz" --exclude=logs/tests-data -C "$out" logs && rm -rf "$out/logs"
 ls -la "$out" >>"$summary"

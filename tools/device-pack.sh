@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # Packs what tools/device-check.sh needs on a GPU machine into device-kit/ (ignored by git): the release
-# binaries, the collector, the samples, and the shared libraries a machine without Debian's packages lacks
-# (libfmt, libsqlite3). Usage: tools/device-pack.sh [BUILD=build/release]
+# binaries, the collector, the built samples (cpu/, cuda/), the PyTorch scripts (samples/python), and the
+# shared libraries a machine without Debian's packages lacks (libfmt, libsqlite3).
+# Usage: tools/device-pack.sh [BUILD=build/release]
 # Then, through the device tool: carry ["device-kit"], command "bash tools/device-check.sh $OUT".
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,7 +21,12 @@ mkdir -p device-kit/bin device-kit/lib device-kit/samples
 cp "$build/bin/rooftime" "$build/bin/rooftime-ceilings-gpu" device-kit/bin/
 cp "$build/lib/librooftime_collector.so" device-kit/lib/
 cp -r "$build/samples/." device-kit/samples/
-find device-kit/samples -name '*.cmake' -o -name CMakeFiles -prune -exec rm -rf {} + 2>/dev/null || true
+find device-kit/samples \( -name '*.cmake' -o -name CMakeFiles \) -prune -exec rm -rf {} + 2>/dev/null || true
+if [[ ! -d device-kit/samples/cuda ]]; then
+    echo "tools/device-pack.sh: warning: $build/samples/cuda is missing; the kit has no CUDA samples" >&2
+fi
+mkdir -p device-kit/samples/python
+cp samples/python/*.py device-kit/samples/python/
 # Libraries outside glibc and the GCC runtime: the GPU machine's OS need not have them.
 for f in device-kit/bin/* device-kit/lib/librooftime_collector.so; do
     ldd "$f" | awk '/=> \// {print $3}'

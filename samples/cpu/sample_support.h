@@ -61,6 +61,15 @@ public:
         return value;
     }
 
+    // Consumes the value that follows the current option, as text (the caller checks it).
+    std::string text()
+    {
+        const std::string option(current());
+        if (m_index + 1 >= m_argc) fail(option + " needs a value");
+        ++m_index;
+        return std::string(current());
+    }
+
     [[noreturn]] void unknown() const { fail("unknown argument '" + std::string(current()) + "'"); }
 
     [[noreturn]] void fail(const std::string& message) const

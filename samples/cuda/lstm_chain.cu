@@ -1,0 +1,194 @@
+// SPDX-License-Identifier: MIT
+// An LSTM-like recurrence as a chain of tiny kernels, the launch-bound end of the roofline: per time step one
+// matrix-vector product (gates = W h + bias, 4H x H, one thread per gate row) and one elementwise cell update, so
+// --steps T makes 2 T launches, each far shorter than its launch overhead. Gate nonlinearities are the "hard"
+// (piecewise-linear) sigmoid and tanh, so every FLOP is an FMA, a multiply or an add that the counters see.
+//
+// Per step (H = --hidden):
+//   lstm_gemv: fp32 flops = 2 * 4H * H (one FMA per weight), bytes = 4 (4H H + H + 4H + 4H) (weights, h, bias in;
+//              gates out)
+//   lstm_cell: fp32 flops = 10 H (per unit: 3 gate FMAs for the hard sigmoids, i*g multiply, f*c + (i*g) FMA,
+//              o*tanh(c) multiply), bytes = 4 (4H + H + 2H) (gates and c in; c and h out)
+// The weights stay in L2 after the first step, so the measured DRAM traffic is far below these bytes.
+// Region "lstm_chain" (once) wraps all steps and a final synchronisation and declares their total work.
+
+#include "cuda_support.h"
+
+#include <rooftime/rooftime.h>
+
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <exception>
+#include <vector>
+
+namespace {
+
+using rooftime::samples::Args;
+using rooftime::samples::DeviceBuffer;
+using rooftime::samples::KernelTally;
+using rooftime::samples::RegionTally;
+
+constexpr const char* kProgram = "lstm_chain";
+constexpr const char* kUsage = "lstm_chain [--steps T=1000] [--hidden H=256]";
+constexpr int kThreads = 128;
+
+__device__ float hardSigmoid(float x)
+{
+    return fminf(fmaxf(0.25f * x + 0.5f, 0.0f), 1.0f);
+}
+__device__ float hardTanh(float x)
+{
+    return fminf(fmaxf(x, -1.0f), 1.0f);
+}
+
+} // namespace
+
+extern "C" __global__ void lstm_gemv(const float* w, const float* h, const float* bias, float* gates, int hidden)
+{
+    const int row = blockIdx.x * blockDim.x + threadIdx.x;
+    if (row >= 4 * hidden) return;
+    float acc = bias[row];
+    const float* wr = w + static_cast<std::int64_t>(row) * hidden;
+    for (int j = 0; j < hidden; ++j)
+        acc = fmaf(wr[j], h[j], acc);
+    gates[row] = acc;
+}
+
+// gates holds the i, f, g, o blocks of H values each.
+extern "C" __global__ void lstm_cell(const float* gates, float* c, float* h, int hidden)
+{
+    const int u = blockIdx.x * blockDim.x + threadIdx.x;
+    if (u >= hidden) return;
+    const float i = hardSigmoid(gates[u]);
+    const float f = hardSigmoid(gates[hidden + u]);
+    const float g = hardTanh(gates[2 * hidden + u]);
+    const float o = hardSigmoid(gates[3 * hidden + u]);
+    const float cn = fmaf(f, c[u], __fmul_rn(i, g));
+    c[u] = cn;
+    h[u] = __fmul_rn(o, hardTanh(cn));
+}
+
+namespace {
+
+float hardSigmoidHost(float x)
+{
+    return std::fmin(std::fmax(std::fmaf(0.25f, x, 0.5f), 0.0f), 1.0f);
+}
+float hardTanhHost(float x)
+{
+    return std::fmin(std::fmax(x, -1.0f), 1.0f);
+}
+
+int run(int argc, char** argv)
+{
+    std::int64_t steps = 1000;
+    std::int64_t hidden = 256;
+    Args args(argc, argv, kProgram, kUsage);
+    while (args.next()) {
+        if (args.is("--steps"))
+            steps = args.integer(1, 1'000'000);
+        else if (args.is("--hidden"))
+            hidden = args.integer(1, 4096);
+        else
+            args.unknown();
+    }
+    rooftime::samples::requireDevice(kProgram);
+    rooftime_set_param("steps", static_cast<double>(steps));
+    rooftime_set_param("hidden", static_cast<double>(hidden));
+
+    const auto hs = static_cast<std::size_t>(hidden);
+    std::vector<float> hw(4 * hs * hs);
+    std::vector<float> hbias(4 * hs);
+    for (std::size_t i = 0; i < hw.size(); ++i)
+        hw[i] = 0.01f * static_cast<float>(static_cast<int>(i % 7) - 3);
+    for (std::size_t i = 0; i < hbias.size(); ++i)
+        hbias[i] = 0.1f * static_cast<float>(static_cast<int>(i % 5) - 2);
+    std::vector<float> zeros(hs, 0.0f);
+    DeviceBuffer<float> w(hw.size(), kProgram);
+    DeviceBuffer<float> bias(hbias.size(), kProgram);
+    DeviceBuffer<float> gates(4 * hs, kProgram);
+    DeviceBuffer<float> c(hs, kProgram);
+    DeviceBuffer<float> h(hs, kProgram);
+    rooftime::samples::upload(w, hw.data(), kProgram);
+    rooftime::samples::upload(bias, hbias.data(), kProgram);
+    rooftime::samples::upload(c, zeros.data(), kProgram);
+    rooftime::samples::upload(h, zeros.data(), kProgram);
+
+    const double hd = static_cast<double>(hidden);
+    KernelTally::Work gemvWork;
+    gemvWork.fp32 = 2.0 * 4.0 * hd * hd;
+    gemvWork.bytes = 4.0 * (4.0 * hd * hd + hd + 4.0 * hd + 4.0 * hd);
+    KernelTally::Work cellWork;
+    cellWork.fp32 = 10.0 * hd;
+    cellWork.bytes = 4.0 * (4.0 * hd + hd + 2.0 * hd);
+    KernelTally gemvTally("lstm_gemv");
+    KernelTally cellTally("lstm_cell");
+    const auto gemvBlocks = static_cast<unsigned>((4 * hidden + kThreads - 1) / kThreads);
+    const auto cellBlocks = static_cast<unsigned>((hidden + kThreads - 1) / kThreads);
+    const int hi = static_cast<int>(hidden);
+
+    const char* name = "lstm_chain";
+    RegionTally region(name);
+    const rooftime::samples::Stopwatch watch;
+    rooftime_begin(name);
+    for (std::int64_t t = 0; t < steps; ++t) {
+        lstm_gemv<<<gemvBlocks, kThreads>>>(w.get(), h.get(), bias.get(), gates.get(), hi);
+        rooftime::samples::launchCheck(kProgram, "lstm_gemv");
+        gemvTally.add(gemvWork);
+        lstm_cell<<<cellBlocks, kThreads>>>(gates.get(), c.get(), h.get(), hi);
+        rooftime::samples::launchCheck(kProgram, "lstm_cell");
+        cellTally.add(cellWork);
+    }
+    rooftime::samples::synchronize(kProgram, name);
+    const double totalFlops = static_cast<double>(steps) * (gemvWork.fp32 + cellWork.fp32);
+    const double totalBytes = static_cast<double>(steps) * (gemvWork.bytes + cellWork.bytes);
+    rooftime_add_work(totalFlops, totalBytes);
+    rooftime_end(name);
+    region.add(totalFlops, totalBytes);
+    const double seconds = watch.seconds();
+
+    // The host replays the first step and checks it when there was only one; otherwise it checks that the state
+    // stayed finite and bounded (|h| <= 1 by construction).
+    std::vector<float> hh(hs);
+    rooftime::samples::download(hh.data(), h, kProgram);
+    double checksum = 0.0;
+    for (std::size_t u = 0; u < hs; ++u) {
+        if (!std::isfinite(hh[u]) || std::fabs(hh[u]) > 1.0f) {
+            std::fprintf(stderr, "%s: wrong state h[%zu] = %g\n", kProgram, u, static_cast<double>(hh[u]));
+            return rooftime::samples::kFailureExit;
+        }
+        if (steps == 1) {
+            // h starts at zero, so the gates are the biases.
+            const float i = hardSigmoidHost(hbias[u]);
+            const float g = hardTanhHost(hbias[2 * hs + u]);
+            const float o = hardSigmoidHost(hbias[3 * hs + u]);
+            const float expected = o * hardTanhHost(i * g);
+            if (std::fabs(hh[u] - expected) > 1e-6f) {
+                std::fprintf(stderr, "%s: wrong h[%zu] after one step: %g, expected %g\n", kProgram, u,
+                    static_cast<double>(hh[u]), static_cast<double>(expected));
+                return rooftime::samples::kFailureExit;
+            }
+        }
+        checksum += hh[u];
+    }
+    std::printf("%s: steps=%lld hidden=%lld launches=%lld seconds=%.6f us/launch=%.2f checksum=%.9g\n", kProgram,
+        static_cast<long long>(steps), static_cast<long long>(hidden), static_cast<long long>(2 * steps), seconds,
+        seconds * 1e6 / static_cast<double>(2 * steps), checksum);
+    region.printExpectation();
+    gemvTally.printExpectation();
+    cellTally.printExpectation();
+    return 0;
+}
+
+} // namespace
+
+int main(int argc, char** argv)
+{
+    try {
+        return run(argc, argv);
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "%s: %s\n", kProgram, e.what());
+        return rooftime::samples::kFailureExit;
+    }
+}
