@@ -7,13 +7,13 @@
 #   b) writer throughput: `rooftime record -- tiny_regions` (regions per second of recorded wall time), with
 #      the plain run as reference; checks that the profile holds every region
 #   c) report speed: `rooftime report --format json` on 1M region instances vs sqlite3 running the same
-#      aggregate query (analyzer/lib/src/profile.cpp, Profile::aggregateRegions) on the same file
+#      aggregate as one SQL query (what Profile::aggregateRegions computes, self time included) on the same file
 #   d) kernel report: `rooftime report --by kernel --format json` (every time-based column) on a synthetic
 #      profile of 1M launches over 2,000 kernels, 3 replayed each, vs sqlite3 with the equivalent aggregate
+#   e) call stacks: the marker pair of a) with ROOFTIME_STACKS=1 (`record --call-stacks`), against a) without
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-source_dir=$(dirname "$here")
 build=${1:-build/release}
 build=$(cd "$build" 2>/dev/null && pwd) || {
     echo "bench/run.sh: no build folder '${1:-build/release}'; build it first:" >&2
@@ -38,27 +38,19 @@ command -v sqlite3 > /dev/null || {
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/rooftime-bench-XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 
-# The report's aggregate query, verbatim from Profile::aggregateRegions. It is checked against the source below
-# so that the comparison cannot silently drift from what the report runs.
-region_aggregate_sql="SELECT g.kind, n.text, d.text, g.cnt, g.t, g.dcnt, g.dt, g.f, g.b, g.implicit FROM ("
-region_aggregate_sql+=" SELECT kind, name, domain, COUNT(*) AS cnt, SUM(end_ns - start_ns) AS t, COUNT(flops) AS dcnt,"
-region_aggregate_sql+=" SUM(CASE WHEN flops IS NOT NULL THEN end_ns - start_ns END) AS dt, SUM(flops) AS f, SUM(bytes) AS b,"
-region_aggregate_sql+=" SUM(flags & 1) AS implicit FROM region GROUP BY kind, domain, name) g"
+# What the report computes per region name (Profile::aggregateRegions: one plain scan summed in a hash map), as
+# one SQL query: count, time, self time (less the regions nested directly inside), declared work, implicit
+# closes. Keep it in step with aggregateRegions when that gains a number.
+region_aggregate_sql="WITH child AS (SELECT thread, parent AS seq, SUM(end_ns - start_ns) AS ct FROM region"
+region_aggregate_sql+=" WHERE kind <> 2 AND parent IS NOT NULL GROUP BY thread, parent)"
+region_aggregate_sql+=" SELECT g.kind, n.text, d.text, g.cnt, g.t, g.t - g.ct, g.dcnt, g.dt, g.f, g.b, g.implicit FROM ("
+region_aggregate_sql+=" SELECT r.kind, r.name, r.domain, COUNT(*) AS cnt, SUM(r.end_ns - r.start_ns) AS t,"
+region_aggregate_sql+=" SUM(IFNULL(ch.ct, 0)) AS ct, COUNT(r.flops) AS dcnt,"
+region_aggregate_sql+=" SUM(CASE WHEN r.flops IS NOT NULL THEN r.end_ns - r.start_ns END) AS dt, SUM(r.flops) AS f,"
+region_aggregate_sql+=" SUM(r.bytes) AS b, SUM(r.flags & 1) AS implicit"
+region_aggregate_sql+=" FROM region r LEFT JOIN child ch ON r.kind <> 2 AND ch.thread = r.thread AND ch.seq = r.seq"
+region_aggregate_sql+=" GROUP BY r.kind, r.domain, r.name) g"
 region_aggregate_sql+=" JOIN string n ON n.id = g.name LEFT JOIN string d ON d.id = g.domain"
-
-# Concatenates the string literals of the query(...) call in aggregateRegions.
-aggregate_sql_in_source() {
-    awk '/Profile::aggregateRegions\(\)/ { inside = 1 }
-         inside && /query\(/ { collecting = 1 }
-         collecting { line = $0
-                      while (match(line, /"([^"\\]|\\.)*"/)) { sql = sql substr(line, RSTART + 1, RLENGTH - 2)
-                                                               line = substr(line, RSTART + RLENGTH) } }
-         collecting && /\[&\]/ { print sql; exit }' "$source_dir/analyzer/lib/src/profile.cpp" 2> /dev/null
-}
-if [[ -f $source_dir/analyzer/lib/src/profile.cpp && "$(aggregate_sql_in_source)" != "$region_aggregate_sql" ]]; then
-    echo "bench/run.sh: warning: the query in Profile::aggregateRegions differs from the one in this script;" \
-        "update region_aggregate_sql" >&2
-fi
 
 now_ns() { date +%s%N; }
 # ms with 3 decimals from a nanosecond count
@@ -208,6 +200,18 @@ check "kernel report vs sqlite3" "$(verdict "$r" 2)"
 under_1s=$(le "$(ms "$t_report")" 1000 && echo ok || echo MISSED)
 row "report --by kernel 1M launches" "$(ms "$t_report") ms" "-" "-" "<= 1000 ms" "$under_1s"
 check "kernel report under 1 s" "$under_1s"
+
+# ---- e) call stacks --------------------------------------------------------------------------------------------
+echo
+echo "== e) marker pair with call stacks (ROOFTIME_STACKS=1, as record --call-stacks) vs without (part a)"
+stacks_out=$(LD_PRELOAD=$collector ROOFTIME_STACKS=1 ROOFTIME_OUTPUT=$tmp/s.rtdb "$marker_bench" --pairs 200000)
+echo "$stacks_out"
+stacks=$(grep '^RESULT' <<< "$stacks_out")
+frames=$(sql "$tmp/s.rtdb" 'SELECT COUNT(*) FROM frame')
+with_stack=$(sql "$tmp/s.rtdb" 'SELECT COUNT(*) FROM region_stack')
+echo "profile: $with_stack regions with a stack, $frames distinct frames"
+row "marker pair, --call-stacks" "$(field "$stacks" marker_ns) ns" "$(field "$present" marker_ns) ns" \
+    "$(div "$(field "$stacks" marker_ns)" "$(field "$present" marker_ns)")x" "-" "info"
 
 echo
 echo "== results ($(nproc) CPUs, $cpu, clocksource $clocksource, load average after $(cut -d' ' -f1-3 /proc/loadavg))"

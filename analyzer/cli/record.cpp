@@ -104,6 +104,7 @@ int runRecord(const RecordOptions& options)
 #endif
     setenv("ROOFTIME_OUTPUT", pattern.c_str(), 1);
     setenv("ROOFTIME_MODE", options.mode.c_str(), 1);
+    if (options.callStacks) setenv("ROOFTIME_STACKS", "1", 1);
     setenv("ROOFTIME_MANIFEST", manifestPath.c_str(), 1);
 
     struct sigaction fwd = {};

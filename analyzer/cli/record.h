@@ -11,6 +11,7 @@ struct RecordOptions {
     std::string mode = "time";
     std::string machine; ///< --machine FILE: embed this model instead of the cached one
     bool noMachine = false; ///< --no-machine: embed none
+    bool callStacks = false; ///< --call-stacks: host call stack at each region begin (ROOFTIME_STACKS=1)
     std::vector<std::string> command;
 };
 

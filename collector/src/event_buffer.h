@@ -15,7 +15,7 @@
 
 namespace rooftime::collector {
 
-enum class EventType : std::uint8_t { Region = 1, Param = 2 };
+enum class EventType : std::uint8_t { Region = 1, Param = 2, Frame = 3 };
 
 /// One recorded fact. Plain data, 72 bytes.
 struct Event {
@@ -27,11 +27,12 @@ struct Event {
     std::uint32_t domain; ///< string id of the NVTX domain, 0 for none
     std::uint32_t depth;
     std::uint32_t thread; ///< thread index (the starting thread for NVTX start/end ranges)
-    std::uint32_t reserved;
-    std::int64_t start; ///< ns; for parameters the time it was set
+    std::uint32_t stack; ///< regions: the frame (on this thread) of the call that opened it, 0 for none
+    std::int64_t start; ///< ns; for parameters the time it was set; for frames the instruction pointer
     std::int64_t end;
-    std::uint64_t seq; ///< per-thread region sequence number; for parameters the region it labels (0: run)
-    std::uint64_t parent; ///< seq of the enclosing region, 0 for none
+    std::uint64_t seq; ///< per-thread region sequence number; for parameters the region it labels (0: run);
+                       ///< for frames the frame's id on its thread
+    std::uint64_t parent; ///< seq of the enclosing region, 0 for none; for frames the calling frame's id
     double flops; ///< declared FLOPs; for parameters the value
     double bytes;
 };

@@ -81,7 +81,9 @@ std::unique_ptr<ProfileWriter> ProfileWriter::create(
         || !prepare(regionBatchSql().c_str(), &w->m_insRegionBatch)
         || !prepare("INSERT INTO param(thread, region, key, value, t_ns) VALUES(?,?,?,?,?)", &w->m_insParam)
         || !prepare("INSERT INTO diagnostic(t_ns, component, message) VALUES(?,?,?)", &w->m_insDiag)
-        || !prepare("INSERT OR REPLACE INTO meta(key, value) VALUES(?,?)", &w->m_setMeta))
+        || !prepare("INSERT OR REPLACE INTO meta(key, value) VALUES(?,?)", &w->m_setMeta)
+        || !prepare("INSERT INTO frame(thread, id, parent, ip) VALUES(?,?,?,?)", &w->m_insFrame)
+        || !prepare("INSERT INTO region_stack(thread, seq, frame) VALUES(?,?,?)", &w->m_insRegionStack))
         return nullptr;
 
     w->setMeta("format", schema::kFormatName);
@@ -120,10 +122,32 @@ std::unique_ptr<ProfileWriter> ProfileWriter::create(
 ProfileWriter::~ProfileWriter()
 {
     if (!m_db) return;
-    for (sqlite3_stmt* s :
-        { m_insString, m_insThread, m_insRegion, m_insRegionBatch, m_insParam, m_insDiag, m_setMeta })
+    for (sqlite3_stmt* s : { m_insString, m_insThread, m_insRegion, m_insRegionBatch, m_insParam, m_insDiag, m_setMeta,
+             m_insFrame, m_insRegionStack })
         sqlite3_finalize(s);
     sqlite3_close_v2(m_db);
+}
+
+void ProfileWriter::setModules(const std::vector<Module>& modules)
+{
+    ensureTransaction();
+    std::string error;
+    if (!exec("DELETE FROM module", error)) return;
+    sqlite3_stmt* s = nullptr;
+    if (sqlite3_prepare_v2(m_db, "INSERT INTO module(path, base, start, end) VALUES(?,?,?,?)", -1, &s, nullptr)
+        != SQLITE_OK) {
+        fail("cannot prepare the module insert");
+        return;
+    }
+    for (const Module& m : modules) {
+        sqlite3_bind_text(s, 1, m.path.c_str(), -1, SQLITE_TRANSIENT);
+        sqlite3_bind_int64(s, 2, static_cast<sqlite3_int64>(m.base));
+        sqlite3_bind_int64(s, 3, static_cast<sqlite3_int64>(m.start));
+        sqlite3_bind_int64(s, 4, static_cast<sqlite3_int64>(m.end));
+        if (sqlite3_step(s) != SQLITE_DONE) fail("cannot insert module");
+        sqlite3_reset(s);
+    }
+    sqlite3_finalize(s);
 }
 
 void ProfileWriter::addMachine(const std::string& source, const std::string& json)
@@ -194,7 +218,26 @@ void ProfileWriter::addThread(std::uint32_t index, long tid, const std::string& 
 void ProfileWriter::addEvent(const Event& e)
 {
     ensureTransaction();
+    if (e.type == EventType::Frame) {
+        sqlite3_stmt* f = m_insFrame;
+        sqlite3_bind_int64(f, 1, e.thread);
+        sqlite3_bind_int64(f, 2, static_cast<sqlite3_int64>(e.seq));
+        sqlite3_bind_int64(f, 3, static_cast<sqlite3_int64>(e.parent));
+        sqlite3_bind_int64(f, 4, e.start);
+        if (sqlite3_step(f) != SQLITE_DONE) fail("cannot insert frame");
+        sqlite3_reset(f);
+        ++m_rows;
+        return;
+    }
     if (e.type == EventType::Region) {
+        if (e.stack) {
+            sqlite3_stmt* r = m_insRegionStack;
+            sqlite3_bind_int64(r, 1, e.thread);
+            sqlite3_bind_int64(r, 2, static_cast<sqlite3_int64>(e.seq));
+            sqlite3_bind_int64(r, 3, e.stack);
+            if (sqlite3_step(r) != SQLITE_DONE) fail("cannot insert region stack");
+            sqlite3_reset(r);
+        }
         m_regions.push_back(e);
         if (m_regions.size() == static_cast<size_t>(kRegionBatch)) flushRegions();
         return;

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "event_buffer.h"
+#include "unwind.h"
 
 #include <cstdint>
 #include <memory>
@@ -45,6 +46,8 @@ public:
     void addEvent(const Event& event);
     void addDiagnostic(std::int64_t tNs, const std::string& component, const std::string& message);
     void setMeta(const std::string& key, const std::string& value);
+    /// Replaces the module map (the objects whose addresses the frames refer to).
+    void setModules(const std::vector<Module>& modules);
     /// Embeds the machine model (the text of a machine file; the analyzer validates it).
     void addMachine(const std::string& source, const std::string& json);
 
@@ -81,6 +84,8 @@ private:
     sqlite3_stmt* m_insParam = nullptr;
     sqlite3_stmt* m_insDiag = nullptr;
     sqlite3_stmt* m_setMeta = nullptr;
+    sqlite3_stmt* m_insFrame = nullptr;
+    sqlite3_stmt* m_insRegionStack = nullptr;
     bool m_inTransaction = false;
     bool m_walMode = false;
     std::string m_error;

@@ -4,6 +4,7 @@
 #include "clock.h"
 #include "log.h"
 #include "output_name.h"
+#include "unwind.h"
 
 #include <algorithm>
 #include <cerrno>
@@ -65,6 +66,7 @@ Settings Settings::fromEnvironment()
     if (const char* v = std::getenv("ROOFTIME_MANIFEST"); v && *v) s.manifest = v;
     if (const char* v = std::getenv("ROOFTIME_MACHINE"); v && *v) s.machine = v;
     if (const char* v = std::getenv("ROOFTIME_DISABLE"); v && *v && std::strcmp(v, "0") != 0) s.disabled = true;
+    if (const char* v = std::getenv("ROOFTIME_STACKS"); v && *v && std::strcmp(v, "0") != 0) s.stacks = true;
     s.commitMs = envInt("ROOFTIME_COMMIT_MS", s.commitMs, 10, 500);
     s.exitTimeoutMs = envInt("ROOFTIME_EXIT_TIMEOUT_MS", s.exitTimeoutMs, 100, 600000);
     s.maxBufferBytes = static_cast<std::int64_t>(envInt("ROOFTIME_MAX_BUFFER_MB", 256, 1, 1 << 20)) << 20;
@@ -181,8 +183,54 @@ void Recording::begin(const char* name, schema::RegionKind kind, std::uint32_t d
     try {
         const std::uint32_t id = ts->names.lookup(m_strings, name);
         const std::uint64_t parent = ts->stack.empty() ? 0 : ts->stack.back().seq;
-        ts->stack.push_back(OpenRegion { name, id, domain, kind, nowNs(), ts->nextSeq++, parent, 0.0, 0.0, false });
+        // The stack is taken before the clock is read, so that its cost is not the region's.
+        const std::uint32_t frame = m_settings.stacks ? internStack(*ts) : 0;
+        ts->stack.push_back(
+            OpenRegion { name, id, domain, kind, nowNs(), ts->nextSeq++, parent, 0.0, 0.0, false, frame });
     } catch (...) { }
+}
+
+std::uint32_t Recording::internStack(ThreadState& ts) noexcept
+{
+    constexpr std::size_t kMaxFrames = 128;
+    std::uintptr_t ips[kMaxFrames];
+    const std::size_t n = captureStack(ips, kMaxFrames);
+    std::uint32_t node = 0;
+    try {
+        // Outermost first: a node's parent always exists before it, in the tree and in the file.
+        for (std::size_t i = n; i-- > 0;) {
+            auto [it, inserted] = ts.frames.try_emplace(FrameKey { node, ips[i] }, ts.nextFrame);
+            if (inserted) {
+                Event* e = ts.producer.reserve();
+                if (!e) {
+                    ts.frames.erase(it); // not written: a later stack must try again
+                    return node;
+                }
+                *e = Event {};
+                e->type = EventType::Frame;
+                e->thread = ts.index;
+                e->seq = ts.nextFrame;
+                e->parent = node;
+                e->start = static_cast<std::int64_t>(ips[i]);
+                ts.producer.publish();
+                ++ts.nextFrame;
+            }
+            node = it->second;
+        }
+    } catch (...) {
+        // Out of memory: the region keeps the part of its stack recorded so far.
+    }
+    return node;
+}
+
+void Recording::writeModules()
+{
+    if (!m_settings.stacks || !m_writer) return;
+    if (moduleGeneration() == m_moduleGeneration) return;
+    std::uint64_t generation = 0;
+    std::vector<Module> modules = loadedModules(generation);
+    m_writer->setModules(modules);
+    m_moduleGeneration = generation;
 }
 
 void Recording::closeRegion(ThreadState& ts, size_t index, std::int64_t endNs, std::int32_t flags) noexcept
@@ -203,6 +251,7 @@ void Recording::closeRegion(ThreadState& ts, size_t index, std::int64_t endNs, s
         e->parent = r.parent;
         e->flops = r.flops;
         e->bytes = r.bytes;
+        e->stack = r.stack;
         ts.producer.publish();
     }
     ts.stack.erase(ts.stack.begin() + static_cast<std::ptrdiff_t>(index));
@@ -556,6 +605,7 @@ void Recording::finalize(const std::string& reason, bool complete)
         e.end = t;
         m_writer->addEvent(e);
     }
+    writeModules();
     std::string error;
     if (!m_writer->finish(nowNs(), reason, complete, error))
         reportProblem(Problem::Writer, error + "; the profile holds data up to the last commit");
@@ -565,8 +615,9 @@ bool Recording::commitIfDue()
 {
     if (m_writerFailed) return false;
     if (nowNs() - m_lastCommitNs < std::int64_t(m_settings.commitMs) * 1'000'000) return true;
-    // Strings first: a committed region must find its name.
+    // Strings first: a committed region must find its name; modules, so that its frames can be symbolized.
     writeNewStrings();
+    writeModules();
     std::string error;
     if (!m_writer->commit(error)) {
         reportProblem(Problem::Writer, error + "; recording stopped, the profile holds earlier commits");
@@ -742,6 +793,7 @@ void Recording::forkChild() noexcept
         m_budget.live.store(0);
         m_budget.dropped.store(0);
         m_droppedReported = 0;
+        m_moduleGeneration = UINT64_MAX;
         m_stringsWritten = 0;
         m_writerFailed = false;
         m_reopen.store(false);
@@ -758,6 +810,8 @@ void Recording::forkChild() noexcept
         if (old) {
             if (ThreadState* ts = registerThread()) {
                 ts->stack = old->stack;
+                for (OpenRegion& r : ts->stack)
+                    r.stack = 0; // its frames are in the parent's file
                 ts->nextSeq = old->nextSeq;
             }
         }

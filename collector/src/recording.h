@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <mutex>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 namespace rooftime::collector {
@@ -28,6 +29,7 @@ struct Settings {
     int exitTimeoutMs = 10000; ///< longest wait for the final flush at exit
     std::int64_t maxBufferBytes = 256ll << 20;
     bool disabled = false;
+    bool stacks = false; ///< capture the host call stack at each region begin (ROOFTIME_STACKS=1)
 
     static Settings fromEnvironment();
 };
@@ -43,6 +45,17 @@ struct OpenRegion {
     double flops;
     double bytes;
     bool hasWork;
+    std::uint32_t stack; ///< frame of the call that opened it (0: none)
+};
+
+/// A frame of a thread's call-stack tree: the caller's frame and the return address.
+struct FrameKey {
+    std::uint32_t parent;
+    std::uintptr_t ip;
+    bool operator==(const FrameKey&) const = default;
+};
+struct FrameKeyHash {
+    size_t operator()(const FrameKey& k) const noexcept { return std::hash<std::uintptr_t>()(k.ip * 31 + k.parent); }
 };
 
 struct ThreadState {
@@ -55,6 +68,9 @@ struct ThreadState {
     NameCache names;
     std::vector<OpenRegion> stack;
     std::uint64_t nextSeq = 1;
+    /// Call stacks seen on this thread as a tree (heaptrack's trace tree): each new node is written once.
+    std::unordered_map<FrameKey, std::uint32_t, FrameKeyHash> frames;
+    std::uint32_t nextFrame = 1;
     // Fixed at registration.
     std::uint32_t index = 0;
     long tid = 0;
@@ -158,6 +174,9 @@ private:
     std::uint32_t m_stringsWritten = 0;
     std::int64_t m_lastCommitNs = 0;
     bool m_writerFailed = false;
+    std::uint64_t m_moduleGeneration = UINT64_MAX; ///< of the module map last written
+    std::uint32_t internStack(ThreadState& ts) noexcept;
+    void writeModules();
     std::uint64_t m_droppedReported = 0;
     std::atomic<std::uint64_t> m_flushRequested { 0 };
     std::atomic<std::uint64_t> m_flushDone { 0 };

@@ -41,6 +41,20 @@ void sleepMs(int ms)
 
 } // namespace
 
+// Outside the anonymous namespace and never inlined: their names are what call paths must show.
+__attribute__((noinline)) void stackLeaf()
+{
+    rooftime_begin("leaf");
+    rooftime_end("leaf");
+    asm volatile(""); // keeps this a real call, not a tail call
+}
+
+__attribute__((noinline)) void stackMiddle()
+{
+    stackLeaf();
+    asm volatile("");
+}
+
 int main(int argc, char** argv)
 {
     if (argc < 2) {
@@ -131,6 +145,16 @@ int main(int argc, char** argv)
         std::printf("caught %d\n", caught);
         std::printf("# expect region=throwing count=1000 flops=0 bytes=0\n");
         return caught == 1000 ? 0 : 1;
+    } else if (mode == "stacks") {
+        // Regions opened two calls deep, inside a region of main and outside it (call paths with host frames).
+        rooftime_begin("step");
+        for (int i = 0; i < 10; ++i)
+            stackMiddle();
+        rooftime_end("step");
+        stackMiddle();
+        std::printf("# expect region=step count=1 flops=0 bytes=0\n");
+        std::printf("# expect region=leaf count=11 flops=0 bytes=0\n");
+        return 0;
     } else if (mode == "nested") {
         // outer > middle > inner, with work at each level, and a non-literal name buffer reused.
         char buf[32];

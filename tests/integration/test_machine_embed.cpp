@@ -202,3 +202,21 @@ TEST_CASE("the collector keeps recording when the machine file cannot be read", 
     CHECK(noted);
     REQUIRE(findRow(j, "triad"));
 }
+
+TEST_CASE("a schema 1.1 profile (no call-stack tables) still reads, by range and by call path", "[machine]")
+{
+    // Recorded by rooftime 0.1.0 at schema 1.1: tests/clients/paths_client nested, a machine file embedded.
+    const std::string golden = testData("profiles/golden-v1.1.rtdb");
+    const auto j = reportJson({ golden });
+    CHECK(j["machine"].is_object());
+    REQUIRE(findRow(j, "inner"));
+    CHECK((*findRow(j, "inner"))["count"] == 60);
+    RunResult r = run({ rooftimeBin(), "report", "--by", "callpath", "--format", "json", golden });
+    INFO(r.err);
+    REQUIRE(r.status == 0);
+    const auto paths = nlohmann::json::parse(r.out);
+    const auto* inner = findRow(paths, "outer > middle > inner");
+    REQUIRE(inner);
+    CHECK((*inner)["count"] == 60);
+    CHECK((*inner)["flops"].get<double>() == 60);
+}

@@ -6,6 +6,7 @@
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
+#include <map>
 #include <sstream>
 #include <thread>
 
@@ -258,4 +259,66 @@ TEST_CASE("the collector exports only its API and needs few libraries")
             || line.find("libm.so") != std::string::npos || line.find("ld-linux") != std::string::npos));
     }
     CHECK(needed <= 6);
+    // LLVM libunwind is linked for its unw_* calls only: the .so must not carry a second C++ exception
+    // unwinder (_Unwind_*), which would take over the unwinding of exceptions passing through its code.
+    RunResult all = run({ "/usr/bin/nm", "--defined-only", collectorLib() });
+    if (all.status == 0 && all.out.find("no symbols") == std::string::npos) {
+        CHECK(all.out.find(" _Unwind_RaiseException") == std::string::npos);
+        CHECK(all.out.find(" _Unwind_Resume") == std::string::npos);
+    }
+    RunResult relocs = run({ "/usr/bin/readelf", "--dyn-syms", "-W", collectorLib() });
+    REQUIRE(relocs.status == 0);
+    CHECK(relocs.out.find("UND _Unwind_Resume") != std::string::npos); // from libgcc_s, like any C++ library
+}
+
+TEST_CASE("record --call-stacks: call paths show the functions that opened each region")
+{
+    const std::string dir = scratchDir("call_stacks");
+    std::vector<std::string> argv { rooftimeBin(), "record", "--call-stacks", "-o", dir + "/s.rtdb", "--",
+        client("paths_client"), "stacks" };
+    RunResult r = run(argv);
+    INFO(r.err);
+    REQUIRE(r.status == 0);
+    RunResult rep = run({ rooftimeBin(), "report", "--by", "callpath", "--format", "json", dir + "/s.rtdb" });
+    INFO(rep.err);
+    REQUIRE(rep.status == 0);
+    const auto report = nlohmann::json::parse(rep.out);
+    std::map<std::string, unsigned long long> counts;
+    for (const auto& row : report["rows"])
+        counts[row["name"].get<std::string>()] = row["count"].get<unsigned long long>();
+    INFO(rep.out);
+    // Inside step (opened by main): the two functions between step and leaf; outside it, main's own call.
+    CHECK(counts["main > step"] == 1);
+    CHECK(counts["main > step > stackMiddle() > stackLeaf() > leaf"] == 10);
+    CHECK(counts["main > stackMiddle() > stackLeaf() > leaf"] == 1);
+    CHECK(counts.size() == 3);
+    // By range nothing changes: stacks only add paths.
+    auto byRange = reportJson({ dir + "/s.rtdb" });
+    CHECK((*findRow(byRange, "leaf"))["count"] == 11);
+}
+
+TEST_CASE("record --call-stacks: exceptions thrown and caught inside regions behave as without the collector")
+{
+    const std::string dir = scratchDir("call_stacks_throw");
+    RunResult r = run({ rooftimeBin(), "record", "--call-stacks", "-o", dir + "/t.rtdb", "--", client("paths_client"),
+        "exceptions" });
+    INFO(r.err);
+    CHECK(r.status == 0);
+    CHECK(r.out.find("caught 1000") != std::string::npos);
+    auto report = reportJson({ dir + "/t.rtdb" });
+    CHECK((*findRow(report, "throwing"))["count"] == 1000);
+}
+
+TEST_CASE("without --call-stacks no stack is recorded and paths are regions only")
+{
+    const std::string dir = scratchDir("no_call_stacks");
+    Recorded rec = recordExpecting(dir, { client("paths_client"), "stacks" }, 0, 1);
+    RunResult rep = run({ rooftimeBin(), "report", "--by", "callpath", "--format", "json", rec.files[0] });
+    REQUIRE(rep.status == 0);
+    const auto report = nlohmann::json::parse(rep.out);
+    std::map<std::string, unsigned long long> counts;
+    for (const auto& row : report["rows"])
+        counts[row["name"].get<std::string>()] = row["count"].get<unsigned long long>();
+    CHECK(counts["step > leaf"] == 10);
+    CHECK(counts["leaf"] == 1);
 }

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "rooftime/analyzer/profile.h"
+#include "rooftime/analyzer/symbolize.h"
 
 #include "rooftime/schema.h"
 
@@ -336,6 +337,7 @@ std::vector<PathAggregate> Profile::aggregatePaths() const
         std::int64_t name, domain, timeNs;
         std::optional<double> flops, bytes;
         std::size_t path = SIZE_MAX;
+        std::int64_t frame = 0; // innermost frame of the call that opened it (schema 1.2), 0: none
     };
     std::vector<Instance> regions;
     std::unordered_map<NestKey, std::size_t, NestKeyHash> index;
@@ -351,17 +353,79 @@ std::vector<PathAggregate> Profile::aggregatePaths() const
             index.emplace(r.key, regions.size());
             regions.push_back(r);
         });
+
+    // Host call stacks (recorded with --call-stacks): frames as a tree per thread, symbolized with the module
+    // map. Each region's frames become part of its path, less those its parent region's path already holds.
+    std::unordered_map<NestKey, std::pair<std::int64_t, std::uint64_t>, NestKeyHash> frames; // -> parent, ip
+    std::vector<ModuleInfo> modules;
+    if (hasTable("frame") && hasTable("region_stack")) {
+        query("SELECT thread, id, parent, ip FROM frame", [&](sqlite3_stmt* s) {
+            frames[{ sqlite3_column_int64(s, 0), sqlite3_column_int64(s, 1) }]
+                = { sqlite3_column_int64(s, 2), static_cast<std::uint64_t>(sqlite3_column_int64(s, 3)) };
+        });
+        query("SELECT thread, seq, frame FROM region_stack", [&](sqlite3_stmt* s) {
+            auto it = index.find({ sqlite3_column_int64(s, 0), sqlite3_column_int64(s, 1) });
+            if (it != index.end()) regions[it->second].frame = sqlite3_column_int64(s, 2);
+        });
+        if (hasTable("module"))
+            query("SELECT path, base, start, end FROM module", [&](sqlite3_stmt* s) {
+                modules.push_back({ text(s, 0), static_cast<std::uint64_t>(sqlite3_column_int64(s, 1)),
+                    static_cast<std::uint64_t>(sqlite3_column_int64(s, 2)),
+                    static_cast<std::uint64_t>(sqlite3_column_int64(s, 3)) });
+            });
+    }
+    Symbolizer symbolizer(std::move(modules));
+    std::vector<std::string> frameLabels;
+    std::map<std::string, std::size_t> frameLabelIds;
+    std::unordered_map<NestKey, std::size_t, NestKeyHash> labelOfFrame;
+    // The function names of a region's stack, outermost first, without the C runtime's start-up frames.
+    auto stackOf = [&](std::int64_t thread, std::int64_t frame) {
+        std::vector<std::size_t> labels;
+        for (std::size_t guard = 0; frame != 0 && guard < 4096; ++guard) {
+            auto f = frames.find({ thread, frame });
+            if (f == frames.end()) break;
+            auto [l, fresh] = labelOfFrame.try_emplace({ thread, frame }, 0);
+            if (fresh) {
+                const std::string name = symbolizer.name(f->second.second);
+                auto [id, added] = frameLabelIds.try_emplace(name, frameLabels.size());
+                if (added) frameLabels.push_back(name);
+                l->second = id->second;
+            }
+            labels.push_back(l->second);
+            frame = f->second.first;
+        }
+        // Innermost: the marker and NVTX entry points, inline in the program's own code, are not its functions.
+        auto api = [&](std::size_t l) {
+            const std::string& n = frameLabels[l];
+            return n.rfind("rooftime_", 0) == 0 || n.rfind("nvtx", 0) == 0;
+        };
+        while (!labels.empty() && api(labels.front()))
+            labels.erase(labels.begin());
+        std::reverse(labels.begin(), labels.end());
+        // Outermost: the C runtime's start-up (_start, __libc_start_main and its unexported helpers).
+        auto startup = [&](std::size_t l) {
+            const std::string& n = frameLabels[l];
+            return n == "_start" || n.rfind("__libc_start", 0) == 0 || n.rfind("libc.so", 0) == 0;
+        };
+        std::size_t skip = 0;
+        while (skip < labels.size() && startup(labels[skip]))
+            ++skip;
+        labels.erase(labels.begin(), labels.begin() + static_cast<std::ptrdiff_t>(skip));
+        return labels;
+    };
+
     // Paths are interned as (parent path, leaf): node 0 is the root.
+    enum NodeType : int { kRegionNode = 0, kKernelNode = 1, kFrameNode = 2 };
     struct Node {
         std::size_t parent;
-        std::int64_t name, domain; ///< kernels: name and device
-        bool kernel;
+        std::int64_t name, domain; ///< kernels: name and device; frames: label index
+        int type;
         bool operator<(const Node& o) const
         {
-            return std::tie(parent, name, domain, kernel) < std::tie(o.parent, o.name, o.domain, o.kernel);
+            return std::tie(parent, name, domain, type) < std::tie(o.parent, o.name, o.domain, o.type);
         }
     };
-    std::vector<Node> nodes { { 0, 0, 0, false } };
+    std::vector<Node> nodes { { 0, 0, 0, kRegionNode } };
     std::map<Node, std::size_t> nodeIds;
     auto intern = [&](const Node& n) {
         auto [it, inserted] = nodeIds.try_emplace(n, nodes.size());
@@ -373,9 +437,11 @@ std::vector<PathAggregate> Profile::aggregatePaths() const
     auto pathOf = [&](std::size_t i) {
         std::vector<std::size_t> chain; // regions without a path yet, innermost first
         std::size_t parentPath = 0;
+        std::optional<std::size_t> parentRegion;
         for (std::size_t at = i;;) {
             if (regions[at].path != SIZE_MAX) {
                 parentPath = regions[at].path;
+                if (regions[at].path != 0) parentRegion = at;
                 break;
             }
             chain.push_back(at);
@@ -384,12 +450,30 @@ std::vector<PathAggregate> Profile::aggregatePaths() const
             if (p == index.end()) break;
             at = p->second;
         }
+        std::vector<std::size_t> outer = parentRegion
+            ? stackOf(regions[*parentRegion].key.thread, regions[*parentRegion].frame)
+            : std::vector<std::size_t>();
         for (auto it = chain.rbegin(); it != chain.rend(); ++it) {
             Instance& r = regions[*it];
-            r.path = intern({ parentPath, r.name, r.domain, false });
+            std::vector<std::size_t> own = stackOf(r.key.thread, r.frame);
+            // Frames shared with the enclosing region (compared by function) are already on the path.
+            std::size_t common = 0;
+            while (common < own.size() && common < outer.size() && own[common] == outer[common])
+                ++common;
+            for (std::size_t f = common; f < own.size(); ++f)
+                parentPath = intern({ parentPath, static_cast<std::int64_t>(own[f]), 0, kFrameNode });
+            r.path = intern({ parentPath, r.name, r.domain, kRegionNode });
             parentPath = r.path;
+            outer = std::move(own);
         }
         return regions[i].path;
+    };
+    // The region node a path ends in, for self time: frames between regions are not regions.
+    auto enclosingRegion = [&](std::size_t id) {
+        std::size_t at = nodes[id].parent;
+        while (at != 0 && nodes[at].type == kFrameNode)
+            at = nodes[at].parent;
+        return at;
     };
     std::map<std::size_t, PathAggregate> groups;
     std::map<std::size_t, std::int64_t> childNs;
@@ -405,7 +489,7 @@ std::vector<PathAggregate> Profile::aggregatePaths() const
             a.flops += *r.flops;
             a.bytes += r.bytes.value_or(0);
         }
-        if (nodes[id].parent) childNs[nodes[id].parent] += r.timeNs;
+        if (const std::size_t parent = enclosingRegion(id)) childNs[parent] += r.timeNs;
     }
     if (hasTable("kernel"))
         query(
@@ -414,7 +498,7 @@ std::vector<PathAggregate> Profile::aggregatePaths() const
                 auto it = index.find({ sqlite3_column_int64(s, 0), sqlite3_column_int64(s, 1) });
                 if (it != index.end()) parentPath = regions[it->second].path;
                 const std::size_t id
-                    = intern({ parentPath, sqlite3_column_int64(s, 2), sqlite3_column_int64(s, 3), true });
+                    = intern({ parentPath, sqlite3_column_int64(s, 2), sqlite3_column_int64(s, 3), kKernelNode });
                 PathAggregate& a = groups[id];
                 ++a.count;
                 a.timeNs += sqlite3_column_int64(s, 4);
@@ -428,16 +512,20 @@ std::vector<PathAggregate> Profile::aggregatePaths() const
         return it->second;
     };
     auto label = [&](const Node& n) {
-        if (n.kernel || !n.domain) return lookup(n.name);
+        if (n.type == kFrameNode) return frameLabels[static_cast<std::size_t>(n.name)];
+        if (n.type == kKernelNode || !n.domain) return lookup(n.name);
         return lookup(n.domain) + "::" + lookup(n.name);
     };
     std::vector<PathAggregate> out;
     out.reserve(groups.size());
     for (auto& [id, a] : groups) {
-        for (std::size_t at = id; at != 0; at = nodes[at].parent)
+        for (std::size_t at = id; at != 0; at = nodes[at].parent) {
             a.path.push_back(label(nodes[at]));
+            a.frames.push_back(nodes[at].type == kFrameNode);
+        }
         std::reverse(a.path.begin(), a.path.end());
-        a.kernel = nodes[id].kernel;
+        std::reverse(a.frames.begin(), a.frames.end());
+        a.kernel = nodes[id].type == kKernelNode;
         if (a.kernel) a.device = nodes[id].domain;
         auto c = childNs.find(id);
         a.exclusiveNs = a.timeNs - (c != childNs.end() ? c->second : 0);

@@ -60,11 +60,12 @@ struct RegionAggregate {
     std::uint64_t implicitlyClosed = 0;
 };
 
-/// Region instances (kinds 0 and 1) and kernel launches summed per call path: the names of the enclosing
-/// regions from the outermost in, then the region's or kernel's own name. Host stack frames are not recorded
-/// yet, so a path is the nesting of marker and NVTX push/pop regions on the launching thread.
+/// Region instances (kinds 0 and 1) and kernel launches summed per call path: the enclosing regions from the
+/// outermost in, then the region's or kernel's own name. When the profile holds host call stacks (recorded
+/// with --call-stacks), the functions that opened each region are on the path too, before it.
 struct PathAggregate {
     std::vector<std::string> path; ///< outermost first; the last entry is the item's own name
+    std::vector<bool> frames; ///< per path entry: a function of the host call stack (not a region)
     bool kernel = false; ///< the leaf is a kernel (launched inside the regions before it)
     std::int64_t device = 0; ///< kernels: the device
     std::uint64_t count = 0;
