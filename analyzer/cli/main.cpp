@@ -145,9 +145,21 @@ int main(int argc, char** argv)
         "Machine file to embed in each profile (default: this host's model from `rooftime ceilings`, measured in "
         "quick mode when there is none)");
     record->add_flag("--no-machine", rec.noMachine, "Embed no machine model (analysis then needs --machine)");
+    record
+        ->add_option("--counters", rec.counters,
+            "With --mode counters: GPU launches measured per kernel signature, 'all' or a count (default 3; "
+            "each measured launch is replayed once per counter pass)")
+        ->check([](const std::string& v) -> std::string {
+            if (v == "all") return {};
+            if (!v.empty() && v.size() < 10 && v.find_first_not_of("0123456789") == std::string::npos && v != "0")
+                return {};
+            return "--counters takes 'all' or a positive count";
+        });
     record->prefix_command();
-    record->footer("Usage: rooftime record [-o PATTERN] [--mode time|counters] [--machine FILE] -- CMD ARGS...\n"
-                   "Exit status: the command's own, or 128+signal when it was killed.");
+    record->footer(
+        "Usage: rooftime record [-o PATTERN] [--mode time|counters] [--counters all|K] [--machine FILE] -- CMD "
+        "ARGS...\n"
+        "Exit status: the command's own, or 128+signal when it was killed.");
 
     std::vector<std::string> inputs;
     std::string format = "text";
@@ -271,7 +283,7 @@ int main(int argc, char** argv)
         if (rec.command.empty()) {
             fmt::print(stderr,
                 "rooftime record: no command given\nUsage: rooftime record [-o PATTERN] "
-                "[--mode time|counters] [--machine FILE] -- CMD ARGS...\n");
+                "[--mode time|counters] [--counters all|K] [--machine FILE] -- CMD ARGS...\n");
             return kExitUsage;
         }
         return cli::runRecord(rec);

@@ -11,6 +11,7 @@ struct RecordOptions {
     std::string mode = "time";
     std::string machine; ///< --machine FILE: embed this model instead of the cached one
     bool noMachine = false; ///< --no-machine: embed none
+    std::string counters; ///< --counters all|K: GPU launches measured per kernel (empty: the collector's default)
     std::vector<std::string> command;
 };
 
