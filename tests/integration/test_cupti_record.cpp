@@ -1,0 +1,120 @@
+// SPDX-License-Identifier: MIT
+// The CUPTI backend where no GPU is needed: a CUDA program recorded on a machine without a GPU, and how the
+// collector and the plugin are linked (libcupti only in the plugin, loaded with dlopen).
+#include "report_json.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <sstream>
+#include <unistd.h>
+
+using namespace rooftime::test;
+namespace fs = std::filesystem;
+
+namespace {
+
+std::vector<std::string> lines(const std::string& text)
+{
+    std::vector<std::string> out;
+    std::istringstream in(text);
+    std::string line;
+    while (std::getline(in, line))
+        out.push_back(line);
+    return out;
+}
+
+std::vector<std::string> needed(const std::string& lib)
+{
+    RunResult dyn = run({ "/usr/bin/readelf", "-d", lib });
+    REQUIRE(dyn.status == 0);
+    std::vector<std::string> out;
+    for (const std::string& line : lines(dyn.out)) {
+        const auto open = line.find("(NEEDED)");
+        if (open == std::string::npos) continue;
+        const auto a = line.find('[');
+        const auto b = line.find(']');
+        if (a != std::string::npos && b != std::string::npos) out.push_back(line.substr(a + 1, b - a - 1));
+    }
+    return out;
+}
+
+bool hasGpuDriver()
+{
+    // The same places the collector looks: the loader cache and LD_LIBRARY_PATH are enough to tell a GPU machine.
+    if (fs::exists("/dev/nvidiactl")) return true;
+    return readFile("/etc/ld.so.cache").find(std::string("libcuda.so.1\0", 13)) != std::string::npos;
+}
+
+std::string pluginLib()
+{
+    return (fs::path(collectorLib()).parent_path() / "librooftime_cupti.so").string();
+}
+
+} // namespace
+
+TEST_CASE("a CUDA program without a GPU: its own errors unchanged, one line from the collector, its exit status")
+{
+    if (!ROOFTIME_TEST_HAVE_CUDA_CLIENT) {
+        std::puts("ROOFTIME_SKIP: built without nvcc (no CUDA test program)");
+        return;
+    }
+    if (hasGpuDriver()) {
+        std::puts("ROOFTIME_SKIP: this machine has a CUDA driver (the no-GPU path is not reachable)");
+        return;
+    }
+    const RunResult plain = run({ client("cuda_client") });
+    REQUIRE(plain.status == 1);
+    REQUIRE(!plain.err.empty());
+    for (const char* mode : { "time", "counters" }) {
+        INFO(mode);
+        const std::string dir = scratchDir(std::string("cuda-nogpu-") + mode);
+        const RunResult r
+            = run({ rooftimeBin(), "record", "--mode", mode, "-o", dir + "/p.%p.rtdb", "--", client("cuda_client") });
+        CHECK(r.status == plain.status);
+        CHECK(r.out == plain.out);
+        // The program's lines first, as they were; then exactly one line from the collector; then record's summary.
+        REQUIRE_THAT(r.err, Catch::StartsWith(plain.err));
+        const auto added = lines(r.err.substr(plain.err.size()));
+        REQUIRE(added.size() == 2);
+        CHECK_THAT(added[0], Catch::StartsWith("rooftime: no GPU found"));
+        CHECK_THAT(added[0], Catch::Contains("continuing without GPU kernels"));
+        CHECK_THAT(added[1], Catch::StartsWith("rooftime: no profile written"));
+    }
+}
+
+TEST_CASE("a CPU program is not taken for a CUDA program")
+{
+    const std::string dir = scratchDir("cuda-cpu");
+    const RunResult r = record(dir, { client("paths_client"), "output" });
+    CHECK(r.err.find("GPU") == std::string::npos);
+}
+
+TEST_CASE("the collector links no CUDA library and exports InitializeInjection; the CUPTI plugin is separate")
+{
+    for (const std::string& lib : needed(collectorLib())) {
+        INFO(lib);
+        CHECK(lib.find("cupti") == std::string::npos);
+        CHECK(lib.find("libcuda") == std::string::npos);
+        CHECK(lib.find("nvperf") == std::string::npos);
+    }
+    RunResult syms = run({ "/usr/bin/nm", "-D", "--defined-only", collectorLib() });
+    REQUIRE(syms.status == 0);
+    CHECK_THAT(syms.out, Catch::Contains(" T InitializeInjection\n"));
+
+    if (!ROOFTIME_TEST_HAVE_CUPTI) {
+        std::puts("ROOFTIME_SKIP: built without CUPTI (no plugin to check)");
+        return;
+    }
+    const auto plugin = needed(pluginLib());
+    CHECK(std::find(plugin.begin(), plugin.end(), "libcupti.so.13") != plugin.end());
+    for (const std::string& lib : plugin) {
+        INFO(lib);
+        CHECK(lib.find("libcuda") == std::string::npos); // the driver is never linked, only found at run time
+    }
+    RunResult pluginSyms = run({ "/usr/bin/nm", "-D", "--defined-only", pluginLib() });
+    REQUIRE(pluginSyms.status == 0);
+    for (const std::string& line : lines(pluginSyms.out)) {
+        INFO(line);
+        CHECK(line.substr(line.rfind(' ') + 1) == "rooftime_backend_create");
+    }
+}
