@@ -121,6 +121,7 @@ public:
     void flush(bool forced) noexcept override;
     void stop() noexcept override;
     void forkChild() noexcept override { m_active.store(false); }
+    pid_t pid() const noexcept { return m_pid; }
 
     void onCallback(CUpti_CallbackDomain domain, CUpti_CallbackId cbid, const void* data) noexcept;
     void onBuffer(CUcontext ctx, std::uint32_t stream, std::uint8_t* buffer, std::size_t valid) noexcept;
@@ -271,6 +272,9 @@ bool CuptiBackend::start(const backend::Settings& settings) noexcept
             }
             if (rc != CUPTI_SUCCESS) note("activity kind " + std::to_string(kind) + " not enabled: " + resultText(rc));
         }
+        // Records reach the profile at least every second, not only when a 4 MiB buffer is full: a killed
+        // program keeps its GPU records up to the last commit.
+        cuptiActivityFlushPeriod(1000);
         for (CUpti_CallbackId id : kDriverLaunches)
             cuptiEnableCallback(1, m_subscriber, CUPTI_CB_DOMAIN_DRIVER_API, id);
         for (CUpti_CallbackId id : kRuntimeLaunches)
@@ -767,7 +771,9 @@ extern "C" __attribute__((visibility("default"))) rooftime::collector::backend::
 {
     try {
         if (abiVersion != rooftime::collector::backend::kAbiVersion || !host) return nullptr;
-        static rooftime::cupti::CuptiBackend* backend = new rooftime::cupti::CuptiBackend(host);
+        // One per process: a forked child that initializes CUDA again gets its own (the parent's is inert there).
+        static rooftime::cupti::CuptiBackend* backend = nullptr;
+        if (!backend || backend->pid() != ::getpid()) backend = new rooftime::cupti::CuptiBackend(host);
         return backend;
     } catch (...) {
         return nullptr;

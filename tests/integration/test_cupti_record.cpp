@@ -89,7 +89,7 @@ TEST_CASE("a CPU program is not taken for a CUDA program")
     CHECK(r.err.find("GPU") == std::string::npos);
 }
 
-TEST_CASE("the collector links no CUDA library and exports InitializeInjection; the CUPTI plugin is separate")
+TEST_CASE("the collector links no CUDA library and exports InitializeInjection, the CUPTI plugin is separate")
 {
     for (const std::string& lib : needed(collectorLib())) {
         INFO(lib);
@@ -117,4 +117,50 @@ TEST_CASE("the collector links no CUDA library and exports InitializeInjection; 
         INFO(line);
         CHECK(line.substr(line.rfind(' ') + 1) == "rooftime_backend_create");
     }
+}
+
+TEST_CASE("InitializeInjection loads the CUPTI plugin from the collector's folder; a failure is one line")
+{
+    if (!ROOFTIME_TEST_HAVE_CUPTI) {
+        std::puts("ROOFTIME_SKIP: built without CUPTI (no plugin to load)");
+        return;
+    }
+    const std::string dir = scratchDir("cupti-inject");
+    for (const char* mode : { "time", "counters" }) {
+        INFO(mode);
+        const RunResult r = run(
+            { rooftimeBin(), "record", "--mode", mode, "-o", dir + "/p.%p.rtdb", "--", client("injection_client") });
+        CHECK(r.status == 0);
+        CHECK_THAT(r.out, Catch::Contains("InitializeInjection returned 1"));
+        // Without a driver CUPTI cannot subscribe: one line; with a GPU it can, and nothing is printed.
+        int cuptiLines = 0;
+        for (const std::string& line : lines(r.err)) {
+            if (line.find("CUPTI") == std::string::npos && line.find("GPU") == std::string::npos) continue;
+            ++cuptiLines;
+            CHECK_THAT(line, Catch::EndsWith("; continuing without GPU kernels"));
+            CHECK(line.find("cannot load the CUPTI backend") == std::string::npos);
+            CHECK(line.find("no GPU found") == std::string::npos); // the driver did call us
+        }
+        CHECK(cuptiLines <= 1);
+    }
+}
+
+TEST_CASE("a collector without its CUPTI plugin beside it says so once and the program runs on")
+{
+    const std::string dir = scratchDir("cupti-missing");
+    const std::string lone = dir + "/lib/librooftime_collector.so";
+    fs::create_directories(dir + "/lib");
+    fs::copy_file(collectorLib(), lone);
+    const RunResult r = run({ rooftimeBin(), "record", "-o", dir + "/p.%p.rtdb", "--", client("injection_client") },
+        { { "ROOFTIME_COLLECTOR", lone } });
+    CHECK(r.status == 0);
+    CHECK_THAT(r.out, Catch::Contains("InitializeInjection returned 1"));
+    int lines_ = 0;
+    for (const std::string& line : lines(r.err))
+        if (line.find("cannot load the CUPTI backend") != std::string::npos) {
+            ++lines_;
+            CHECK_THAT(line, Catch::Contains(dir + "/lib/librooftime_cupti.so"));
+            CHECK_THAT(line, Catch::EndsWith("; continuing without GPU kernels"));
+        }
+    CHECK(lines_ == 1);
 }
