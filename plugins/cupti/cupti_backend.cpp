@@ -501,7 +501,7 @@ bool CuptiBackend::setUpHost(CUcontext ctx, std::uint32_t device)
         mp.pMetricName = m;
         if (cuptiProfilerHostGetMetricProperties(&mp) == CUPTI_SUCCESS) {
             m_metrics.push_back(m);
-            m_units.emplace_back(mp.pDimUnit ? mp.pDimUnit : "");
+            m_units.push_back(normaliseUnit(mp.pDimUnit));
         } else {
             note(std::string("counter ") + m + " does not exist on " + chip.pChipName + "; not collected");
         }

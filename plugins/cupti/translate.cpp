@@ -25,6 +25,14 @@ std::string demangle(const char* name, std::string& mangled)
     return readable;
 }
 
+std::string normaliseUnit(const char* cuptiUnit)
+{
+    const std::string u = cuptiUnit ? cuptiUnit : "";
+    if (u == "nanosecond" || u == "nanoseconds") return "nsecond";
+    if (u == "bytes") return "byte";
+    return u;
+}
+
 backend::KernelRecord translateKernel(const CUpti_ActivityKernel10& k)
 {
     backend::KernelRecord r;

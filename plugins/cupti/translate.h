@@ -23,6 +23,10 @@ namespace backend = rooftime::collector::backend;
 /// The readable name of a kernel; `mangled` gets the input when it was a mangled C++ name, else stays empty.
 std::string demangle(const char* name, std::string& mangled);
 
+/// The profile's unit names for CUPTI's dimension units (docs/format.md, kernel_metric.unit): the host API says
+/// `nanosecond` where the format and Nsight Compute imports say `nsecond`; values keep their scale.
+std::string normaliseUnit(const char* cuptiUnit);
+
 backend::KernelRecord translateKernel(const CUpti_ActivityKernel10& k);
 backend::MemoryRecord translateMemcpy(const CUpti_ActivityMemcpy6& m);
 backend::MemoryRecord translateMemset(const CUpti_ActivityMemset4& m);

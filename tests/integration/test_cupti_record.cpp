@@ -101,10 +101,7 @@ TEST_CASE("the collector links no CUDA library and exports InitializeInjection, 
     REQUIRE(syms.status == 0);
     CHECK_THAT(syms.out, Catch::Contains(" T InitializeInjection\n"));
 
-    if (!ROOFTIME_TEST_HAVE_CUPTI) {
-        std::puts("ROOFTIME_SKIP: built without CUPTI (no plugin to check)");
-        return;
-    }
+    if (!ROOFTIME_TEST_HAVE_CUPTI) return; // no plugin in this build: nothing more to check
     const auto plugin = needed(pluginLib());
     CHECK(std::find(plugin.begin(), plugin.end(), "libcupti.so.13") != plugin.end());
     for (const std::string& lib : plugin) {

@@ -75,6 +75,15 @@ TEST_CASE("CUPTI kernel names: templates demangle, C names and garbage stay as t
     CHECK(rooftime::cupti::demangle(nullptr, mangled).empty());
 }
 
+TEST_CASE("CUPTI units: nanoseconds become the profile's nsecond, others stay")
+{
+    CHECK(rooftime::cupti::normaliseUnit("nanosecond") == "nsecond");
+    CHECK(rooftime::cupti::normaliseUnit("byte") == "byte");
+    CHECK(rooftime::cupti::normaliseUnit("instruction") == "instruction");
+    CHECK(rooftime::cupti::normaliseUnit("math_op") == "math_op");
+    CHECK(rooftime::cupti::normaliseUnit(nullptr).empty());
+}
+
 TEST_CASE("CUPTI copies and fills: kind, bytes, stream, correlation")
 {
     CUpti_ActivityMemcpy6 c;
