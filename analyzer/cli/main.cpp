@@ -236,7 +236,7 @@ int main(int argc, char** argv)
                 argc = i;
                 break;
             }
-            if (a == "-o" || a == "--output" || a == "--mode" || a == "--machine")
+            if (a == "-o" || a == "--output" || a == "--mode" || a == "--machine" || a == "--counters")
                 ++i;
             else if (a.empty() || a[0] != '-')
                 break;

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <csignal>
+#include <cstdlib>
 #include <dlfcn.h>
 #include <mutex>
 #include <pthread.h>
@@ -121,7 +122,9 @@ bool Recording::startCudaBackend() noexcept
 {
     try {
         if (m_settings.disabled || m_cudaInjected.exchange(true)) return true;
-        const std::string path = collectorFolder() + "/librooftime_cupti.so";
+        // ROOFTIME_PLUGIN_DIR: another folder for the backends (tests load a stand-in from there).
+        const char* dir = std::getenv("ROOFTIME_PLUGIN_DIR");
+        const std::string path = (dir && *dir ? std::string(dir) : collectorFolder()) + "/librooftime_cupti.so";
         void* handle = ::dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
         if (!handle) {
             const char* why = ::dlerror();

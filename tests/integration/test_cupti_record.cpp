@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <sqlite3.h>
 #include <sstream>
 #include <unistd.h>
 
@@ -160,4 +161,95 @@ TEST_CASE("a collector without its CUPTI plugin beside it says so once and the p
             CHECK_THAT(line, Catch::EndsWith("; continuing without GPU kernels"));
         }
     CHECK(lines_ == 1);
+}
+
+namespace {
+
+/// One value of a query on a profile, as text ("" for NULL or no row).
+std::string one(const std::string& path, const std::string& sql)
+{
+    sqlite3* db = nullptr;
+    REQUIRE(sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK);
+    sqlite3_stmt* s = nullptr;
+    INFO(sql);
+    REQUIRE(sqlite3_prepare_v2(db, sql.c_str(), -1, &s, nullptr) == SQLITE_OK);
+    std::string out;
+    if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_text(s, 0))
+        out = reinterpret_cast<const char*>(sqlite3_column_text(s, 0));
+    sqlite3_finalize(s);
+    sqlite3_close(db);
+    return out;
+}
+
+} // namespace
+
+TEST_CASE("backend records reach the kernel, kernel_metric, memop and device tables with their launch context")
+{
+    const std::string dir = scratchDir("cupti-fake");
+    const RunResult r = run({ rooftimeBin(), "record", "--mode", "counters", "--counters", "5", "-o",
+                                dir + "/p.%p.rtdb", "--", client("injection_client"), "region" },
+        { { "ROOFTIME_PLUGIN_DIR", ROOFTIME_TEST_FAKE_PLUGIN_DIR } });
+    CHECK(r.status == 0);
+    int printed = 0;
+    for (const std::string& line : lines(r.err))
+        printed += line == "rooftime: fake backend: a problem worth one line";
+    CHECK(printed == 1);
+    CHECK(r.err.find("no counter backend") == std::string::npos);
+    const auto files = filesIn(dir);
+    REQUIRE(files.size() == 1);
+    const std::string& p = files[0];
+
+    CHECK(one(p, "SELECT value FROM meta WHERE key = 'schema_minor'") == "2");
+    CHECK(one(p, "SELECT value FROM meta WHERE key = 'counters'") == "fake: counters 5");
+    CHECK(one(p, "SELECT count(*) FROM kernel") == "2");
+    const std::string k = "FROM kernel WHERE correlation = 42";
+    CHECK(one(p, "SELECT s.text FROM kernel k JOIN string s ON s.id = k.name WHERE k.correlation = 42")
+        == "scale(float*, float, int)");
+    CHECK(one(p, "SELECT s.text FROM kernel k JOIN string s ON s.id = k.mangled WHERE k.correlation = 42")
+        == "_Z5scalePffi");
+    CHECK(one(p, "SELECT grid_x || ',' || grid_y || ',' || block_x || ',' || stream || ',' || duration_ns " + k)
+        == "4096,1,256,7,1500");
+    CHECK(one(p, "SELECT replayed " + k) == "1");
+    CHECK(one(p, "SELECT replayed FROM kernel WHERE correlation = 43") == "0");
+    // The launching thread and the region open there ("step"), joinable to the thread and region tables.
+    CHECK(one(p,
+              "SELECT t.tid = (SELECT pid FROM process) FROM kernel k JOIN thread t ON t.id = k.thread"
+              " WHERE k.correlation = 42")
+        == "1");
+    CHECK(one(p,
+              "SELECT s.text FROM kernel k JOIN region r ON r.thread = k.thread AND r.seq = k.region"
+              " JOIN string s ON s.id = r.name WHERE k.correlation = 42")
+        == "step");
+    CHECK(one(p, "SELECT count(*) FROM kernel_metric m JOIN kernel k ON k.id = m.kernel WHERE k.correlation = 42")
+        == "2");
+    CHECK(one(p,
+              "SELECT m.value || ' ' || m.unit FROM kernel_metric m JOIN string s ON s.id = m.metric"
+              " WHERE s.text = 'dram__bytes_read.sum'")
+        == "4194304.0 byte");
+    CHECK(one(p, "SELECT kind || ',' || copy_kind || ',' || bytes || ',' || correlation FROM memop") == "0,2,4,44");
+    CHECK(one(p, "SELECT name || ',' || arch || ',' || sms FROM device") == "Fake GPU,sm_90,132");
+    CHECK(one(p, "SELECT count(*) FROM diagnostic WHERE component = 'cupti' AND message = 'fake backend started'")
+        == "1");
+    CHECK(one(p, "SELECT count(*) FROM diagnostic WHERE message = 'fake backend: a problem worth one line'") == "1");
+    // The analyzer reads it like any profile.
+    const RunResult rep = run({ rooftimeBin(), "report", "--format", "json", p });
+    CHECK(rep.status == 0);
+}
+
+TEST_CASE("record --counters: all or a positive count reaches the backend; anything else is a usage error")
+{
+    const std::string dir = scratchDir("cupti-counters-option");
+    const RunResult all = run({ rooftimeBin(), "record", "--mode", "counters", "--counters", "all", "-o",
+                                  dir + "/p.%p.rtdb", "--", client("injection_client"), "region" },
+        { { "ROOFTIME_PLUGIN_DIR", ROOFTIME_TEST_FAKE_PLUGIN_DIR } });
+    CHECK(all.status == 0);
+    const auto files = filesIn(dir);
+    REQUIRE(files.size() == 1);
+    CHECK(one(files[0], "SELECT value FROM meta WHERE key = 'counters'") == "fake: counters 0");
+    for (const char* bad : { "0", "-1", "x", "3.5" }) {
+        INFO(bad);
+        const RunResult r = run({ rooftimeBin(), "record", "--counters", bad, "--", "/bin/true" });
+        CHECK(r.status == 2);
+        CHECK_THAT(r.err, Catch::Contains("--counters"));
+    }
 }
