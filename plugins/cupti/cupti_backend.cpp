@@ -97,6 +97,8 @@ constexpr CUpti_CallbackId kRuntimeLaunches[]
 
 /// The runtime launch this thread is inside of: its driver launch reports another correlation id.
 thread_local std::uint32_t t_runtimeCorrelation = 0;
+/// Counters mode: that runtime launch was already counted (its driver launch only adds its id).
+thread_local bool t_runtimeCounted = false;
 
 /// Range Profiler state of one context (counters mode).
 struct ContextCounters {
@@ -132,7 +134,10 @@ private:
     void note(const std::string& what) noexcept { m_host->report("note", what, false); }
 
     // counters mode
-    void countersOnLaunch(CUcontext ctx, const char* symbol, std::uint32_t correlation) noexcept;
+    /// Decides whether this launch is measured and starts or stops the profiler around it (true: handled).
+    bool countersOnLaunch(CUcontext ctx, const char* symbol, std::uint32_t correlation) noexcept;
+    /// The driver launch inside a counted runtime launch: its correlation id names the same measured kernel.
+    void countersAlias(std::uint32_t runtimeId, std::uint32_t driverId) noexcept;
     ContextCounters* countersFor(CUcontext ctx);
     bool setUpHost(CUcontext ctx, std::uint32_t device);
     void stopAndDecode(ContextCounters& c);
@@ -316,18 +321,27 @@ void CuptiBackend::onCallback(CUpti_CallbackDomain domain, CUpti_CallbackId cbid
             || cbid == CUPTI_DRIVER_TRACE_CBID_cuGraphLaunch_ptsz
             || cbid == CUPTI_RUNTIME_TRACE_CBID_cudaGraphLaunch_v10000
             || cbid == CUPTI_RUNTIME_TRACE_CBID_cudaGraphLaunch_ptsz_v10000;
+        const bool launch = !graph && isKernelLaunch(domain, cbid);
         if (domain == CUPTI_CB_DOMAIN_RUNTIME_API) {
             if (cb->callbackSite == CUPTI_API_ENTER) {
                 t_runtimeCorrelation = cb->correlationId;
                 m_launches.remember(cb->correlationId, m_host->launchContext());
+                // Counted here when the context is known, so that a runtime launch counts whether or not the
+                // runtime goes through a driver launch callback; else its driver launch counts it.
+                t_runtimeCounted = m_counters && launch && cb->context
+                    && countersOnLaunch(cb->context, cb->symbolName, cb->correlationId);
             } else {
                 t_runtimeCorrelation = 0;
+                t_runtimeCounted = false;
             }
             return;
         }
         if (cb->callbackSite != CUPTI_API_ENTER) return;
         m_launches.remember(cb->correlationId, m_host->launchContext());
-        if (m_counters && !graph && isKernelLaunch(domain, cbid))
+        if (!m_counters || !launch) return;
+        if (t_runtimeCounted)
+            countersAlias(t_runtimeCorrelation, cb->correlationId);
+        else
             countersOnLaunch(cb->context, cb->symbolName, cb->correlationId);
     } catch (...) { }
 }
@@ -610,11 +624,27 @@ ContextCounters* CuptiBackend::countersFor(CUcontext ctx)
     return &m_contexts.emplace(ctx, std::move(c)).first->second;
 }
 
-void CuptiBackend::countersOnLaunch(CUcontext ctx, const char* symbol, std::uint32_t correlation) noexcept
+void CuptiBackend::countersAlias(std::uint32_t runtimeId, std::uint32_t driverId) noexcept
 {
     try {
         std::lock_guard lock(m_countersMutex);
-        if (!m_counters) return;
+        if (!m_measured.count(runtimeId)) return; // not measured
+        m_measured.insert(driverId);
+        auto it = m_contexts.find(m_activeContext);
+        if (it == m_contexts.end()) return;
+        for (auto p = it->second.pending.rbegin(); p != it->second.pending.rend(); ++p)
+            if (p->first == runtimeId) {
+                p->second = driverId;
+                return;
+            }
+    } catch (...) { }
+}
+
+bool CuptiBackend::countersOnLaunch(CUcontext ctx, const char* symbol, std::uint32_t correlation) noexcept
+{
+    try {
+        std::lock_guard lock(m_countersMutex);
+        if (!m_counters) return true;
         const std::string name = symbol ? symbol : "";
         bool measure = name.find(kNoReplayPattern) == std::string::npos;
         if (measure) {
@@ -631,10 +661,10 @@ void CuptiBackend::countersOnLaunch(CUcontext ctx, const char* symbol, std::uint
         if (!measure) {
             auto it = m_contexts.find(ctx);
             if (it != m_contexts.end()) stopAndDecode(it->second);
-            return;
+            return true;
         }
         ContextCounters* c = countersFor(ctx);
-        if (!c) return;
+        if (!c) return true;
         if (c->started && c->pending.size() >= kMaxRanges) stopAndDecode(*c);
         if (!c->started) {
             auto sc = params<CUpti_RangeProfiler_SetConfig_Params>(CUpti_RangeProfiler_SetConfig_Params_STRUCT_SIZE);
@@ -658,15 +688,18 @@ void CuptiBackend::countersOnLaunch(CUcontext ctx, const char* symbol, std::uint
             }
             if (rc != CUPTI_SUCCESS) {
                 disableCounters("cannot start the range profiler (" + resultText(rc) + ")", resultText(rc));
-                return;
+                return true;
             }
             c->started = true;
             m_activeContext = ctx;
         }
-        c->pending.emplace_back(correlation, t_runtimeCorrelation);
+        // A driver launch counted on its own may still be inside a runtime call (its context was unknown there).
+        const std::uint32_t outer = t_runtimeCorrelation != correlation ? t_runtimeCorrelation : 0;
+        c->pending.emplace_back(correlation, outer);
         m_measured.insert(correlation);
-        if (t_runtimeCorrelation) m_measured.insert(t_runtimeCorrelation);
+        if (outer) m_measured.insert(outer);
     } catch (...) { }
+    return true;
 }
 
 void CuptiBackend::stopAndDecode(ContextCounters& c)
