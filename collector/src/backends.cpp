@@ -177,14 +177,16 @@ void Recording::checkCudaAtExit() noexcept
     try {
         if (::getpid() != m_process.pid || m_settings.disabled || m_cudaInjected.load()) return;
         if (!processLooksLikeCuda()) return;
+        // Said only when sure: a program may load CUDA libraries and never initialize CUDA (--help, a PyTorch
+        // script that stays on the CPU), which on a GPU machine is no problem.
         std::string msg;
-        if (libraryMapped("libcuda.so"))
-            msg = "no GPU found: the CUDA driver is loaded but never initialized CUDA (no usable device); "
-                  "continuing without GPU kernels";
-        else if (!cudaDriverLibraryExists())
+        if (!cudaDriverLibraryExists())
             msg = "no GPU found: this machine has no CUDA driver (libcuda.so.1); continuing without GPU kernels";
+        else if (::access("/dev/nvidiactl", F_OK) != 0)
+            msg = "no GPU found: the CUDA driver is installed but there is no NVIDIA device (/dev/nvidiactl); "
+                  "continuing without GPU kernels";
         else
-            return; // a CUDA program that did not initialize CUDA this time (e.g. --help)
+            return;
         printLine(msg);
         addDiagnostic("collector", msg);
         setCountersStatus("unavailable: no GPU");
