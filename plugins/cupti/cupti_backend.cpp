@@ -214,11 +214,12 @@ bool CuptiBackend::available() noexcept
             fail("version", "cannot use CUPTI (" + resultText(rc) + "); continuing without GPU kernels");
             return false;
         }
-        // CUPTI_API_VERSION is major * 10000 + minor * 100 + patch for 13.x (130001).
-        if (version / 10000 != CUPTI_API_VERSION / 10000 || version < CUPTI_API_VERSION) {
+        // CUPTI_API_VERSION is major * 10000 + minor * 100 + patch for 13.x (130001). Another 13.x is accepted: a
+        // function it lacks would have failed the plugin's load already (RTLD_NOW), with the loader's message.
+        if (version / 10000 != CUPTI_API_VERSION / 10000) {
             fail("version",
-                "the loaded CUPTI has API version " + std::to_string(version) + ", this build needs "
-                    + std::to_string(CUPTI_API_VERSION) + " or a newer 13.x; continuing without GPU kernels");
+                "the loaded CUPTI has API version " + std::to_string(version) + ", this build needs a 13.x ("
+                    + std::to_string(CUPTI_API_VERSION) + "); continuing without GPU kernels");
             return false;
         }
         const std::string other = otherCuptiMapped();
