@@ -253,3 +253,46 @@ TEST_CASE("record --counters: all or a positive count reaches the backend; anyth
         CHECK_THAT(r.err, Catch::Contains("--counters"));
     }
 }
+
+// On a GPU machine only (tools/device-check.sh territory): never run here, written to the documented behaviour.
+TEST_CASE("GPU: a CUDA program's kernels, copies and device are recorded; counters mode measures the first launches")
+{
+    if (!ROOFTIME_TEST_HAVE_CUDA_CLIENT || !ROOFTIME_TEST_HAVE_CUPTI) {
+        std::puts("ROOFTIME_SKIP: built without nvcc or CUPTI");
+        return;
+    }
+    if (!hasGpuDriver() || !fs::exists("/dev/nvidia0")) {
+        std::puts("ROOFTIME_SKIP: no GPU on this machine");
+        return;
+    }
+    for (const char* mode : { "time", "counters" }) {
+        INFO(mode);
+        const std::string dir = scratchDir(std::string("cupti-gpu-") + mode);
+        const RunResult r = run({ rooftimeBin(), "record", "--mode", mode, "--counters", "2", "-o", dir + "/p.%p.rtdb",
+            "--", client("cuda_client") });
+        INFO(r.err);
+        REQUIRE(r.status == 0);
+        const auto files = filesIn(dir);
+        REQUIRE(files.size() == 1);
+        const std::string& p = files[0];
+        CHECK(one(p,
+                  "SELECT count(*) FROM kernel k JOIN string s ON s.id = k.name"
+                  " WHERE s.text = 'scale(float*, float, int)'")
+            == "3");
+        CHECK(
+            one(p, "SELECT count(*) FROM kernel WHERE grid_x = 4096 AND block_x = 256 AND thread IS NOT NULL") == "3");
+        CHECK(one(p, "SELECT count(*) FROM memop WHERE kind = 1") == "1");
+        CHECK(one(p, "SELECT count(*) FROM memop WHERE kind = 0 AND copy_kind = 2") == "1");
+        CHECK(one(p, "SELECT count(*) FROM device WHERE arch LIKE 'sm_%'") == "1");
+        if (std::string(mode) == "counters") {
+            CHECK(one(p, "SELECT count(*) FROM kernel WHERE replayed = 1") == "2");
+            CHECK(one(p,
+                      "SELECT count(DISTINCT kernel) FROM kernel_metric m JOIN string s ON s.id = m.metric"
+                      " WHERE s.text = 'gpu__time_duration.sum'")
+                == "2");
+            CHECK_THAT(one(p, "SELECT value FROM meta WHERE key = 'counters'"), Catch::StartsWith("cupti: tier 1"));
+        } else {
+            CHECK(one(p, "SELECT count(*) FROM kernel_metric") == "0");
+        }
+    }
+}
