@@ -117,7 +117,7 @@ TEST_CASE("the collector links no CUDA library and exports InitializeInjection, 
     }
 }
 
-TEST_CASE("InitializeInjection loads the CUPTI plugin from the collector's folder; a failure is one line")
+TEST_CASE("InitializeInjection loads the CUPTI plugin from the collector's folder, and a failure is one line")
 {
     if (!ROOFTIME_TEST_HAVE_CUPTI) {
         std::puts("ROOFTIME_SKIP: built without CUPTI (no plugin to load)");
@@ -236,7 +236,7 @@ TEST_CASE("backend records reach the kernel, kernel_metric, memop and device tab
     CHECK(rep.status == 0);
 }
 
-TEST_CASE("record --counters: all or a positive count reaches the backend; anything else is a usage error")
+TEST_CASE("record --counters: all or a positive count reaches the backend, anything else is a usage error")
 {
     const std::string dir = scratchDir("cupti-counters-option");
     const RunResult all = run({ rooftimeBin(), "record", "--mode", "counters", "--counters", "all", "-o",
@@ -255,7 +255,7 @@ TEST_CASE("record --counters: all or a positive count reaches the backend; anyth
 }
 
 // On a GPU machine only (tools/device-check.sh territory): never run here, written to the documented behaviour.
-TEST_CASE("GPU: a CUDA program's kernels, copies and device are recorded; counters mode measures the first launches")
+TEST_CASE("GPU: a CUDA program's kernels, copies and device are recorded, counters mode measures the first launches")
 {
     if (!ROOFTIME_TEST_HAVE_CUDA_CLIENT || !ROOFTIME_TEST_HAVE_CUPTI) {
         std::puts("ROOFTIME_SKIP: built without nvcc or CUPTI");
