@@ -14,7 +14,6 @@
 #include <atomic>
 #include <cstdlib>
 #include <cstring>
-#include <dlfcn.h>
 #include <link.h>
 #include <map>
 #include <memory>
@@ -405,10 +404,9 @@ void CuptiBackend::stop() noexcept
 {
     try {
         if (!mine()) return;
-        // The records of kernels still running would be incomplete: wait for the current context's work, when the
-        // driver is there (looked up, never linked: this library must load without libcuda).
-        using SyncFn = int (*)();
-        if (auto sync = reinterpret_cast<SyncFn>(dlsym(RTLD_DEFAULT, "cuCtxSynchronize"))) sync();
+        // No GPU synchronization here: this runs on a helper thread with no current context, and the plugin never
+        // calls the driver. Programs normally synchronize before exit (cudaMemcpy, cudaFree, cudaDeviceSynchronize);
+        // a kernel still running at exit may be missing (docs/cupti.md).
         if (m_counters) {
             std::lock_guard lock(m_countersMutex);
             for (auto& [ctx, c] : m_contexts)
