@@ -149,9 +149,20 @@ int main(int argc, char** argv)
     record->add_flag("--call-stacks", rec.callStacks,
         "Record the host call stack where each region opens (LLVM libunwind; about 0.7 us per frame, opt-in): "
         "`report --by callpath` then shows the functions on each path");
+    record
+        ->add_option("--counters", rec.counters,
+            "With --mode counters: GPU launches measured per kernel signature, 'all' or a count (default 3; "
+            "each measured launch is replayed once per counter pass)")
+        ->check([](const std::string& v) -> std::string {
+            if (v == "all") return {};
+            if (!v.empty() && v.size() < 10 && v.find_first_not_of("0123456789") == std::string::npos && v != "0")
+                return {};
+            return "--counters takes 'all' or a positive count";
+        });
     record->prefix_command();
     record->footer(
-        "Usage: rooftime record [-o PATTERN] [--mode time|counters] [--machine FILE] [--call-stacks] -- CMD ARGS...\n"
+        "Usage: rooftime record [-o PATTERN] [--mode time|counters] [--counters all|K] [--machine FILE] "
+        "[--call-stacks] -- CMD ARGS...\n"
         "Exit status: the command's own, or 128+signal when it was killed.");
 
     std::vector<std::string> inputs;
@@ -237,7 +248,7 @@ int main(int argc, char** argv)
                 argc = i;
                 break;
             }
-            if (a == "-o" || a == "--output" || a == "--mode" || a == "--machine")
+            if (a == "-o" || a == "--output" || a == "--mode" || a == "--machine" || a == "--counters")
                 ++i;
             else if (a.empty() || a[0] != '-')
                 break;
@@ -284,7 +295,7 @@ int main(int argc, char** argv)
         if (rec.command.empty()) {
             fmt::print(stderr,
                 "rooftime record: no command given\nUsage: rooftime record [-o PATTERN] "
-                "[--mode time|counters] [--machine FILE] -- CMD ARGS...\n");
+                "[--mode time|counters] [--counters all|K] [--machine FILE] -- CMD ARGS...\n");
             return kExitUsage;
         }
         return cli::runRecord(rec);

@@ -102,6 +102,10 @@ int runRecord(const RecordOptions& options)
 #if ROOFTIME_HAVE_NVTX
     setenv("NVTX_INJECTION64_PATH", collector.c_str(), 1);
 #endif
+    // The CUDA driver loads this library at cuInit and calls InitializeInjection (GPU kernels, docs/cupti.md).
+    setenv("CUDA_INJECTION64_PATH", collector.c_str(), 1);
+    if (!options.counters.empty())
+        setenv("ROOFTIME_COUNTER_LAUNCHES", options.counters == "all" ? "0" : options.counters.c_str(), 1);
     setenv("ROOFTIME_OUTPUT", pattern.c_str(), 1);
     setenv("ROOFTIME_MODE", options.mode.c_str(), 1);
     if (options.callStacks) setenv("ROOFTIME_STACKS", "1", 1);

@@ -12,6 +12,7 @@ struct RecordOptions {
     std::string machine; ///< --machine FILE: embed this model instead of the cached one
     bool noMachine = false; ///< --no-machine: embed none
     bool callStacks = false; ///< --call-stacks: host call stack at each region begin (ROOFTIME_STACKS=1)
+    std::string counters; ///< --counters all|K: GPU launches measured per kernel (empty: the collector's default)
     std::vector<std::string> command;
 };
 

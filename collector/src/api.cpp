@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <csignal>
 #include <cstdarg>
+#include <cstdlib>
 #include <dlfcn.h>
 #include <pthread.h>
 #include <unistd.h>
@@ -36,6 +37,19 @@ __attribute__((visibility("default"))) void rooftime_add_work(double flops, doub
 __attribute__((visibility("default"))) void rooftime_set_param(const char* key, double value)
 {
     Recording::instance().setParam(key, value);
+}
+
+// Called by the CUDA driver when CUDA_INJECTION64_PATH names this library, inside cuInit on the thread that
+// initializes CUDA: load the CUPTI backend and return. A flush at exit is registered here, so that it runs
+// before the libraries' destructors (libcupti's among them).
+__attribute__((visibility("default"))) int InitializeInjection(void)
+{
+    try {
+        Recording& r = Recording::instance();
+        if (r.cudaInjected()) return 1;
+        if (r.startCudaBackend()) std::atexit([] { Recording::instance().stopBackends(); });
+    } catch (...) { }
+    return 1;
 }
 
 __attribute__((visibility("default"))) const rooftime_api_v1* rooftime_get_api_v1(void)
@@ -101,6 +115,7 @@ __attribute__((constructor)) void onLoad()
 
 __attribute__((destructor)) void onUnload()
 {
+    Recording::instance().checkCudaAtExit();
     Recording::instance().finish("exit");
 }
 

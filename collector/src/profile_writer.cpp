@@ -83,7 +83,16 @@ std::unique_ptr<ProfileWriter> ProfileWriter::create(
         || !prepare("INSERT INTO diagnostic(t_ns, component, message) VALUES(?,?,?)", &w->m_insDiag)
         || !prepare("INSERT OR REPLACE INTO meta(key, value) VALUES(?,?)", &w->m_setMeta)
         || !prepare("INSERT INTO frame(thread, id, parent, ip) VALUES(?,?,?,?)", &w->m_insFrame)
-        || !prepare("INSERT INTO region_stack(thread, seq, frame) VALUES(?,?,?)", &w->m_insRegionStack))
+        || !prepare("INSERT INTO region_stack(thread, seq, frame) VALUES(?,?,?)", &w->m_insRegionStack)
+        || !prepare("INSERT OR REPLACE INTO device(id, name, arch, sms) VALUES(?,?,?,?)", &w->m_insDevice)
+        || !prepare("INSERT INTO kernel(id, name, mangled, device, context, stream, grid_x, grid_y, grid_z, block_x,"
+                    " block_y, block_z, registers, shared_bytes, start_ns, end_ns, duration_ns, correlation, thread,"
+                    " region, replayed) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            &w->m_insKernel)
+        || !prepare("INSERT INTO kernel_metric(kernel, metric, value, unit) VALUES(?,?,?,?)", &w->m_insKernelMetric)
+        || !prepare("INSERT INTO memop(kind, copy_kind, bytes, device, context, stream, start_ns, end_ns,"
+                    " correlation, thread, region) VALUES(?,?,?,?,?,?,?,?,?,?,?)",
+            &w->m_insMemop))
         return nullptr;
 
     w->setMeta("format", schema::kFormatName);
@@ -123,7 +132,7 @@ ProfileWriter::~ProfileWriter()
 {
     if (!m_db) return;
     for (sqlite3_stmt* s : { m_insString, m_insThread, m_insRegion, m_insRegionBatch, m_insParam, m_insDiag, m_setMeta,
-             m_insFrame, m_insRegionStack })
+             m_insFrame, m_insRegionStack, m_insDevice, m_insKernel, m_insKernelMetric, m_insMemop })
         sqlite3_finalize(s);
     sqlite3_close_v2(m_db);
 }
@@ -283,6 +292,94 @@ void ProfileWriter::addDiagnostic(std::int64_t tNs, const std::string& component
     sqlite3_bind_text(m_insDiag, 3, message.data(), static_cast<int>(message.size()), SQLITE_STATIC);
     if (sqlite3_step(m_insDiag) != SQLITE_DONE) fail("cannot insert diagnostic");
     sqlite3_reset(m_insDiag);
+}
+
+namespace {
+void bindOptional(sqlite3_stmt* s, int index, std::uint64_t value)
+{
+    if (value)
+        sqlite3_bind_int64(s, index, static_cast<sqlite3_int64>(value));
+    else
+        sqlite3_bind_null(s, index);
+}
+} // namespace
+
+void ProfileWriter::addDevice(const backend::DeviceRecord& d)
+{
+    ensureTransaction();
+    sqlite3_bind_int64(m_insDevice, 1, d.id);
+    sqlite3_bind_text(m_insDevice, 2, d.name.data(), static_cast<int>(d.name.size()), SQLITE_STATIC);
+    sqlite3_bind_text(m_insDevice, 3, d.arch.data(), static_cast<int>(d.arch.size()), SQLITE_STATIC);
+    if (d.sms > 0)
+        sqlite3_bind_int(m_insDevice, 4, d.sms);
+    else
+        sqlite3_bind_null(m_insDevice, 4);
+    if (sqlite3_step(m_insDevice) != SQLITE_DONE) fail("cannot insert device");
+    sqlite3_reset(m_insDevice);
+}
+
+void ProfileWriter::addKernel(
+    std::int64_t id, const backend::KernelRecord& k, std::uint32_t name, std::uint32_t mangled)
+{
+    ensureTransaction();
+    sqlite3_stmt* s = m_insKernel;
+    sqlite3_bind_int64(s, 1, id);
+    sqlite3_bind_int64(s, 2, name);
+    bindOptional(s, 3, mangled);
+    sqlite3_bind_int64(s, 4, k.device);
+    sqlite3_bind_int64(s, 5, k.context);
+    sqlite3_bind_int64(s, 6, k.stream);
+    for (int i = 0; i < 3; ++i) {
+        sqlite3_bind_int(s, 7 + i, k.grid[i]);
+        sqlite3_bind_int(s, 10 + i, k.block[i]);
+    }
+    sqlite3_bind_int(s, 13, k.registers);
+    sqlite3_bind_int64(s, 14, k.sharedBytes);
+    sqlite3_bind_int64(s, 15, k.startNs);
+    sqlite3_bind_int64(s, 16, k.endNs);
+    sqlite3_bind_int64(s, 17, k.endNs - k.startNs);
+    bindOptional(s, 18, k.correlation);
+    bindOptional(s, 19, k.thread);
+    bindOptional(s, 20, k.region);
+    sqlite3_bind_int(s, 21, k.replayed ? 1 : 0);
+    if (sqlite3_step(s) != SQLITE_DONE) fail("cannot insert kernel");
+    sqlite3_reset(s);
+    ++m_rows;
+}
+
+void ProfileWriter::addKernelMetric(std::int64_t kernel, std::uint32_t metric, double value, const std::string& unit)
+{
+    ensureTransaction();
+    sqlite3_bind_int64(m_insKernelMetric, 1, kernel);
+    sqlite3_bind_int64(m_insKernelMetric, 2, metric);
+    sqlite3_bind_double(m_insKernelMetric, 3, value);
+    sqlite3_bind_text(m_insKernelMetric, 4, unit.data(), static_cast<int>(unit.size()), SQLITE_STATIC);
+    if (sqlite3_step(m_insKernelMetric) != SQLITE_DONE) fail("cannot insert kernel metric");
+    sqlite3_reset(m_insKernelMetric);
+    ++m_rows;
+}
+
+void ProfileWriter::addMemoryOp(const backend::MemoryRecord& op)
+{
+    ensureTransaction();
+    sqlite3_stmt* s = m_insMemop;
+    sqlite3_bind_int(s, 1, static_cast<int>(op.kind));
+    if (op.kind == backend::MemoryRecord::Kind::Copy)
+        sqlite3_bind_int(s, 2, op.copyKind);
+    else
+        sqlite3_bind_null(s, 2);
+    sqlite3_bind_int64(s, 3, static_cast<sqlite3_int64>(op.bytes));
+    sqlite3_bind_int64(s, 4, op.device);
+    sqlite3_bind_int64(s, 5, op.context);
+    sqlite3_bind_int64(s, 6, op.stream);
+    sqlite3_bind_int64(s, 7, op.startNs);
+    sqlite3_bind_int64(s, 8, op.endNs);
+    bindOptional(s, 9, op.correlation);
+    bindOptional(s, 10, op.thread);
+    bindOptional(s, 11, op.region);
+    if (sqlite3_step(s) != SQLITE_DONE) fail("cannot insert memory operation");
+    sqlite3_reset(s);
+    ++m_rows;
 }
 
 void ProfileWriter::setMeta(const std::string& key, const std::string& value)

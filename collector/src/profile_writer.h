@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include "backend.h"
 #include "event_buffer.h"
 #include "unwind.h"
 
@@ -50,6 +51,11 @@ public:
     void setModules(const std::vector<Module>& modules);
     /// Embeds the machine model (the text of a machine file; the analyzer validates it).
     void addMachine(const std::string& source, const std::string& json);
+    /// GPU records from a backend; names and metric names are `string` ids interned by the caller.
+    void addDevice(const backend::DeviceRecord& device);
+    void addKernel(std::int64_t id, const backend::KernelRecord& k, std::uint32_t name, std::uint32_t mangled);
+    void addKernelMetric(std::int64_t kernel, std::uint32_t metric, double value, const std::string& unit);
+    void addMemoryOp(const backend::MemoryRecord& op);
 
     /// Commits the open transaction. False (with error) when SQLite failed at any point since the last commit.
     bool commit(std::string& error);
@@ -86,6 +92,10 @@ private:
     sqlite3_stmt* m_setMeta = nullptr;
     sqlite3_stmt* m_insFrame = nullptr;
     sqlite3_stmt* m_insRegionStack = nullptr;
+    sqlite3_stmt* m_insDevice = nullptr;
+    sqlite3_stmt* m_insKernel = nullptr;
+    sqlite3_stmt* m_insKernelMetric = nullptr;
+    sqlite3_stmt* m_insMemop = nullptr;
     bool m_inTransaction = false;
     bool m_walMode = false;
     std::string m_error;

@@ -2,6 +2,7 @@
 #include "recording.h"
 
 #include "clock.h"
+#include "cuda_detect.h"
 #include "log.h"
 #include "output_name.h"
 #include "unwind.h"
@@ -70,6 +71,7 @@ Settings Settings::fromEnvironment()
     s.commitMs = envInt("ROOFTIME_COMMIT_MS", s.commitMs, 10, 500);
     s.exitTimeoutMs = envInt("ROOFTIME_EXIT_TIMEOUT_MS", s.exitTimeoutMs, 100, 600000);
     s.maxBufferBytes = static_cast<std::int64_t>(envInt("ROOFTIME_MAX_BUFFER_MB", 256, 1, 1 << 20)) << 20;
+    s.counterLaunches = envInt("ROOFTIME_COUNTER_LAUNCHES", s.counterLaunches, 0, 1 << 30);
     return s;
 }
 
@@ -480,11 +482,21 @@ bool Recording::openProfile()
         reportProblem(Problem::OutputFile, error + "; continuing without recording");
         return false;
     }
-    if (m_settings.mode == "counters")
+    // A CUDA program's counters come from the cupti backend once the driver initializes; other programs have
+    // no counter backend (PAPI is not in this build).
+    const bool gpuCounters = m_cudaInjected.load() || processLooksLikeCuda();
+    if (m_settings.mode == "counters" && !gpuCounters)
         reportProblem(Problem::CountersUnavailable,
-            "counters mode: no counter backend is available (CUPTI and PAPI backends are not in this "
-            "build); recording time and declared work only");
-    writer->setMeta("counters", m_settings.mode == "counters" ? "unavailable: no counter backend" : "off");
+            "counters mode: no counter backend is available for this process (the PAPI backend is not in this "
+            "build and the program does not use CUDA); recording time and declared work only");
+    {
+        std::lock_guard lock(m_gpuMutex);
+        if (m_countersStatus.empty())
+            m_countersStatus = m_settings.mode != "counters" ? "off"
+                : gpuCounters                                ? "pending: waiting for CUDA initialization"
+                                                             : "unavailable: no counter backend";
+        m_countersStatusChanged = true;
+    }
     if (!m_settings.machine.empty()) embedMachine(*writer);
     if (!m_settings.manifest.empty()) {
         int fd = ::open(m_settings.manifest.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
@@ -562,6 +574,7 @@ void Recording::drainAll()
             delete ts;
         }
     }
+    writeGpuRecords();
     // Strings after events: every string an event refers to was interned before the event was published.
     writeNewStrings();
     std::vector<std::pair<std::string, std::string>> diags;
@@ -752,10 +765,12 @@ void Recording::forkPrepare() noexcept
     m_registryMutex.lock();
     m_diagMutex.lock();
     m_rangeMutex.lock();
+    m_gpuMutex.lock();
 }
 
 void Recording::forkParent() noexcept
 {
+    m_gpuMutex.unlock();
     m_rangeMutex.unlock();
     m_diagMutex.unlock();
     m_registryMutex.unlock();
@@ -765,6 +780,7 @@ void Recording::forkParent() noexcept
 
 void Recording::forkChild() noexcept
 {
+    m_gpuMutex.unlock();
     m_rangeMutex.unlock();
     m_diagMutex.unlock();
     m_registryMutex.unlock();
@@ -789,6 +805,14 @@ void Recording::forkChild() noexcept
         }
         m_threads.clear();
         m_pendingDiagnostics.clear();
+        // The parent's GPU backend and its records stay the parent's; CUDA does not survive fork anyway.
+        if (m_gpuBackend) m_gpuBackend->forkChild();
+        m_gpuBackend = nullptr;
+        m_pendingKernels.clear();
+        m_pendingMemoryOps.clear();
+        m_pendingDevices.clear();
+        m_countersStatus.clear();
+        m_cudaInjected.store(false);
         m_ranges.clear();
         m_budget.live.store(0);
         m_budget.dropped.store(0);

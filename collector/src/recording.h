@@ -5,6 +5,7 @@
  */
 #pragma once
 
+#include "backend.h"
 #include "event_buffer.h"
 #include "output_name.h"
 #include "profile_writer.h"
@@ -28,6 +29,7 @@ struct Settings {
     int commitMs = 250; ///< at most this long between commits (bounded to 10..500)
     int exitTimeoutMs = 10000; ///< longest wait for the final flush at exit
     std::int64_t maxBufferBytes = 256ll << 20;
+    int counterLaunches = 3; ///< counters mode: launches measured per kernel signature (<= 0: all)
     bool disabled = false;
     bool stacks = false; ///< capture the host call stack at each region begin (ROOFTIME_STACKS=1)
 
@@ -110,6 +112,21 @@ public:
     void afterFailedExec() noexcept;
 
     void addDiagnostic(const std::string& component, const std::string& message) noexcept;
+
+    // GPU backends (backends.cpp).
+    /// InitializeInjection: loads librooftime_cupti.so from the collector's folder and starts it.
+    bool startCudaBackend() noexcept;
+    /// At exit, before finish(): hands the backend's last records over, within the exit time limit.
+    void stopBackends() noexcept;
+    /// At exit: a CUDA program in which the driver never called InitializeInjection gets one line saying why.
+    void checkCudaAtExit() noexcept;
+    bool cudaInjected() const noexcept { return m_cudaInjected.load(); }
+    /// The calling thread's index and innermost open region (for kernel launches).
+    backend::LaunchContext launchContext() noexcept;
+    void queueKernels(std::vector<backend::KernelRecord>&& kernels) noexcept;
+    void queueMemoryOps(std::vector<backend::MemoryRecord>&& ops) noexcept;
+    void queueDevice(const backend::DeviceRecord& device) noexcept;
+    void setCountersStatus(const std::string& status) noexcept;
     const Settings& settings() const { return m_settings; }
     bool isActive() noexcept;
 
@@ -142,6 +159,7 @@ private:
     void readProcessInfo();
     NamingContext namingContext() const;
     void writeNewStrings();
+    void writeGpuRecords();
 
     Settings m_settings;
     ProcessInfo m_process;
@@ -166,6 +184,17 @@ private:
     };
     std::vector<StartedRange> m_ranges;
     std::uint64_t m_nextRangeId = 1;
+
+    // GPU records from backends, written by the writer thread.
+    std::mutex m_gpuMutex;
+    std::vector<backend::KernelRecord> m_pendingKernels;
+    std::vector<backend::MemoryRecord> m_pendingMemoryOps;
+    std::vector<backend::DeviceRecord> m_pendingDevices;
+    std::string m_countersStatus;
+    bool m_countersStatusChanged = false;
+    std::int64_t m_nextKernelId = 1;
+    backend::Backend* m_gpuBackend = nullptr;
+    std::atomic<bool> m_cudaInjected { false };
 
     // Writer thread state.
     std::mutex m_writerMutex; ///< held by the writer while it works; fork waits for it

@@ -47,22 +47,28 @@ const std::vector<MetricRule>& metricRules()
         // thread group; the paper's notebooks use ×512 per warp-level instruction).
         { "sm__inst_executed_pipe_tensor.sum", T::Flops, "fp16", true, "", 512, "sm_70", 0 },
         // Turing and later: tensor operation counters, source level (group 0) ...
-        { "sm__ops_path_tensor_src_fp16.sum", T::Flops, "fp16", true, "", 1, kTuringOn, 0 },
+        // Names checked per chip with the CUPTI host API (tests/unit/test_cupti_metrics.cpp): Hopper counts
+        // fp16 tensor work in one counter, earlier chips split it by accumulator type; the op-level counters
+        // exist on Hopper only.
+        { "sm__ops_path_tensor_src_fp16.sum", T::Flops, "fp16", true, "", 1, "sm_90", 0 },
+        { "sm__ops_path_tensor_src_fp16_dst_fp16.sum", T::Flops, "fp16", true, "", 1, "sm_75,sm_80,sm_86,sm_89", 0 },
+        { "sm__ops_path_tensor_src_fp16_dst_fp32.sum", T::Flops, "fp16", true, "", 1, "sm_80,sm_86,sm_89", 0 },
         { "sm__ops_path_tensor_src_bf16_dst_fp32.sum", T::Flops, "bf16", true, "", 1, kAmpereOn, 0 },
         { "sm__ops_path_tensor_src_tf32_dst_fp32.sum", T::Flops, "tf32", true, "", 1, kAmpereOn, 0 },
         { "sm__ops_path_tensor_src_fp64.sum", T::Flops, "fp64", true, "", 1, kAmpereOn, 0 },
         { "sm__ops_path_tensor_src_fp8_sparsity_off.sum", T::Flops, "fp8", true, "", 1, "sm_89,sm_90", 0 },
         { "sm__ops_path_tensor_src_fp8_sparsity_on.sum", T::Flops, "fp8", true, "", 1, "sm_89,sm_90", 0 },
+        { "sm__ops_path_tensor_src_fp8.sum", T::Flops, "fp8", true, "", 1, "sm_89,sm_90", 1 },
         { "sm__ops_path_tensor_src_int8.sum", T::Flops, "int8", true, "", 1, kTuringOn, 0 },
         // ... or op level (group 1): mma.sync (HMMA) and, on Hopper, warpgroup wgmma (HGMMA) counted apart.
-        { "sm__ops_path_tensor_op_hmma_src_fp16_dst_fp16.sum", T::Flops, "fp16", true, "", 1, kAmpereOn, 1 },
-        { "sm__ops_path_tensor_op_hmma_src_fp16_dst_fp32.sum", T::Flops, "fp16", true, "", 1, kAmpereOn, 1 },
+        { "sm__ops_path_tensor_op_hmma_src_fp16_dst_fp16.sum", T::Flops, "fp16", true, "", 1, "sm_90", 1 },
+        { "sm__ops_path_tensor_op_hmma_src_fp16_dst_fp32.sum", T::Flops, "fp16", true, "", 1, "sm_90", 1 },
         { "sm__ops_path_tensor_op_hgmma_src_fp16.sum", T::Flops, "fp16", true, "", 1, "sm_90", 1 },
-        { "sm__ops_path_tensor_op_hmma_src_bf16_dst_fp32.sum", T::Flops, "bf16", true, "", 1, kAmpereOn, 1 },
+        { "sm__ops_path_tensor_op_hmma_src_bf16_dst_fp32.sum", T::Flops, "bf16", true, "", 1, "sm_90", 1 },
         { "sm__ops_path_tensor_op_hgmma_src_bf16_dst_fp32.sum", T::Flops, "bf16", true, "", 1, "sm_90", 1 },
-        { "sm__ops_path_tensor_op_hmma_src_tf32_dst_fp32.sum", T::Flops, "tf32", true, "", 1, kAmpereOn, 1 },
+        { "sm__ops_path_tensor_op_hmma_src_tf32_dst_fp32.sum", T::Flops, "tf32", true, "", 1, "sm_90", 1 },
         { "sm__ops_path_tensor_op_hgmma_src_tf32_dst_fp32.sum", T::Flops, "tf32", true, "", 1, "sm_90", 1 },
-        { "sm__ops_path_tensor_op_imma_src_int8.sum", T::Flops, "int8", true, "", 1, kTuringOn, 1 },
+        { "sm__ops_path_tensor_op_imma_src_int8.sum", T::Flops, "int8", true, "", 1, "sm_90", 1 },
         { "sm__ops_path_tensor_op_igmma_src_int8.sum", T::Flops, "int8", true, "", 1, "sm_90", 1 },
         // Bytes per level (one definition per level, docs/metrics.md): device memory, L2, L1.
         { "dram__bytes_read.sum", T::Bytes, "", false, "HBM", 1, "gpu", 0 },
@@ -74,6 +80,11 @@ const std::vector<MetricRule>& metricRules()
         { "gpu__time_duration.sum", T::Time, "", false, "", 1e-9, "gpu", 0 },
     };
     return rules;
+}
+
+bool ruleApplies(const MetricRule& rule, std::string_view arch)
+{
+    return archMatches(rule.archs, arch);
 }
 
 const std::vector<std::string>& knownArchitectures()

@@ -16,7 +16,7 @@ namespace rooftime::schema {
 
 inline constexpr const char* kFormatName = "rooftime-profile";
 inline constexpr int kMajor = 1;
-inline constexpr int kMinor = 2; ///< 1.1 added machine, device, kernel, kernel_metric; 1.2 frame, region_stack, module
+inline constexpr int kMinor = 2; ///< 1.1 added machine, device, kernel, kernel_metric; 1.2 memop, frame, region_stack, module
 
 /// Region kinds, column region.kind.
 enum class RegionKind : std::int32_t {
@@ -53,6 +53,10 @@ CREATE TABLE kernel(
     start_ns INTEGER, end_ns INTEGER, duration_ns INTEGER NOT NULL,
     correlation INTEGER, thread INTEGER, region INTEGER, replayed INTEGER NOT NULL);
 CREATE TABLE kernel_metric(kernel INTEGER NOT NULL, metric INTEGER NOT NULL, value REAL NOT NULL, unit TEXT NOT NULL);
+CREATE TABLE memop(
+    kind INTEGER NOT NULL, copy_kind INTEGER, bytes INTEGER NOT NULL, device INTEGER NOT NULL, context INTEGER,
+    stream INTEGER, start_ns INTEGER NOT NULL, end_ns INTEGER NOT NULL, correlation INTEGER, thread INTEGER,
+    region INTEGER);
 CREATE TABLE frame(thread INTEGER NOT NULL, id INTEGER NOT NULL, parent INTEGER NOT NULL, ip INTEGER NOT NULL);
 CREATE TABLE region_stack(thread INTEGER NOT NULL, seq INTEGER NOT NULL, frame INTEGER NOT NULL);
 CREATE TABLE module(path TEXT NOT NULL, base INTEGER NOT NULL, start INTEGER NOT NULL, end INTEGER NOT NULL);

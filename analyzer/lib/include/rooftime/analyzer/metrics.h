@@ -34,6 +34,9 @@ struct MetricRule {
 
 const std::vector<MetricRule>& metricRules();
 
+/// Whether a rule applies to an architecture ("sm_90").
+bool ruleApplies(const MetricRule& rule, std::string_view arch);
+
 /// Architectures the table knows ("sm_70", "sm_80", "sm_86", "sm_89", "sm_90").
 const std::vector<std::string>& knownArchitectures();
 

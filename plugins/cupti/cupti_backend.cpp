@@ -1,0 +1,813 @@
+// SPDX-License-Identifier: MIT
+// librooftime_cupti.so: kernel, copy and fill times from the CUPTI Activity API; in counters mode, raw counters
+// per kernel from the Range Profiler API (auto range, kernel replay). docs/cupti.md describes what is collected.
+#include "backend.h"
+#include "metric_sets.h"
+#include "translate.h"
+
+#include <cupti.h>
+#include <cupti_profiler_host.h>
+#include <cupti_profiler_target.h>
+#include <cupti_range_profiler.h>
+#include <cupti_target.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <cstring>
+#include <link.h>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <unistd.h>
+#include <unordered_map>
+#include <vector>
+
+namespace rooftime::cupti {
+
+namespace {
+
+using backend::Host;
+
+constexpr std::size_t kBufferBytes = 4u << 20; ///< Kineto's size: few buffer callbacks, bounded memory
+constexpr std::size_t kMaxRanges = 64; ///< launches measured between two decodes
+
+Host* g_host = nullptr;
+
+std::string resultText(CUptiResult rc)
+{
+    const char* text = nullptr;
+    if (cuptiGetResultString(rc, &text) != CUPTI_SUCCESS || !text) return "CUPTI error " + std::to_string(rc);
+    return text;
+}
+
+template <typename T> T params(std::size_t size)
+{
+    T p {};
+    p.structSize = size;
+    return p;
+}
+
+std::uint64_t CUPTIAPI timestamp()
+{
+    return g_host ? static_cast<std::uint64_t>(g_host->nowNs()) : 0;
+}
+
+bool isKernelLaunch(CUpti_CallbackDomain domain, CUpti_CallbackId cbid)
+{
+    if (domain == CUPTI_CB_DOMAIN_DRIVER_API) {
+        switch (cbid) {
+        case CUPTI_DRIVER_TRACE_CBID_cuLaunchKernel:
+        case CUPTI_DRIVER_TRACE_CBID_cuLaunchKernel_ptsz:
+        case CUPTI_DRIVER_TRACE_CBID_cuLaunchKernelEx:
+        case CUPTI_DRIVER_TRACE_CBID_cuLaunchKernelEx_ptsz:
+        case CUPTI_DRIVER_TRACE_CBID_cuLaunchCooperativeKernel:
+        case CUPTI_DRIVER_TRACE_CBID_cuLaunchCooperativeKernel_ptsz:
+            return true;
+        default:
+            return false;
+        }
+    }
+    switch (cbid) {
+    case CUPTI_RUNTIME_TRACE_CBID_cudaLaunchKernel_v7000:
+    case CUPTI_RUNTIME_TRACE_CBID_cudaLaunchKernel_ptsz_v7000:
+    case CUPTI_RUNTIME_TRACE_CBID_cudaLaunchKernelExC_v11060:
+    case CUPTI_RUNTIME_TRACE_CBID_cudaLaunchKernelExC_ptsz_v11060:
+    case CUPTI_RUNTIME_TRACE_CBID_cudaLaunchCooperativeKernel_v9000:
+    case CUPTI_RUNTIME_TRACE_CBID_cudaLaunchCooperativeKernel_ptsz_v9000:
+        return true;
+    default:
+        return false;
+    }
+}
+
+constexpr CUpti_CallbackId kDriverLaunches[]
+    = { CUPTI_DRIVER_TRACE_CBID_cuLaunchKernel, CUPTI_DRIVER_TRACE_CBID_cuLaunchKernel_ptsz,
+          CUPTI_DRIVER_TRACE_CBID_cuLaunchKernelEx, CUPTI_DRIVER_TRACE_CBID_cuLaunchKernelEx_ptsz,
+          CUPTI_DRIVER_TRACE_CBID_cuLaunchCooperativeKernel, CUPTI_DRIVER_TRACE_CBID_cuLaunchCooperativeKernel_ptsz,
+          CUPTI_DRIVER_TRACE_CBID_cuGraphLaunch, CUPTI_DRIVER_TRACE_CBID_cuGraphLaunch_ptsz };
+constexpr CUpti_CallbackId kRuntimeLaunches[]
+    = { CUPTI_RUNTIME_TRACE_CBID_cudaLaunchKernel_v7000, CUPTI_RUNTIME_TRACE_CBID_cudaLaunchKernel_ptsz_v7000,
+          CUPTI_RUNTIME_TRACE_CBID_cudaLaunchKernelExC_v11060, CUPTI_RUNTIME_TRACE_CBID_cudaLaunchKernelExC_ptsz_v11060,
+          CUPTI_RUNTIME_TRACE_CBID_cudaLaunchCooperativeKernel_v9000,
+          CUPTI_RUNTIME_TRACE_CBID_cudaLaunchCooperativeKernel_ptsz_v9000,
+          CUPTI_RUNTIME_TRACE_CBID_cudaGraphLaunch_v10000, CUPTI_RUNTIME_TRACE_CBID_cudaGraphLaunch_ptsz_v10000 };
+
+/// The runtime launch this thread is inside of: its driver launch reports another correlation id.
+thread_local std::uint32_t t_runtimeCorrelation = 0;
+/// Counters mode: that runtime launch was already counted (its driver launch only adds its id).
+thread_local bool t_runtimeCounted = false;
+
+/// Range Profiler state of one context (counters mode).
+struct ContextCounters {
+    CUpti_RangeProfiler_Object* object = nullptr;
+    std::vector<std::uint8_t> counterData;
+    bool started = false;
+    /// Correlation ids of the launches measured since the last decode, in launch order (auto range: one range
+    /// per launch, in execution order; launches are serialized under auto range).
+    std::vector<std::pair<std::uint32_t, std::uint32_t>> pending;
+};
+
+class CuptiBackend final : public backend::Backend {
+public:
+    explicit CuptiBackend(Host* host)
+        : m_host(host)
+        , m_pid(::getpid())
+    { }
+
+    const char* name() const noexcept override { return "cupti"; }
+    bool available() noexcept override;
+    bool start(const backend::Settings& settings) noexcept override;
+    void flush(bool forced) noexcept override;
+    void stop() noexcept override;
+    void forkChild() noexcept override { m_active.store(false); }
+    pid_t pid() const noexcept { return m_pid; }
+
+    void onCallback(CUpti_CallbackDomain domain, CUpti_CallbackId cbid, const void* data) noexcept;
+    void onBuffer(CUcontext ctx, std::uint32_t stream, std::uint8_t* buffer, std::size_t valid) noexcept;
+
+private:
+    bool mine() const noexcept { return m_active.load(std::memory_order_relaxed) && ::getpid() == m_pid; }
+    void fail(const char* key, const std::string& what) noexcept { m_host->report(key, what, true); }
+    void note(const std::string& what) noexcept { m_host->report("note", what, false); }
+
+    // counters mode
+    /// Decides whether this launch is measured and starts or stops the profiler around it (true: handled).
+    bool countersOnLaunch(CUcontext ctx, const char* symbol, std::uint32_t correlation) noexcept;
+    /// The driver launch inside a counted runtime launch: its correlation id names the same measured kernel.
+    void countersAlias(std::uint32_t runtimeId, std::uint32_t driverId) noexcept;
+    ContextCounters* countersFor(CUcontext ctx);
+    bool setUpHost(CUcontext ctx, std::uint32_t device);
+    void stopAndDecode(ContextCounters& c);
+    void disableCounters(const std::string& why, const std::string& status) noexcept;
+    void deliver(std::vector<backend::KernelRecord>& out);
+
+    Host* m_host;
+    pid_t m_pid;
+    backend::Settings m_settings;
+    std::atomic<bool> m_active { false };
+    CUpti_SubscriberHandle m_subscriber = nullptr;
+    LaunchTable m_launches;
+    std::atomic<std::uint64_t> m_dropped { 0 };
+
+    // counters mode: all under m_countersMutex
+    std::mutex m_countersMutex;
+    bool m_counters = false;
+    bool m_hostReady = false;
+    CUpti_Profiler_Host_Object* m_hostObject = nullptr;
+    std::vector<std::uint8_t> m_configImage;
+    std::vector<const char*> m_metrics;
+    std::vector<std::string> m_units;
+    std::map<CUcontext, ContextCounters> m_contexts;
+    CUcontext m_activeContext = nullptr;
+    std::unordered_map<std::string, int> m_launchCounts;
+    std::set<std::uint32_t> m_measured; ///< correlation ids of measured launches whose record or values are due
+    std::unordered_map<std::uint32_t, std::vector<backend::MetricValue>> m_values;
+    std::unordered_map<std::uint32_t, backend::KernelRecord> m_waiting;
+};
+
+CuptiBackend* g_backend = nullptr;
+
+void CUPTIAPI onCallbackEntry(void* self, CUpti_CallbackDomain domain, CUpti_CallbackId cbid, const void* data)
+{
+    static_cast<CuptiBackend*>(self)->onCallback(domain, cbid, data);
+}
+
+void CUPTIAPI bufferRequested(std::uint8_t** buffer, std::size_t* size, std::size_t* maxRecords)
+{
+    *buffer = static_cast<std::uint8_t*>(std::aligned_alloc(8, kBufferBytes));
+    *size = *buffer ? kBufferBytes : 0;
+    *maxRecords = 0;
+}
+
+void CUPTIAPI bufferCompleted(CUcontext ctx, std::uint32_t stream, std::uint8_t* buffer, std::size_t, std::size_t valid)
+{
+    if (g_backend) g_backend->onBuffer(ctx, stream, buffer, valid);
+    std::free(buffer);
+}
+
+/// Another libcupti than ours in the process (a cu12 wheel, say): two copies would fight over the one subscriber.
+std::string otherCuptiMapped()
+{
+    std::string found;
+    dl_iterate_phdr(
+        [](dl_phdr_info* info, std::size_t, void* out) -> int {
+            const char* n = info->dlpi_name;
+            if (n && std::strstr(n, "libcupti.so") && !std::strstr(n, "libcupti.so.13")) {
+                *static_cast<std::string*>(out) = n;
+                return 1;
+            }
+            return 0;
+        },
+        &found);
+    return found;
+}
+
+bool CuptiBackend::available() noexcept
+{
+    try {
+        std::uint32_t version = 0;
+        const CUptiResult rc = cuptiGetVersion(&version);
+        if (rc != CUPTI_SUCCESS) {
+            fail("version", "cannot use CUPTI (" + resultText(rc) + "); continuing without GPU kernels");
+            return false;
+        }
+        // CUPTI_API_VERSION is major * 10000 + minor * 100 + patch for 13.x (130001). Another 13.x is accepted: a
+        // function it lacks would have failed the plugin's load already (RTLD_NOW), with the loader's message.
+        if (version / 10000 != CUPTI_API_VERSION / 10000) {
+            fail("version",
+                "the loaded CUPTI has API version " + std::to_string(version) + ", this build needs a 13.x ("
+                    + std::to_string(CUPTI_API_VERSION) + "); continuing without GPU kernels");
+            return false;
+        }
+        const std::string other = otherCuptiMapped();
+        if (!other.empty()) {
+            fail("version",
+                "another CUPTI is loaded in this process (" + other
+                    + "); only one can be used, so continuing without GPU kernels");
+            return false;
+        }
+        return true;
+    } catch (...) {
+        return false;
+    }
+}
+
+bool CuptiBackend::start(const backend::Settings& settings) noexcept
+{
+    try {
+        m_settings = settings;
+        g_host = m_host;
+        g_backend = this;
+        // Before any activity kind is enabled: kernel times on the profile's clock.
+        CUptiResult rc = cuptiActivityRegisterTimestampCallback(&timestamp);
+        if (rc != CUPTI_SUCCESS)
+            note("timestamp callback not registered (" + resultText(rc) + "); GPU times may be off");
+
+        char holder[CUPTI_SUBSCRIBER_NAME_MAX_LEN] = {};
+        auto sp = params<CUpti_SubscriberParams>(CUpti_SubscriberParams_STRUCT_SIZE);
+        sp.subscriberName = "rooftime";
+        sp.oldSubscriberName = holder;
+        sp.oldSubscriberSize = sizeof holder;
+        rc = cuptiSubscribe_v2(&m_subscriber, &onCallbackEntry, this, &sp);
+        if (rc == CUPTI_ERROR_MULTIPLE_SUBSCRIBERS_NOT_SUPPORTED) {
+            fail("subscriber",
+                std::string("CUPTI is already used by ") + (holder[0] ? holder : "another tool")
+                    + " (one tool at a time: nsys, ncu, torch.profiler); continuing without GPU kernels");
+            return false;
+        }
+        if (rc != CUPTI_SUCCESS) {
+            fail("subscriber", "cannot subscribe to CUPTI (" + resultText(rc) + "); continuing without GPU kernels");
+            return false;
+        }
+        rc = cuptiActivityRegisterCallbacks(&bufferRequested, &bufferCompleted);
+        if (rc != CUPTI_SUCCESS) {
+            fail("activity", "cannot register CUPTI buffers (" + resultText(rc) + "); continuing without GPU kernels");
+            cuptiUnsubscribe(m_subscriber);
+            return false;
+        }
+        for (CUpti_ActivityKind kind : { CUPTI_ACTIVITY_KIND_DEVICE, CUPTI_ACTIVITY_KIND_CONCURRENT_KERNEL,
+                 CUPTI_ACTIVITY_KIND_MEMCPY, CUPTI_ACTIVITY_KIND_MEMSET }) {
+            rc = cuptiActivityEnable(kind);
+            if (rc != CUPTI_SUCCESS && kind == CUPTI_ACTIVITY_KIND_CONCURRENT_KERNEL) {
+                fail("activity", "cannot trace kernels (" + resultText(rc) + "); continuing without GPU kernels");
+                cuptiUnsubscribe(m_subscriber);
+                return false;
+            }
+            if (rc != CUPTI_SUCCESS) note("activity kind " + std::to_string(kind) + " not enabled: " + resultText(rc));
+        }
+        // Records reach the profile at least every second, not only when a 4 MiB buffer is full: a killed
+        // program keeps its GPU records up to the last commit.
+        cuptiActivityFlushPeriod(1000);
+        for (CUpti_CallbackId id : kDriverLaunches)
+            cuptiEnableCallback(1, m_subscriber, CUPTI_CB_DOMAIN_DRIVER_API, id);
+        for (CUpti_CallbackId id : kRuntimeLaunches)
+            cuptiEnableCallback(1, m_subscriber, CUPTI_CB_DOMAIN_RUNTIME_API, id);
+        m_counters = settings.mode == "counters";
+        if (m_counters) {
+            cuptiEnableCallback(
+                1, m_subscriber, CUPTI_CB_DOMAIN_RESOURCE, CUPTI_CBID_RESOURCE_CONTEXT_DESTROY_STARTING);
+            m_host->setCountersStatus("pending: no kernel launched yet");
+        }
+        m_active.store(true);
+        return true;
+    } catch (...) {
+        return false;
+    }
+}
+
+void CuptiBackend::onCallback(CUpti_CallbackDomain domain, CUpti_CallbackId cbid, const void* data) noexcept
+{
+    try {
+        if (!mine()) return;
+        if (domain == CUPTI_CB_DOMAIN_RESOURCE) {
+            if (cbid == CUPTI_CBID_RESOURCE_CONTEXT_DESTROY_STARTING) {
+                const auto* r = static_cast<const CUpti_ResourceData*>(data);
+                std::lock_guard lock(m_countersMutex);
+                auto it = m_contexts.find(r->context);
+                if (it == m_contexts.end()) return;
+                stopAndDecode(it->second);
+                auto dp = params<CUpti_RangeProfiler_Disable_Params>(CUpti_RangeProfiler_Disable_Params_STRUCT_SIZE);
+                dp.pRangeProfilerObject = it->second.object;
+                cuptiRangeProfilerDisable(&dp);
+                if (m_activeContext == r->context) m_activeContext = nullptr;
+                m_contexts.erase(it);
+            }
+            return;
+        }
+        const auto* cb = static_cast<const CUpti_CallbackData*>(data);
+        const bool graph = cbid == CUPTI_DRIVER_TRACE_CBID_cuGraphLaunch
+            || cbid == CUPTI_DRIVER_TRACE_CBID_cuGraphLaunch_ptsz
+            || cbid == CUPTI_RUNTIME_TRACE_CBID_cudaGraphLaunch_v10000
+            || cbid == CUPTI_RUNTIME_TRACE_CBID_cudaGraphLaunch_ptsz_v10000;
+        const bool launch = !graph && isKernelLaunch(domain, cbid);
+        if (domain == CUPTI_CB_DOMAIN_RUNTIME_API) {
+            if (cb->callbackSite == CUPTI_API_ENTER) {
+                t_runtimeCorrelation = cb->correlationId;
+                m_launches.remember(cb->correlationId, m_host->launchContext());
+                // Counted here when the context is known, so that a runtime launch counts whether or not the
+                // runtime goes through a driver launch callback; else its driver launch counts it.
+                t_runtimeCounted = m_counters && launch && cb->context
+                    && countersOnLaunch(cb->context, cb->symbolName, cb->correlationId);
+            } else {
+                t_runtimeCorrelation = 0;
+                t_runtimeCounted = false;
+            }
+            return;
+        }
+        if (cb->callbackSite != CUPTI_API_ENTER) return;
+        m_launches.remember(cb->correlationId, m_host->launchContext());
+        if (!m_counters || !launch) return;
+        if (t_runtimeCounted)
+            countersAlias(t_runtimeCorrelation, cb->correlationId);
+        else
+            countersOnLaunch(cb->context, cb->symbolName, cb->correlationId);
+    } catch (...) { }
+}
+
+void CuptiBackend::onBuffer(CUcontext ctx, std::uint32_t stream, std::uint8_t* buffer, std::size_t valid) noexcept
+{
+    try {
+        if (::getpid() != m_pid) return;
+        std::vector<backend::KernelRecord> kernels;
+        std::vector<backend::MemoryRecord> ops;
+        CUpti_Activity* record = nullptr;
+        while (valid > 0 && cuptiActivityGetNextRecord(buffer, valid, &record) == CUPTI_SUCCESS) {
+            switch (record->kind) {
+            case CUPTI_ACTIVITY_KIND_CONCURRENT_KERNEL:
+            case CUPTI_ACTIVITY_KIND_KERNEL: {
+                backend::KernelRecord k = translateKernel(*reinterpret_cast<const CUpti_ActivityKernel10*>(record));
+                joinLaunch(k, m_launches);
+                kernels.push_back(std::move(k));
+                break;
+            }
+            case CUPTI_ACTIVITY_KIND_MEMCPY: {
+                backend::MemoryRecord m = translateMemcpy(*reinterpret_cast<const CUpti_ActivityMemcpy6*>(record));
+                joinLaunch(m, m_launches);
+                ops.push_back(m);
+                break;
+            }
+            case CUPTI_ACTIVITY_KIND_MEMSET: {
+                backend::MemoryRecord m = translateMemset(*reinterpret_cast<const CUpti_ActivityMemset4*>(record));
+                joinLaunch(m, m_launches);
+                ops.push_back(m);
+                break;
+            }
+            case CUPTI_ACTIVITY_KIND_DEVICE:
+                m_host->addDevice(translateDevice(*reinterpret_cast<const CUpti_ActivityDevice5*>(record)));
+                break;
+            default:
+                break;
+            }
+        }
+        std::size_t dropped = 0;
+        if (cuptiActivityGetNumDroppedRecords(ctx, stream, &dropped) == CUPTI_SUCCESS && dropped > 0) {
+            m_dropped.fetch_add(dropped);
+            fail("dropped",
+                "CUPTI dropped GPU activity records (its buffers were full); the count is in the profile's "
+                "diagnostics");
+        }
+        if (m_counters) deliver(kernels);
+        m_host->addKernels(std::move(kernels));
+        m_host->addMemoryOps(std::move(ops));
+    } catch (...) { }
+}
+
+void CuptiBackend::flush(bool forced) noexcept
+{
+    if (::getpid() != m_pid) return;
+    cuptiActivityFlushAll(forced ? CUPTI_ACTIVITY_FLAG_FLUSH_FORCED : 0);
+}
+
+void CuptiBackend::stop() noexcept
+{
+    try {
+        if (!mine()) return;
+        // No GPU synchronization here: this runs on a helper thread with no current context, and the plugin never
+        // calls the driver. Programs normally synchronize before exit (cudaMemcpy, cudaFree, cudaDeviceSynchronize);
+        // a kernel still running at exit may be missing (docs/cupti.md).
+        if (m_counters) {
+            std::lock_guard lock(m_countersMutex);
+            for (auto& [ctx, c] : m_contexts)
+                stopAndDecode(c);
+        }
+        for (CUpti_ActivityKind kind : { CUPTI_ACTIVITY_KIND_CONCURRENT_KERNEL, CUPTI_ACTIVITY_KIND_MEMCPY,
+                 CUPTI_ACTIVITY_KIND_MEMSET, CUPTI_ACTIVITY_KIND_DEVICE })
+            cuptiActivityDisable(kind);
+        cuptiActivityFlushAll(CUPTI_ACTIVITY_FLAG_FLUSH_FORCED);
+        m_active.store(false);
+        if (m_counters) {
+            // Measured kernels whose values never came: written without counters.
+            std::vector<backend::KernelRecord> rest;
+            std::lock_guard lock(m_countersMutex);
+            for (auto& [id, k] : m_waiting)
+                rest.push_back(std::move(k));
+            m_waiting.clear();
+            if (!rest.empty()) {
+                note(std::to_string(rest.size()) + " measured kernel launches got no counter values");
+                m_host->addKernels(std::move(rest));
+            }
+        }
+        if (const std::uint64_t d = m_dropped.load())
+            note("CUPTI dropped " + std::to_string(d) + " GPU activity records");
+    } catch (...) { }
+}
+
+// ---- counters mode -------------------------------------------------------------------------------------------
+
+void CuptiBackend::disableCounters(const std::string& why, const std::string& status) noexcept
+{
+    m_counters = false;
+    m_host->setCountersStatus("unavailable: " + status);
+    fail("counters", why + "; continuing without GPU counters (kernel times are still recorded)");
+}
+
+bool CuptiBackend::setUpHost(CUcontext ctx, std::uint32_t device)
+{
+    auto init = params<CUpti_Profiler_Initialize_Params>(CUpti_Profiler_Initialize_Params_STRUCT_SIZE);
+    CUptiResult rc = cuptiProfilerInitialize(&init);
+    if (rc != CUPTI_SUCCESS) {
+        disableCounters("cannot initialize the CUPTI profiler (" + resultText(rc) + ")", resultText(rc));
+        return false;
+    }
+    auto sup = params<CUpti_Profiler_DeviceSupported_Params>(CUpti_Profiler_DeviceSupported_Params_STRUCT_SIZE);
+    sup.cuDevice = static_cast<CUdevice>(device);
+    sup.api = CUPTI_PROFILER_RANGE_PROFILING;
+    rc = cuptiProfilerDeviceSupported(&sup);
+    if (rc == CUPTI_SUCCESS && sup.isSupported != CUPTI_PROFILER_CONFIGURATION_SUPPORTED) {
+        std::string why = "GPU counters are not supported on this device";
+        if (sup.architecture != CUPTI_PROFILER_CONFIGURATION_SUPPORTED) why += " (architecture older than sm_70)";
+        if (sup.vGpu == CUPTI_PROFILER_CONFIGURATION_DISABLED)
+            why += " (vGPU with profiling disabled: the host administrator can enable it)";
+        else if (sup.vGpu != CUPTI_PROFILER_CONFIGURATION_SUPPORTED)
+            why += " (vGPU)";
+        if (sup.confidentialCompute != CUPTI_PROFILER_CONFIGURATION_SUPPORTED) why += " (confidential computing)";
+        if (sup.cmp != CUPTI_PROFILER_CONFIGURATION_SUPPORTED) why += " (crypto-mining processor)";
+        if (sup.wsl != CUPTI_PROFILER_CONFIGURATION_SUPPORTED) why += " (WSL)";
+        if (sup.sli != CUPTI_PROFILER_CONFIGURATION_SUPPORTED) why += " (SLI)";
+        disableCounters(why, why);
+        return false;
+    }
+    auto chip = params<CUpti_Device_GetChipName_Params>(CUpti_Device_GetChipName_Params_STRUCT_SIZE);
+    chip.deviceIndex = device;
+    rc = cuptiDeviceGetChipName(&chip);
+    if (rc != CUPTI_SUCCESS || !chip.pChipName) {
+        disableCounters("cannot read the GPU's chip name (" + resultText(rc) + ")", resultText(rc));
+        return false;
+    }
+    auto avail = params<CUpti_Profiler_GetCounterAvailability_Params>(
+        CUpti_Profiler_GetCounterAvailability_Params_STRUCT_SIZE);
+    avail.ctx = ctx;
+    rc = cuptiProfilerGetCounterAvailability(&avail);
+    std::vector<std::uint8_t> availability;
+    if (rc == CUPTI_SUCCESS) {
+        availability.resize(avail.counterAvailabilityImageSize);
+        avail.pCounterAvailabilityImage = availability.data();
+        rc = cuptiProfilerGetCounterAvailability(&avail);
+    }
+    if (rc == CUPTI_ERROR_HARDWARE_BUSY) {
+        disableCounters("the GPU's counters are held by another profiler (DCGM or dcgm-exporter: `dcgmi profile "
+                        "--pause` frees them)",
+            "counters held by another profiler (DCGM?)");
+        return false;
+    }
+    if (rc != CUPTI_SUCCESS) {
+        disableCounters("cannot query counter availability (" + resultText(rc) + ")", resultText(rc));
+        return false;
+    }
+    auto hi = params<CUpti_Profiler_Host_Initialize_Params>(CUpti_Profiler_Host_Initialize_Params_STRUCT_SIZE);
+    hi.profilerType = CUPTI_PROFILER_TYPE_RANGE_PROFILER;
+    hi.pChipName = chip.pChipName;
+    hi.pCounterAvailabilityImage = availability.data();
+    rc = cuptiProfilerHostInitialize(&hi);
+    if (rc != CUPTI_SUCCESS) {
+        disableCounters(
+            std::string("CUPTI does not know chip ") + chip.pChipName + " (" + resultText(rc) + ")", resultText(rc));
+        return false;
+    }
+    m_hostObject = hi.pHostObject;
+    for (const char* m : kTier1) {
+        auto mp = params<CUpti_Profiler_Host_GetMetricProperties_Params>(
+            CUpti_Profiler_Host_GetMetricProperties_Params_STRUCT_SIZE);
+        mp.pHostObject = m_hostObject;
+        mp.pMetricName = m;
+        if (cuptiProfilerHostGetMetricProperties(&mp) == CUPTI_SUCCESS) {
+            m_metrics.push_back(m);
+            m_units.push_back(normaliseUnit(mp.pDimUnit));
+        } else {
+            note(std::string("counter ") + m + " does not exist on " + chip.pChipName + "; not collected");
+        }
+    }
+    auto add
+        = params<CUpti_Profiler_Host_ConfigAddMetrics_Params>(CUpti_Profiler_Host_ConfigAddMetrics_Params_STRUCT_SIZE);
+    add.pHostObject = m_hostObject;
+    add.ppMetricNames = m_metrics.data();
+    add.numMetrics = m_metrics.size();
+    auto size = params<CUpti_Profiler_Host_GetConfigImageSize_Params>(
+        CUpti_Profiler_Host_GetConfigImageSize_Params_STRUCT_SIZE);
+    size.pHostObject = m_hostObject;
+    if ((rc = cuptiProfilerHostConfigAddMetrics(&add)) != CUPTI_SUCCESS
+        || (rc = cuptiProfilerHostGetConfigImageSize(&size)) != CUPTI_SUCCESS) {
+        disableCounters("cannot configure the counters (" + resultText(rc) + ")", resultText(rc));
+        return false;
+    }
+    m_configImage.resize(size.configImageSize);
+    auto get = params<CUpti_Profiler_Host_GetConfigImage_Params>(CUpti_Profiler_Host_GetConfigImage_Params_STRUCT_SIZE);
+    get.pHostObject = m_hostObject;
+    get.configImageSize = m_configImage.size();
+    get.pConfigImage = m_configImage.data();
+    if ((rc = cuptiProfilerHostGetConfigImage(&get)) != CUPTI_SUCCESS) {
+        disableCounters("cannot configure the counters (" + resultText(rc) + ")", resultText(rc));
+        return false;
+    }
+    auto passes
+        = params<CUpti_Profiler_Host_GetNumOfPasses_Params>(CUpti_Profiler_Host_GetNumOfPasses_Params_STRUCT_SIZE);
+    passes.configImageSize = m_configImage.size();
+    passes.pConfigImage = m_configImage.data();
+    cuptiProfilerHostGetNumOfPasses(&passes);
+    note(std::string("counters on ") + chip.pChipName + ": " + std::to_string(m_metrics.size()) + " metrics, "
+        + std::to_string(passes.numOfPasses) + " passes per measured launch (kernel replay)");
+    m_host->setCountersStatus(std::string("cupti: tier 1, ") + std::to_string(m_metrics.size()) + " metrics, "
+        + std::to_string(passes.numOfPasses) + " passes, first "
+        + (m_settings.counterLaunches > 0 ? std::to_string(m_settings.counterLaunches) : std::string("all"))
+        + " launches per kernel");
+    m_hostReady = true;
+    return true;
+}
+
+ContextCounters* CuptiBackend::countersFor(CUcontext ctx)
+{
+    auto it = m_contexts.find(ctx);
+    if (it != m_contexts.end()) return &it->second;
+    std::uint32_t device = 0;
+    CUptiResult rc = cuptiGetDeviceId(ctx, &device);
+    if (rc != CUPTI_SUCCESS) {
+        disableCounters("cannot find the device of a CUDA context (" + resultText(rc) + ")", resultText(rc));
+        return nullptr;
+    }
+    if (!m_hostReady && !setUpHost(ctx, device)) return nullptr;
+    auto en = params<CUpti_RangeProfiler_Enable_Params>(CUpti_RangeProfiler_Enable_Params_STRUCT_SIZE);
+    en.ctx = ctx;
+    rc = cuptiRangeProfilerEnable(&en);
+    if (rc == CUPTI_ERROR_INSUFFICIENT_PRIVILEGES || rc == CUPTI_ERROR_VIRTUALIZED_DEVICE_INSUFFICIENT_PRIVILEGES) {
+        disableCounters("GPU counters need permission (ERR_NVGPUCTRPERM): load the nvidia module with "
+                        "NVreg_RestrictProfilingToAdminUsers=0, or run with CAP_SYS_ADMIN (CAP_PERFMON on driver "
+                        "R565+; containers: --cap-add=SYS_ADMIN)",
+            "insufficient privileges (ERR_NVGPUCTRPERM)");
+        return nullptr;
+    }
+    if (rc == CUPTI_ERROR_MIG_DEVICE_NOT_SUPPORTED) {
+        disableCounters("GPU counters are not available on this MIG instance (only a compute instance that fills "
+                        "its GPU instance can be profiled)",
+            "MIG instance");
+        return nullptr;
+    }
+    if (rc == CUPTI_ERROR_CONFIDENTIAL_COMPUTING_NOT_SUPPORTED) {
+        disableCounters("GPU counters are not available with confidential computing", "confidential computing");
+        return nullptr;
+    }
+    if (rc == CUPTI_ERROR_HARDWARE_BUSY) {
+        disableCounters("the GPU's counters are held by another profiler (DCGM or dcgm-exporter: `dcgmi profile "
+                        "--pause` frees them)",
+            "counters held by another profiler (DCGM?)");
+        return nullptr;
+    }
+    if (rc != CUPTI_SUCCESS) {
+        disableCounters("cannot enable the range profiler (" + resultText(rc) + ")", resultText(rc));
+        return nullptr;
+    }
+    ContextCounters c;
+    c.object = en.pRangeProfilerObject;
+    auto ds = params<CUpti_RangeProfiler_GetCounterDataSize_Params>(
+        CUpti_RangeProfiler_GetCounterDataSize_Params_STRUCT_SIZE);
+    ds.pRangeProfilerObject = c.object;
+    ds.pMetricNames = m_metrics.data();
+    ds.numMetrics = m_metrics.size();
+    ds.maxNumOfRanges = kMaxRanges;
+    ds.maxNumRangeTreeNodes = kMaxRanges;
+    rc = cuptiRangeProfilerGetCounterDataSize(&ds);
+    if (rc == CUPTI_SUCCESS) {
+        c.counterData.resize(ds.counterDataSize);
+        auto ci = params<CUpti_RangeProfiler_CounterDataImage_Initialize_Params>(
+            CUpti_RangeProfiler_CounterDataImage_Initialize_Params_STRUCT_SIZE);
+        ci.pRangeProfilerObject = c.object;
+        ci.counterDataSize = c.counterData.size();
+        ci.pCounterData = c.counterData.data();
+        rc = cuptiRangeProfilerCounterDataImageInitialize(&ci);
+    }
+    if (rc != CUPTI_SUCCESS) {
+        disableCounters("cannot prepare the counter data (" + resultText(rc) + ")", resultText(rc));
+        return nullptr;
+    }
+    return &m_contexts.emplace(ctx, std::move(c)).first->second;
+}
+
+void CuptiBackend::countersAlias(std::uint32_t runtimeId, std::uint32_t driverId) noexcept
+{
+    try {
+        std::lock_guard lock(m_countersMutex);
+        if (!m_measured.count(runtimeId)) return; // not measured
+        m_measured.insert(driverId);
+        auto it = m_contexts.find(m_activeContext);
+        if (it == m_contexts.end()) return;
+        for (auto p = it->second.pending.rbegin(); p != it->second.pending.rend(); ++p)
+            if (p->first == runtimeId) {
+                p->second = driverId;
+                return;
+            }
+    } catch (...) { }
+}
+
+bool CuptiBackend::countersOnLaunch(CUcontext ctx, const char* symbol, std::uint32_t correlation) noexcept
+{
+    try {
+        std::lock_guard lock(m_countersMutex);
+        if (!m_counters) return true;
+        const std::string name = symbol ? symbol : "";
+        bool measure = name.find(kNoReplayPattern) == std::string::npos;
+        if (measure) {
+            int& n = m_launchCounts[name];
+            measure = m_settings.counterLaunches <= 0 || n < m_settings.counterLaunches;
+            if (measure) ++n;
+        }
+        // One context profiles at a time (NVIDIA's injection sample does the same).
+        if (m_activeContext && m_activeContext != ctx) {
+            auto it = m_contexts.find(m_activeContext);
+            if (it != m_contexts.end()) stopAndDecode(it->second);
+            m_activeContext = nullptr;
+        }
+        if (!measure) {
+            auto it = m_contexts.find(ctx);
+            if (it != m_contexts.end()) stopAndDecode(it->second);
+            return true;
+        }
+        ContextCounters* c = countersFor(ctx);
+        if (!c) return true;
+        if (c->started && c->pending.size() >= kMaxRanges) stopAndDecode(*c);
+        if (!c->started) {
+            auto sc = params<CUpti_RangeProfiler_SetConfig_Params>(CUpti_RangeProfiler_SetConfig_Params_STRUCT_SIZE);
+            sc.pRangeProfilerObject = c->object;
+            sc.configSize = m_configImage.size();
+            sc.pConfig = m_configImage.data();
+            sc.counterDataImageSize = c->counterData.size();
+            sc.pCounterDataImage = c->counterData.data();
+            sc.range = CUPTI_AutoRange;
+            sc.replayMode = CUPTI_KernelReplay;
+            sc.maxRangesPerPass = kMaxRanges;
+            sc.numNestingLevels = 1;
+            sc.minNestingLevel = 1;
+            sc.passIndex = 0;
+            sc.targetNestingLevel = 1;
+            CUptiResult rc = cuptiRangeProfilerSetConfig(&sc);
+            if (rc == CUPTI_SUCCESS) {
+                auto st = params<CUpti_RangeProfiler_Start_Params>(CUpti_RangeProfiler_Start_Params_STRUCT_SIZE);
+                st.pRangeProfilerObject = c->object;
+                rc = cuptiRangeProfilerStart(&st);
+            }
+            if (rc != CUPTI_SUCCESS) {
+                disableCounters("cannot start the range profiler (" + resultText(rc) + ")", resultText(rc));
+                return true;
+            }
+            c->started = true;
+            m_activeContext = ctx;
+        }
+        // A driver launch counted on its own may still be inside a runtime call (its context was unknown there).
+        const std::uint32_t outer = t_runtimeCorrelation != correlation ? t_runtimeCorrelation : 0;
+        c->pending.emplace_back(correlation, outer);
+        m_measured.insert(correlation);
+        if (outer) m_measured.insert(outer);
+    } catch (...) { }
+    return true;
+}
+
+void CuptiBackend::stopAndDecode(ContextCounters& c)
+{
+    if (!c.started) return;
+    c.started = false;
+    auto sp = params<CUpti_RangeProfiler_Stop_Params>(CUpti_RangeProfiler_Stop_Params_STRUCT_SIZE);
+    sp.pRangeProfilerObject = c.object;
+    CUptiResult rc = cuptiRangeProfilerStop(&sp);
+    auto dd = params<CUpti_RangeProfiler_DecodeData_Params>(CUpti_RangeProfiler_DecodeData_Params_STRUCT_SIZE);
+    dd.pRangeProfilerObject = c.object;
+    if (rc == CUPTI_SUCCESS) rc = cuptiRangeProfilerDecodeData(&dd);
+    auto info = params<CUpti_RangeProfiler_GetCounterDataInfo_Params>(
+        CUpti_RangeProfiler_GetCounterDataInfo_Params_STRUCT_SIZE);
+    info.pCounterDataImage = c.counterData.data();
+    info.counterDataImageSize = c.counterData.size();
+    if (rc == CUPTI_SUCCESS) rc = cuptiRangeProfilerGetCounterDataInfo(&info);
+    if (rc != CUPTI_SUCCESS) {
+        note("counter values of " + std::to_string(c.pending.size()) + " launches lost: " + resultText(rc));
+    } else {
+        if (dd.numOfRangeDropped > 0)
+            note("the range profiler dropped " + std::to_string(dd.numOfRangeDropped) + " ranges");
+        // Auto-range ranges are in execution order, which is launch order under auto range (serialized).
+        const std::size_t n = std::min(info.numTotalRanges, c.pending.size());
+        std::vector<double> values(m_metrics.size());
+        for (std::size_t i = 0; i < n; ++i) {
+            auto ev = params<CUpti_Profiler_Host_EvaluateToGpuValues_Params>(
+                CUpti_Profiler_Host_EvaluateToGpuValues_Params_STRUCT_SIZE);
+            ev.pHostObject = m_hostObject;
+            ev.pCounterDataImage = c.counterData.data();
+            ev.counterDataImageSize = c.counterData.size();
+            ev.rangeIndex = i;
+            ev.ppMetricNames = m_metrics.data();
+            ev.numMetrics = m_metrics.size();
+            ev.pMetricValues = values.data();
+            if (cuptiProfilerHostEvaluateToGpuValues(&ev) != CUPTI_SUCCESS) continue;
+            std::vector<backend::MetricValue> mv;
+            for (std::size_t m = 0; m < m_metrics.size(); ++m)
+                mv.push_back({ m_metrics[m], values[m], m_units[m] });
+            const auto [driverId, runtimeId] = c.pending[i];
+            m_values[driverId] = mv;
+            if (runtimeId) m_values[runtimeId] = std::move(mv);
+        }
+    }
+    c.pending.clear();
+    auto ci = params<CUpti_RangeProfiler_CounterDataImage_Initialize_Params>(
+        CUpti_RangeProfiler_CounterDataImage_Initialize_Params_STRUCT_SIZE);
+    ci.pRangeProfilerObject = c.object;
+    ci.counterDataSize = c.counterData.size();
+    ci.pCounterData = c.counterData.data();
+    cuptiRangeProfilerCounterDataImageInitialize(&ci);
+    // Kernels whose records came before their values.
+    std::vector<backend::KernelRecord> ready;
+    for (auto it = m_waiting.begin(); it != m_waiting.end();) {
+        auto v = m_values.find(it->first);
+        if (v == m_values.end()) {
+            ++it;
+            continue;
+        }
+        it->second.metrics = std::move(v->second);
+        it->second.replayed = true;
+        m_values.erase(v);
+        m_measured.erase(it->first);
+        ready.push_back(std::move(it->second));
+        it = m_waiting.erase(it);
+    }
+    if (!ready.empty()) m_host->addKernels(std::move(ready));
+}
+
+void CuptiBackend::deliver(std::vector<backend::KernelRecord>& kernels)
+{
+    // On CUPTI's buffer thread: attach values that are there, hold measured kernels whose values are not.
+    std::lock_guard lock(m_countersMutex);
+    std::vector<backend::KernelRecord> out;
+    out.reserve(kernels.size());
+    for (auto& k : kernels) {
+        const auto id = static_cast<std::uint32_t>(k.correlation);
+        if (!m_measured.count(id)) {
+            out.push_back(std::move(k));
+            continue;
+        }
+        auto v = m_values.find(id);
+        if (v == m_values.end()) {
+            m_waiting.emplace(id, std::move(k));
+            continue;
+        }
+        k.metrics = std::move(v->second);
+        k.replayed = true;
+        m_values.erase(v);
+        m_measured.erase(id);
+        out.push_back(std::move(k));
+    }
+    kernels.swap(out);
+}
+
+} // namespace
+
+} // namespace rooftime::cupti
+
+extern "C" __attribute__((visibility("default"))) rooftime::collector::backend::Backend* rooftime_backend_create(
+    int abiVersion, rooftime::collector::backend::Host* host)
+{
+    try {
+        if (abiVersion != rooftime::collector::backend::kAbiVersion || !host) return nullptr;
+        // One per process: a forked child that initializes CUDA again gets its own (the parent's is inert there).
+        static rooftime::cupti::CuptiBackend* backend = nullptr;
+        if (!backend || backend->pid() != ::getpid()) backend = new rooftime::cupti::CuptiBackend(host);
+        return backend;
+    } catch (...) {
+        return nullptr;
+    }
+}

@@ -1,0 +1,44 @@
+// SPDX-License-Identifier: MIT
+/**
+ * @file metric_sets.h
+ * @brief The counter sets the CUPTI backend asks for: names only, no CUPTI types.
+ *
+ * The one list, shared by the backend and by the offline test (tests/unit/test_cupti_metrics.cpp) that checks
+ * every name and the pass count with the CUPTI host API for GH100 and GA100, no GPU needed. The analyzer's rules
+ * (analyzer/lib/src/metrics.cpp) turn these raw values into FLOPs and bytes; docs/cupti.md explains the choice.
+ */
+#pragma once
+
+#include <array>
+
+namespace rooftime::cupti {
+
+/// Tier 1 (docs/cupti.md): time, CUDA-core FLOPs (9 SASS counters), bytes per level, tensor-pipe instructions and
+/// the Hopper tensor op counters. 2 passes on GH100. Names a chip does not know (the HGMMA and FP8 counters before
+/// Hopper) are dropped for that chip when the backend builds its configuration.
+inline constexpr std::array kTier1 = {
+    "gpu__time_duration.sum",
+    "smsp__sass_thread_inst_executed_op_dadd_pred_on.sum",
+    "smsp__sass_thread_inst_executed_op_dmul_pred_on.sum",
+    "smsp__sass_thread_inst_executed_op_dfma_pred_on.sum",
+    "smsp__sass_thread_inst_executed_op_fadd_pred_on.sum",
+    "smsp__sass_thread_inst_executed_op_fmul_pred_on.sum",
+    "smsp__sass_thread_inst_executed_op_ffma_pred_on.sum",
+    "smsp__sass_thread_inst_executed_op_hadd_pred_on.sum",
+    "smsp__sass_thread_inst_executed_op_hmul_pred_on.sum",
+    "smsp__sass_thread_inst_executed_op_hfma_pred_on.sum",
+    "dram__bytes_read.sum",
+    "dram__bytes_write.sum",
+    "lts__t_bytes.sum",
+    "l1tex__t_bytes.sum",
+    "sm__inst_executed_pipe_tensor.sum",
+    "sm__ops_path_tensor_op_hgmma_src_fp16.sum",
+    "sm__ops_path_tensor_op_hgmma_src_bf16_dst_fp32.sum",
+    "sm__ops_path_tensor_src_fp8.sum",
+    "sm__ops_path_tensor_src_fp64.sum",
+};
+
+/// Kernels whose name contains this are never replayed (collectives cannot be: they wait on other GPUs).
+inline constexpr const char* kNoReplayPattern = "nccl";
+
+} // namespace rooftime::cupti

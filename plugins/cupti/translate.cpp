@@ -1,0 +1,136 @@
+// SPDX-License-Identifier: MIT
+#include "translate.h"
+
+#include <cstdlib>
+#include <cstring>
+#include <cxxabi.h>
+
+namespace rooftime::cupti {
+
+std::string demangle(const char* name, std::string& mangled)
+{
+    mangled.clear();
+    if (!name || !*name) return {};
+    // Only Itanium-mangled names: a plain C name ("triad") would otherwise be read as a type name.
+    if (std::strncmp(name, "_Z", 2) != 0) return name;
+    int status = 0;
+    char* out = abi::__cxa_demangle(name, nullptr, nullptr, &status);
+    if (status != 0 || !out) {
+        std::free(out);
+        return name;
+    }
+    std::string readable(out);
+    std::free(out);
+    mangled = name;
+    return readable;
+}
+
+std::string normaliseUnit(const char* cuptiUnit)
+{
+    const std::string u = cuptiUnit ? cuptiUnit : "";
+    if (u == "nanosecond" || u == "nanoseconds") return "nsecond";
+    if (u == "bytes") return "byte";
+    return u;
+}
+
+backend::KernelRecord translateKernel(const CUpti_ActivityKernel10& k)
+{
+    backend::KernelRecord r;
+    r.name = demangle(k.name, r.mangled);
+    r.device = k.deviceId;
+    r.context = k.contextId;
+    r.stream = k.streamId;
+    r.grid[0] = k.gridX;
+    r.grid[1] = k.gridY;
+    r.grid[2] = k.gridZ;
+    r.block[0] = k.blockX;
+    r.block[1] = k.blockY;
+    r.block[2] = k.blockZ;
+    r.registers = k.registersPerThread;
+    r.sharedBytes = static_cast<std::int64_t>(k.staticSharedMemory) + k.dynamicSharedMemory;
+    // Timestamps are on the collector's clock (cuptiActivityRegisterTimestampCallback).
+    r.startNs = static_cast<std::int64_t>(k.start);
+    r.endNs = static_cast<std::int64_t>(k.end);
+    r.correlation = k.correlationId;
+    return r;
+}
+
+backend::MemoryRecord translateMemcpy(const CUpti_ActivityMemcpy6& m)
+{
+    backend::MemoryRecord r;
+    r.kind = backend::MemoryRecord::Kind::Copy;
+    r.copyKind = m.copyKind;
+    r.bytes = m.bytes;
+    r.device = m.deviceId;
+    r.context = m.contextId;
+    r.stream = m.streamId;
+    r.startNs = static_cast<std::int64_t>(m.start);
+    r.endNs = static_cast<std::int64_t>(m.end);
+    r.correlation = m.correlationId;
+    return r;
+}
+
+backend::MemoryRecord translateMemset(const CUpti_ActivityMemset4& m)
+{
+    backend::MemoryRecord r;
+    r.kind = backend::MemoryRecord::Kind::Set;
+    r.bytes = m.bytes;
+    r.device = m.deviceId;
+    r.context = m.contextId;
+    r.stream = m.streamId;
+    r.startNs = static_cast<std::int64_t>(m.start);
+    r.endNs = static_cast<std::int64_t>(m.end);
+    r.correlation = m.correlationId;
+    return r;
+}
+
+backend::DeviceRecord translateDevice(const CUpti_ActivityDevice5& d)
+{
+    backend::DeviceRecord r;
+    r.id = d.id;
+    r.name = d.name ? d.name : "";
+    r.arch = "sm_" + std::to_string(d.computeCapabilityMajor) + std::to_string(d.computeCapabilityMinor);
+    r.sms = static_cast<std::int32_t>(d.numMultiprocessors);
+    return r;
+}
+
+void LaunchTable::remember(std::uint32_t correlation, backend::LaunchContext context) noexcept
+{
+    try {
+        std::lock_guard lock(m_mutex);
+        if (m_current.size() >= kGeneration) {
+            m_previous.swap(m_current);
+            m_current.clear();
+        }
+        m_current[correlation] = context;
+    } catch (...) { }
+}
+
+std::optional<backend::LaunchContext> LaunchTable::take(std::uint32_t correlation) noexcept
+{
+    std::lock_guard lock(m_mutex);
+    for (auto* map : { &m_current, &m_previous }) {
+        auto it = map->find(correlation);
+        if (it != map->end()) {
+            const backend::LaunchContext c = it->second;
+            map->erase(it);
+            return c;
+        }
+    }
+    return std::nullopt;
+}
+
+std::size_t LaunchTable::size() noexcept
+{
+    std::lock_guard lock(m_mutex);
+    return m_current.size() + m_previous.size();
+}
+
+void LaunchTable::clear() noexcept
+{
+    std::lock_guard lock(m_mutex);
+    m_current.clear();
+    m_previous.clear();
+}
+
+} // namespace rooftime::cupti

@@ -1,0 +1,174 @@
+// SPDX-License-Identifier: MIT
+// The counter names the CUPTI backend asks for and the ones the analyzer reads, checked offline with the CUPTI
+// host API (no GPU, no driver: cuptiProfilerHostInitialize accepts a bare chip name), with pass counts.
+#include "metric_sets.h"
+#include "rooftime/analyzer/metrics.h"
+
+#include <catch2/catch.hpp>
+#include <cupti_profiler_host.h>
+
+#include <set>
+#include <string>
+#include <vector>
+
+namespace {
+
+/// A CUPTI parameter struct: zeroed, with its size set.
+template <typename T> T params(std::size_t size)
+{
+    T p {};
+    p.structSize = size;
+    return p;
+}
+
+struct Chip {
+    const char* name;
+    const char* arch;
+};
+// One chip per architecture of the analyzer's table (sm_70 has no CUPTI 13 support).
+constexpr Chip kChips[]
+    = { { "GH100", "sm_90" }, { "GA100", "sm_80" }, { "TU102", "sm_75" }, { "GA102", "sm_86" }, { "AD102", "sm_89" } };
+
+class HostObject {
+public:
+    explicit HostObject(const char* chip)
+    {
+        auto p = params<CUpti_Profiler_Host_Initialize_Params>(CUpti_Profiler_Host_Initialize_Params_STRUCT_SIZE);
+        p.profilerType = CUPTI_PROFILER_TYPE_RANGE_PROFILER;
+        p.pChipName = chip;
+        m_rc = cuptiProfilerHostInitialize(&p);
+        m_object = p.pHostObject;
+    }
+    ~HostObject()
+    {
+        if (!m_object) return;
+        auto p = params<CUpti_Profiler_Host_Deinitialize_Params>(CUpti_Profiler_Host_Deinitialize_Params_STRUCT_SIZE);
+        p.pHostObject = m_object;
+        cuptiProfilerHostDeinitialize(&p);
+    }
+    HostObject(const HostObject&) = delete;
+    HostObject& operator=(const HostObject&) = delete;
+    CUptiResult rc() const { return m_rc; }
+
+    bool valid(const char* metric)
+    {
+        auto p = params<CUpti_Profiler_Host_GetMetricProperties_Params>(
+            CUpti_Profiler_Host_GetMetricProperties_Params_STRUCT_SIZE);
+        p.pHostObject = m_object;
+        p.pMetricName = metric;
+        return cuptiProfilerHostGetMetricProperties(&p) == CUPTI_SUCCESS;
+    }
+
+    /// Passes for this set (0 on error).
+    std::size_t passes(std::vector<const char*> metrics)
+    {
+        auto add = params<CUpti_Profiler_Host_ConfigAddMetrics_Params>(
+            CUpti_Profiler_Host_ConfigAddMetrics_Params_STRUCT_SIZE);
+        add.pHostObject = m_object;
+        add.ppMetricNames = metrics.data();
+        add.numMetrics = metrics.size();
+        if (cuptiProfilerHostConfigAddMetrics(&add) != CUPTI_SUCCESS) return 0;
+        auto size = params<CUpti_Profiler_Host_GetConfigImageSize_Params>(
+            CUpti_Profiler_Host_GetConfigImageSize_Params_STRUCT_SIZE);
+        size.pHostObject = m_object;
+        if (cuptiProfilerHostGetConfigImageSize(&size) != CUPTI_SUCCESS) return 0;
+        std::vector<std::uint8_t> image(size.configImageSize);
+        auto get
+            = params<CUpti_Profiler_Host_GetConfigImage_Params>(CUpti_Profiler_Host_GetConfigImage_Params_STRUCT_SIZE);
+        get.pHostObject = m_object;
+        get.configImageSize = image.size();
+        get.pConfigImage = image.data();
+        if (cuptiProfilerHostGetConfigImage(&get) != CUPTI_SUCCESS) return 0;
+        auto n
+            = params<CUpti_Profiler_Host_GetNumOfPasses_Params>(CUpti_Profiler_Host_GetNumOfPasses_Params_STRUCT_SIZE);
+        n.configImageSize = image.size();
+        n.pConfigImage = image.data();
+        if (cuptiProfilerHostGetNumOfPasses(&n) != CUPTI_SUCCESS) return 0;
+        return n.numOfPasses;
+    }
+
+private:
+    CUptiResult m_rc = CUPTI_ERROR_UNKNOWN;
+    CUpti_Profiler_Host_Object* m_object = nullptr;
+};
+
+/// The Tier-1 names a chip knows, as the backend keeps them.
+std::vector<const char*> tier1For(HostObject& host)
+{
+    std::vector<const char*> out;
+    for (const char* m : rooftime::cupti::kTier1)
+        if (host.valid(m)) out.push_back(m);
+    return out;
+}
+
+} // namespace
+
+TEST_CASE("Tier 1: every name is valid on GH100 and the set takes 2 passes")
+{
+    HostObject host("GH100");
+    REQUIRE(host.rc() == CUPTI_SUCCESS);
+    std::vector<const char*> all;
+    for (const char* m : rooftime::cupti::kTier1) {
+        INFO(m);
+        CHECK(host.valid(m));
+        all.push_back(m);
+    }
+    CHECK(all.size() == 19);
+    CHECK(host.passes(all) == 2);
+}
+
+TEST_CASE("Tier 1 on GA100: only the Hopper tensor counters are dropped, 2 passes")
+{
+    HostObject host("GA100");
+    REQUIRE(host.rc() == CUPTI_SUCCESS);
+    const std::set<std::string> hopperOnly { "sm__ops_path_tensor_op_hgmma_src_fp16.sum",
+        "sm__ops_path_tensor_op_hgmma_src_bf16_dst_fp32.sum", "sm__ops_path_tensor_src_fp8.sum" };
+    for (const char* m : rooftime::cupti::kTier1) {
+        INFO(m);
+        CHECK(host.valid(m) == !hopperOnly.count(m));
+    }
+    const auto kept = tier1For(host);
+    CHECK(kept.size() == rooftime::cupti::kTier1.size() - hopperOnly.size());
+    CHECK(host.passes(kept) == 2);
+}
+
+TEST_CASE("Analyzer counter table: every rule names a valid counter of its chip (sm_90, sm_80, sm_75, sm_86, sm_89)")
+{
+    for (const Chip& chip : kChips) {
+        HostObject host(chip.name);
+        REQUIRE(host.rc() == CUPTI_SUCCESS);
+        std::vector<const char*> names;
+        for (const auto& rule : rooftime::analyzer::metricRules()) {
+            if (!rooftime::analyzer::ruleApplies(rule, chip.arch)) continue;
+            const std::string name(rule.metric);
+            INFO(chip.name << " " << name);
+            CHECK(host.valid(name.c_str()));
+            names.push_back(rule.metric.data());
+        }
+        CHECK(names.size() >= 13);
+        // Everything the analyzer can read, in one configuration: it can be collected (passes > 0).
+        std::vector<const char*> valid;
+        for (const char* n : names)
+            if (host.valid(n)) valid.push_back(n);
+        INFO(chip.name);
+        CHECK(host.passes(valid) > 0);
+    }
+}
+
+TEST_CASE("Every Tier-1 counter is read by an analyzer rule of its chip")
+{
+    // Kept raw on purpose: after Volta it says how busy the tensor pipe was, not how many FLOPs it did.
+    const std::set<std::string> rawOnly { "sm__inst_executed_pipe_tensor.sum" };
+    for (const Chip& chip : kChips) {
+        HostObject host(chip.name);
+        REQUIRE(host.rc() == CUPTI_SUCCESS);
+        for (const char* m : tier1For(host)) {
+            if (rawOnly.count(m)) continue;
+            bool read = false;
+            for (const auto& rule : rooftime::analyzer::metricRules())
+                read = read || (rule.metric == m && rooftime::analyzer::ruleApplies(rule, chip.arch));
+            INFO(chip.name << " " << m);
+            CHECK(read);
+        }
+    }
+}
