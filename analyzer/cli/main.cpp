@@ -160,10 +160,9 @@ int main(int argc, char** argv)
             return "--counters takes 'all' or a positive count";
         });
     record->prefix_command();
-    record->footer(
-        "Usage: rooftime record [-o PATTERN] [--mode time|counters] [--counters all|K] [--machine FILE] "
-        "[--call-stacks] -- CMD ARGS...\n"
-        "Exit status: the command's own, or 128+signal when it was killed.");
+    record->footer("Usage: rooftime record [-o PATTERN] [--mode time|counters] [--counters all|K] [--machine FILE] "
+                   "[--call-stacks] -- CMD ARGS...\n"
+                   "Exit status: the command's own, or 128+signal when it was killed.");
 
     std::vector<std::string> inputs;
     std::string format = "text";
