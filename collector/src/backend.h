@@ -17,7 +17,7 @@
 namespace rooftime::collector::backend {
 
 /// Bumped whenever anything in this header changes.
-inline constexpr int kAbiVersion = 1;
+inline constexpr int kAbiVersion = 2; ///< 2: call stacks (LaunchContext::stack, KernelRecord::stack)
 
 /// The symbol a plugin exports: `extern "C" Backend* rooftime_backend_create(int abiVersion, Host* host)`.
 inline constexpr const char* kCreateSymbol = "rooftime_backend_create";
@@ -44,6 +44,7 @@ struct KernelRecord {
     std::uint64_t correlation = 0;
     std::uint32_t thread = 0; ///< launching thread (the collector's thread index), 0 when unknown
     std::uint64_t region = 0; ///< innermost open region on that thread at launch (region.seq), 0 when none
+    std::uint32_t stack = 0; ///< host call stack of the launch (frame.id on that thread), 0 when not recorded
     bool replayed = false; ///< counters were collected for this launch (metrics holds them)
     std::vector<MetricValue> metrics;
 };
@@ -75,6 +76,7 @@ struct DeviceRecord {
 struct LaunchContext {
     std::uint32_t thread = 0;
     std::uint64_t region = 0;
+    std::uint32_t stack = 0; ///< with --call-stacks: the launching call stack (frame.id on that thread)
 };
 
 struct Settings {

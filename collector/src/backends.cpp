@@ -201,6 +201,7 @@ backend::LaunchContext Recording::launchContext() noexcept
     if (!ts) return c;
     c.thread = ts->index;
     if (!ts->stack.empty()) c.region = ts->stack.back().seq;
+    if (m_settings.stacks) c.stack = internStack(*ts);
     return c;
 }
 

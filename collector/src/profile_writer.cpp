@@ -84,6 +84,7 @@ std::unique_ptr<ProfileWriter> ProfileWriter::create(
         || !prepare("INSERT OR REPLACE INTO meta(key, value) VALUES(?,?)", &w->m_setMeta)
         || !prepare("INSERT INTO frame(thread, id, parent, ip) VALUES(?,?,?,?)", &w->m_insFrame)
         || !prepare("INSERT INTO region_stack(thread, seq, frame) VALUES(?,?,?)", &w->m_insRegionStack)
+        || !prepare("INSERT INTO kernel_stack(kernel, frame) VALUES(?,?)", &w->m_insKernelStack)
         || !prepare("INSERT OR REPLACE INTO device(id, name, arch, sms) VALUES(?,?,?,?)", &w->m_insDevice)
         || !prepare("INSERT INTO kernel(id, name, mangled, device, context, stream, grid_x, grid_y, grid_z, block_x,"
                     " block_y, block_z, registers, shared_bytes, start_ns, end_ns, duration_ns, correlation, thread,"
@@ -132,7 +133,7 @@ ProfileWriter::~ProfileWriter()
 {
     if (!m_db) return;
     for (sqlite3_stmt* s : { m_insString, m_insThread, m_insRegion, m_insRegionBatch, m_insParam, m_insDiag, m_setMeta,
-             m_insFrame, m_insRegionStack, m_insDevice, m_insKernel, m_insKernelMetric, m_insMemop })
+             m_insFrame, m_insRegionStack, m_insKernelStack, m_insDevice, m_insKernel, m_insKernelMetric, m_insMemop })
         sqlite3_finalize(s);
     sqlite3_close_v2(m_db);
 }
@@ -345,6 +346,12 @@ void ProfileWriter::addKernel(
     if (sqlite3_step(s) != SQLITE_DONE) fail("cannot insert kernel");
     sqlite3_reset(s);
     ++m_rows;
+    if (k.stack) {
+        sqlite3_bind_int64(m_insKernelStack, 1, id);
+        sqlite3_bind_int64(m_insKernelStack, 2, k.stack);
+        if (sqlite3_step(m_insKernelStack) != SQLITE_DONE) fail("cannot insert kernel stack");
+        sqlite3_reset(m_insKernelStack);
+    }
 }
 
 void ProfileWriter::addKernelMetric(std::int64_t kernel, std::uint32_t metric, double value, const std::string& unit)

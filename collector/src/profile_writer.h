@@ -92,6 +92,7 @@ private:
     sqlite3_stmt* m_setMeta = nullptr;
     sqlite3_stmt* m_insFrame = nullptr;
     sqlite3_stmt* m_insRegionStack = nullptr;
+    sqlite3_stmt* m_insKernelStack = nullptr;
     sqlite3_stmt* m_insDevice = nullptr;
     sqlite3_stmt* m_insKernel = nullptr;
     sqlite3_stmt* m_insKernelMetric = nullptr;

@@ -96,6 +96,7 @@ constexpr CUpti_CallbackId kRuntimeLaunches[]
 
 /// The runtime launch this thread is inside of: its driver launch reports another correlation id.
 thread_local std::uint32_t t_runtimeCorrelation = 0;
+thread_local rooftime::collector::backend::LaunchContext t_runtimeContext; // of the runtime launch in progress
 /// Counters mode: that runtime launch was already counted (its driver launch only adds its id).
 thread_local bool t_runtimeCounted = false;
 
@@ -325,7 +326,8 @@ void CuptiBackend::onCallback(CUpti_CallbackDomain domain, CUpti_CallbackId cbid
         if (domain == CUPTI_CB_DOMAIN_RUNTIME_API) {
             if (cb->callbackSite == CUPTI_API_ENTER) {
                 t_runtimeCorrelation = cb->correlationId;
-                m_launches.remember(cb->correlationId, m_host->launchContext());
+                t_runtimeContext = m_host->launchContext();
+                m_launches.remember(cb->correlationId, t_runtimeContext);
                 // Counted here when the context is known, so that a runtime launch counts whether or not the
                 // runtime goes through a driver launch callback; else its driver launch counts it.
                 t_runtimeCounted = m_counters && launch && cb->context
@@ -337,7 +339,8 @@ void CuptiBackend::onCallback(CUpti_CallbackDomain domain, CUpti_CallbackId cbid
             return;
         }
         if (cb->callbackSite != CUPTI_API_ENTER) return;
-        m_launches.remember(cb->correlationId, m_host->launchContext());
+        // Inside a runtime launch the context (and its call stack, the costly part) is the runtime call's.
+        m_launches.remember(cb->correlationId, t_runtimeCorrelation ? t_runtimeContext : m_host->launchContext());
         if (!m_counters || !launch) return;
         if (t_runtimeCounted)
             countersAlias(t_runtimeCorrelation, cb->correlationId);

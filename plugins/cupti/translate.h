@@ -58,6 +58,7 @@ template <typename Record> void joinLaunch(Record& r, LaunchTable& table) noexce
     if (auto c = table.take(static_cast<std::uint32_t>(r.correlation))) {
         r.thread = c->thread;
         r.region = c->region;
+        if constexpr (requires { r.stack; }) r.stack = c->stack;
     }
 }
 

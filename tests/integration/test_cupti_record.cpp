@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <map>
 #include <sqlite3.h>
 #include <sstream>
 #include <unistd.h>
@@ -234,6 +235,28 @@ TEST_CASE("backend records reach the kernel, kernel_metric, memop and device tab
     // The analyzer reads it like any profile.
     const RunResult rep = run({ rooftimeBin(), "report", "--format", "json", p });
     CHECK(rep.status == 0);
+}
+
+TEST_CASE("record --call-stacks: a kernel's call path holds the functions that launched it")
+{
+    const std::string dir = scratchDir("cupti-fake-stacks");
+    const RunResult r = run(
+        { rooftimeBin(), "record", "--call-stacks", "-o", dir + "/p.rtdb", "--", client("injection_client"), "region" },
+        { { "ROOFTIME_PLUGIN_DIR", ROOFTIME_TEST_FAKE_PLUGIN_DIR } });
+    INFO(r.err);
+    REQUIRE(r.status == 0);
+    CHECK(one(dir + "/p.rtdb", "SELECT count(*) FROM kernel_stack") == "2");
+    const RunResult rep = run({ rooftimeBin(), "report", "--by", "callpath", "--format", "json", dir + "/p.rtdb" });
+    INFO(rep.out);
+    REQUIRE(rep.status == 0);
+    const auto report = nlohmann::json::parse(rep.out);
+    std::map<std::string, std::string> kinds;
+    for (const auto& row : report["rows"])
+        kinds[row["name"].get<std::string>()] = row["kind"].get<std::string>();
+    // The backend's own frames (the fake stands where librooftime_cupti.so would) are left out.
+    CHECK(kinds["main > step"] == "path");
+    CHECK(kinds["main > step > initializeCuda(int (*)()) > scale(float*, float, int)"] == "path-kernel");
+    CHECK(kinds.size() == 2);
 }
 
 TEST_CASE("record --counters: all or a positive count reaches the backend, anything else is a usage error")

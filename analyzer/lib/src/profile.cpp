@@ -376,7 +376,16 @@ std::vector<PathAggregate> Profile::aggregatePaths() const
     }
     Symbolizer symbolizer(std::move(modules));
     std::vector<std::string> frameLabels;
+    std::vector<bool> frameInternal; // per label: code of CUDA's libraries or of our backends, not the program's
     std::map<std::string, std::size_t> frameLabelIds;
+    auto internalFrame = [&](std::uint64_t ip, const std::string& name) {
+        const std::string file = std::filesystem::path(symbolizer.modulePath(ip)).filename().string();
+        for (const char* lib : { "libcuda.", "libcudart", "libcupti", "librooftime_", "libnvrtc" })
+            if (file.rfind(lib, 0) == 0) return true;
+        for (const char* fn : { "cudart::", "cudaLaunch", "__cudaLaunch", "cuLaunch", "__device_stub_" })
+            if (name.rfind(fn, 0) == 0) return true;
+        return false;
+    };
     std::unordered_map<NestKey, std::size_t, NestKeyHash> labelOfFrame;
     // The function names of a region's stack, outermost first, without the C runtime's start-up frames.
     auto stackOf = [&](std::int64_t thread, std::int64_t frame) {
@@ -388,16 +397,20 @@ std::vector<PathAggregate> Profile::aggregatePaths() const
             if (fresh) {
                 const std::string name = symbolizer.name(f->second.second);
                 auto [id, added] = frameLabelIds.try_emplace(name, frameLabels.size());
-                if (added) frameLabels.push_back(name);
+                if (added) {
+                    frameLabels.push_back(name);
+                    frameInternal.push_back(internalFrame(f->second.second, name));
+                }
                 l->second = id->second;
             }
             labels.push_back(l->second);
             frame = f->second.first;
         }
         // Innermost: the marker and NVTX entry points, inline in the program's own code, are not its functions.
+        // Kernel launches: the CUDA runtime and driver, CUPTI and our backend below the program's call.
         auto api = [&](std::size_t l) {
             const std::string& n = frameLabels[l];
-            return n.rfind("rooftime_", 0) == 0 || n.rfind("nvtx", 0) == 0;
+            return n.rfind("rooftime_", 0) == 0 || n.rfind("nvtx", 0) == 0 || frameInternal[l];
         };
         while (!labels.empty() && api(labels.front()))
             labels.erase(labels.begin());
@@ -491,12 +504,36 @@ std::vector<PathAggregate> Profile::aggregatePaths() const
         }
         if (const std::size_t parent = enclosingRegion(id)) childNs[parent] += r.timeNs;
     }
+    std::unordered_map<std::int64_t, std::int64_t> kernelFrame; // kernel id -> launching frame
+    if (!frames.empty() && hasTable("kernel_stack"))
+        query("SELECT kernel, frame FROM kernel_stack",
+            [&](sqlite3_stmt* s) { kernelFrame[sqlite3_column_int64(s, 0)] = sqlite3_column_int64(s, 1); });
     if (hasTable("kernel"))
-        query(
-            "SELECT IFNULL(thread, 0), IFNULL(region, 0), name, device, duration_ns FROM kernel", [&](sqlite3_stmt* s) {
+        query("SELECT IFNULL(k.thread, 0), IFNULL(k.region, 0), k.name, k.device, k.duration_ns, k.id, n.text "
+              "FROM kernel k LEFT JOIN string n ON n.id = k.name",
+            [&](sqlite3_stmt* s) {
+                const std::int64_t thread = sqlite3_column_int64(s, 0);
                 std::size_t parentPath = 0;
-                auto it = index.find({ sqlite3_column_int64(s, 0), sqlite3_column_int64(s, 1) });
-                if (it != index.end()) parentPath = regions[it->second].path;
+                std::vector<std::size_t> outer;
+                auto it = index.find({ thread, sqlite3_column_int64(s, 1) });
+                if (it != index.end()) {
+                    parentPath = regions[it->second].path;
+                    outer = stackOf(thread, regions[it->second].frame);
+                }
+                // The launching functions below the region, as for regions; the host stub named like the kernel
+                // (nvcc's launch wrapper) stands for the kernel itself.
+                auto frame = kernelFrame.find(sqlite3_column_int64(s, 5));
+                if (frame != kernelFrame.end()) {
+                    std::vector<std::size_t> own = stackOf(thread, frame->second);
+                    const std::string kernelName = text(s, 6);
+                    while (!own.empty() && frameLabels[own.back()] == kernelName)
+                        own.pop_back();
+                    std::size_t common = 0;
+                    while (common < own.size() && common < outer.size() && own[common] == outer[common])
+                        ++common;
+                    for (std::size_t f = common; f < own.size(); ++f)
+                        parentPath = intern({ parentPath, static_cast<std::int64_t>(own[f]), 0, kFrameNode });
+                }
                 const std::size_t id
                     = intern({ parentPath, sqlite3_column_int64(s, 2), sqlite3_column_int64(s, 3), kKernelNode });
                 PathAggregate& a = groups[id];

@@ -97,6 +97,14 @@ Symbolizer::Symbolizer(std::vector<ModuleInfo> modules)
 
 Symbolizer::~Symbolizer() = default;
 
+std::string Symbolizer::modulePath(std::uint64_t ip) const
+{
+    auto it = std::upper_bound(
+        m_modules.begin(), m_modules.end(), ip, [](std::uint64_t a, const ModuleInfo& m) { return a < m.start; });
+    if (it == m_modules.begin() || ip >= std::prev(it)->end) return {};
+    return std::prev(it)->path;
+}
+
 std::string Symbolizer::name(std::uint64_t ip, bool returnAddress)
 {
     const std::uint64_t at = returnAddress && ip > 0 ? ip - 1 : ip;

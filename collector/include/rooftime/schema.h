@@ -16,7 +16,8 @@ namespace rooftime::schema {
 
 inline constexpr const char* kFormatName = "rooftime-profile";
 inline constexpr int kMajor = 1;
-inline constexpr int kMinor = 2; ///< 1.1 added machine, device, kernel, kernel_metric; 1.2 memop, frame, region_stack, module
+inline constexpr int kMinor
+    = 2; ///< 1.1 added machine, device, kernel, kernel_metric; 1.2 memop, frame, region_stack, kernel_stack, module
 
 /// Region kinds, column region.kind.
 enum class RegionKind : std::int32_t {
@@ -59,6 +60,7 @@ CREATE TABLE memop(
     region INTEGER);
 CREATE TABLE frame(thread INTEGER NOT NULL, id INTEGER NOT NULL, parent INTEGER NOT NULL, ip INTEGER NOT NULL);
 CREATE TABLE region_stack(thread INTEGER NOT NULL, seq INTEGER NOT NULL, frame INTEGER NOT NULL);
+CREATE TABLE kernel_stack(kernel INTEGER NOT NULL, frame INTEGER NOT NULL);
 CREATE TABLE module(path TEXT NOT NULL, base INTEGER NOT NULL, start INTEGER NOT NULL, end INTEGER NOT NULL);
 )sql";
 

@@ -32,6 +32,8 @@ public:
     /// The demangled name of the function holding @p ip. A return address (every frame but the innermost)
     /// points after its call: @p returnAddress looks one byte back, into the call.
     std::string name(std::uint64_t ip, bool returnAddress = true);
+    /// The file of the module holding @p ip; empty when no module does.
+    std::string modulePath(std::uint64_t ip) const;
 
     struct Symbols; ///< one file's function symbols (opaque)
 
