@@ -20,6 +20,13 @@ rm -rf device-kit
 mkdir -p device-kit/bin device-kit/lib device-kit/samples
 cp "$build/bin/rooftime" "$build/bin/rooftime-ceilings-gpu" device-kit/bin/
 cp "$build/lib/librooftime_collector.so" device-kit/lib/
+# The CUPTI backend, loaded by the collector from its own folder; it finds libcupti.so.13 through its RUNPATH
+# (/usr/local/cuda/lib64), i.e. the GPU machine's own CUPTI, which must match its driver.
+if [[ -f $build/lib/librooftime_cupti.so ]]; then
+    cp "$build/lib/librooftime_cupti.so" device-kit/lib/
+else
+    echo "device-pack: warning: no $build/lib/librooftime_cupti.so (built without CUPTI): GPU kernels will not be recorded" >&2
+fi
 cp -r "$build/samples/." device-kit/samples/
 find device-kit/samples \( -name '*.cmake' -o -name CMakeFiles \) -prune -exec rm -rf {} + 2>/dev/null || true
 if [[ ! -d device-kit/samples/cuda ]]; then
