@@ -158,10 +158,5 @@ int run(int argc, char** argv)
 
 int main(int argc, char** argv)
 {
-    try {
-        return run(argc, argv);
-    } catch (const std::exception& e) {
-        std::fprintf(stderr, "dgemm: %s\n", e.what());
-        return rooftime::samples::kFailureExit;
-    }
+    return rooftime::samples::guardedMain("dgemm", &run, argc, argv);
 }

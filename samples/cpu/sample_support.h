@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <exception>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -134,5 +135,16 @@ private:
     using Clock = std::chrono::steady_clock;
     Clock::time_point m_start = Clock::now();
 };
+
+/// A sample's main: runs @p run and turns an escaping exception into one line on stderr and kFailureExit.
+inline int guardedMain(const char* program, int (*run)(int, char**), int argc, char** argv)
+{
+    try {
+        return run(argc, argv);
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "%s: %s\n", program, e.what());
+        return kFailureExit;
+    }
+}
 
 } // namespace rooftime::samples

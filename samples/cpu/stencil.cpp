@@ -134,10 +134,5 @@ int run(int argc, char** argv)
 
 int main(int argc, char** argv)
 {
-    try {
-        return run(argc, argv);
-    } catch (const std::exception& e) {
-        std::fprintf(stderr, "stencil: %s\n", e.what());
-        return rooftime::samples::kFailureExit;
-    }
+    return rooftime::samples::guardedMain("stencil", &run, argc, argv);
 }

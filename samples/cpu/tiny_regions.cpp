@@ -128,10 +128,5 @@ int run(int argc, char** argv)
 
 int main(int argc, char** argv)
 {
-    try {
-        return run(argc, argv);
-    } catch (const std::exception& e) {
-        std::fprintf(stderr, "tiny_regions: %s\n", e.what());
-        return rooftime::samples::kFailureExit;
-    }
+    return rooftime::samples::guardedMain("tiny_regions", &run, argc, argv);
 }

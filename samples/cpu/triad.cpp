@@ -109,10 +109,5 @@ int run(int argc, char** argv)
 
 int main(int argc, char** argv)
 {
-    try {
-        return run(argc, argv);
-    } catch (const std::exception& e) {
-        std::fprintf(stderr, "triad: %s\n", e.what());
-        return rooftime::samples::kFailureExit;
-    }
+    return rooftime::samples::guardedMain("triad", &run, argc, argv);
 }

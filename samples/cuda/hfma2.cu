@@ -132,10 +132,5 @@ int run(int argc, char** argv)
 
 int main(int argc, char** argv)
 {
-    try {
-        return run(argc, argv);
-    } catch (const std::exception& e) {
-        std::fprintf(stderr, "%s: %s\n", kProgram, e.what());
-        return rooftime::samples::kFailureExit;
-    }
+    return rooftime::samples::guardedMain(kProgram, &run, argc, argv);
 }
