@@ -2,6 +2,7 @@
 // Writes a synthetic GPU profile for the report benchmark: N launches over S kernel signatures, the first K
 // launches of each signature replayed with M counters (as counters mode records them), the rest timed only.
 // Usage: make_kernel_profile OUT.rtdb [N=1000000] [S=2000] [K=3]
+#include "metric_sets.h"
 #include "rooftime/analyzer/profile_builder.h"
 
 #include <cstdio>
@@ -18,23 +19,8 @@ int main(int argc, char** argv)
     const long n = argc > 2 ? std::atol(argv[2]) : 1000000;
     const long sigs = argc > 3 ? std::atol(argv[3]) : 2000;
     const long k = argc > 4 ? std::atol(argv[4]) : 3;
-    const std::vector<std::string> metrics {
-        "gpu__time_duration.sum",
-        "dram__bytes_read.sum",
-        "dram__bytes_write.sum",
-        "lts__t_bytes.sum",
-        "l1tex__t_bytes.sum",
-        "smsp__sass_thread_inst_executed_op_dadd_pred_on.sum",
-        "smsp__sass_thread_inst_executed_op_dmul_pred_on.sum",
-        "smsp__sass_thread_inst_executed_op_dfma_pred_on.sum",
-        "smsp__sass_thread_inst_executed_op_fadd_pred_on.sum",
-        "smsp__sass_thread_inst_executed_op_fmul_pred_on.sum",
-        "smsp__sass_thread_inst_executed_op_ffma_pred_on.sum",
-        "smsp__sass_thread_inst_executed_op_hadd_pred_on.sum",
-        "smsp__sass_thread_inst_executed_op_hmul_pred_on.sum",
-        "smsp__sass_thread_inst_executed_op_hfma_pred_on.sum",
-        "sm__ops_path_tensor_op_hgmma_src_fp16.sum",
-    };
+    // The counters counters mode records for every replayed launch (the backend's Tier-1 set).
+    const auto& metrics = rooftime::cupti::kTier1;
     try {
         rooftime::analyzer::ProfileBuilder b(argv[1], "bench", "bench", "make_kernel_profile");
         b.addDevice(0, "NVIDIA H100 80GB HBM3", "sm_90", 132);

@@ -55,11 +55,13 @@ backend::KernelRecord translateKernel(const CUpti_ActivityKernel10& k)
     return r;
 }
 
-backend::MemoryRecord translateMemcpy(const CUpti_ActivityMemcpy6& m)
+namespace {
+
+/// The fields copies and fills share.
+template <typename Activity> backend::MemoryRecord memoryRecord(const Activity& m, backend::MemoryRecord::Kind kind)
 {
     backend::MemoryRecord r;
-    r.kind = backend::MemoryRecord::Kind::Copy;
-    r.copyKind = m.copyKind;
+    r.kind = kind;
     r.bytes = m.bytes;
     r.device = m.deviceId;
     r.context = m.contextId;
@@ -70,18 +72,18 @@ backend::MemoryRecord translateMemcpy(const CUpti_ActivityMemcpy6& m)
     return r;
 }
 
+} // namespace
+
+backend::MemoryRecord translateMemcpy(const CUpti_ActivityMemcpy6& m)
+{
+    backend::MemoryRecord r = memoryRecord(m, backend::MemoryRecord::Kind::Copy);
+    r.copyKind = m.copyKind;
+    return r;
+}
+
 backend::MemoryRecord translateMemset(const CUpti_ActivityMemset4& m)
 {
-    backend::MemoryRecord r;
-    r.kind = backend::MemoryRecord::Kind::Set;
-    r.bytes = m.bytes;
-    r.device = m.deviceId;
-    r.context = m.contextId;
-    r.stream = m.streamId;
-    r.startNs = static_cast<std::int64_t>(m.start);
-    r.endNs = static_cast<std::int64_t>(m.end);
-    r.correlation = m.correlationId;
-    return r;
+    return memoryRecord(m, backend::MemoryRecord::Kind::Set);
 }
 
 backend::DeviceRecord translateDevice(const CUpti_ActivityDevice5& d)
