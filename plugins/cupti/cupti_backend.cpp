@@ -246,7 +246,8 @@ bool CuptiBackend::start(const backend::Settings& settings) noexcept
         if (rc != CUPTI_SUCCESS)
             note("timestamp callback not registered (" + resultText(rc) + "); GPU times may be off");
 
-        char holder[CUPTI_SUBSCRIBER_NAME_MAX_LEN] = {};
+        // cupti_callbacks.h: the incumbent's name is truncated below CUPTI_OLD_SUBSCRIBER_NAME_MIN_LEN bytes.
+        char holder[CUPTI_OLD_SUBSCRIBER_NAME_MIN_LEN] = {};
         auto sp = params<CUpti_SubscriberParams>(CUpti_SubscriberParams_STRUCT_SIZE);
         sp.subscriberName = "rooftime";
         sp.oldSubscriberName = holder;
