@@ -11,6 +11,7 @@
 #include <cupti_range_profiler.h>
 #include <cupti_target.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdlib>
 #include <cstring>
@@ -76,6 +77,9 @@ bool isKernelLaunch(CUpti_CallbackDomain domain, CUpti_CallbackId cbid)
     case CUPTI_RUNTIME_TRACE_CBID_cudaLaunchKernelExC_ptsz_v11060:
     case CUPTI_RUNTIME_TRACE_CBID_cudaLaunchCooperativeKernel_v9000:
     case CUPTI_RUNTIME_TRACE_CBID_cudaLaunchCooperativeKernel_ptsz_v9000:
+    // CUDA 13's nvcc lowers `kernel<<<...>>>` to __cudaLaunchKernel (crt/host_runtime.h), not cudaLaunchKernel.
+    case CUPTI_RUNTIME_TRACE_CBID___cudaLaunchKernel_v13000:
+    case CUPTI_RUNTIME_TRACE_CBID___cudaLaunchKernel_ptsz_v13000:
         return true;
     default:
         return false;
@@ -92,6 +96,7 @@ constexpr CUpti_CallbackId kRuntimeLaunches[]
           CUPTI_RUNTIME_TRACE_CBID_cudaLaunchKernelExC_v11060, CUPTI_RUNTIME_TRACE_CBID_cudaLaunchKernelExC_ptsz_v11060,
           CUPTI_RUNTIME_TRACE_CBID_cudaLaunchCooperativeKernel_v9000,
           CUPTI_RUNTIME_TRACE_CBID_cudaLaunchCooperativeKernel_ptsz_v9000,
+          CUPTI_RUNTIME_TRACE_CBID___cudaLaunchKernel_v13000, CUPTI_RUNTIME_TRACE_CBID___cudaLaunchKernel_ptsz_v13000,
           CUPTI_RUNTIME_TRACE_CBID_cudaGraphLaunch_v10000, CUPTI_RUNTIME_TRACE_CBID_cudaGraphLaunch_ptsz_v10000 };
 
 /// The runtime launch this thread is inside of: its driver launch reports another correlation id.
@@ -105,9 +110,10 @@ struct ContextCounters {
     CUpti_RangeProfiler_Object* object = nullptr;
     std::vector<std::uint8_t> counterData;
     bool started = false;
-    /// Correlation ids of the launches measured since the last decode, in launch order (auto range: one range
-    /// per launch, in execution order; launches are serialized under auto range).
-    std::vector<std::pair<std::uint32_t, std::uint32_t>> pending;
+    /// The launches measured since the last decode, in launch order (auto range: one range per launch, in
+    /// execution order; launches are serialized under auto range). Each with all its correlation ids: the one
+    /// counted, then the runtime or driver calls around or inside it (the kernel record carries one of them).
+    std::vector<std::vector<std::uint32_t>> pending;
 };
 
 class CuptiBackend final : public backend::Backend {
@@ -326,12 +332,20 @@ void CuptiBackend::onCallback(CUpti_CallbackDomain domain, CUpti_CallbackId cbid
         const bool launch = !graph && isKernelLaunch(domain, cbid);
         if (domain == CUPTI_CB_DOMAIN_RUNTIME_API) {
             if (cb->callbackSite == CUPTI_API_ENTER) {
+                if (t_runtimeCorrelation != 0) {
+                    // A runtime launch inside another (cudaLaunchKernel may go through __cudaLaunchKernel): the
+                    // same kernel, counted once; its id is one more name for it.
+                    m_launches.remember(cb->correlationId, t_runtimeContext);
+                    if (t_runtimeCounted) countersAlias(t_runtimeCorrelation, cb->correlationId);
+                    return;
+                }
                 t_runtimeCorrelation = cb->correlationId;
                 t_runtimeContext = m_host->launchContext();
                 m_launches.remember(cb->correlationId, t_runtimeContext);
                 // Counted here when the context is known, so that a runtime launch counts whether or not the
                 // runtime goes through a driver launch callback; else its driver launch counts it.
-                t_runtimeCounted = m_counters && launch && cb->context
+                // Without the kernel's name here the driver launch counts it (its symbolName is the kernel's).
+                t_runtimeCounted = m_counters && launch && cb->context && cb->symbolName && *cb->symbolName
                     && countersOnLaunch(cb->context, cb->symbolName, cb->correlationId);
             } else {
                 t_runtimeCorrelation = 0;
@@ -634,12 +648,14 @@ void CuptiBackend::countersAlias(std::uint32_t runtimeId, std::uint32_t driverId
         if (!m_measured.count(runtimeId)) return; // not measured
         m_measured.insert(driverId);
         auto it = m_contexts.find(m_activeContext);
-        if (it == m_contexts.end()) return;
-        for (auto p = it->second.pending.rbegin(); p != it->second.pending.rend(); ++p)
-            if (p->first == runtimeId) {
-                p->second = driverId;
-                return;
-            }
+        if (it != m_contexts.end())
+            for (auto p = it->second.pending.rbegin(); p != it->second.pending.rend(); ++p)
+                if (std::find(p->begin(), p->end(), runtimeId) != p->end()) {
+                    p->push_back(driverId);
+                    return;
+                }
+        // Decoded in between (another thread's launch): the values are there already.
+        if (auto v = m_values.find(runtimeId); v != m_values.end()) m_values[driverId] = v->second;
     } catch (...) { }
 }
 
@@ -698,7 +714,8 @@ bool CuptiBackend::countersOnLaunch(CUcontext ctx, const char* symbol, std::uint
         }
         // A driver launch counted on its own may still be inside a runtime call (its context was unknown there).
         const std::uint32_t outer = t_runtimeCorrelation != correlation ? t_runtimeCorrelation : 0;
-        c->pending.emplace_back(correlation, outer);
+        c->pending.push_back({ correlation });
+        if (outer) c->pending.back().push_back(outer);
         m_measured.insert(correlation);
         if (outer) m_measured.insert(outer);
     } catch (...) { }
@@ -742,9 +759,8 @@ void CuptiBackend::stopAndDecode(ContextCounters& c)
             std::vector<backend::MetricValue> mv;
             for (std::size_t m = 0; m < m_metrics.size(); ++m)
                 mv.push_back({ m_metrics[m], values[m], m_units[m] });
-            const auto [driverId, runtimeId] = c.pending[i];
-            m_values[driverId] = mv;
-            if (runtimeId) m_values[runtimeId] = std::move(mv);
+            for (const std::uint32_t id : c.pending[i])
+                m_values[id] = mv;
         }
     }
     c.pending.clear();
