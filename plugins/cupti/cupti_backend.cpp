@@ -144,6 +144,8 @@ private:
     bool countersOnLaunch(CUcontext ctx, const char* symbol, std::uint32_t correlation) noexcept;
     /// The driver launch inside a counted runtime launch: its correlation id names the same measured kernel.
     void countersAlias(std::uint32_t runtimeId, std::uint32_t driverId) noexcept;
+    /// Stops the started profiler (a graph launch: its kernels must not become ranges nor be replayed).
+    void countersPause() noexcept;
     ContextCounters* countersFor(CUcontext ctx);
     bool setUpHost(CUcontext ctx, std::uint32_t device);
     void stopAndDecode(ContextCounters& c);
@@ -330,6 +332,9 @@ void CuptiBackend::onCallback(CUpti_CallbackDomain domain, CUpti_CallbackId cbid
             || cbid == CUPTI_RUNTIME_TRACE_CBID_cudaGraphLaunch_v10000
             || cbid == CUPTI_RUNTIME_TRACE_CBID_cudaGraphLaunch_ptsz_v10000;
         const bool launch = !graph && isKernelLaunch(domain, cbid);
+        // A started profiler would make every kernel of the graph a range (shifting the launch-to-range mapping)
+        // and replay it, NCCL kernels included.
+        if (graph && m_counters && cb->callbackSite == CUPTI_API_ENTER) countersPause();
         if (domain == CUPTI_CB_DOMAIN_RUNTIME_API) {
             if (cb->callbackSite == CUPTI_API_ENTER) {
                 if (t_runtimeCorrelation != 0) {
@@ -656,6 +661,15 @@ void CuptiBackend::countersAlias(std::uint32_t runtimeId, std::uint32_t driverId
                 }
         // Decoded in between (another thread's launch): the values are there already.
         if (auto v = m_values.find(runtimeId); v != m_values.end()) m_values[driverId] = v->second;
+    } catch (...) { }
+}
+
+void CuptiBackend::countersPause() noexcept
+{
+    try {
+        std::lock_guard lock(m_countersMutex);
+        auto it = m_contexts.find(m_activeContext);
+        if (it != m_contexts.end()) stopAndDecode(it->second);
     } catch (...) { }
 }
 
