@@ -756,8 +756,14 @@ void CuptiBackend::stopAndDecode(ContextCounters& c)
     } else {
         if (dd.numOfRangeDropped > 0)
             note("the range profiler dropped " + std::to_string(dd.numOfRangeDropped) + " ranges");
-        // Auto-range ranges are in execution order, which is launch order under auto range (serialized).
-        const std::size_t n = std::min(info.numTotalRanges, c.pending.size());
+        // Auto-range ranges are in execution order, which is launch order under auto range (serialized). A kernel
+        // launched another way while the profiler ran (not a launch callback we count) adds a range: range i is
+        // then not launch i, and values put on the wrong kernel are worse than none.
+        const std::size_t n = info.numTotalRanges == c.pending.size() ? c.pending.size() : 0;
+        if (info.numTotalRanges != c.pending.size())
+            note("the range profiler returned " + std::to_string(info.numTotalRanges) + " ranges for "
+                + std::to_string(c.pending.size())
+                + " measured launches; their counter values are dropped (ranges cannot be matched to launches)");
         std::vector<double> values(m_metrics.size());
         for (std::size_t i = 0; i < n; ++i) {
             auto ev = params<CUpti_Profiler_Host_EvaluateToGpuValues_Params>(
