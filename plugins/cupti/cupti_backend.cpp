@@ -287,8 +287,8 @@ bool CuptiBackend::start(const backend::Settings& settings) noexcept
             }
             if (rc != CUPTI_SUCCESS) note("activity kind " + std::to_string(kind) + " not enabled: " + resultText(rc));
         }
-        // Records reach the profile at least every second, not only when a 4 MiB buffer is full: a killed
-        // program keeps its GPU records up to the last commit.
+        // The worker's periodic flush returns only full buffers (cupti_activity.h); the collector's writer calls
+        // flush(false) about every second for the completed records of partly filled ones.
         cuptiActivityFlushPeriod(1000);
         for (CUpti_CallbackId id : kDriverLaunches)
             cuptiEnableCallback(1, m_subscriber, CUPTI_CB_DOMAIN_DRIVER_API, id);
