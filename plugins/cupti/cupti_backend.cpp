@@ -380,8 +380,9 @@ void CuptiBackend::onBuffer(CUcontext ctx, std::uint32_t stream, std::uint8_t* b
             switch (record->kind) {
             case CUPTI_ACTIVITY_KIND_CONCURRENT_KERNEL:
             case CUPTI_ACTIVITY_KIND_KERNEL: {
-                backend::KernelRecord k = translateKernel(*reinterpret_cast<const CUpti_ActivityKernel10*>(record));
-                joinLaunch(k, m_launches);
+                const auto& raw = *reinterpret_cast<const CUpti_ActivityKernel10*>(record);
+                backend::KernelRecord k = translateKernel(raw);
+                joinLaunch(k, m_launches, raw.graphId != 0);
                 kernels.push_back(std::move(k));
                 break;
             }
