@@ -249,18 +249,13 @@ bool CuptiBackend::start(const backend::Settings& settings) noexcept
         m_settings = settings;
         g_host = m_host;
         g_backend = this;
-        // Before any activity kind is enabled: kernel times on the profile's clock.
-        CUptiResult rc = cuptiActivityRegisterTimestampCallback(&timestamp);
-        if (rc != CUPTI_SUCCESS)
-            note("timestamp callback not registered (" + resultText(rc) + "); GPU times may be off");
-
         // cupti_callbacks.h: the incumbent's name is truncated below CUPTI_OLD_SUBSCRIBER_NAME_MIN_LEN bytes.
         char holder[CUPTI_OLD_SUBSCRIBER_NAME_MIN_LEN] = {};
         auto sp = params<CUpti_SubscriberParams>(CUpti_SubscriberParams_STRUCT_SIZE);
         sp.subscriberName = "rooftime";
         sp.oldSubscriberName = holder;
         sp.oldSubscriberSize = sizeof holder;
-        rc = cuptiSubscribe_v2(&m_subscriber, &onCallbackEntry, this, &sp);
+        CUptiResult rc = cuptiSubscribe_v2(&m_subscriber, &onCallbackEntry, this, &sp);
         if (rc == CUPTI_ERROR_MULTIPLE_SUBSCRIBERS_NOT_SUPPORTED) {
             fail("subscriber",
                 std::string("CUPTI is already used by ") + (holder[0] ? holder : "another tool")
@@ -271,6 +266,11 @@ bool CuptiBackend::start(const backend::Settings& settings) noexcept
             fail("subscriber", "cannot subscribe to CUPTI (" + resultText(rc) + "); continuing without GPU kernels");
             return false;
         }
+        // Only once CUPTI is ours (a tool holding it keeps its clock), and before any activity kind is enabled:
+        // kernel times on the profile's clock.
+        rc = cuptiActivityRegisterTimestampCallback(&timestamp);
+        if (rc != CUPTI_SUCCESS)
+            note("timestamp callback not registered (" + resultText(rc) + "); GPU times may be off");
         rc = cuptiActivityRegisterCallbacks(&bufferRequested, &bufferCompleted);
         if (rc != CUPTI_SUCCESS) {
             fail("activity", "cannot register CUPTI buffers (" + resultText(rc) + "); continuing without GPU kernels");
