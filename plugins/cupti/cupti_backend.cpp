@@ -160,7 +160,7 @@ private:
     LaunchTable m_launches;
     std::atomic<std::uint64_t> m_dropped { 0 };
 
-    // counters mode: all under m_countersMutex
+    // counters mode: under m_countersMutex (held across Range Profiler calls), but for the last three
     std::mutex m_countersMutex;
     bool m_counters = false;
     bool m_hostReady = false;
@@ -171,6 +171,10 @@ private:
     std::map<CUcontext, ContextCounters> m_contexts;
     CUcontext m_activeContext = nullptr;
     std::unordered_map<std::string, int> m_launchCounts;
+    /// Guards m_measured, m_values, m_waiting; taken after m_countersMutex, never held across a CUPTI call: the
+    /// buffer thread takes it inside CUPTI's completion callback, and must not wait on a thread that is inside
+    /// CUPTI (a Range Profiler call under m_countersMutex) while CUPTI waits on the buffer thread.
+    std::mutex m_matchMutex;
     std::set<std::uint32_t> m_measured; ///< correlation ids of measured launches whose record or values are due
     std::unordered_map<std::uint32_t, std::vector<backend::MetricValue>> m_values;
     std::unordered_map<std::uint32_t, backend::KernelRecord> m_waiting;
@@ -444,7 +448,7 @@ void CuptiBackend::stop() noexcept
         if (m_counters) {
             // Measured kernels whose values never came: written without counters.
             std::vector<backend::KernelRecord> rest;
-            std::lock_guard lock(m_countersMutex);
+            std::lock_guard lock(m_matchMutex);
             for (auto& [id, k] : m_waiting)
                 rest.push_back(std::move(k));
             m_waiting.clear();
@@ -651,8 +655,11 @@ void CuptiBackend::countersAlias(std::uint32_t runtimeId, std::uint32_t driverId
 {
     try {
         std::lock_guard lock(m_countersMutex);
-        if (!m_measured.count(runtimeId)) return; // not measured
-        m_measured.insert(driverId);
+        {
+            std::lock_guard match(m_matchMutex);
+            if (!m_measured.count(runtimeId)) return; // not measured
+            m_measured.insert(driverId);
+        }
         auto it = m_contexts.find(m_activeContext);
         if (it != m_contexts.end())
             for (auto p = it->second.pending.rbegin(); p != it->second.pending.rend(); ++p)
@@ -661,6 +668,7 @@ void CuptiBackend::countersAlias(std::uint32_t runtimeId, std::uint32_t driverId
                     return;
                 }
         // Decoded in between (another thread's launch): the values are there already.
+        std::lock_guard match(m_matchMutex);
         if (auto v = m_values.find(runtimeId); v != m_values.end()) m_values[driverId] = v->second;
     } catch (...) { }
 }
@@ -731,6 +739,7 @@ bool CuptiBackend::countersOnLaunch(CUcontext ctx, const char* symbol, std::uint
         const std::uint32_t outer = t_runtimeCorrelation != correlation ? t_runtimeCorrelation : 0;
         c->pending.push_back({ correlation });
         if (outer) c->pending.back().push_back(outer);
+        std::lock_guard match(m_matchMutex);
         m_measured.insert(correlation);
         if (outer) m_measured.insert(outer);
     } catch (...) { }
@@ -747,6 +756,7 @@ void CuptiBackend::stopAndDecode(ContextCounters& c)
     auto dd = params<CUpti_RangeProfiler_DecodeData_Params>(CUpti_RangeProfiler_DecodeData_Params_STRUCT_SIZE);
     dd.pRangeProfilerObject = c.object;
     if (rc == CUPTI_SUCCESS) rc = cuptiRangeProfilerDecodeData(&dd);
+    std::vector<std::pair<std::vector<std::uint32_t>, std::vector<backend::MetricValue>>> decoded;
     auto info = params<CUpti_RangeProfiler_GetCounterDataInfo_Params>(
         CUpti_RangeProfiler_GetCounterDataInfo_Params_STRUCT_SIZE);
     info.pCounterDataImage = c.counterData.data();
@@ -780,8 +790,7 @@ void CuptiBackend::stopAndDecode(ContextCounters& c)
             std::vector<backend::MetricValue> mv;
             for (std::size_t m = 0; m < m_metrics.size(); ++m)
                 mv.push_back({ m_metrics[m], values[m], m_units[m] });
-            for (const std::uint32_t id : c.pending[i])
-                m_values[id] = mv;
+            decoded.emplace_back(std::move(c.pending[i]), std::move(mv));
         }
     }
     c.pending.clear();
@@ -791,6 +800,10 @@ void CuptiBackend::stopAndDecode(ContextCounters& c)
     ci.counterDataSize = c.counterData.size();
     ci.pCounterData = c.counterData.data();
     cuptiRangeProfilerCounterDataImageInitialize(&ci);
+    std::lock_guard match(m_matchMutex);
+    for (auto& [ids, mv] : decoded)
+        for (const std::uint32_t id : ids)
+            m_values[id] = mv;
     // Kernels whose records came before their values.
     std::vector<backend::KernelRecord> ready;
     for (auto it = m_waiting.begin(); it != m_waiting.end();) {
@@ -812,7 +825,7 @@ void CuptiBackend::stopAndDecode(ContextCounters& c)
 void CuptiBackend::deliver(std::vector<backend::KernelRecord>& kernels)
 {
     // On CUPTI's buffer thread: attach values that are there, hold measured kernels whose values are not.
-    std::lock_guard lock(m_countersMutex);
+    std::lock_guard lock(m_matchMutex);
     std::vector<backend::KernelRecord> out;
     out.reserve(kernels.size());
     for (auto& k : kernels) {
