@@ -151,7 +151,7 @@ bool Recording::startCudaBackend() noexcept
         s.counterLaunches = m_settings.counterLaunches;
         s.exitTimeoutMs = m_settings.exitTimeoutMs;
         if (!b->start(s)) return false;
-        m_gpuBackend = b;
+        m_gpuBackend.store(b);
         return true;
     } catch (...) {
         return false;
@@ -160,9 +160,9 @@ bool Recording::startCudaBackend() noexcept
 
 void Recording::stopBackends() noexcept
 {
-    if (::getpid() != m_process.pid || !m_gpuBackend) return;
-    backend::Backend* b = m_gpuBackend;
-    m_gpuBackend = nullptr;
+    if (::getpid() != m_process.pid) return;
+    backend::Backend* b = m_gpuBackend.exchange(nullptr);
+    if (!b) return;
     const int timeoutMs = std::min(m_settings.exitTimeoutMs, 5000);
     if (!runWithTimeout([](void* p) { static_cast<backend::Backend*>(p)->stop(); }, b, timeoutMs)) {
         const std::string msg = "the CUPTI flush at exit did not finish within " + std::to_string(timeoutMs)

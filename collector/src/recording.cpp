@@ -656,6 +656,13 @@ void Recording::writerMain()
         ::poll(&pfd, 1, pollMs);
         char buf[64];
         while (::read(m_wakePipe[0], buf, sizeof buf) > 0) { }
+        // CUPTI's periodic flush returns only full buffers (cupti_activity.h, cuptiActivityFlushPeriod): ask for
+        // the completed ones about once a second, without the writer's lock, so that a program ended by a signal
+        // (no atexit flush) keeps its GPU records up to about a second before the end.
+        if (backend::Backend* b = m_gpuBackend.load(); b && nowNs() - m_lastGpuFlushNs >= 1'000'000'000) {
+            m_lastGpuFlushNs = nowNs();
+            b->flush(false);
+        }
         lock.lock();
 
         const std::uint64_t stop = m_stopRequested.load(std::memory_order_acquire);
@@ -806,8 +813,7 @@ void Recording::forkChild() noexcept
         m_threads.clear();
         m_pendingDiagnostics.clear();
         // The parent's GPU backend and its records stay the parent's; CUDA does not survive fork anyway.
-        if (m_gpuBackend) m_gpuBackend->forkChild();
-        m_gpuBackend = nullptr;
+        if (backend::Backend* b = m_gpuBackend.exchange(nullptr)) b->forkChild();
         m_pendingKernels.clear();
         m_pendingMemoryOps.clear();
         m_pendingDevices.clear();

@@ -193,7 +193,8 @@ private:
     std::string m_countersStatus;
     bool m_countersStatusChanged = false;
     std::int64_t m_nextKernelId = 1;
-    backend::Backend* m_gpuBackend = nullptr;
+    std::atomic<backend::Backend*> m_gpuBackend { nullptr }; ///< read by the writer thread (periodic GPU flush)
+    std::int64_t m_lastGpuFlushNs = 0; ///< writer thread only
     std::atomic<bool> m_cudaInjected { false };
 
     // Writer thread state.

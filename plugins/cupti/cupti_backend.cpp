@@ -11,6 +11,7 @@
 #include <cupti_range_profiler.h>
 #include <cupti_target.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdlib>
 #include <cstring>
@@ -76,6 +77,9 @@ bool isKernelLaunch(CUpti_CallbackDomain domain, CUpti_CallbackId cbid)
     case CUPTI_RUNTIME_TRACE_CBID_cudaLaunchKernelExC_ptsz_v11060:
     case CUPTI_RUNTIME_TRACE_CBID_cudaLaunchCooperativeKernel_v9000:
     case CUPTI_RUNTIME_TRACE_CBID_cudaLaunchCooperativeKernel_ptsz_v9000:
+    // CUDA 13's nvcc lowers `kernel<<<...>>>` to __cudaLaunchKernel (crt/host_runtime.h), not cudaLaunchKernel.
+    case CUPTI_RUNTIME_TRACE_CBID___cudaLaunchKernel_v13000:
+    case CUPTI_RUNTIME_TRACE_CBID___cudaLaunchKernel_ptsz_v13000:
         return true;
     default:
         return false;
@@ -92,6 +96,7 @@ constexpr CUpti_CallbackId kRuntimeLaunches[]
           CUPTI_RUNTIME_TRACE_CBID_cudaLaunchKernelExC_v11060, CUPTI_RUNTIME_TRACE_CBID_cudaLaunchKernelExC_ptsz_v11060,
           CUPTI_RUNTIME_TRACE_CBID_cudaLaunchCooperativeKernel_v9000,
           CUPTI_RUNTIME_TRACE_CBID_cudaLaunchCooperativeKernel_ptsz_v9000,
+          CUPTI_RUNTIME_TRACE_CBID___cudaLaunchKernel_v13000, CUPTI_RUNTIME_TRACE_CBID___cudaLaunchKernel_ptsz_v13000,
           CUPTI_RUNTIME_TRACE_CBID_cudaGraphLaunch_v10000, CUPTI_RUNTIME_TRACE_CBID_cudaGraphLaunch_ptsz_v10000 };
 
 /// The runtime launch this thread is inside of: its driver launch reports another correlation id.
@@ -105,9 +110,10 @@ struct ContextCounters {
     CUpti_RangeProfiler_Object* object = nullptr;
     std::vector<std::uint8_t> counterData;
     bool started = false;
-    /// Correlation ids of the launches measured since the last decode, in launch order (auto range: one range
-    /// per launch, in execution order; launches are serialized under auto range).
-    std::vector<std::pair<std::uint32_t, std::uint32_t>> pending;
+    /// The launches measured since the last decode, in launch order (auto range: one range per launch, in
+    /// execution order; launches are serialized under auto range). Each with all its correlation ids: the one
+    /// counted, then the runtime or driver calls around or inside it (the kernel record carries one of them).
+    std::vector<std::vector<std::uint32_t>> pending;
 };
 
 class CuptiBackend final : public backend::Backend {
@@ -138,6 +144,8 @@ private:
     bool countersOnLaunch(CUcontext ctx, const char* symbol, std::uint32_t correlation) noexcept;
     /// The driver launch inside a counted runtime launch: its correlation id names the same measured kernel.
     void countersAlias(std::uint32_t runtimeId, std::uint32_t driverId) noexcept;
+    /// Stops the started profiler (a graph launch: its kernels must not become ranges nor be replayed).
+    void countersPause() noexcept;
     ContextCounters* countersFor(CUcontext ctx);
     bool setUpHost(CUcontext ctx, std::uint32_t device);
     void stopAndDecode(ContextCounters& c);
@@ -152,7 +160,7 @@ private:
     LaunchTable m_launches;
     std::atomic<std::uint64_t> m_dropped { 0 };
 
-    // counters mode: all under m_countersMutex
+    // counters mode: under m_countersMutex (held across Range Profiler calls), but for the last three
     std::mutex m_countersMutex;
     bool m_counters = false;
     bool m_hostReady = false;
@@ -163,6 +171,10 @@ private:
     std::map<CUcontext, ContextCounters> m_contexts;
     CUcontext m_activeContext = nullptr;
     std::unordered_map<std::string, int> m_launchCounts;
+    /// Guards m_measured, m_values, m_waiting; taken after m_countersMutex, never held across a CUPTI call: the
+    /// buffer thread takes it inside CUPTI's completion callback, and must not wait on a thread that is inside
+    /// CUPTI (a Range Profiler call under m_countersMutex) while CUPTI waits on the buffer thread.
+    std::mutex m_matchMutex;
     std::set<std::uint32_t> m_measured; ///< correlation ids of measured launches whose record or values are due
     std::unordered_map<std::uint32_t, std::vector<backend::MetricValue>> m_values;
     std::unordered_map<std::uint32_t, backend::KernelRecord> m_waiting;
@@ -241,17 +253,13 @@ bool CuptiBackend::start(const backend::Settings& settings) noexcept
         m_settings = settings;
         g_host = m_host;
         g_backend = this;
-        // Before any activity kind is enabled: kernel times on the profile's clock.
-        CUptiResult rc = cuptiActivityRegisterTimestampCallback(&timestamp);
-        if (rc != CUPTI_SUCCESS)
-            note("timestamp callback not registered (" + resultText(rc) + "); GPU times may be off");
-
-        char holder[CUPTI_SUBSCRIBER_NAME_MAX_LEN] = {};
+        // cupti_callbacks.h: the incumbent's name is truncated below CUPTI_OLD_SUBSCRIBER_NAME_MIN_LEN bytes.
+        char holder[CUPTI_OLD_SUBSCRIBER_NAME_MIN_LEN] = {};
         auto sp = params<CUpti_SubscriberParams>(CUpti_SubscriberParams_STRUCT_SIZE);
         sp.subscriberName = "rooftime";
         sp.oldSubscriberName = holder;
         sp.oldSubscriberSize = sizeof holder;
-        rc = cuptiSubscribe_v2(&m_subscriber, &onCallbackEntry, this, &sp);
+        CUptiResult rc = cuptiSubscribe_v2(&m_subscriber, &onCallbackEntry, this, &sp);
         if (rc == CUPTI_ERROR_MULTIPLE_SUBSCRIBERS_NOT_SUPPORTED) {
             fail("subscriber",
                 std::string("CUPTI is already used by ") + (holder[0] ? holder : "another tool")
@@ -262,6 +270,11 @@ bool CuptiBackend::start(const backend::Settings& settings) noexcept
             fail("subscriber", "cannot subscribe to CUPTI (" + resultText(rc) + "); continuing without GPU kernels");
             return false;
         }
+        // Only once CUPTI is ours (a tool holding it keeps its clock), and before any activity kind is enabled:
+        // kernel times on the profile's clock.
+        rc = cuptiActivityRegisterTimestampCallback(&timestamp);
+        if (rc != CUPTI_SUCCESS)
+            note("timestamp callback not registered (" + resultText(rc) + "); GPU times may be off");
         rc = cuptiActivityRegisterCallbacks(&bufferRequested, &bufferCompleted);
         if (rc != CUPTI_SUCCESS) {
             fail("activity", "cannot register CUPTI buffers (" + resultText(rc) + "); continuing without GPU kernels");
@@ -278,8 +291,8 @@ bool CuptiBackend::start(const backend::Settings& settings) noexcept
             }
             if (rc != CUPTI_SUCCESS) note("activity kind " + std::to_string(kind) + " not enabled: " + resultText(rc));
         }
-        // Records reach the profile at least every second, not only when a 4 MiB buffer is full: a killed
-        // program keeps its GPU records up to the last commit.
+        // The worker's periodic flush returns only full buffers (cupti_activity.h); the collector's writer calls
+        // flush(false) about every second for the completed records of partly filled ones.
         cuptiActivityFlushPeriod(1000);
         for (CUpti_CallbackId id : kDriverLaunches)
             cuptiEnableCallback(1, m_subscriber, CUPTI_CB_DOMAIN_DRIVER_API, id);
@@ -323,14 +336,25 @@ void CuptiBackend::onCallback(CUpti_CallbackDomain domain, CUpti_CallbackId cbid
             || cbid == CUPTI_RUNTIME_TRACE_CBID_cudaGraphLaunch_v10000
             || cbid == CUPTI_RUNTIME_TRACE_CBID_cudaGraphLaunch_ptsz_v10000;
         const bool launch = !graph && isKernelLaunch(domain, cbid);
+        // A started profiler would make every kernel of the graph a range (shifting the launch-to-range mapping)
+        // and replay it, NCCL kernels included.
+        if (graph && m_counters && cb->callbackSite == CUPTI_API_ENTER) countersPause();
         if (domain == CUPTI_CB_DOMAIN_RUNTIME_API) {
             if (cb->callbackSite == CUPTI_API_ENTER) {
+                if (t_runtimeCorrelation != 0) {
+                    // A runtime launch inside another (cudaLaunchKernel may go through __cudaLaunchKernel): the
+                    // same kernel, counted once; its id is one more name for it.
+                    m_launches.remember(cb->correlationId, t_runtimeContext);
+                    if (t_runtimeCounted) countersAlias(t_runtimeCorrelation, cb->correlationId);
+                    return;
+                }
                 t_runtimeCorrelation = cb->correlationId;
                 t_runtimeContext = m_host->launchContext();
                 m_launches.remember(cb->correlationId, t_runtimeContext);
                 // Counted here when the context is known, so that a runtime launch counts whether or not the
                 // runtime goes through a driver launch callback; else its driver launch counts it.
-                t_runtimeCounted = m_counters && launch && cb->context
+                // Without the kernel's name here the driver launch counts it (its symbolName is the kernel's).
+                t_runtimeCounted = m_counters && launch && cb->context && cb->symbolName && *cb->symbolName
                     && countersOnLaunch(cb->context, cb->symbolName, cb->correlationId);
             } else {
                 t_runtimeCorrelation = 0;
@@ -360,8 +384,9 @@ void CuptiBackend::onBuffer(CUcontext ctx, std::uint32_t stream, std::uint8_t* b
             switch (record->kind) {
             case CUPTI_ACTIVITY_KIND_CONCURRENT_KERNEL:
             case CUPTI_ACTIVITY_KIND_KERNEL: {
-                backend::KernelRecord k = translateKernel(*reinterpret_cast<const CUpti_ActivityKernel10*>(record));
-                joinLaunch(k, m_launches);
+                const auto& raw = *reinterpret_cast<const CUpti_ActivityKernel10*>(record);
+                backend::KernelRecord k = translateKernel(raw);
+                joinLaunch(k, m_launches, raw.graphId != 0);
                 kernels.push_back(std::move(k));
                 break;
             }
@@ -423,7 +448,7 @@ void CuptiBackend::stop() noexcept
         if (m_counters) {
             // Measured kernels whose values never came: written without counters.
             std::vector<backend::KernelRecord> rest;
-            std::lock_guard lock(m_countersMutex);
+            std::lock_guard lock(m_matchMutex);
             for (auto& [id, k] : m_waiting)
                 rest.push_back(std::move(k));
             m_waiting.clear();
@@ -630,15 +655,30 @@ void CuptiBackend::countersAlias(std::uint32_t runtimeId, std::uint32_t driverId
 {
     try {
         std::lock_guard lock(m_countersMutex);
-        if (!m_measured.count(runtimeId)) return; // not measured
-        m_measured.insert(driverId);
+        {
+            std::lock_guard match(m_matchMutex);
+            if (!m_measured.count(runtimeId)) return; // not measured
+            m_measured.insert(driverId);
+        }
         auto it = m_contexts.find(m_activeContext);
-        if (it == m_contexts.end()) return;
-        for (auto p = it->second.pending.rbegin(); p != it->second.pending.rend(); ++p)
-            if (p->first == runtimeId) {
-                p->second = driverId;
-                return;
-            }
+        if (it != m_contexts.end())
+            for (auto p = it->second.pending.rbegin(); p != it->second.pending.rend(); ++p)
+                if (std::find(p->begin(), p->end(), runtimeId) != p->end()) {
+                    p->push_back(driverId);
+                    return;
+                }
+        // Decoded in between (another thread's launch): the values are there already.
+        std::lock_guard match(m_matchMutex);
+        if (auto v = m_values.find(runtimeId); v != m_values.end()) m_values[driverId] = v->second;
+    } catch (...) { }
+}
+
+void CuptiBackend::countersPause() noexcept
+{
+    try {
+        std::lock_guard lock(m_countersMutex);
+        auto it = m_contexts.find(m_activeContext);
+        if (it != m_contexts.end()) stopAndDecode(it->second);
     } catch (...) { }
 }
 
@@ -697,7 +737,9 @@ bool CuptiBackend::countersOnLaunch(CUcontext ctx, const char* symbol, std::uint
         }
         // A driver launch counted on its own may still be inside a runtime call (its context was unknown there).
         const std::uint32_t outer = t_runtimeCorrelation != correlation ? t_runtimeCorrelation : 0;
-        c->pending.emplace_back(correlation, outer);
+        c->pending.push_back({ correlation });
+        if (outer) c->pending.back().push_back(outer);
+        std::lock_guard match(m_matchMutex);
         m_measured.insert(correlation);
         if (outer) m_measured.insert(outer);
     } catch (...) { }
@@ -714,6 +756,7 @@ void CuptiBackend::stopAndDecode(ContextCounters& c)
     auto dd = params<CUpti_RangeProfiler_DecodeData_Params>(CUpti_RangeProfiler_DecodeData_Params_STRUCT_SIZE);
     dd.pRangeProfilerObject = c.object;
     if (rc == CUPTI_SUCCESS) rc = cuptiRangeProfilerDecodeData(&dd);
+    std::vector<std::pair<std::vector<std::uint32_t>, std::vector<backend::MetricValue>>> decoded;
     auto info = params<CUpti_RangeProfiler_GetCounterDataInfo_Params>(
         CUpti_RangeProfiler_GetCounterDataInfo_Params_STRUCT_SIZE);
     info.pCounterDataImage = c.counterData.data();
@@ -724,8 +767,14 @@ void CuptiBackend::stopAndDecode(ContextCounters& c)
     } else {
         if (dd.numOfRangeDropped > 0)
             note("the range profiler dropped " + std::to_string(dd.numOfRangeDropped) + " ranges");
-        // Auto-range ranges are in execution order, which is launch order under auto range (serialized).
-        const std::size_t n = std::min(info.numTotalRanges, c.pending.size());
+        // Auto-range ranges are in execution order, which is launch order under auto range (serialized). A kernel
+        // launched another way while the profiler ran (not a launch callback we count) adds a range: range i is
+        // then not launch i, and values put on the wrong kernel are worse than none.
+        const std::size_t n = info.numTotalRanges == c.pending.size() ? c.pending.size() : 0;
+        if (info.numTotalRanges != c.pending.size())
+            note("the range profiler returned " + std::to_string(info.numTotalRanges) + " ranges for "
+                + std::to_string(c.pending.size())
+                + " measured launches; their counter values are dropped (ranges cannot be matched to launches)");
         std::vector<double> values(m_metrics.size());
         for (std::size_t i = 0; i < n; ++i) {
             auto ev = params<CUpti_Profiler_Host_EvaluateToGpuValues_Params>(
@@ -741,9 +790,7 @@ void CuptiBackend::stopAndDecode(ContextCounters& c)
             std::vector<backend::MetricValue> mv;
             for (std::size_t m = 0; m < m_metrics.size(); ++m)
                 mv.push_back({ m_metrics[m], values[m], m_units[m] });
-            const auto [driverId, runtimeId] = c.pending[i];
-            m_values[driverId] = mv;
-            if (runtimeId) m_values[runtimeId] = std::move(mv);
+            decoded.emplace_back(std::move(c.pending[i]), std::move(mv));
         }
     }
     c.pending.clear();
@@ -753,6 +800,10 @@ void CuptiBackend::stopAndDecode(ContextCounters& c)
     ci.counterDataSize = c.counterData.size();
     ci.pCounterData = c.counterData.data();
     cuptiRangeProfilerCounterDataImageInitialize(&ci);
+    std::lock_guard match(m_matchMutex);
+    for (auto& [ids, mv] : decoded)
+        for (const std::uint32_t id : ids)
+            m_values[id] = mv;
     // Kernels whose records came before their values.
     std::vector<backend::KernelRecord> ready;
     for (auto it = m_waiting.begin(); it != m_waiting.end();) {
@@ -774,7 +825,7 @@ void CuptiBackend::stopAndDecode(ContextCounters& c)
 void CuptiBackend::deliver(std::vector<backend::KernelRecord>& kernels)
 {
     // On CUPTI's buffer thread: attach values that are there, hold measured kernels whose values are not.
-    std::lock_guard lock(m_countersMutex);
+    std::lock_guard lock(m_matchMutex);
     std::vector<backend::KernelRecord> out;
     out.reserve(kernels.size());
     for (auto& k : kernels) {

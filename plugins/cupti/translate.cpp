@@ -122,6 +122,16 @@ std::optional<backend::LaunchContext> LaunchTable::take(std::uint32_t correlatio
     return std::nullopt;
 }
 
+std::optional<backend::LaunchContext> LaunchTable::find(std::uint32_t correlation) noexcept
+{
+    std::lock_guard lock(m_mutex);
+    for (auto* map : { &m_current, &m_previous }) {
+        auto it = map->find(correlation);
+        if (it != map->end()) return it->second;
+    }
+    return std::nullopt;
+}
+
 std::size_t LaunchTable::size() noexcept
 {
     std::lock_guard lock(m_mutex);

@@ -42,6 +42,8 @@ public:
     void remember(std::uint32_t correlation, backend::LaunchContext context) noexcept;
     /// The context of a launch, removed from the table.
     std::optional<backend::LaunchContext> take(std::uint32_t correlation) noexcept;
+    /// The context of a launch, left in the table (the kernels of a graph launch share its id).
+    std::optional<backend::LaunchContext> find(std::uint32_t correlation) noexcept;
     std::size_t size() noexcept;
     void clear() noexcept;
 
@@ -51,11 +53,13 @@ private:
     std::unordered_map<std::uint32_t, backend::LaunchContext> m_previous;
 };
 
-/// Fills thread and region of a record from the table.
-template <typename Record> void joinLaunch(Record& r, LaunchTable& table) noexcept
+/// Fills thread and region of a record from the table. shared: the id stays for the other kernels of the same
+/// graph launch (CUpti_ActivityKernel10::graphId != 0), which carry the one cuGraphLaunch correlation id.
+template <typename Record> void joinLaunch(Record& r, LaunchTable& table, bool shared = false) noexcept
 {
     if (r.correlation == 0) return;
-    if (auto c = table.take(static_cast<std::uint32_t>(r.correlation))) {
+    const auto id = static_cast<std::uint32_t>(r.correlation);
+    if (auto c = shared ? table.find(id) : table.take(id)) {
         r.thread = c->thread;
         r.region = c->region;
         if constexpr (requires { r.stack; }) r.stack = c->stack;

@@ -156,6 +156,18 @@ TEST_CASE("CUPTI launches: a kernel record joins the thread and region of its la
     CHECK(again.thread == 0);
 }
 
+TEST_CASE("CUPTI launches: every kernel of a graph launch joins the graph launch's context")
+{
+    LaunchTable table;
+    table.remember(300, { 4, 9 });
+    for (int node = 0; node < 3; ++node) {
+        backend::KernelRecord k = rooftime::cupti::translateKernel(kernel("_Z1fv", 300));
+        rooftime::cupti::joinLaunch(k, table, true);
+        CHECK(k.thread == 4);
+        CHECK(k.region == 9);
+    }
+}
+
 TEST_CASE("CUPTI launches: ids never matched are forgotten after two generations")
 {
     LaunchTable table;
