@@ -18,7 +18,7 @@
 
 namespace rooftime::fuzz {
 
-/// What `rooftime report` does with a profile: open it, the report by range, by kernel and by 1 ms windows,
+/// What `rooftime report` does with a profile: open it, the report by range, kernel, 1 ms windows, call path, rank,
 /// each ranked by lost time and printed as text, JSON and CSV.
 inline std::string reportProfile(const std::string& path)
 {
@@ -26,7 +26,8 @@ inline std::string reportProfile(const std::string& path)
     try {
         std::vector<Profile> profiles;
         profiles.push_back(Profile::open(path));
-        for (ReportBy by : { ReportBy::Range, ReportBy::Kernel, ReportBy::Window }) {
+        for (ReportBy by :
+            { ReportBy::Range, ReportBy::Kernel, ReportBy::Window, ReportBy::Callpath, ReportBy::Rank }) {
             ReportOptions options;
             options.by = by;
             options.windowSeconds = 1e-3;

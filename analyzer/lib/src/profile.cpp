@@ -24,6 +24,13 @@ namespace rooftime::analyzer {
 
 namespace {
 
+/// Combines two ids for a hash in unsigned arithmetic: ids come from files, and a damaged file's ids must not
+/// overflow a signed product.
+std::size_t mix(std::int64_t a, std::int64_t b)
+{
+    return static_cast<std::size_t>(a) * 1000003u ^ static_cast<std::size_t>(b);
+}
+
 std::uint32_t be(const unsigned char* p, int n)
 {
     std::uint32_t v = 0;
@@ -253,7 +260,7 @@ struct NestKey {
     bool operator==(const NestKey&) const = default;
 };
 struct NestKeyHash {
-    size_t operator()(const NestKey& k) const { return std::hash<std::int64_t>()(k.thread * 1000003 + k.seq); }
+    size_t operator()(const NestKey& k) const { return mix(k.thread, k.seq); }
 };
 
 bool nested(int kind)
@@ -274,10 +281,7 @@ std::vector<RegionAggregate> Profile::aggregateRegions() const
         bool operator==(const Key&) const = default;
     };
     struct KeyHash {
-        size_t operator()(const Key& k) const
-        {
-            return std::hash<std::int64_t>()(k.name * 1000003 + k.domain * 31 + k.kind);
-        }
+        size_t operator()(const Key& k) const { return mix(mix(k.name, k.domain), k.kind); }
     };
     std::unordered_map<Key, RegionAggregate, KeyHash> groups;
     // Exclusive time: each nested instance's time is taken from its parent's group once the scan is done
@@ -607,9 +611,9 @@ std::vector<KernelAggregate> Profile::aggregateKernels(bool byConfig) const
     struct KeyHash {
         size_t operator()(const Key& k) const
         {
-            size_t h = std::hash<std::int64_t>()(k.name * 1000003 + k.device);
+            size_t h = mix(k.name, k.device);
             for (auto c : k.config)
-                h = h * 31 + std::hash<std::int64_t>()(c);
+                h = mix(static_cast<std::int64_t>(h), c);
             return h;
         }
     };
