@@ -143,11 +143,14 @@ for op in dadd dmul dfma fadd fmul ffma hadd hmul hfma; do
 done
 tier1+=,dram__bytes_read.sum,dram__bytes_write.sum,lts__t_bytes.sum,l1tex__t_bytes.sum
 tier1+=,sm__inst_executed_pipe_tensor.sum,sm__ops_path_tensor_op_hgmma_src_fp16.sum
-tier1+=,sm__ops_path_tensor_op_hgmma_src_bf16_dst_fp32.sum,sm__ops_path_tensor_src_fp8_sparsity_off.sum
+tier1+=,sm__ops_path_tensor_op_hgmma_src_bf16_dst_fp32.sum,sm__ops_path_tensor_src_fp8.sum
 tier1+=,sm__ops_path_tensor_src_fp64.sum
 ncu=${NCU:-$(command -v ncu || ls /usr/local/cuda/bin/ncu /opt/nvidia/nsight-compute/*/ncu 2>/dev/null | head -1)}
-# ncu_step NAME LIMIT CSV CMD...: Nsight Compute with the Tier-1 metrics, every kernel, no clock locking (as under
-# rooftime), CSV in base units, the program's own output in the log.
+# ncu_step NAME LIMIT CSV CMD...: Nsight Compute with the Tier-1 metrics, every kernel of every process, no clock
+# locking and no cache flush before each pass (as under rooftime: CUPTI's kernel replay flushes nothing; ncu's default
+# --cache-control all makes an L2-resident working set cold in every pass, so its DRAM bytes and durations would not
+# compare), kernel replay (the default, as CUPTI's), CSV in base units with English numbers (LC_ALL=C, as
+# `rooftime import ncu` requires), the program's own output in the log.
 ncu_step() {
     local name=$1 limit=$2 csv=$3
     shift 3
@@ -155,8 +158,8 @@ ncu_step() {
         skip "$name" "no ncu in PATH, /usr/local/cuda/bin or /opt/nvidia/nsight-compute"
         return 125
     fi
-    gpu_step "$name" "$limit" "$ncu" --clock-control none --metrics "$tier1" --csv --page raw --print-units base \
-        --log-file "$csv" "$@"
+    gpu_step "$name" "$limit" env LC_ALL=C "$ncu" --target-processes all --replay-mode kernel --clock-control none \
+        --cache-control none --metrics "$tier1" --csv --page raw --print-units base --log-file "$csv" "$@"
 }
 # Profiles and CSVs to keep, laid out as tests/data/gpu/ (tarred at the end); scratch for the rest.
 data=$out/logs/tests-data/gpu
@@ -377,7 +380,7 @@ if compgen -G "$data/*/*" >/dev/null || [[ -s $out/machine.json ]]; then
         echo "- \`time/SAMPLE.rtdb\`, \`counters/SAMPLE.rtdb\`: \`rooftime record --mode time|counters $([[ ${machine_opt[0]} == --machine ]] && echo "--machine machine.json" || echo "--no-machine") -o DIR/%p.rtdb -- samples/cuda/SAMPLE ARGS\`"
         echo "  with ARGS per sample:"
         for s in ${cuda_samples:-}; do echo "  - \`$s ${sample_args[$s]}\`"; done
-        echo "- \`ncu/SAMPLE.csv\`: \`ncu --clock-control none --metrics TIER1 --csv --page raw --print-units base --log-file SAMPLE.csv samples/cuda/SAMPLE ARGS\`,"
+        echo "- \`ncu/SAMPLE.csv\`: \`LC_ALL=C ncu --target-processes all --replay-mode kernel --clock-control none --cache-control none --metrics TIER1 --csv --page raw --print-units base --log-file SAMPLE.csv samples/cuda/SAMPLE ARGS\`,"
         echo "  \`ncu/SAMPLE.rtdb\`: \`rooftime import ncu SAMPLE.csv -o SAMPLE.rtdb\`; TIER1 = \`$tier1\`."
         echo "- \`python/SCRIPT-time.rtdb\`: \`rooftime record --mode time -- python3 samples/python/SCRIPT.py --steps 20 --warmup 5\`;"
         echo "  \`python/SCRIPT-counters.rtdb\`: the same with \`--mode counters\` and \`--steps 3 --warmup 1\`."
