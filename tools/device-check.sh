@@ -21,7 +21,25 @@ kit=$(cd "$kit" && pwd) || {
     echo "device-check: no $kit folder; run tools/device-pack.sh on the build machine and carry device-kit" >&2
     exit 2
 }
-export LD_LIBRARY_PATH="$kit/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+# The kit's libraries first. Then CUDA libraries the loader would not find by itself: libcupti.so.13 for the CUPTI
+# plugin (its RUNPATH is /usr/local/cuda/lib64 only) and libcublas.so.13 for wmma_gemm's HGMMA path and the
+# ceilings' cuBLAS cross-check (both dlopen it by soname). Without them the plugin records no kernel and
+# cublas_gemm is skipped, silently for the run's purpose; the folder used is said in system.txt.
+cuda_extra=
+for so in libcupti.so.13 libcublas.so.13; do
+    [[ -e /usr/local/cuda/lib64/$so && $so == libcupti.so.13 ]] && continue
+    ldconfig -p 2>/dev/null | grep -q "[[:space:]]$so " && continue
+    for d in /usr/local/cuda/lib64 /usr/local/cuda/lib /usr/local/cuda/extras/CUPTI/lib64 /usr/local/cuda-13*/lib64 \
+        /usr/local/cuda-13*/extras/CUPTI/lib64 /usr/local/cuda*/targets/x86_64-linux/lib \
+        $(python3 -c 'import site; print(*site.getsitepackages())' 2>/dev/null | xargs -n1 2>/dev/null |
+            sed 's|$|/nvidia/cu13/lib|p; s|/cu13/lib$|/cuda_cupti/lib|p; s|/cuda_cupti/lib$|/cublas/lib|'); do
+        if [[ -e $d/$so ]]; then
+            [[ :$cuda_extra: == *":$d:"* ]] || cuda_extra+=${cuda_extra:+:}$d
+            break
+        fi
+    done
+done
+export LD_LIBRARY_PATH="$kit/lib${cuda_extra:+:$cuda_extra}${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 export ROOFTIME_CACHE_DIR="$out/logs/cache"
 rooftime=$kit/bin/rooftime
 summary=$out/summary.md
@@ -80,9 +98,12 @@ say "kit: $(cat "$kit/BUILD_INFO" 2>/dev/null | tr '\n' ';')"
     echo "## nvidia-smi clocks"; nvidia-smi -q -d CLOCK 2>&1 | head -40
     echo "## nvcc"; nvcc --version 2>&1 | tail -2
     echo "## ncu"; ncu --version 2>&1 | tail -1
-    echo "## python/torch"; python3 -c 'import torch,sys; print(sys.version); print(torch.__version__, torch.cuda.get_device_name(0))' 2>&1
+    echo "## python/torch"; python3 -c 'import torch,sys; print(sys.version); print(torch.__version__, "CUDA", torch.version.cuda, torch.cuda.get_device_name(0))' 2>&1
     echo "## lscpu"; lscpu 2>&1 | head -20
-    echo "## kit libraries"; ldd "$rooftime" "$kit/bin/rooftime-ceilings-gpu" 2>&1
+    echo "## kit libraries (LD_LIBRARY_PATH=$LD_LIBRARY_PATH)"
+    ldd "$rooftime" "$kit/bin/rooftime-ceilings-gpu" "$kit/lib/librooftime_collector.so" "$kit/lib/librooftime_cupti.so" 2>&1
+    echo "## libcupti.so.13, libcublas.so.13 as ldconfig knows them (else the folders added above)"
+    ldconfig -p 2>/dev/null | grep -E 'libcupti\.so\.13|libcublas\.so\.13'
 } >"$out/system.txt"
 have_gpu=0
 nvidia-smi -L 2>/dev/null | grep -q '^GPU ' && have_gpu=1
