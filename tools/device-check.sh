@@ -192,14 +192,15 @@ work=$out/logs/work
 mkdir -p "$data"/{time,counters,ncu,python} "$work"/json
 machine_opt=(--no-machine)
 [[ -s $out/machine.json ]] && machine_opt=(--machine "$out/machine.json")
-# record_step NAME LIMIT MODE DEST CMD...: rooftime record into a scratch folder (`-o DIR/%p.rtdb`); a single
-# profile is kept as DEST, several as DEST's stem plus .PID.rtdb.
+# record_step NAME LIMIT "MODE [RECORD_OPTION...]" DEST CMD...: rooftime record into a scratch folder
+# (`-o DIR/%p.rtdb`); a single profile is kept as DEST, several as DEST's stem plus .PID.rtdb.
 record_step() {
-    local name=$1 limit=$2 mode=$3 dest=$4
+    local name=$1 limit=$2 mode dest=$4
+    read -ra mode <<<"$3"
     shift 4
     local dir=$work/rec/$name rc
     mkdir -p "$dir"
-    step "$name" "$limit" "$rooftime" record --mode "$mode" "${machine_opt[@]}" -o "$dir/%p.rtdb" -- "$@"
+    step "$name" "$limit" "$rooftime" record --mode "${mode[@]}" "${machine_opt[@]}" -o "$dir/%p.rtdb" -- "$@"
     rc=$?
     local files=("$dir"/*.rtdb)
     if ((${#files[@]} == 1)) && [[ -f ${files[0]} ]]; then
@@ -243,6 +244,33 @@ for s in $cuda_samples; do
         [[ -f $data/$mode/$s.rtdb ]] && report_json "$data/$mode/$s.rtdb" >"$work/json/$mode-$s.json" 2>"$work/json/$mode-$s.err"
     done
 done
+# Kernels under the functions that launched them: one run with host call stacks, then the call-path report.
+say ""
+say "Call paths: \`rooftime record --call-stacks\` of lstm_chain, then \`rooftime report --by callpath --format json\`."
+if ((!have_gpu)); then
+    skip stacks-lstm_chain "no GPU: nvidia-smi lists none"
+elif [[ ! -x $kit/samples/cuda/lstm_chain ]]; then
+    skip stacks-lstm_chain "$kit/samples/cuda/lstm_chain missing from the kit"
+else
+    mkdir -p "$data/stacks"
+    record_step stacks-lstm_chain 30 "time --call-stacks" "$data/stacks/lstm_chain.rtdb" \
+        "$kit/samples/cuda/lstm_chain" --steps 10
+    if [[ -f $data/stacks/lstm_chain.rtdb ]]; then
+        step callpath-lstm_chain 30 bash -c "'$rooftime' report --by callpath --format json \
+            '$data/stacks/lstm_chain.rtdb' >'$work/json/callpath-lstm_chain.json'"
+        python3 - "$work/json/callpath-lstm_chain.json" >>"$summary" 2>"$work/callpath.err" <<'PY' ||
+import json, sys
+rows = json.load(open(sys.argv[1]))["rows"]
+print("")
+print("| kind | path | count | time ms |")
+print("|---|---|---|---|")
+for r in rows:
+    path = " > ".join(r.get("path") or [r.get("name") or "?"])
+    print(f"| {r.get('kind')} | {path} | {r.get('count')} | {1e3 * (r.get('time_s') or 0):.3f} |")
+PY
+            say "call-path table failed: $(tail -3 "$work/callpath.err")"
+    fi
+fi
 say ""
 say "Per kernel and launch: FLOPs of rooftime --mode counters against ncu (must be equal), and ncu's against the"
 say "sample's \`# expect\` line (WMMA's HMMA work is not in Tier 1: expect a mismatch there); HBM bytes (dram read +"
@@ -407,6 +435,7 @@ if compgen -G "$data/*/*" >/dev/null || [[ -s $out/machine.json ]]; then
         for s in ${cuda_samples:-}; do echo "  - \`$s ${sample_args[$s]}\`"; done
         echo "- \`ncu/SAMPLE.csv\`: \`LC_ALL=C ncu --target-processes all --replay-mode kernel --clock-control none --cache-control none --metrics TIER1 --csv --page raw --print-units base --log-file SAMPLE.csv samples/cuda/SAMPLE ARGS\`,"
         echo "  \`ncu/SAMPLE.rtdb\`: \`rooftime import ncu SAMPLE.csv -o SAMPLE.rtdb\`; TIER1 = \`$tier1\`."
+        [[ -d $data/stacks ]] && echo "- \`stacks/lstm_chain.rtdb\`: \`rooftime record --mode time --call-stacks $([[ ${machine_opt[0]} == --machine ]] && echo "--machine machine.json" || echo "--no-machine") -o DIR/%p.rtdb -- samples/cuda/lstm_chain --steps 10\` (for \`report --by callpath\`)."
         echo "- \`python/SCRIPT-time.rtdb\`: \`rooftime record --mode time -- python3 samples/python/SCRIPT.py --steps 20 --warmup 5\`;"
         echo "  \`python/SCRIPT-counters.rtdb\`: the same with \`--mode counters\` and \`--steps 3 --warmup 1\`."
         echo ""
