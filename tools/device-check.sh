@@ -73,6 +73,8 @@ step() {
     rc=$?
     t1=$(date +%s.%N)
     say "- step \`$name\`: exit $rc, $(awk "BEGIN{printf \"%.1f\", $t1 - $t0}") s$([[ $rc == 124 ]] && echo " (time limit $limit s)")"
+    # A failure's last line (the program's or rooftime's message), so that summary.md alone says what went wrong.
+    ((rc != 0 && rc != 124)) && say "  $(grep -v '^[[:space:]]*$' "$out/logs/$name.log" | tail -1 | cut -c1-300)"
     printf '%s\t%s\t%s\n' "$name" "$rc" "$(awk "BEGIN{printf \"%.3f\", $t1 - $t0}")" >>"$steps_tsv"
     return $rc
 }
@@ -360,23 +362,29 @@ if want python; then
 say ""
 say "## 4. PyTorch scripts: plain, rooftime --mode time, --mode counters, ncu"
 pydir=$kit/samples/python
+pys=()
 for py in cnn_train lstm_train; do
-    script=$pydir/$py.py
-    if [[ ! -f $script ]]; then
-        skip "py-$py" "$script missing from the kit"
-        continue
-    fi
-    # The plain run goes first, GPU or not: without torch or a GPU it shows the script's exit 2 and message.
-    step "py-$py-plain" 90 python3 "$script" --steps 20 --warmup 5
-    if ((!have_gpu)); then
-        for m in time counters ncu; do skip "py-$py-$m" "no GPU: nvidia-smi lists none"; done
-        continue
-    fi
-    record_step "py-$py-time" 90 time "$data/python/$py-time.rtdb" python3 "$script" --steps 20 --warmup 5
-    # Counters replay every kernel: fewer steps, the same in ncu.
-    record_step "py-$py-counters" 120 counters "$data/python/$py-counters.rtdb" python3 "$script" --steps 3 --warmup 1
-    ncu_step "py-$py-ncu" 150 "$work/$py-ncu.csv" python3 "$script" --steps 3 --warmup 1
+    if [[ -f $pydir/$py.py ]]; then pys+=("$py"); else skip "py-$py" "$pydir/$py.py missing from the kit"; fi
 done
+# One mode at a time over both scripts, cheapest and most needed first, so that what the budget cuts is the last
+# ncu run rather than a whole script. The plain runs go first, GPU or not: without torch or a GPU they show the
+# scripts' exit 2 and message.
+for py in "${pys[@]}"; do step "py-$py-plain" 90 python3 "$pydir/$py.py" --steps 20 --warmup 5; done
+if ((!have_gpu)); then
+    for py in "${pys[@]}"; do for m in time counters ncu; do skip "py-$py-$m" "no GPU: nvidia-smi lists none"; done; done
+else
+    for py in "${pys[@]}"; do
+        record_step "py-$py-time" 90 time "$data/python/$py-time.rtdb" python3 "$pydir/$py.py" --steps 20 --warmup 5
+    done
+    # Counters replay the first launches of every kernel: fewer steps, the same under ncu (which replays all).
+    for py in "${pys[@]}"; do
+        record_step "py-$py-counters" 120 counters "$data/python/$py-counters.rtdb" \
+            python3 "$pydir/$py.py" --steps 3 --warmup 1
+    done
+    for py in "${pys[@]}"; do
+        ncu_step "py-$py-ncu" 150 "$work/$py-ncu.csv" python3 "$pydir/$py.py" --steps 3 --warmup 1
+    done
+fi
 say ""
 say "Step time (\`# step_ms\`, mean of the timed steps) and wall time of each run; overhead against the plain run."
 say ""
