@@ -305,7 +305,10 @@ def expected(sample):
                 m = EXPECT.match(line)
                 if m:
                     n = int(m.group(2))
-                    out[m.group(1)] = (n, sum(float(m.group(i)) for i in range(3, 7)) / n)
+                    try:
+                        out[m.group(1)] = (n, sum(float(m.group(i)) for i in range(3, 7)) / n if n else None)
+                    except ValueError:  # a line cut short by a killed run
+                        pass
     except OSError:
         pass
     return out
@@ -335,7 +338,7 @@ def verdict(a, b, tol):
 print("| sample | kernel | launches exp/time/ctr/ncu | FLOP/launch expected | counters | ncu | FLOPs ctr=ncu | ncu=exp "
       "| HBM B/launch counters | ncu | bytes | mean us time | ncu | time |")
 print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
-for s in samples:
+def table(s):
     t, c, n, e = rows("time", s), rows("counters", s), rows("ncu", s), expected(s)
     names = sorted(set(t) | set(c) | set(n) | set(e))
     if not names:
@@ -355,6 +358,12 @@ for s in samples:
         print(f"| {s} | {k} | {launches} | {fmt(fe, 1, 6)} | {fmt(fc, 1, 6)} | {fmt(fn, 1, 6)} "
               f"| {verdict(fc, fn, 1e-9)} | {verdict(fe, fn, 1e-9)} | {fmt(bc)} | {fmt(bn)} | {verdict(bc, bn, 0.02)} "
               f"| {fmt(tt, 1e-6)}{tsrc} | {fmt(tn, 1e-6)} | {verdict(tt, tn, 0.10)} |")
+
+for s in samples:
+    try:  # one sample's odd data must not cost the other samples' rows
+        table(s)
+    except Exception as ex:
+        print(f"| {s} | (comparison failed: {type(ex).__name__}: {ex}) | | | | | | | | | | | | |")
 PY
 fi
 
