@@ -96,11 +96,11 @@ say "kit: $(cat "$kit/BUILD_INFO" 2>/dev/null | tr '\n' ';')"
     echo "## uname"; uname -a
     echo "## os-release"; cat /etc/os-release 2>/dev/null
     echo "## glibc"; ldd --version 2>&1 | head -1
-    echo "## nvidia-smi"; nvidia-smi 2>&1
-    echo "## nvidia-smi clocks"; nvidia-smi -q -d CLOCK 2>&1 | head -40
-    echo "## nvcc"; nvcc --version 2>&1 | tail -2
-    echo "## ncu"; ncu --version 2>&1 | tail -1
-    echo "## python/torch"; python3 -c 'import torch,sys; print(sys.version); print(torch.__version__, "CUDA", torch.version.cuda, torch.cuda.get_device_name(0))' 2>&1
+    echo "## nvidia-smi"; timeout 30 nvidia-smi 2>&1
+    echo "## nvidia-smi clocks"; timeout 30 nvidia-smi -q -d CLOCK 2>&1 | head -40
+    echo "## nvcc"; timeout 30 nvcc --version 2>&1 | tail -2
+    echo "## ncu"; timeout 30 ncu --version 2>&1 | tail -1
+    echo "## python/torch"; timeout 60 python3 -c 'import torch,sys; print(sys.version); print(torch.__version__, "CUDA", torch.version.cuda, torch.cuda.get_device_name(0))' 2>&1
     echo "## lscpu"; lscpu 2>&1 | head -20
     echo "## kit libraries (LD_LIBRARY_PATH=$LD_LIBRARY_PATH)"
     ldd "$rooftime" "$kit/bin/rooftime-ceilings-gpu" "$kit/lib/librooftime_collector.so" "$kit/lib/librooftime_cupti.so" 2>&1
@@ -108,8 +108,8 @@ say "kit: $(cat "$kit/BUILD_INFO" 2>/dev/null | tr '\n' ';')"
     ldconfig -p 2>/dev/null | grep -E 'libcupti\.so\.13|libcublas\.so\.13'
 } >"$out/system.txt"
 have_gpu=0
-nvidia-smi -L 2>/dev/null | grep -q '^GPU ' && have_gpu=1
-say "system: $(nvidia-smi --query-gpu=name,driver_version,clocks.max.sm --format=csv,noheader 2>&1 | head -1); $(ldd --version 2>&1 | head -1)"
+timeout 30 nvidia-smi -L 2>/dev/null | grep -q '^GPU ' && have_gpu=1
+say "system: $(timeout 30 nvidia-smi --query-gpu=name,driver_version,clocks.max.sm --format=csv,noheader 2>&1 | head -1); $(ldd --version 2>&1 | head -1)"
 if ! "$rooftime" --version >>"$summary" 2>&1; then
     say "FATAL: the kit's rooftime does not run here (see system.txt, kit libraries)"
     tar czf "$out/logs.tar.gz" -C "$out" logs && rm -rf "$out/logs"
@@ -213,7 +213,7 @@ record_step() {
     return $rc
 }
 # report_json PROFILE... > FILE: the per-kernel report the comparisons read.
-report_json() { timeout 60 "$rooftime" report --by kernel --format json "$@"; }
+report_json() { timeout 30 "$rooftime" report --by kernel --format json "$@"; }
 
 if want samples; then
 say ""
