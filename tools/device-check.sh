@@ -39,6 +39,10 @@ for so in libcupti.so.13 libcublas.so.13; do
         fi
     done
 done
+# Runs without rooftime (ncu, the plain and reference Python runs) get the CUDA folders but not the kit's libfmt and
+# libsqlite3 (Debian 12 builds), so that ncu and torch load what they would load anyway.
+base_ld=$cuda_extra${LD_LIBRARY_PATH:+${cuda_extra:+:}$LD_LIBRARY_PATH}
+if [[ -n $base_ld ]]; then plain_env=(env "LD_LIBRARY_PATH=$base_ld"); else plain_env=(env -u LD_LIBRARY_PATH); fi
 export LD_LIBRARY_PATH="$kit/lib${cuda_extra:+:$cuda_extra}${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 export ROOFTIME_CACHE_DIR="$out/logs/cache"
 rooftime=$kit/bin/rooftime
@@ -138,7 +142,7 @@ fi
 if want torch; then
 say ""
 say "## 2. PyTorch references"
-gpu_step torch-reference 60 python3 - <<'PY'
+gpu_step torch-reference 60 "${plain_env[@]}" python3 - <<'PY'
 import json, time, torch
 dev = torch.device("cuda:0")
 res = {}
@@ -185,7 +189,7 @@ ncu_step() {
         skip "$name" "no ncu in PATH, /usr/local/cuda/bin or /opt/nvidia/nsight-compute"
         return 125
     fi
-    gpu_step "$name" "$limit" env LC_ALL=C "$ncu" --target-processes all --replay-mode kernel --clock-control none \
+    gpu_step "$name" "$limit" "${plain_env[@]}" LC_ALL=C "$ncu" --target-processes all --replay-mode kernel --clock-control none \
         --cache-control none --metrics "$tier1" --csv --page raw --print-units base --log-file "$csv" "$@"
 }
 # Profiles and CSVs to keep, laid out as tests/data/gpu/ (tarred at the end); scratch for the rest.
@@ -204,6 +208,9 @@ record_step() {
     mkdir -p "$dir"
     step "$name" "$limit" "$rooftime" record --mode "${mode[@]}" "${machine_opt[@]}" -o "$dir/%p.rtdb" -- "$@"
     rc=$?
+    # The collector's and the CUPTI plugin's own problems (`rooftime: WHAT; continuing without FEATURE`), once each.
+    grep -E '^rooftime: .*(continuing without|cannot|dropped|did not finish)' "$out/logs/$name.log" 2>/dev/null |
+        sort -u | head -3 | while read -r line; do say "  $line"; done
     local files=("$dir"/*.rtdb)
     if ((${#files[@]} == 1)) && [[ -f ${files[0]} ]]; then
         mv "${files[0]}" "$dest"
@@ -221,7 +228,7 @@ say "## 3. CUDA samples: rooftime (time, counters) and Nsight Compute"
 # Sizes small enough for replay (every kernel runs at least twice under counters and ncu); the same arguments in
 # every mode, so that the launches compare one to one.
 declare -A sample_args=([triad]="--n 16777216 --iters 5" [gemm]="--n 512 --iters 2" [hfma2]="--launches 3"
-    [wmma_gemm]="--iters 2" [conv2d]="--iters 2" [lstm_chain]="--steps 100")
+    [wmma_gemm]="--iters 2" [conv2d]="--iters 2" [lstm_chain]="--steps 50")
 cuda_samples="triad gemm hfma2 wmma_gemm conv2d lstm_chain"
 # rooftime first for every sample (what issue 5 checks), then ncu for every sample: a slow ncu run can then only cut
 # other ncu runs, never a sample's own time and counters profiles.
@@ -398,7 +405,7 @@ done
 # scripts' exit 2 and message.
 for py in "${pys[@]}"; do
     read -ra pa <<<"${py_args[$py]}"
-    step "py-$py-plain" 90 python3 "$pydir/$py.py" "${pa[@]}" --steps 20 --warmup 5
+    step "py-$py-plain" 90 "${plain_env[@]}" python3 "$pydir/$py.py" "${pa[@]}" --steps 20 --warmup 5
 done
 if ((!have_gpu)); then
     for py in "${pys[@]}"; do for m in time counters ncu; do skip "py-$py-$m" "no GPU: nvidia-smi lists none"; done; done
