@@ -395,8 +395,9 @@ say ""
 say "## 4. PyTorch scripts: plain, rooftime --mode time, --mode counters, ncu"
 pydir=$kit/samples/python
 # lstm_train at --seq 16 (default 64): cuDNN's standard fp32 LSTM launches a recurrent GEMM and a pointwise kernel
-# per time step and layer, forward and backward, so its default is some 500 kernels a step, about 2,000 in the ncu
-# run's 4 steps, which ncu (every kernel replayed, tens of ms each) cannot get through in its time limit.
+# per time step and layer, forward and backward, so its default is an estimated 500 kernels a step, some 2,000 in the
+# ncu run's 4 steps, which ncu (every kernel replayed, tens of ms each) is unlikely to get through in its time limit
+# (not measured: no GPU here).
 declare -A py_args=([cnn_train]="" [lstm_train]="--seq 16")
 pys=()
 for py in cnn_train lstm_train; do
