@@ -233,6 +233,29 @@ TEST_CASE("NVTX ranges become regions without the rooftime header")
     CHECK((*findRow(report, "crossing"))["implicitly_closed"] == 0);
 }
 
+TEST_CASE("record --call-stacks with NVTX: paths name the program's functions, not NVTX's entry points")
+{
+    if (!ROOFTIME_TEST_HAVE_NVTX) {
+        std::puts("ROOFTIME_SKIP: built without CUDA 13 headers (NVTX capture is not compiled in)");
+        return;
+    }
+    const std::string dir = scratchDir("nvtx_stacks");
+    RunResult r = run({ rooftimeBin(), "record", "--call-stacks", "-o", dir + "/n.rtdb", "--", client("nvtx_client") });
+    INFO(r.err);
+    REQUIRE(r.status == 0);
+    RunResult rep = run({ rooftimeBin(), "report", "--by", "callpath", "--format", "json", dir + "/n.rtdb" });
+    REQUIRE(rep.status == 0);
+    const auto report = nlohmann::json::parse(rep.out);
+    INFO(rep.out);
+    bool forward = false;
+    for (const auto& row : report["rows"]) {
+        const std::string name = row["name"];
+        CHECK(name.find("nvtx") == std::string::npos); // the inline NVTX functions are left out
+        if (name == "main > step > forward") forward = true;
+    }
+    CHECK(forward);
+}
+
 TEST_CASE("the collector exports only its API and needs few libraries")
 {
     RunResult syms = run({ "/usr/bin/nm", "-D", "--defined-only", collectorLib() });
