@@ -392,8 +392,13 @@ std::vector<PathAggregate> Profile::aggregatePaths() const
     };
     std::unordered_map<NestKey, std::size_t, NestKeyHash> labelOfFrame;
     // The function names of a region's stack, outermost first, without the C runtime's start-up frames.
-    auto stackOf = [&](std::int64_t thread, std::int64_t frame) {
-        std::vector<std::size_t> labels;
+    // Memoised per frame: many regions and launches share their stack.
+    std::unordered_map<NestKey, std::vector<std::size_t>, NestKeyHash> stacks;
+    auto stackOf = [&](std::int64_t thread, std::int64_t innermost) -> const std::vector<std::size_t>& {
+        auto [memo, first] = stacks.try_emplace({ thread, innermost });
+        if (!first) return memo->second;
+        std::int64_t frame = innermost;
+        std::vector<std::size_t>& labels = memo->second;
         for (std::size_t guard = 0; frame != 0 && guard < 4096; ++guard) {
             auto f = frames.find({ thread, frame });
             if (f == frames.end()) break;
