@@ -314,10 +314,12 @@ TEST_CASE("record --call-stacks: call paths show the functions that opened each 
     CHECK(counts["main > step"] == 1);
     CHECK(counts["main > step > stackMiddle() > stackLeaf() > leaf"] == 10);
     CHECK(counts["main > stackMiddle() > stackLeaf() > leaf"] == 1);
-    CHECK(counts.size() == 3);
+    // On another thread the path starts at the thread's function: no libc or libstdc++ start-up frames.
+    CHECK(counts["stackMiddle() > stackLeaf() > leaf"] == 1);
+    CHECK(counts.size() == 4);
     // By range nothing changes: stacks only add paths.
     auto byRange = reportJson({ dir + "/s.rtdb" });
-    CHECK((*findRow(byRange, "leaf"))["count"] == 11);
+    CHECK((*findRow(byRange, "leaf"))["count"] == 12);
 }
 
 TEST_CASE("record --call-stacks: exceptions thrown and caught inside regions behave as without the collector")
@@ -343,5 +345,5 @@ TEST_CASE("without --call-stacks no stack is recorded and paths are regions only
     for (const auto& row : report["rows"])
         counts[row["name"].get<std::string>()] = row["count"].get<unsigned long long>();
     CHECK(counts["step > leaf"] == 10);
-    CHECK(counts["leaf"] == 1);
+    CHECK(counts["leaf"] == 2);
 }

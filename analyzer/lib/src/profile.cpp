@@ -381,6 +381,7 @@ std::vector<PathAggregate> Profile::aggregatePaths() const
     Symbolizer symbolizer(std::move(modules));
     std::vector<std::string> frameLabels;
     std::vector<bool> frameInternal; // per label: code of CUDA's libraries or of our backends, not the program's
+    std::vector<bool> frameRuntime; // per label: the C and C++ runtime (thread and process start-up)
     std::map<std::string, std::size_t> frameLabelIds;
     auto internalFrame = [&](std::uint64_t ip, const std::string& name) {
         const std::string file = std::filesystem::path(symbolizer.modulePath(ip)).filename().string();
@@ -409,6 +410,12 @@ std::vector<PathAggregate> Profile::aggregatePaths() const
                 if (added) {
                     frameLabels.push_back(name);
                     frameInternal.push_back(internalFrame(f->second.second, name));
+                    const std::string file
+                        = std::filesystem::path(symbolizer.modulePath(f->second.second)).filename().string();
+                    bool runtime = false;
+                    for (const char* lib : { "libc.so", "libstdc++.so", "libpthread.so", "libgcc_s.so", "ld-linux" })
+                        runtime = runtime || file.rfind(lib, 0) == 0;
+                    frameRuntime.push_back(runtime);
                 }
                 l->second = id->second;
             }
@@ -424,10 +431,12 @@ std::vector<PathAggregate> Profile::aggregatePaths() const
         while (!labels.empty() && api(labels.front()))
             labels.erase(labels.begin());
         std::reverse(labels.begin(), labels.end());
-        // Outermost: the C runtime's start-up (_start, __libc_start_main and its unexported helpers).
+        // Outermost: process and thread start-up (_start, __libc_start_main, start_thread, std::thread's entry in
+        // libstdc++ and its templates instantiated in the program), up to the program's first function.
         auto startup = [&](std::size_t l) {
             const std::string& n = frameLabels[l];
-            return n == "_start" || n.rfind("__libc_start", 0) == 0 || n.rfind("libc.so", 0) == 0;
+            return n == "_start" || n.rfind("__libc_start", 0) == 0 || frameRuntime[l]
+                || n.find("std::thread::") != std::string::npos || n.find("std::__invoke") != std::string::npos;
         };
         std::size_t skip = 0;
         while (skip < labels.size() && startup(labels[skip]))
