@@ -18,6 +18,16 @@ TEST_CASE("long names are elided in the middle to the width asked")
     CHECK(e.find("...") != std::string::npos);
 }
 
+TEST_CASE("call paths are elided at their start, keeping the innermost end")
+{
+    CHECK(elideFront("main > step", 20) == "main > step");
+    const std::string path = "main > train(int) > step > forward(Batch const&) > conv";
+    const std::string e = elideFront(path, 24);
+    CHECK(e.size() == 24);
+    CHECK(e == "...(Batch const&) > conv");
+    CHECK(elideFront(path, 3) == "onv");
+}
+
 TEST_CASE("numbers are printed with SI prefixes and readable time units")
 {
     CHECK(siValue(0) == "0");

@@ -26,6 +26,13 @@ std::string elideMiddle(const std::string& text, std::size_t width)
     return text.substr(0, head) + "..." + text.substr(text.size() - tail);
 }
 
+std::string elideFront(const std::string& text, std::size_t width)
+{
+    if (text.size() <= width) return text;
+    if (width <= 3) return text.substr(text.size() - width);
+    return "..." + text.substr(text.size() - (width - 3));
+}
+
 std::string siValue(double value)
 {
     static const char* const prefixes[] = { "", "k", "M", "G", "T", "P", "E" };
@@ -123,6 +130,55 @@ std::string shortSource(const ReportRow& r)
     }
 }
 
+/// A function frame as a path shows it in a table: "ns::Class::method(int) const" -> "method".
+std::string shortFunction(const std::string& f)
+{
+    // Cut the parameter list: the last '(' at template depth 0 that is not "(anonymous namespace)".
+    std::string name = f;
+    int depth = 0;
+    for (std::size_t i = 0; i < f.size(); ++i) {
+        const char c = f[i];
+        if (c == '<') ++depth;
+        if (c == '>' && depth > 0) --depth;
+        if (c == '(' && depth == 0 && f.compare(i, 21, "(anonymous namespace)") != 0) {
+            name = f.substr(0, i);
+            break;
+        }
+    }
+    // Keep the last name component outside template arguments.
+    depth = 0;
+    std::size_t start = 0;
+    for (std::size_t i = 0; i + 1 < name.size(); ++i) {
+        if (name[i] == '<') ++depth;
+        if (name[i] == '>' && depth > 0) --depth;
+        if (depth == 0 && name[i] == ':' && name[i + 1] == ':') start = i + 2;
+    }
+    const std::size_t space = name.rfind(' ', name.find('<') == std::string::npos ? std::string::npos : name.find('<'));
+    if (space != std::string::npos && space + 1 > start) start = space + 1; // a return type before the name
+    std::string out = name.substr(start);
+    return out.empty() ? f : out;
+}
+
+/// A call path in a table column: functions by their short names, and when it is still too long, its first
+/// entry, "...", and as many entries from its innermost end as fit.
+std::string shortPath(const ReportRow& r, std::size_t width)
+{
+    std::vector<std::string> parts;
+    for (std::size_t i = 0; i < r.path.size(); ++i)
+        parts.push_back(i < r.pathFrames.size() && r.pathFrames[i] ? shortFunction(r.path[i]) : r.path[i]);
+    std::string all;
+    for (std::size_t i = 0; i < parts.size(); ++i)
+        all += (i ? " > " : "") + parts[i];
+    if (all.size() <= width || parts.size() < 3) return elideFront(all, width);
+    std::string tail = parts.back();
+    for (std::size_t i = parts.size() - 1; i-- > 1;) {
+        const std::string longer = parts[i] + " > " + tail;
+        if (parts.front().size() + 9 + longer.size() > width) break;
+        tail = longer;
+    }
+    return elideFront(parts.front() + " > ... > " + tail, width);
+}
+
 std::string formatText(const Report& report, const FormatOptions& options)
 {
     std::string out;
@@ -214,13 +270,18 @@ std::string formatText(const Report& report, const FormatOptions& options)
         if (!r.config.empty()) name += " " + r.config;
         const std::string selfColumn
             = !self ? "" : fmt::format("{:>8} ", r.exclusiveSeconds ? humanSeconds(*r.exclusiveSeconds) : "-");
+        // Call paths: the path shortened for the column, then the kernel tag kept whole.
+        const std::string kindTag = r.kind == "path-kernel" ? " [kernel]" : "";
+        const std::string label = r.path.empty()
+            ? elideMiddle(name, nameWidth)
+            : shortPath(r, nameWidth > kindTag.size() + 10 ? nameWidth - kindTag.size() : 10) + kindTag;
         out += fmt::format("{:>8} {}{:>8} {:>8} {:>7} {:>8} {:>8} {:>5} {:>8} {:<12} {:<6}  {}\n",
             humanSeconds(r.timeSeconds), selfColumn, r.count, r.flops ? siValue(*r.flops) : "-",
             opt(r.intensity, "{:.3g}"), r.flopsPerSecond ? siValue(*r.flopsPerSecond) : "-",
             analysed ? humanSeconds(a->boundSeconds) : "-",
             analysed ? fmt::format("{:.0f}%{}", *a->efficiency * 100, a->aboveRoof ? "!" : "") : "-",
             analysed ? humanSeconds(a->lostSeconds) : "-", elideMiddle(analysed ? limiterLabel(*a) : "-", 12),
-            shortSource(r), elideMiddle(name, nameWidth));
+            shortSource(r), label);
     }
     if (shown < report.rows.size())
         out += fmt::format("... {} more rows (--top 0 shows all)\n", report.rows.size() - shown);
@@ -310,18 +371,19 @@ std::string formatJson(const Report& report, const FormatOptions& options)
     j["rows"] = nlohmann::json::array();
     for (std::size_t i = 0; i < shownRows(report, options); ++i) {
         const ReportRow& r = report.rows[i];
-        j["rows"].push_back({ { "name", r.name }, { "kind", r.kind }, { "path", r.path }, { "count", r.count },
-            { "time_s", r.timeSeconds }, { "exclusive_time_s", optJson(r.exclusiveSeconds) }, { "share", r.share },
-            { "flops", optJson(r.flops) }, { "bytes", optJson(r.bytes) }, { "intensity", optJson(r.intensity) },
-            { "flops_per_s", optJson(r.flopsPerSecond) }, { "bytes_per_s", optJson(r.bytesPerSecond) },
-            { "declared_instances", r.declaredCount }, { "implicitly_closed", r.implicitlyClosed },
-            { "device", r.device }, { "config", r.config }, { "replayed", r.replayed },
-            { "work_time_s", r.workSeconds }, { "flops_by_class", classJson(r.flopsByClass) },
-            { "bytes_by_level", r.bytesByLevel }, { "roof", roofJson(r.roof) },
-            { "ranks", spreadJson(r.spread, r.rankSeconds) },
-            { "sources",
-                { { "time", sourceName(r.timeSource) }, { "flops", sourceName(r.workSource) },
-                    { "bytes", sourceName(r.workSource) } } } });
+        j["rows"].push_back(
+            { { "name", r.name }, { "kind", r.kind }, { "path", r.path }, { "path_frames", r.pathFrames },
+                { "count", r.count }, { "time_s", r.timeSeconds }, { "exclusive_time_s", optJson(r.exclusiveSeconds) },
+                { "share", r.share }, { "flops", optJson(r.flops) }, { "bytes", optJson(r.bytes) },
+                { "intensity", optJson(r.intensity) }, { "flops_per_s", optJson(r.flopsPerSecond) },
+                { "bytes_per_s", optJson(r.bytesPerSecond) }, { "declared_instances", r.declaredCount },
+                { "implicitly_closed", r.implicitlyClosed }, { "device", r.device }, { "config", r.config },
+                { "replayed", r.replayed }, { "work_time_s", r.workSeconds },
+                { "flops_by_class", classJson(r.flopsByClass) }, { "bytes_by_level", r.bytesByLevel },
+                { "roof", roofJson(r.roof) }, { "ranks", spreadJson(r.spread, r.rankSeconds) },
+                { "sources",
+                    { { "time", sourceName(r.timeSource) }, { "flops", sourceName(r.workSource) },
+                        { "bytes", sourceName(r.workSource) } } } });
     }
     // Names come from programs and files: invalid UTF-8 is replaced (U+FFFD), never a reason to fail.
     return j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";

@@ -256,6 +256,7 @@ void addPathRows(Report& report, const std::vector<Profile>& profiles, const Rep
             ReportRow& r = m.row;
             if (r.path.empty()) {
                 r.path = a.path;
+                r.pathFrames = a.frames;
                 r.kind = a.kernel ? "path-kernel" : "path";
                 if (a.kernel) r.device = fmt::format("gpu{}", a.device);
                 r.rankSeconds.resize(profiles.size());

@@ -21,6 +21,8 @@ std::string formatReport(const Report& report, OutputFormat format, const Format
 
 /// "abcdef…xyz": shortens text to at most width columns by cutting its middle (ASCII "..." marks the cut).
 std::string elideMiddle(const std::string& text, std::size_t width);
+/// "...xyz": shortens text to at most width columns by cutting its start: call paths keep their innermost end.
+std::string elideFront(const std::string& text, std::size_t width);
 /// 1234567 -> "1.23 M"; SI prefixes, three significant digits.
 std::string siValue(double value);
 /// Bytes with binary prefixes: "512 B", "32 KiB", "1.50 MiB", "4 GiB".

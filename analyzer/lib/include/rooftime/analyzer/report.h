@@ -31,6 +31,7 @@ struct ReportRow {
     std::string name; ///< "domain::name" for NVTX ranges in a named domain
     std::string kind; ///< "marker", "nvtx", "nvtx-range", "kernel", "window", "path", "path-kernel", "rank"
     std::vector<std::string> path; ///< by callpath: the enclosing regions from the outermost, then the item
+    std::vector<bool> pathFrames; ///< per path entry: a function of the host call stack (not a region or kernel)
     std::uint64_t count = 0;
     double timeSeconds = 0;
     std::optional<double> exclusiveSeconds; ///< ranges and call paths: less the directly nested regions
