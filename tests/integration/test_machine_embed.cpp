@@ -101,7 +101,7 @@ TEST_CASE("without a cached model record measures one in quick mode, once", "[ma
         == reportJson({ dir + "/a/p.rtdb" })["machine"]["created"]);
 }
 
-TEST_CASE("record --machine embeds the given file; other hardware only warns", "[machine]")
+TEST_CASE("record --machine embeds the given file, other hardware only warns", "[machine]")
 {
     const std::string dir = scratchDir("machine_option");
     auto model = nlohmann::json::parse(readFile(cachedModel()));

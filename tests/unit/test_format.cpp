@@ -42,7 +42,7 @@ TEST_CASE("numbers are printed with SI prefixes and readable time units")
     CHECK(humanSeconds(4.56) == "4.56 s");
 }
 
-TEST_CASE("text report rows fit the requested width; JSON and CSV carry every row")
+TEST_CASE("text report rows fit the requested width, JSON and CSV carry every row")
 {
     Report r;
     r.runSeconds = 2;

@@ -83,7 +83,7 @@ std::string withVersion(const std::string& text, const std::string& version)
 
 } // namespace
 
-TEST_CASE("roofs: most threads, then fastest; triad for bandwidth", "[machine]")
+TEST_CASE("roofs: most threads, then fastest, triad for bandwidth", "[machine]")
 {
     const MachineModel m = sampleModel();
     const Ceiling* fp64 = m.computeRoof("cpu", "fp64");

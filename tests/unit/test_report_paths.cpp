@@ -252,3 +252,31 @@ TEST_CASE(
     CHECK(r.rows.size() == 3);
     CHECK(hasRow(r, "orphan"));
 }
+
+TEST_CASE("by callpath, text: functions by their short names, a long path keeps its first and innermost entries",
+    "[report][paths]")
+{
+    Report r;
+    r.by = ReportBy::Callpath;
+    ReportRow row;
+    row.kind = "path-kernel";
+    row.path = { "main", "(anonymous namespace)::train(int)", "step",
+        "void net::Layer<float>::forward(Batch const&) const", "gemm_kernel" };
+    row.pathFrames = { false, true, false, true, false };
+    for (std::size_t i = 0; i < row.path.size(); ++i)
+        row.name += (i ? " > " : "") + row.path[i];
+    row.count = 1;
+    row.timeSeconds = 1e-3;
+    r.rows.push_back(row);
+    // Wide enough: every entry, functions shortened.
+    const std::string wide = formatReport(r, OutputFormat::Text, { 0, 200 });
+    CHECK(wide.find("main > train > step > forward > gemm_kernel [kernel]") != std::string::npos);
+    // Narrow: the first entry, "...", and the innermost entries that fit.
+    const std::string narrow = formatReport(r, OutputFormat::Text, { 0, 141 });
+    INFO(narrow);
+    CHECK(narrow.find("main > ... > forward > gemm_kernel [kernel]") != std::string::npos);
+    // JSON keeps every name whole.
+    const auto j = nlohmann::json::parse(formatReport(r, OutputFormat::Json, {}));
+    CHECK(j["rows"][0]["path"][3] == "void net::Layer<float>::forward(Batch const&) const");
+    CHECK(j["rows"][0]["path_frames"][3] == true);
+}

@@ -152,7 +152,7 @@ TEST_CASE("kernels by launch configuration are separate rows", "[report]")
     CHECK(gemms == 2);
 }
 
-TEST_CASE("regions: declared work against the CPU roofs; without a model, no roof", "[report]")
+TEST_CASE("regions: declared work against the CPU roofs, without a model no roof", "[report]")
 {
     const std::string dir = scratchDir("report_roofline_regions");
     std::vector<Profile> profiles;

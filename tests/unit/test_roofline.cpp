@@ -70,7 +70,7 @@ TEST_CASE("memory-bound item: the slowest level binds", "[roofline]")
     CHECK(a.lostSeconds == Approx(0.5e-3));
 }
 
-TEST_CASE("compute times of several precisions add up; the dominant convention takes one", "[roofline]")
+TEST_CASE("compute times of several precisions add up, the dominant convention takes one", "[roofline]")
 {
     Item i = kernel("mixed", 1e-3);
     i.flops[{ "fp16", true }] = 62.5e9; // 0.5 ms

@@ -254,7 +254,8 @@ std::string formatText(const Report& report, const FormatOptions& options)
         out += wrap(para, options.width);
     }
     // Fixed columns take 89 (98 with self time, for nested regions); the name gets the rest of the width.
-    const bool self = report.by == ReportBy::Range || report.by == ReportBy::Callpath;
+    // The self column needs 9 more: below 110 columns it is left out (JSON and CSV always carry it).
+    const bool self = (report.by == ReportBy::Range || report.by == ReportBy::Callpath) && options.width >= 110;
     const std::size_t fixed = self ? 98 : 89;
     const std::size_t nameWidth = options.width > fixed + 10 ? options.width - fixed : 10;
     out += fmt::format("\n{:>8} {}{:>8} {:>8} {:>7} {:>8} {:>8} {:>5} {:>8} {:<12} {:<6}  {}\n", "time",
@@ -276,9 +277,10 @@ std::string formatText(const Report& report, const FormatOptions& options)
             ? elideMiddle(name, nameWidth)
             : shortPath(r, nameWidth > kindTag.size() + 10 ? nameWidth - kindTag.size() : 10) + kindTag;
         out += fmt::format("{:>8} {}{:>8} {:>8} {:>7} {:>8} {:>8} {:>5} {:>8} {:<12} {:<6}  {}\n",
-            humanSeconds(r.timeSeconds), selfColumn, r.count, r.flops ? siValue(*r.flops) : "-",
-            opt(r.intensity, "{:.3g}"), r.flopsPerSecond ? siValue(*r.flopsPerSecond) : "-",
-            analysed ? humanSeconds(a->boundSeconds) : "-",
+            humanSeconds(r.timeSeconds), selfColumn,
+            r.count < 100'000'000 ? std::to_string(r.count) : siValue(static_cast<double>(r.count)),
+            r.flops ? siValue(*r.flops) : "-", opt(r.intensity, "{:.3g}"),
+            r.flopsPerSecond ? siValue(*r.flopsPerSecond) : "-", analysed ? humanSeconds(a->boundSeconds) : "-",
             analysed ? fmt::format("{:.0f}%{}", *a->efficiency * 100, a->aboveRoof ? "!" : "") : "-",
             analysed ? humanSeconds(a->lostSeconds) : "-", elideMiddle(analysed ? limiterLabel(*a) : "-", 12),
             shortSource(r), label);
