@@ -13,6 +13,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <initializer_list>
 #include <map>
 #include <tuple>
 #include <unordered_map>
@@ -383,13 +384,17 @@ std::vector<PathAggregate> Profile::aggregatePaths() const
     std::vector<bool> frameInternal; // per label: code of CUDA's libraries or of our backends, not the program's
     std::vector<bool> frameRuntime; // per label: the C and C++ runtime (thread and process start-up)
     std::map<std::string, std::size_t> frameLabelIds;
-    auto internalFrame = [&](std::uint64_t ip, const std::string& name) {
+    // What a new label's frame is: code of CUDA's libraries or our backends, or of the C/C++ runtime.
+    auto classify = [&](std::uint64_t ip, const std::string& name) {
         const std::string file = std::filesystem::path(symbolizer.modulePath(ip)).filename().string();
-        for (const char* lib : { "libcuda.", "libcudart", "libcupti", "librooftime_", "libnvrtc" })
-            if (file.rfind(lib, 0) == 0) return true;
+        auto fileIs = [&](std::initializer_list<const char*> libs) {
+            return std::any_of(libs.begin(), libs.end(), [&](const char* lib) { return file.rfind(lib, 0) == 0; });
+        };
+        bool internal = fileIs({ "libcuda.", "libcudart", "libcupti", "librooftime_", "libnvrtc" });
         for (const char* fn : { "cudart::", "cudaLaunch", "__cudaLaunch", "cuLaunch", "__device_stub_" })
-            if (name.rfind(fn, 0) == 0) return true;
-        return false;
+            internal = internal || name.rfind(fn, 0) == 0;
+        frameInternal.push_back(internal);
+        frameRuntime.push_back(fileIs({ "libc.so", "libstdc++.so", "libpthread.so", "libgcc_s.so", "ld-linux" }));
     };
     std::unordered_map<NestKey, std::size_t, NestKeyHash> labelOfFrame;
     // The function names of a region's stack, outermost first, without the C runtime's start-up frames.
@@ -409,13 +414,7 @@ std::vector<PathAggregate> Profile::aggregatePaths() const
                 auto [id, added] = frameLabelIds.try_emplace(name, frameLabels.size());
                 if (added) {
                     frameLabels.push_back(name);
-                    frameInternal.push_back(internalFrame(f->second.second, name));
-                    const std::string file
-                        = std::filesystem::path(symbolizer.modulePath(f->second.second)).filename().string();
-                    bool runtime = false;
-                    for (const char* lib : { "libc.so", "libstdc++.so", "libpthread.so", "libgcc_s.so", "ld-linux" })
-                        runtime = runtime || file.rfind(lib, 0) == 0;
-                    frameRuntime.push_back(runtime);
+                    classify(f->second.second, name);
                 }
                 l->second = id->second;
             }
