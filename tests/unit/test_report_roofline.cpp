@@ -5,6 +5,7 @@
 #include "rooftime/analyzer/profile_builder.h"
 #include "rooftime/analyzer/report.h"
 
+#include "gpu_machine.h"
 #include "process.h"
 
 #include <catch2/catch.hpp>
@@ -15,14 +16,7 @@ using rooftime::test::scratchDir;
 
 namespace {
 
-const char* kMachine = R"({"format": "rooftime-machine", "version": "1.0", "created": "2026-11-27T00:00:00Z",
-  "host": {"name": "gpu-node"}, "cpu": {"model": "CPU", "logical_cpus": 16},
-  "ceilings": [
-    {"device": "gpu0", "kind": "compute", "precision": "fp32", "variant": "fma", "value": 50e12, "roof": true},
-    {"device": "gpu0", "kind": "compute", "precision": "fp16", "variant": "tensor", "value": 800e12, "roof": true},
-    {"device": "gpu0", "kind": "bandwidth", "level": "HBM", "pattern": "read", "value": 3e12, "roof": true},
-    {"device": "gpu0", "kind": "bandwidth", "level": "L2", "pattern": "read", "value": 10e12, "roof": true},
-    {"device": "gpu0", "kind": "launch", "variant": "back_to_back", "value": 2e-6, "roof": true}]})";
+const char* const kMachine = rooftime::test::kGpuMachineJson;
 
 const std::string kFfma = "smsp__sass_thread_inst_executed_op_ffma_pred_on.sum";
 
