@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
-// The `rooftime` command: record, report, ceilings, import, plot, help. Exit codes: 0 ok, 2 usage or input error
-// (a recorded command's own status is passed through by record).
+// The `rooftime` command: record, report, compare, ceilings, import, plot, help. Exit codes: 0 ok, 1 a regression
+// (compare), 2 usage or input error (a recorded command's own status is passed through by record).
 #include "ceilings.h"
+#include "compare.h"
 #include "import.h"
 #include "output_name.h"
 #include "plot.h"
@@ -232,9 +233,14 @@ int main(int argc, char** argv)
     auto* plot = app.add_subcommand("plot", "Draw a time-based roofline plot (SVG or PNG) of profiles");
     cli::addPlotOptions(*plot, plotArgs);
 
+    cli::CompareArgs compareArgs;
+    auto* compare = app.add_subcommand(
+        "compare", "Judge current runs against baseline runs, item by item; exit 1 on a regression (CI gate)");
+    cli::addCompareOptions(*compare, compareArgs);
+
     std::string helpTopic;
     auto* help = app.add_subcommand("help", "Show help for a command");
-    help->add_option("command", helpTopic, "record, report, ceilings, import or plot");
+    help->add_option("command", helpTopic, "record, report, compare, ceilings, import or plot");
 
     // `record ... -- CMD ARGS`: everything after the first "--" is the command, untouched by our parser.
     // A "--" after the command's first word belongs to the command.
@@ -309,6 +315,7 @@ int main(int argc, char** argv)
         const auto at = std::find(argv + 1, argv + argc, std::string("plot"));
         return cli::runPlot(std::vector<std::string>(at + 1, argv + argc));
     }
+    if (*compare) return cli::runCompare(compareArgs, std::vector<std::string>(argv, argv + argc));
     if (*ceilings) {
         ceil.show = show->count() > 0;
         return cli::runCeilings(ceil);

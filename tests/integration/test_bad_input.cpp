@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
-// Bad inputs to `rooftime report` and bad command lines: one line naming the file and the problem, exit 2,
-// no crash. This set also runs in the ASan/UBSan build (label asan).
+// Bad inputs to `rooftime report` and `rooftime compare`, and bad command lines: one line naming the file and the
+// problem, exit 2, no crash. This set also runs in the ASan/UBSan build (label asan).
 #include "report_json.h"
 
 #include <sqlite3.h>
@@ -44,6 +44,18 @@ void expectRejected(const std::string& path, const std::string& phrase)
     CHECK(r.out.empty());
     CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
     CHECK_THAT(r.err, Catch::Contains(path) && Catch::Contains(phrase));
+}
+
+/// `rooftime compare` reads profiles the same way: a bad current run is rejected alike.
+void expectCompareRejected(const std::string& good, const std::string& path, const std::string& phrase)
+{
+    RunResult r = run({ rooftimeBin(), "compare", good, "--current", path });
+    INFO("compare against " << path << "\nstderr: " << r.err);
+    CHECK(r.status == 2);
+    CHECK_FALSE(r.signaled);
+    CHECK(r.out.empty());
+    CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
+    CHECK_THAT(r.err, Catch::StartsWith("rooftime compare: ") && Catch::Contains(path) && Catch::Contains(phrase));
 }
 
 } // namespace
@@ -103,6 +115,7 @@ TEST_CASE("bad profile files are rejected with a one-line reason")
         const std::string path = dir + "/" + row.name;
         if (row.make) row.make(path);
         expectRejected(path, row.phrase);
+        expectCompareRejected(real, path, row.phrase);
     }
 
     // The undamaged original still reads: the checks above are about the damage, not the file.
@@ -133,6 +146,17 @@ TEST_CASE("bad command lines exit 2 with a message saying what to do")
         { { "report", "x.rtdb", "--width", "5" }, "--width" },
         { { "help", "nosuch" }, "no command 'nosuch'" },
         { { "record", "--output" }, "--output" },
+        { { "compare", "x.rtdb" }, "--current is required" },
+        { { "compare", "--current", "x.rtdb" }, "baseline is required" },
+        { { "compare", "x.rtdb", "--current", "y.rtdb", "--threshold", "five" }, "--threshold 'five': expected" },
+        { { "compare", "x.rtdb", "--current", "y.rtdb", "--threshold", "0" }, "--threshold '0'" },
+        { { "compare", "x.rtdb", "--current", "y.rtdb", "--min-share", "200%" }, "--min-share '200%'" },
+        { { "compare", "x.rtdb", "--current", "y.rtdb", "--confidence", "50" }, "--confidence '50'" },
+        { { "compare", "x.rtdb", "--current", "y.rtdb", "--by", "window" }, "--by" },
+        { { "compare", "x.rtdb", "--current", "y.rtdb", "--format", "xml" }, "--format" },
+        { { "compare", "x.rtdb", "--current", "y.rtdb", "--budget", "/nonexistent.json" },
+            "'/nonexistent.json': cannot be read" },
+        { { "compare", "x.rtdb", "--current", "y.rtdb" }, "'x.rtdb': no such file" },
     };
     for (const Row& row : rows) {
         std::vector<std::string> argv { rooftimeBin() };

@@ -1,0 +1,124 @@
+// SPDX-License-Identifier: MIT
+// `rooftime compare` on real recorded runs, as a CI job uses it: unchanged code passes, doubled work fails with
+// exit 1 and says why, every format is produced, and a budget file gates by itself.
+#include "report_json.h"
+
+#include <filesystem>
+
+using namespace rooftime::test;
+namespace fs = std::filesystem;
+
+namespace {
+
+/// Three runs per side, interleaved so that a load spike on the machine falls on both sides alike: the
+/// baseline, the same command again, and the command with twice the iterations (twice the work).
+struct Sides {
+    std::string base, same, doubled;
+};
+
+const Sides& recordedSides()
+{
+    static const Sides sides = [] {
+        const std::string dir = scratchDir("compare_cli");
+        Sides s { dir + "/base", dir + "/same", dir + "/doubled" };
+        for (const std::string& d : { s.base, s.same, s.doubled })
+            fs::create_directories(d);
+        for (int i = 0; i < 3; ++i) {
+            for (const auto& [d, iters] : { std::pair { s.base, "10" }, { s.same, "10" }, { s.doubled, "20" } }) {
+                RunResult r = record(d, { sample("triad"), "--n", "1000000", "--iters", iters }, "%p.rtdb");
+                INFO(r.err);
+                REQUIRE(r.status == 0);
+            }
+        }
+        return s;
+    }();
+    return sides;
+}
+
+} // namespace
+
+TEST_CASE("compare CLI: the same program twice passes, twice the work fails with exit 1", "[compare]")
+{
+    const Sides& s = recordedSides();
+    // A generous threshold: this machine may be shared, and the test is about the verdict, not the noise.
+    RunResult same = run({ rooftimeBin(), "compare", s.base, "--current", s.same, "--threshold", "30%" });
+    INFO(same.out << same.err);
+    CHECK(same.status == 0);
+    CHECK_THAT(same.out, Catch::StartsWith("rooftime compare: no regression"));
+    CHECK_THAT(same.out, Catch::Contains("by range, 3 baseline runs against 3 current runs, threshold 30 %"));
+    CHECK(same.out.find("warning") == std::string::npos);
+
+    RunResult doubled = run({ rooftimeBin(), "compare", s.base, "--current", s.doubled, "--threshold", "30%" });
+    INFO(doubled.out << doubled.err);
+    CHECK(doubled.status == 1);
+    CHECK_THAT(doubled.out, Catch::Contains("REGRESSION  triad: +"));
+    // The reason is in the same sentence: the work doubled, the launches (instances) too.
+    CHECK_THAT(doubled.out, Catch::Contains("instances 10 → 20 per run; FLOPs +100.0 %, DRAM bytes +100.0 %"));
+    CHECK_THAT(doubled.out, Catch::Contains("warning: the sides ran different commands"));
+
+    // JSON: the numbers behind it, per run.
+    RunResult json = run({ rooftimeBin(), "compare", s.base, "--current", s.doubled, "--format", "json" });
+    REQUIRE(json.status == 1);
+    const auto j = nlohmann::json::parse(json.out);
+    const nlohmann::json* triad = nullptr;
+    for (const auto& item : j["items"])
+        if (item["name"] == "triad") triad = &item;
+    REQUIRE(triad);
+    CHECK((*triad)["verdict"] == "regression");
+    CHECK((*triad)["baseline"]["run_s"].size() == 3);
+    CHECK((*triad)["baseline"]["flops_per_run"].get<double>() == 2.0 * 1000000 * 10);
+    CHECK((*triad)["current"]["flops_per_run"].get<double>() == 2.0 * 1000000 * 20);
+    CHECK((*triad)["change"].get<double>() > 0.5);
+    CHECK((*triad)["low"].get<double>() > 0);
+    CHECK_THAT(json.err, Catch::StartsWith("rooftime compare: "));
+}
+
+TEST_CASE("compare CLI: Markdown for the pull request and JUnit for the CI system", "[compare]")
+{
+    const Sides& s = recordedSides();
+    RunResult md = run({ rooftimeBin(), "compare", s.base, "--current", s.doubled, "--format", "md" });
+    INFO(md.out << md.err);
+    CHECK(md.status == 1);
+    CHECK_THAT(md.out, Catch::StartsWith("## rooftime compare: "));
+    CHECK_THAT(md.out, Catch::Contains("- **regression** `triad`: +"));
+    CHECK_THAT(md.out, Catch::Contains("### Regressions"));
+    // It ends with the commands that reproduce it: both recordings and this comparison.
+    CHECK_THAT(md.out, Catch::Contains("rooftime record -o " + s.base + "/%p.rtdb -- " + sample("triad")));
+    CHECK_THAT(
+        md.out, Catch::EndsWith("rooftime compare " + s.base + " --current " + s.doubled + " --format md\n```\n"));
+
+    RunResult junit = run({ rooftimeBin(), "compare", s.base, "--current", s.doubled, "--format", "junit" });
+    CHECK(junit.status == 1);
+    CHECK_THAT(junit.out, Catch::StartsWith("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites"));
+    CHECK_THAT(junit.out, Catch::Contains("<testcase classname=\"rooftime.marker\" name=\"triad\">"));
+    CHECK_THAT(junit.out, Catch::Contains("<failure type=\"regression\""));
+    CHECK_THAT(junit.out, Catch::EndsWith("</testsuites>\n"));
+}
+
+TEST_CASE("compare CLI: a budget file gates unchanged code too", "[compare]")
+{
+    const Sides& s = recordedSides();
+    const std::string dir = scratchDir("compare_cli_budget");
+    writeFile(dir + "/ok.json", R"({"rules": [{"name": "triad", "max_seconds": 100, "max_change": 0.5}]})");
+    writeFile(dir + "/tight.json", R"({"rules": [{"name": "triad", "max_seconds": 1e-6},
+        {"name": "renamed_kernel", "max_seconds": 1}]})");
+    RunResult ok = run(
+        { rooftimeBin(), "compare", s.base, "--current", s.same, "--threshold", "30%", "--budget", dir + "/ok.json" });
+    INFO(ok.out << ok.err);
+    CHECK(ok.status == 0);
+    CHECK_THAT(ok.out, Catch::Contains("  ok    triad: max_seconds 100, max_change 0.5 — triad: "));
+
+    RunResult tight = run({ rooftimeBin(), "compare", s.base, "--current", s.same, "--threshold", "30%", "--budget",
+        dir + "/tight.json" });
+    INFO(tight.out << tight.err);
+    CHECK(tight.status == 1);
+    CHECK_THAT(tight.out, Catch::Contains("2 budget rules broken"));
+    CHECK_THAT(tight.out, Catch::Contains("BUDGET      triad: max_seconds 1e-06 — triad: "));
+    CHECK_THAT(tight.out, Catch::Contains("renamed_kernel: max_seconds 1: matched no item of the current runs"));
+
+    writeFile(dir + "/bad.json", R"({"rules": [{"name": "triad", "max_time": 1}]})");
+    RunResult bad = run({ rooftimeBin(), "compare", s.base, "--current", s.same, "--budget", dir + "/bad.json" });
+    CHECK(bad.status == 2);
+    CHECK(bad.out.empty());
+    CHECK_THAT(bad.err, Catch::StartsWith("rooftime compare: '" + dir + "/bad.json': rule 1: unknown key 'max_time'"));
+}

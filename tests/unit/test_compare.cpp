@@ -1,0 +1,377 @@
+// SPDX-License-Identifier: MIT
+// `rooftime compare` on synthetic runs whose every time is set by hand: the change and its interval (computed here
+// from the formulas of docs/compare.md), each verdict, noise from runs and from launches, budget files and the four
+// output formats.
+#include "rooftime/analyzer/compare.h"
+#include "rooftime/analyzer/profile_builder.h"
+
+#include "gpu_machine.h"
+#include "process.h"
+
+#include <catch2/catch.hpp>
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <cmath>
+
+using namespace rooftime::analyzer;
+using rooftime::test::scratchDir;
+
+namespace {
+
+constexpr double kUs = 1e3; // ns
+
+/// One kernel of a run: its launches' durations in microseconds, and optionally counters on the first launch.
+struct K {
+    std::string name;
+    std::vector<double> us;
+    double ffma = 0; ///< FFMA instructions of one launch (2 FLOP each)
+    double dramBytes = 0;
+};
+
+/// One run (profile) of the given kernels; the process runs @p runMs milliseconds.
+Profile makeRun(const std::string& path, const std::vector<K>& kernels, double runMs, long pid,
+    const std::string& cmd = "./train --steps 10")
+{
+    {
+        ProfileBuilder b(path, "node", "./train", cmd, pid);
+        b.addDevice(0, "NVIDIA H100", "sm_90", 132);
+        b.addMachine("test", rooftime::test::kGpuMachineJson);
+        std::int64_t id = 0;
+        std::int64_t t = 0;
+        for (const K& k : kernels)
+            for (std::size_t i = 0; i < k.us.size(); ++i) {
+                KernelRecord r;
+                r.id = ++id;
+                r.name = k.name;
+                r.durationNs = static_cast<std::int64_t>(std::llround(k.us[i] * kUs));
+                r.startNs = t;
+                r.endNs = t + r.durationNs;
+                t += r.durationNs;
+                r.replayed = i == 0 && (k.ffma > 0 || k.dramBytes > 0);
+                b.addKernel(r);
+                if (r.replayed) {
+                    b.addKernelMetric(r.id, "smsp__sass_thread_inst_executed_op_ffma_pred_on.sum", k.ffma, "inst");
+                    b.addKernelMetric(r.id, "dram__bytes_read.sum", k.dramBytes, "byte");
+                }
+            }
+        b.finish(static_cast<std::int64_t>(std::llround(runMs * 1e6)));
+    }
+    return Profile::open(path);
+}
+
+/// Runs where kernel @p name takes each of @p ms (one launch per run), beside fixed companions.
+std::vector<Profile> runs(const std::string& dir, const std::string& tag, const std::vector<std::vector<K>>& perRun,
+    const std::vector<double>& runMs)
+{
+    std::vector<Profile> out;
+    for (std::size_t i = 0; i < perRun.size(); ++i)
+        out.push_back(makeRun(fmt::format("{}/{}{}.rtdb", dir, tag, i), perRun[i], runMs[i], static_cast<long>(i + 1)));
+    return out;
+}
+
+const CompareRow& row(const Comparison& c, const std::string& name)
+{
+    for (const CompareRow& r : c.rows)
+        if (r.name == name) return r;
+    FAIL("no row " << name);
+    throw std::logic_error("unreachable");
+}
+
+/// The scenario of most tests: gemm doubles (a regression), axpy is unchanged, "noisy" changes +16.7 % inside
+/// its noise, "tiny" doubles but is far below 1 % of the kernel time, "new" and "old" exist on one side only.
+Comparison scenario(const std::string& dir, const Budget* budget = nullptr)
+{
+    auto base = runs(dir, "base",
+        {
+            { { "gemm", { 9000 } }, { "axpy", { 4000 } }, { "noisy", { 2000 } }, { "tiny", { 10 } },
+                { "old", { 100 } } },
+            { { "gemm", { 10000 } }, { "axpy", { 5000 } }, { "noisy", { 6000 } }, { "tiny", { 10 } },
+                { "old", { 100 } } },
+            { { "gemm", { 11000 } }, { "axpy", { 6000 } }, { "noisy", { 10000 } }, { "tiny", { 10 } },
+                { "old", { 100 } } },
+        },
+        { 100, 101, 102 });
+    auto current = runs(dir, "cur",
+        {
+            { { "gemm", { 18000 } }, { "axpy", { 4000 } }, { "noisy", { 3000 } }, { "tiny", { 20 } },
+                { "new", { 1000 } } },
+            { { "gemm", { 20000 } }, { "axpy", { 5000 } }, { "noisy", { 7000 } }, { "tiny", { 20 } },
+                { "new", { 1000 } } },
+            { { "gemm", { 22000 } }, { "axpy", { 6000 } }, { "noisy", { 11000 } }, { "tiny", { 20 } },
+                { "new", { 1000 } } },
+        },
+        { 110, 111, 112 });
+    return compareRuns(base, current, CompareOptions {}, budget);
+}
+
+} // namespace
+
+TEST_CASE("compare: Student t quantiles match the tables", "[compare]")
+{
+    CHECK(tQuantile(0.95, 1) == Approx(12.706205).epsilon(1e-6));
+    CHECK(tQuantile(0.95, 2) == Approx(4.302653).epsilon(1e-6));
+    CHECK(tQuantile(0.95, 4) == Approx(2.776445).epsilon(1e-6));
+    CHECK(tQuantile(0.95, 10) == Approx(2.228139).epsilon(1e-6));
+    CHECK(tQuantile(0.99, 5) == Approx(4.032143).epsilon(1e-6));
+    CHECK(tQuantile(0.90, 3) == Approx(2.353363).epsilon(1e-6));
+    CHECK(tQuantile(0.95, 1e7) == Approx(1.959964).epsilon(1e-5));
+    // Fractional degrees of freedom (Welch) lie between their neighbours.
+    CHECK(tQuantile(0.95, 4.5) < tQuantile(0.95, 4));
+    CHECK(tQuantile(0.95, 4.5) > tQuantile(0.95, 5));
+}
+
+TEST_CASE("compare: a doubled kernel is a regression with the interval of the formulas", "[compare]")
+{
+    const Comparison c = scenario(scratchDir("compare_scenario"));
+    const CompareRow& gemm = row(c, "gemm");
+    // Base 9, 10, 11 ms: mean 10, variance of the mean 1/3 ms²; current 18, 20, 22: mean 20, 4/3 ms². The relative
+    // variances are equal (1/300), so Welch's degrees of freedom are exactly 4.
+    CHECK(gemm.base.meanSeconds == Approx(0.010));
+    CHECK(gemm.current.meanSeconds == Approx(0.020));
+    CHECK(gemm.base.noiseBasis == "runs");
+    CHECK(gemm.base.dof == 2);
+    REQUIRE(gemm.change);
+    CHECK(*gemm.change == Approx(1.0));
+    const double se = std::sqrt(2.0 / 300.0);
+    const double t = 2.7764451; // t(0.975, 4)
+    REQUIRE(gemm.low);
+    CHECK(*gemm.low == Approx(std::exp(std::log(2.0) - t * se) - 1).epsilon(1e-5));
+    CHECK(*gemm.high == Approx(std::exp(std::log(2.0) + t * se) - 1).epsilon(1e-5));
+    CHECK(*gemm.low == Approx(0.5943).epsilon(1e-3));
+    CHECK(gemm.verdict == Verdict::Regression);
+    CHECK(gemm.deltaSeconds == Approx(0.010));
+
+    CHECK(row(c, "axpy").verdict == Verdict::Unchanged);
+    CHECK(*row(c, "axpy").change == Approx(0).margin(1e-12));
+    // +16.7 % but the runs spread over 2…10 ms: the interval holds zero.
+    const CompareRow& noisy = row(c, "noisy");
+    CHECK(*noisy.change == Approx(7.0 / 6.0 - 1));
+    CHECK(noisy.verdict == Verdict::Uncertain);
+    CHECK(*noisy.low < 0);
+    CHECK(*noisy.high > 0);
+    // Doubled, without noise, but 20 us of ~37 ms of kernels per run: never gated.
+    const CompareRow& tiny = row(c, "tiny");
+    CHECK(tiny.verdict == Verdict::Minor);
+    CHECK(tiny.weight < 0.01);
+    CHECK(row(c, "new").verdict == Verdict::New);
+    CHECK(row(c, "old").verdict == Verdict::Removed);
+    // Ordered by the size of the change per run: gemm (+10 ms) first.
+    CHECK(c.rows.front().name == "gemm");
+    // The run: 100, 101, 102 → 110, 111, 112 ms: +9.9 % and significant.
+    CHECK(*c.run.change == Approx(111.0 / 101 - 1));
+    CHECK(c.run.verdict == Verdict::Regression);
+    CHECK(c.failed());
+    CHECK(c.headline() == "2 regressions, 1 uncertain change, 1 minor change, 1 new item, 1 removed item, 1 unchanged");
+    CHECK(c.warnings.empty());
+}
+
+TEST_CASE("compare: the same runs on both sides give no regression", "[compare]")
+{
+    const std::string dir = scratchDir("compare_same");
+    const std::vector<std::vector<K>> set = {
+        { { "gemm", { 9000, 9100 } }, { "axpy", { 4000 } } },
+        { { "gemm", { 10000, 9800 } }, { "axpy", { 5000 } } },
+        { { "gemm", { 11000, 10500 } }, { "axpy", { 6000 } } },
+    };
+    const auto base = runs(dir, "a", set, { 100, 101, 102 });
+    const auto current = runs(dir, "b", set, { 100, 101, 102 });
+    const Comparison c = compareRuns(base, current, CompareOptions {});
+    for (const CompareRow& r : c.rows) {
+        INFO(r.name);
+        CHECK(r.verdict == Verdict::Unchanged);
+        CHECK(*r.change == Approx(0).margin(1e-12));
+    }
+    CHECK(c.run.verdict == Verdict::Unchanged);
+    CHECK_FALSE(c.failed());
+    CHECK(c.headline() == "no regression, 2 unchanged");
+}
+
+TEST_CASE("compare: one run per side takes its noise from the launches", "[compare]")
+{
+    const std::string dir = scratchDir("compare_instances");
+    // 1, 2, 3, 4 ms → 2, 3, 4, 5 ms: totals 10 and 14 ms; each launch set has variance 5/3 ms², so a total of four
+    // launches has 4 · 5/3 ms² and 3 degrees of freedom.
+    const auto base = runs(dir, "a", { { { "k", { 1000, 2000, 3000, 4000 } }, { "one", { 1000 } } } }, { 20 });
+    const auto current = runs(dir, "b", { { { "k", { 2000, 3000, 4000, 5000 } }, { "one", { 3000 } } } }, { 22 });
+    const Comparison c = compareRuns(base, current, CompareOptions {});
+    const CompareRow& k = row(c, "k");
+    CHECK(k.base.noiseBasis == "instances");
+    CHECK(*k.base.meanVariance == Approx(4 * (5.0 / 3.0) * 1e-6));
+    CHECK(k.base.dof == 3);
+    CHECK(*k.change == Approx(0.4));
+    const double rb = 4 * (5.0 / 3.0) / 100, rc = 4 * (5.0 / 3.0) / 196;
+    const double dof = (rb + rc) * (rb + rc) / (rb * rb / 3 + rc * rc / 3);
+    CHECK(*k.low == Approx(std::exp(std::log(1.4) - tQuantile(0.95, dof) * std::sqrt(rb + rc)) - 1).epsilon(1e-6));
+    CHECK(k.verdict == Verdict::Uncertain); // four launches each cannot confirm +40 %
+    // One launch per side: no noise estimate at all, so a tripled kernel is reported but never gated.
+    CHECK(row(c, "one").verdict == Verdict::NoEstimate);
+    CHECK_FALSE(row(c, "one").low);
+    CHECK(c.run.verdict == Verdict::NoEstimate);
+    CHECK_FALSE(c.failed());
+    REQUIRE(c.warnings.size() == 1);
+    CHECK(c.warnings[0].find("one run on a side") != std::string::npos);
+}
+
+TEST_CASE("compare: launches of one run with little spread confirm a small slowdown", "[compare]")
+{
+    const std::string dir = scratchDir("compare_many");
+    std::vector<double> b, cur;
+    for (int i = 0; i < 200; ++i) {
+        b.push_back(100 + (i % 5)); // 100…104 us
+        cur.push_back(110 + (i % 5)); // +10 us each
+    }
+    const auto base = runs(dir, "a", { { { "attn", b } } }, { 50 });
+    const auto current = runs(dir, "b", { { { "attn", cur } } }, { 50 });
+    const Comparison c = compareRuns(base, current, CompareOptions {});
+    const CompareRow& r = row(c, "attn");
+    CHECK(*r.change == Approx(10.0 / 102));
+    CHECK(r.verdict == Verdict::Regression);
+    CHECK(*r.low > 0.09);
+    CHECK(*r.high < 0.105);
+    CHECK(r.current.count == 200);
+}
+
+TEST_CASE("compare: a different command or host is said, not hidden", "[compare]")
+{
+    const std::string dir = scratchDir("compare_commands");
+    std::vector<Profile> base, current;
+    base.push_back(makeRun(dir + "/a.rtdb", { { "k", { 1000 } } }, 10, 1, "./train --steps 10"));
+    current.push_back(makeRun(dir + "/b.rtdb", { { "k", { 1000 } } }, 10, 2, "./train --steps 20"));
+    const Comparison c = compareRuns(base, current, CompareOptions {});
+    REQUIRE(c.warnings.size() == 2);
+    CHECK(c.warnings[0] == "the sides ran different commands: './train --steps 10' and './train --steps 20'");
+}
+
+TEST_CASE("compare: budget files are checked strictly", "[compare][budget]")
+{
+    auto problem = [](const std::string& text) {
+        try {
+            Budget::parse(text, "b.json");
+        } catch (const ProfileError& e) {
+            return std::string(e.what());
+        }
+        return std::string("accepted");
+    };
+    CHECK(problem("{").find("'b.json': is not a JSON budget file") == 0);
+    CHECK(problem("[]") == "'b.json': is not a budget file: expected {\"rules\": [ ... ]} (docs/compare.md)");
+    CHECK(problem(R"({"rules": []})") == "'b.json': has no rules");
+    CHECK(problem(R"({"version": "2.0", "rules": [{"name": "a", "max_seconds": 1}]})")
+        == "'b.json': has budget version \"2.0\"; this rooftime reads 1.x");
+    CHECK(problem(R"({"rulez": []})").find("expected {\"rules\"") != std::string::npos);
+    CHECK(problem(R"({"rules": [{"name": "a", "max_second": 1}]})")
+        == "'b.json': rule 1: unknown key 'max_second' (known: name, run, by, min_efficiency, max_seconds, max_share, "
+           "max_change, comment)");
+    CHECK(problem(R"({"rules": [{"name": "a"}]})")
+        == "'b.json': rule 1: sets no limit (min_efficiency, max_seconds, max_share or max_change)");
+    CHECK(problem(R"({"rules": [{"name": "a", "min_efficiency": 60}]})")
+        == "'b.json': rule 1: min_efficiency 60 is out of range (a fraction of the roof: 0.6 for 60 %)");
+    CHECK(problem(R"({"rules": [{"name": "a", "run": true, "max_seconds": 1}]})")
+        == "'b.json': rule 1: give either name (a glob on item names) or \"run\": true");
+    CHECK(problem(R"({"rules": [{"run": true, "min_efficiency": 0.5}]})")
+        == "'b.json': rule 1: the whole run takes only max_seconds and max_change");
+    CHECK(problem(R"({"rules": [{"name": "a", "by": "window", "max_seconds": 1}]})")
+        == "'b.json': rule 1: by must be \"kernel\", \"range\" or \"callpath\"");
+    CHECK(problem(R"({"rules": [{"name": "a", "max_seconds": "1"}]})")
+        == "'b.json': rule 1: max_seconds must be a number (seconds per run)");
+    const Budget ok = Budget::parse(
+        R"({"format": "rooftime-budget", "version": "1.0", "rules": [{"name": "ge*", "min_efficiency": 0.6,
+        "max_change": 0.1}]})",
+        "b.json");
+    REQUIRE(ok.rules.size() == 1);
+    CHECK(ok.rules[0].text == "ge*: min_efficiency 0.6, max_change 0.1");
+    CHECK_THROWS_WITH(
+        Budget::load("/nonexistent/b.json"), "'/nonexistent/b.json': cannot be read (no such file or no permission)");
+}
+
+TEST_CASE("compare: budget rules pin efficiency, time, share and change", "[compare][budget]")
+{
+    const std::string dir = scratchDir("compare_budget");
+    // gemm: 1 ms per launch, 2 GFLOP fp32 (40 us at 50 TFLOP/s) and 1.5 GB from HBM (0.5 ms at 3 TB/s): 50 % of its
+    // roof. Base and current alike, three runs.
+    const K gemm { "gemm", { 1000 }, 1e9, 1.5e9 };
+    std::vector<std::vector<K>> set(3, std::vector<K> { gemm });
+    const auto base = runs(dir, "a", set, { 10, 10, 10 });
+    const auto current = runs(dir, "b", set, { 10, 10, 10 });
+    const Budget budget = Budget::parse(R"({"rules": [
+        {"name": "gemm", "min_efficiency": 0.6},
+        {"name": "ge??", "min_efficiency": 0.4, "max_seconds": 0.002, "max_share": 0.05},
+        {"name": "attention*", "max_seconds": 1},
+        {"run": true, "max_seconds": 0.005},
+        {"name": "gemm", "by": "range", "max_seconds": 1}]})",
+        "budget.json");
+    const Comparison c = compareRuns(base, current, CompareOptions {}, &budget);
+    REQUIRE(c.budget.size() == 5);
+    CHECK_FALSE(c.budget[0].passed);
+    CHECK(c.budget[0].message == "efficiency 50.0 % is below 60.0 %");
+    CHECK(c.budget[1].passed == false); // 1 ms is 10 % of the run: over max_share 5 %
+    CHECK(c.budget[1].message == "10.0 % of the run time is above 5.0 %");
+    CHECK_FALSE(c.budget[2].passed);
+    CHECK(c.budget[2].item.empty());
+    CHECK(c.budget[2].message.find("matched no kernel") == 0);
+    CHECK_FALSE(c.budget[3].passed);
+    CHECK(c.budget[3].message == "10 ms per run is above 5 ms");
+    CHECK(c.budget[4].skipped);
+    CHECK(c.budget[4].passed);
+    CHECK(c.budgetFailures() == 4);
+    CHECK(c.count(Verdict::Regression) == 0);
+    CHECK(c.failed()); // by the budget alone
+    const CompareRow& r = row(c, "gemm");
+    REQUIRE(r.current.efficiency);
+    CHECK(*r.current.efficiency == Approx(0.5));
+    CHECK(r.current.limiter == "HBM");
+    CHECK(r.work == "FLOPs unchanged, bytes unchanged");
+}
+
+TEST_CASE("compare: text, Markdown, JUnit and JSON say the same", "[compare][format]")
+{
+    const Comparison c = scenario(scratchDir("compare_formats"));
+    const std::string text = formatComparison(c, CompareFormat::Text, {});
+    CHECK(text.find("rooftime compare: 2 regressions") == 0);
+    CHECK(text.find("REGRESSION  gemm: +100.0 % time [+59.4 %, +150.9 %], 10 ms → 20 ms per run") != std::string::npos);
+    CHECK(text.find("exit status 1") != std::string::npos);
+
+    CompareFormatOptions o;
+    o.commandLine = "rooftime compare base/ --current cand/ --format md";
+    const std::string md = formatComparison(c, CompareFormat::Markdown, o);
+    CHECK(md.find("## rooftime compare: 2 regressions") == 0);
+    CHECK(md.find("- **regression** `gemm`: +100.0 % time [+59.4 %, +150.9 %]") != std::string::npos);
+    CHECK(md.find("### Regressions") != std::string::npos);
+    CHECK(md.find("### Uncertain (too noisy to tell)") != std::string::npos);
+    CHECK(md.find("<details><summary>Unchanged (1)</summary>") != std::string::npos);
+    CHECK(md.find("rooftime record -o ") != std::string::npos);
+    CHECK(md.rfind("rooftime compare base/ --current cand/ --format md\n```\n") != std::string::npos);
+
+    const std::string junit = formatComparison(c, CompareFormat::Junit, {});
+    CHECK(junit.find("<testsuites name=\"rooftime compare\" tests=\"7\" failures=\"2\" skipped=\"0\">")
+        != std::string::npos);
+    std::size_t cases = 0;
+    for (std::size_t at = junit.find("<testcase"); at != std::string::npos; at = junit.find("<testcase", at + 1))
+        ++cases;
+    CHECK(cases == 7); // the run and six kernels
+    CHECK(junit.find("<failure type=\"regression\" message=\"+100.0 % time") != std::string::npos);
+
+    const auto j = nlohmann::json::parse(formatComparison(c, CompareFormat::Json, {}));
+    CHECK(j["format"] == "rooftime-compare");
+    CHECK(j["failed"] == true);
+    CHECK(j["items"].size() == 6);
+    CHECK(j["items"][0]["name"] == "gemm");
+    CHECK(j["items"][0]["verdict"] == "regression");
+    CHECK(j["items"][0]["baseline"]["run_s"].size() == 3);
+    CHECK(j["items"][0]["low"].get<double>() == Approx(*row(c, "gemm").low));
+    CHECK(j["run"]["verdict"] == "regression");
+}
+
+TEST_CASE("compare: names are escaped for Markdown and XML", "[compare][format]")
+{
+    const std::string dir = scratchDir("compare_escape");
+    const std::string name = "op<float, 4>|\"x\" & 'y'";
+    const auto base = runs(dir, "a", { { { name, { 1000, 1000 } } } }, { 10 });
+    const auto current = runs(dir, "b", { { { name, { 2000, 2000 } } } }, { 10 });
+    const Comparison c = compareRuns(base, current, CompareOptions {});
+    REQUIRE(c.rows.size() == 1);
+    const std::string junit = formatComparison(c, CompareFormat::Junit, {});
+    CHECK(junit.find("name=\"op&lt;float, 4&gt;|&quot;x&quot; &amp; &apos;y&apos;\"") != std::string::npos);
+    const std::string md = formatComparison(c, CompareFormat::Markdown, {});
+    CHECK(md.find("`op<float, 4>\\|\"x\" & 'y'`") != std::string::npos);
+}
