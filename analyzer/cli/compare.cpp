@@ -93,7 +93,7 @@ int runCompare(const CompareArgs& args, const std::vector<std::string>& argv)
             args.minShare);
         return kExitUsage;
     }
-    if (!confidence || *confidence < 0.8 || *confidence > 0.999) {
+    if (!confidence || *confidence < 0.8 - 1e-12 || *confidence > 0.999 + 1e-12) { // 99.9 / 100 rounds above 0.999
         fmt::print(stderr, "rooftime compare: --confidence '{}': expected a percentage from 80 to 99.9, such as 95%\n",
             args.confidence);
         return kExitUsage;
