@@ -6,11 +6,11 @@
 #
 # Usage: bench/compare_gate.sh [BUILD=build/release] [OUT=bench-out/compare] [DRAWS=200]
 #
-# For two run lengths (--iters 10 and 100), records a pool of 24 runs of `triad --n 1000000 --iters I` (A) and
-# 12 runs with 10 % more iterations (B: 10 % more work in the triad region, the slowdown to catch), interleaved
-# so that load on the machine hits both. Then, DRAWS times each, with 3 and with 5 runs per side: A runs against
-# other A runs (any alarm is a false alarm) and A runs against B runs (the triad region must be flagged). Prints
-# the rates of both gates as a Markdown table (about 1 minute on 2 cores with DRAWS=200).
+# For two run lengths (--iters 10 and 100), records a pool of 24 runs of `triad --n 1000000 --iters I` (A), 12
+# runs with 10 % more iterations (B) and 12 with 30 % more (C): more work in the triad region, the slowdowns to
+# catch), interleaved so that load on the machine hits all. Then, DRAWS times each, with 3 and with 5 runs per
+# side: A runs against other A runs (any alarm is a false alarm), A against B and A against C (the triad region
+# must be flagged). Prints the rates of both gates as a Markdown table (about 2 minutes on 2 cores).
 set -euo pipefail
 
 build=${1:-build/release}
@@ -28,12 +28,15 @@ rm -rf "$out"
 # Two run lengths: short runs (triad ~12 ms per run here) are noisy, longer ones average the noise out.
 for iters in 10 100; do
     more=$((iters + iters / 10))
-    mkdir -p "$out/$iters/A" "$out/$iters/B"
-    echo "== recording 24 runs with --iters $iters and 12 with --iters $more" >&2
+    most=$((iters + 3 * iters / 10))
+    mkdir -p "$out/$iters/A" "$out/$iters/B" "$out/$iters/C"
+    echo "== recording 24 runs with --iters $iters, 12 with --iters $more and 12 with --iters $most" >&2
     for i in $(seq 1 24); do
         "$rooftime" record -o "$out/$iters/A/%p.rtdb" -- "$triad" --n 1000000 --iters "$iters" >/dev/null 2>&1
         if ((i % 2 == 0)); then
             "$rooftime" record -o "$out/$iters/B/%p.rtdb" -- "$triad" --n 1000000 --iters "$more" >/dev/null 2>&1
+        else
+            "$rooftime" record -o "$out/$iters/C/%p.rtdb" -- "$triad" --n 1000000 --iters "$most" >/dev/null 2>&1
         fi
     done
 done
@@ -55,13 +58,14 @@ def naive_alarm(j):
     rows = [j["run"], *j["items"]]
     return [x["name"] for x in rows if x["change"] is not None and x["change"] >= 0.05]
 
-print("| triad per run | runs per side | false alarms, rooftime compare | false alarms, mean +5 % gate | "
-      "+10 % caught, rooftime compare | +10 % caught, mean +5 % gate |")
-print("|---|---:|---:|---:|---:|---:|")
+print("| triad per run | runs per side | false alarms: rooftime compare | false alarms: mean +5 % gate | "
+      "+10 % caught: rooftime | +10 % caught: mean gate | +30 % caught: rooftime | +30 % caught: mean gate |")
+print("|---|---:|---:|---:|---:|---:|---:|---:|")
 notes = []
 for iters in (10, 100):
     A = sorted(glob.glob(f"{out}/{iters}/A/*.rtdb"))
     B = sorted(glob.glob(f"{out}/{iters}/B/*.rtdb"))
+    C = sorted(glob.glob(f"{out}/{iters}/C/*.rtdb"))
     times = []
     for f in A:
         j = compare([f], [f])
@@ -70,7 +74,7 @@ for iters in (10, 100):
     mean = sum(times) / len(times)
     cv = (sum((t - mean) ** 2 for t in times) / (len(times) - 1)) ** 0.5 / mean
     for k in (3, 5):
-        s = {"same_ours": 0, "same_naive": 0, "slow_ours": 0, "slow_naive": 0}
+        s = {"same_ours": 0, "same_naive": 0, "slow_ours": 0, "slow_naive": 0, "big_ours": 0, "big_naive": 0}
         for _ in range(draws):
             pick = rng.sample(A, 2 * k)
             j = compare(pick[:k], pick[k:])
@@ -80,7 +84,12 @@ for iters in (10, 100):
             triad = next(x for x in j["items"] if x["name"] == "triad")
             s["slow_ours"] += triad["verdict"] == "regression"
             s["slow_naive"] += "triad" in naive_alarm(j)
+            j = compare(rng.sample(A, k), rng.sample(C, k))
+            triad = next(x for x in j["items"] if x["name"] == "triad")
+            s["big_ours"] += triad["verdict"] == "regression"
+            s["big_naive"] += "triad" in naive_alarm(j)
         r = lambda n: f"{n}/{draws} ({100 * n / draws:.1f} %)"
         print(f"| {1e3 * mean:.1f} ms (run-to-run CV {100 * cv:.1f} %) | {k} | {r(s['same_ours'])} | "
-              f"{r(s['same_naive'])} | {r(s['slow_ours'])} | {r(s['slow_naive'])} |")
+              f"{r(s['same_naive'])} | {r(s['slow_ours'])} | {r(s['slow_naive'])} | {r(s['big_ours'])} | "
+              f"{r(s['big_naive'])} |")
 PY

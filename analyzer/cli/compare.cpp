@@ -9,7 +9,10 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include <cctype>
 #include <cstdio>
+#include <filesystem>
+#include <set>
 
 namespace rooftime::cli {
 namespace {
@@ -23,6 +26,9 @@ std::optional<double> parsePercent(const std::string& text)
 {
     std::string t = text;
     if (!t.empty() && t.back() == '%') t.pop_back();
+    while (!t.empty() && t.back() == ' ')
+        t.pop_back();
+    if (t.empty() || !(std::isdigit(static_cast<unsigned char>(t[0])) || t[0] == '.')) return std::nullopt;
     std::size_t used = 0;
     double v = 0;
     try {
@@ -48,7 +54,8 @@ std::string quoteArg(const std::string& a)
 void addCompareOptions(CLI::App& app, CompareArgs& args)
 {
     app.add_option("baseline", args.baseline, "Baseline profiles (.rtdb) or folders holding them")->required();
-    app.add_option("--current", args.current, "Current profiles or folders: the runs judged against the baseline")
+    app.add_option("--current", args.current,
+           "Current profiles or folders: the runs judged against the baseline (every value up to the next option)")
         ->required();
     app.add_option("--by", args.by, "auto (kernels when the runs launched any, else ranges), kernel, range or callpath")
         ->capture_default_str()
@@ -112,10 +119,15 @@ int runCompare(const CompareArgs& args, const std::vector<std::string>& argv)
     try {
         std::optional<analyzer::Budget> budget;
         if (!args.budget.empty()) budget = analyzer::Budget::load(args.budget);
+        // A file named twice on one side (a folder and a file in it) is one run, counted once.
         auto open = [](const std::vector<std::string>& inputs) {
             std::vector<analyzer::Profile> ps;
-            for (const std::string& path : analyzer::expandProfilePaths(inputs))
+            std::set<std::string> seen;
+            for (const std::string& path : analyzer::expandProfilePaths(inputs)) {
+                std::error_code ec;
+                if (!seen.insert(std::filesystem::weakly_canonical(path, ec).string()).second) continue;
                 ps.push_back(analyzer::Profile::open(path));
+            }
             return ps;
         };
         const std::vector<analyzer::Profile> base = open(args.baseline);

@@ -57,12 +57,10 @@ int main(int argc, char** argv)
     plot.top = static_cast<std::size_t>(args.top);
     plot.width = args.width;
     plot.height = args.height;
-    analyzer::ReportOptions reportOptions;
-    reportOptions.by = args.by == "kernel" ? analyzer::ReportBy::Kernel : analyzer::ReportBy::Range;
 
     std::optional<analyzer::MachineModel> machine;
     gui::PlotScene scene;
-    analyzer::ReportBy plotted = reportOptions.by;
+    analyzer::ReportBy plotted = analyzer::ReportBy::Range;
     try {
         if (!args.machine.empty()) {
             machine = analyzer::readMachineFile(args.machine);
@@ -75,17 +73,7 @@ int main(int argc, char** argv)
         std::vector<analyzer::Profile> profiles;
         for (const std::string& path : analyzer::expandProfilePaths(args.profiles))
             profiles.push_back(analyzer::Profile::open(path));
-        analyzer::Report report = analyzer::buildReport(profiles, machine ? &*machine : nullptr, reportOptions);
-        // auto: a GPU run without declared work is plotted by kernel.
-        const auto declares = [](const analyzer::Report& r) {
-            return std::any_of(r.rows.begin(), r.rows.end(), [](const auto& row) { return row.flops.has_value(); });
-        };
-        if (args.by == "auto" && !declares(report)) {
-            reportOptions.by = analyzer::ReportBy::Kernel;
-            analyzer::Report kernels = analyzer::buildReport(profiles, machine ? &*machine : nullptr, reportOptions);
-            if (!kernels.rows.empty()) report = std::move(kernels);
-        }
-        analyzer::sortRows(report, analyzer::SortKey::Lost);
+        const analyzer::Report report = gui::buildPlotReport(profiles, machine ? &*machine : nullptr, args.by);
         for (const std::string& w : report.machineWarnings)
             fmt::print(stderr, "rooftime plot: warning: {}\n", w);
         plotted = report.by;

@@ -12,7 +12,9 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cmath>
+#include <tuple>
 
 using namespace rooftime::analyzer;
 using rooftime::test::scratchDir;
@@ -84,21 +86,21 @@ Comparison scenario(const std::string& dir, const Budget* budget = nullptr)
 {
     auto base = runs(dir, "base",
         {
-            { { "gemm", { 9000 } }, { "axpy", { 4000 } }, { "noisy", { 2000 } }, { "tiny", { 10 } },
+            { { "gemm", { 9000 } }, { "axpy", { 4000 } }, { "noisy", { 2000 } }, { "tiny", { 9 } },
                 { "old", { 100 } } },
             { { "gemm", { 10000 } }, { "axpy", { 5000 } }, { "noisy", { 6000 } }, { "tiny", { 10 } },
                 { "old", { 100 } } },
-            { { "gemm", { 11000 } }, { "axpy", { 6000 } }, { "noisy", { 10000 } }, { "tiny", { 10 } },
+            { { "gemm", { 11000 } }, { "axpy", { 6000 } }, { "noisy", { 10000 } }, { "tiny", { 11 } },
                 { "old", { 100 } } },
         },
         { 100, 101, 102 });
     auto current = runs(dir, "cur",
         {
-            { { "gemm", { 18000 } }, { "axpy", { 4000 } }, { "noisy", { 3000 } }, { "tiny", { 20 } },
+            { { "gemm", { 18000 } }, { "axpy", { 4000 } }, { "noisy", { 3000 } }, { "tiny", { 19 } },
                 { "new", { 1000 } } },
             { { "gemm", { 20000 } }, { "axpy", { 5000 } }, { "noisy", { 7000 } }, { "tiny", { 20 } },
                 { "new", { 1000 } } },
-            { { "gemm", { 22000 } }, { "axpy", { 6000 } }, { "noisy", { 11000 } }, { "tiny", { 20 } },
+            { { "gemm", { 22000 } }, { "axpy", { 6000 } }, { "noisy", { 11000 } }, { "tiny", { 21 } },
                 { "new", { 1000 } } },
         },
         { 110, 111, 112 });
@@ -133,12 +135,15 @@ TEST_CASE("compare: a doubled kernel is a regression with the interval of the fo
     CHECK(gemm.base.dof == 2);
     REQUIRE(gemm.change);
     CHECK(*gemm.change == Approx(1.0));
+    // Four gated items (the run, gemm, axpy, noisy): each interval at 1 − 5 %/4 = 98.75 % (Bonferroni).
+    CHECK(c.gatedItems == 4);
+    CHECK(c.itemConfidence == Approx(0.9875));
     const double se = std::sqrt(2.0 / 300.0);
-    const double t = 2.7764451; // t(0.975, 4)
+    const double t = 4.314656; // t(1 − 0.0125/2, 4), by numerical integration of the t density
     REQUIRE(gemm.low);
     CHECK(*gemm.low == Approx(std::exp(std::log(2.0) - t * se) - 1).epsilon(1e-5));
     CHECK(*gemm.high == Approx(std::exp(std::log(2.0) + t * se) - 1).epsilon(1e-5));
-    CHECK(*gemm.low == Approx(0.5943).epsilon(1e-3));
+    CHECK(*gemm.low == Approx(0.4062).epsilon(1e-3));
     CHECK(gemm.verdict == Verdict::Regression);
     CHECK(gemm.deltaSeconds == Approx(0.010));
 
@@ -150,7 +155,7 @@ TEST_CASE("compare: a doubled kernel is a regression with the interval of the fo
     CHECK(noisy.verdict == Verdict::Uncertain);
     CHECK(*noisy.low < 0);
     CHECK(*noisy.high > 0);
-    // Doubled, without noise, but 20 us of ~37 ms of kernels per run: never gated.
+    // Doubled, beyond its noise, but 20 us of ~37 ms of kernels per run: never gated.
     const CompareRow& tiny = row(c, "tiny");
     CHECK(tiny.verdict == Verdict::Minor);
     CHECK(tiny.weight < 0.01);
@@ -328,14 +333,14 @@ TEST_CASE("compare: text, Markdown, JUnit and JSON say the same", "[compare][for
     const Comparison c = scenario(scratchDir("compare_formats"));
     const std::string text = formatComparison(c, CompareFormat::Text, {});
     CHECK(text.find("rooftime compare: 2 regressions") == 0);
-    CHECK(text.find("REGRESSION  gemm: +100.0 % time [+59.4 %, +150.9 %], 10 ms → 20 ms per run") != std::string::npos);
+    CHECK(text.find("REGRESSION  gemm: +100.0 % time [+40.6 %, +184.5 %], 10 ms → 20 ms per run") != std::string::npos);
     CHECK(text.find("exit status 1") != std::string::npos);
 
     CompareFormatOptions o;
     o.commandLine = "rooftime compare base/ --current cand/ --format md";
     const std::string md = formatComparison(c, CompareFormat::Markdown, o);
     CHECK(md.find("## rooftime compare: 2 regressions") == 0);
-    CHECK(md.find("- **regression** `gemm`: +100.0 % time [+59.4 %, +150.9 %]") != std::string::npos);
+    CHECK(md.find("- **regression** `gemm`: +100.0 % time [+40.6 %, +184.5 %]") != std::string::npos);
     CHECK(md.find("### Regressions") != std::string::npos);
     CHECK(md.find("### Uncertain (too noisy to tell)") != std::string::npos);
     CHECK(md.find("<details><summary>Unchanged (1)</summary>") != std::string::npos);
@@ -374,4 +379,127 @@ TEST_CASE("compare: names are escaped for Markdown and XML", "[compare][format]"
     CHECK(junit.find("name=\"op&lt;float, 4&gt;|&quot;x&quot; &amp; &apos;y&apos;\"") != std::string::npos);
     const std::string md = formatComparison(c, CompareFormat::Markdown, {});
     CHECK(md.find("`op<float, 4>\\|\"x\" & 'y'`") != std::string::npos);
+}
+
+namespace {
+
+/// A run of top-level regions: (name, duration in ms, declared FLOPs or none), back to back.
+Profile rangeRun(
+    const std::string& path, const std::vector<std::tuple<std::string, double, std::optional<double>>>& rs, long pid)
+{
+    {
+        ProfileBuilder b(path, "node", "./solver", "./solver", pid);
+        b.addMachine("test", rooftime::test::kGpuMachineJson);
+        std::int64_t t = 0, seq = 0;
+        for (const auto& [name, ms, flops] : rs) {
+            RegionRecord r;
+            r.seq = ++seq;
+            r.name = name;
+            r.startNs = t;
+            r.endNs = t + static_cast<std::int64_t>(std::llround(ms * 1e6));
+            t = r.endNs;
+            if (flops) {
+                r.flops = *flops;
+                r.bytes = 1e6;
+            }
+            b.addRegion(r);
+        }
+        b.finish(t + 1'000'000);
+    }
+    return Profile::open(path);
+}
+
+} // namespace
+
+TEST_CASE("compare: a region that starts declaring work is the same region", "[compare]")
+{
+    // The report sets a region's device only when it declares work; the match must not depend on it.
+    const std::string dir = scratchDir("compare_declared");
+    std::vector<Profile> base, current;
+    for (int i = 0; i < 3; ++i) {
+        base.push_back(rangeRun(fmt::format("{}/a{}.rtdb", dir, i), { { "step", 10.0 + i, std::nullopt } }, i + 1));
+        current.push_back(rangeRun(fmt::format("{}/b{}.rtdb", dir, i), { { "step", 20.0 + 2 * i, 1e9 } }, i + 11));
+    }
+    CompareOptions o;
+    o.by = ReportBy::Range;
+    const Comparison c = compareRuns(base, current, o);
+    REQUIRE(c.rows.size() == 1);
+    CHECK(c.rows[0].verdict == Verdict::Regression);
+    CHECK(c.rows[0].work == "work only known in the current runs");
+}
+
+TEST_CASE("compare: with several runs, launches of different sizes are not noise", "[compare]")
+{
+    // Four launch shapes per run (1, 2, 4, 8 ms), the runs agree within 0.1 %: the launch-to-launch spread is the
+    // shapes, not noise, so only the run-to-run spread counts and the doubling is a regression.
+    const std::string dir = scratchDir("compare_shapes");
+    const auto base = runs(dir, "a",
+        { { { "gemm", { 1000, 2000, 4000, 8000 } } }, { { "gemm", { 1001, 2001, 4001, 8001 } } },
+            { { "gemm", { 1002, 2002, 4002, 8002 } } } },
+        { 20, 20, 20 });
+    const auto current = runs(dir, "b",
+        { { { "gemm", { 2000, 4000, 8000, 16000 } } }, { { "gemm", { 2002, 4002, 8002, 16002 } } },
+            { { "gemm", { 2004, 4004, 8004, 16004 } } } },
+        { 35, 35, 35 });
+    const Comparison c = compareRuns(base, current, CompareOptions {});
+    const CompareRow& r = row(c, "gemm");
+    CHECK(r.base.noiseBasis == "runs");
+    CHECK(r.verdict == Verdict::Regression);
+    CHECK(*r.low > 0.99);
+}
+
+TEST_CASE("compare: zero times, identical times and one profile on both sides are not judged", "[compare]")
+{
+    const std::string dir = scratchDir("compare_degenerate");
+    std::vector<Profile> base, current;
+    base.push_back(rangeRun(dir + "/a.rtdb", { { "instant", 0, std::nullopt }, { "same", 5, std::nullopt } }, 1));
+    base.push_back(rangeRun(dir + "/a2.rtdb", { { "instant", 0, std::nullopt }, { "same", 5, std::nullopt } }, 2));
+    current.push_back(rangeRun(dir + "/b.rtdb", { { "instant", 1, std::nullopt }, { "same", 10, std::nullopt } }, 3));
+    current.push_back(Profile::open(dir + "/a.rtdb"));
+    CompareOptions o;
+    o.by = ReportBy::Range;
+    const Comparison c = compareRuns(base, current, o);
+    // Present on both sides with no time in the baseline: not "new", and no ratio.
+    CHECK(row(c, "instant").verdict == Verdict::NoEstimate);
+    CHECK(row(c, "instant").why == "no time on a side (zero-length instances): nothing to compare");
+    CHECK(c.warnings.end() != std::find(c.warnings.begin(), c.warnings.end(), "'" + dir + "/a.rtdb' is on both sides"));
+    CHECK(c.headline().find("not gated (no noise estimate)") != std::string::npos);
+}
+
+TEST_CASE("compare: budget globs take * and ? only, brackets are literal", "[compare][budget]")
+{
+    const std::string dir = scratchDir("compare_glob");
+    const std::string name = "void foo<int [4]>(float*)";
+    const auto base = runs(dir, "a", { { { name, { 1000 } } } }, { 10 });
+    const auto current = runs(dir, "b", { { { name, { 1500 } } } }, { 10 });
+    const Budget budget = Budget::parse(R"J({"format": "rooftime-budget", "version": 1, "rules": [
+        {"name": "void foo<int [4]>(float*)", "max_seconds": 1
+},
+        {"name": "void f?o<*[4]>*", "max_change": 0.1},
+        {"name": "void foo<int [5]>*", "max_seconds": 1}]
+})J",
+        "b.json");
+    const Comparison c = compareRuns(base, current, CompareOptions {}, &budget);
+    REQUIRE(c.budget.size() == 3);
+    CHECK(c.budget[0].passed);
+    CHECK(c.budget[0].item == name);
+    // One run, one launch: +50 % cannot be checked against max_change, and it says so.
+    CHECK(c.budget[1].passed);
+    CHECK(c.budget[1].message == "change not checked: time +50.0 % but no noise estimate");
+    CHECK_FALSE(c.budget[2].passed);
+    CHECK_THROWS_WITH(Budget::parse(R"({"format": "other", "rules": []})", "b.json"),
+        "'b.json': has format \"other\", not \"rooftime-budget\"");
+}
+
+TEST_CASE("compare: JUnit stays valid XML for names that are not UTF-8", "[compare][format]")
+{
+    const std::string dir = scratchDir("compare_utf8");
+    const std::string name = std::string("k\xff\xfe") + "ernel";
+    const auto base = runs(dir, "a", { { { name, { 1000, 1100 } } } }, { 10 });
+    const auto current = runs(dir, "b", { { { name, { 1000, 1100 } } } }, { 10 });
+    const std::string junit = formatComparison(compareRuns(base, current, CompareOptions {}), CompareFormat::Junit, {});
+    CHECK(junit.find("name=\"k\xEF\xBF\xBD\xEF\xBF\xBD"
+                     "ernel\"")
+        != std::string::npos);
+    CHECK(junit.find('\xff') == std::string::npos);
 }

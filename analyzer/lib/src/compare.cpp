@@ -9,7 +9,7 @@
 
 #include <algorithm>
 #include <cmath>
-#include <fnmatch.h>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <set>
@@ -84,11 +84,11 @@ double tTwoSidedTail(double t, double dof)
 
 double tQuantile(double confidence, double dof)
 {
-    confidence = std::clamp(confidence, 0.5, 0.9999);
+    confidence = std::clamp(confidence, 0.5, 1 - 1e-9);
     dof = std::max(dof, 1.0);
     const double tail = 1 - confidence;
-    // The tail falls as t grows: bisection on [0, hi] (dof = 1 at 99.99 % needs t ≈ 6366).
-    double lo = 0, hi = 1e5;
+    // The tail falls as t grows: bisection on [0, hi] (dof = 1 at 1 − 1e-9 needs t ≈ 6.4e8).
+    double lo = 0, hi = 1e10;
     for (int i = 0; i < 200 && hi - lo > 1e-10 * hi; ++i) {
         const double mid = 0.5 * (lo + hi);
         (tTwoSidedTail(mid, dof) > tail ? lo : hi) = mid;
@@ -127,7 +127,8 @@ std::string Comparison::headline() const
     add(count(Verdict::Minor), "minor change", "minor changes");
     add(count(Verdict::New), "new item", "new items");
     add(count(Verdict::Removed), "removed item", "removed items");
-    add(count(Verdict::Unchanged) + count(Verdict::NoEstimate), "unchanged", "unchanged");
+    add(count(Verdict::NoEstimate), "not gated (no noise estimate)", "not gated (no noise estimate)");
+    add(count(Verdict::Unchanged), "unchanged", "unchanged");
     if (regressions == 0 && budgetFailures() == 0) parts.insert(parts.begin(), "no regression");
     std::string text;
     for (std::size_t i = 0; i < parts.size(); ++i)
@@ -151,9 +152,12 @@ struct Moments {
     double variance() const { return n > 1 ? m2 / static_cast<double>(n - 1) : 0; }
 };
 
+/// Kernels are matched by device and name; regions and paths by kind and name only (a region's device is set only
+/// when it declares work, which must not split one region into "removed" and "new").
 std::string itemKey(const ReportRow& r)
 {
-    std::string key = r.kind + '\x1f' + r.device + '\x1f';
+    const bool kernel = r.kind == "kernel" || r.kind == "path-kernel";
+    std::string key = r.kind + '\x1f' + (kernel ? r.device : std::string()) + '\x1f';
     if (r.path.empty()) return key + r.name;
     for (const std::string& p : r.path)
         key += p + '\x1e';
@@ -172,15 +176,17 @@ std::vector<std::map<std::string, Moments>> instanceMoments(const std::vector<Pr
                 m[fmt::format("gpu{}\x1f{}", k.device, k.name)].add(static_cast<double>(k.durationNs) * 1e-9);
             });
         else
-            profiles[i].forEachRegion(
-                [&](const RegionInstance& r) { m[r.name].add(static_cast<double>(r.endNs - r.startNs) * 1e-9); });
+            profiles[i].forEachRegion([&](const RegionInstance& r) {
+                m[std::string(regionKindName(r.kind)) + '\x1f' + r.name].add(
+                    static_cast<double>(r.endNs - r.startNs) * 1e-9);
+            });
     }
     return out;
 }
 
 std::string momentsKey(const ReportRow& r, ReportBy by)
 {
-    return by == ReportBy::Kernel ? r.device + '\x1f' + r.name : r.name;
+    return by == ReportBy::Kernel ? r.device + '\x1f' + r.name : r.kind + '\x1f' + r.name;
 }
 
 double mean(const std::vector<double>& v)
@@ -201,18 +207,20 @@ double sampleVariance(const std::vector<double>& v)
     return s / static_cast<double>(v.size() - 1);
 }
 
-/// The variance of a side's mean time per run: from the spread between runs when there are two or more, from the
-/// spread between instances (the run's total is a sum of them) otherwise; with both, the larger, so that a lucky
-/// agreement of two runs does not hide launch-to-launch noise.
+/// The variance of a side's mean time per run: from the spread between runs when there are two or more (a run's
+/// total already holds its launch-to-launch noise, and launches of one kernel name often differ in size, which is
+/// no noise at all); from the spread between instances (the run's total is a sum of them) for a single run.
 void estimateNoise(CompareSide& s, const std::vector<const Moments*>& perRun)
 {
     const auto runs = static_cast<double>(s.runSeconds.size());
-    std::optional<double> between, within;
-    double betweenDof = 0, withinDof = 0;
     if (s.runSeconds.size() >= 2) {
-        between = sampleVariance(s.runSeconds) / runs;
-        betweenDof = runs - 1;
+        s.meanVariance = sampleVariance(s.runSeconds) / runs;
+        s.dof = runs - 1;
+        s.noiseBasis = "runs";
+        return;
     }
+    std::optional<double> within;
+    double withinDof = 0;
     // Runs without the item add nothing; a run with one instance of it gives no spread, so none is estimated.
     double sum = 0;
     std::uint64_t instances = 0;
@@ -232,11 +240,7 @@ void estimateNoise(CompareSide& s, const std::vector<const Moments*>& perRun)
         within = sum / (runs * runs);
         withinDof = static_cast<double>(instances) - withData;
     }
-    if (between && (!within || *between >= *within)) {
-        s.meanVariance = between;
-        s.dof = betweenDof;
-        s.noiseBasis = "runs";
-    } else if (within) {
+    if (within) {
         s.meanVariance = within;
         s.dof = std::max(withinDof, 1.0);
         s.noiseBasis = "instances";
@@ -334,14 +338,20 @@ void judge(CompareRow& row, const CompareOptions& o, double weight)
     const CompareSide& c = row.current;
     row.deltaSeconds = c.meanSeconds - b.meanSeconds;
     row.weight = weight;
-    if (!b.present || b.meanSeconds <= 0) {
-        row.verdict = c.present ? Verdict::New : Verdict::Removed;
+    if (!b.present) {
+        row.verdict = Verdict::New;
         row.why = "only in the current runs";
         return;
     }
-    if (!c.present || c.meanSeconds <= 0) {
+    if (!c.present) {
         row.verdict = Verdict::Removed;
         row.why = "only in the baseline runs";
+        return;
+    }
+    if (b.meanSeconds <= 0 || c.meanSeconds <= 0) {
+        // Instants (zero-length regions, rounded imports): no ratio to judge.
+        row.verdict = Verdict::NoEstimate;
+        row.why = "no time on a side (zero-length instances): nothing to compare";
         return;
     }
     row.change = c.meanSeconds / b.meanSeconds - 1;
@@ -353,6 +363,13 @@ void judge(CompareRow& row, const CompareOptions& o, double weight)
     }
     const double rb = *b.meanVariance / (b.meanSeconds * b.meanSeconds);
     const double rc = *c.meanVariance / (c.meanSeconds * c.meanSeconds);
+    if (rb + rc == 0) {
+        // Identical times on both sides (synthetic runs, imports rounded to the tool's resolution): no spread to
+        // judge a change against, so no confidence can be claimed.
+        row.verdict = std::fabs(*row.change) < o.threshold ? Verdict::Unchanged : Verdict::NoEstimate;
+        row.why = "no spread on either side (identical times): no noise estimate";
+        return;
+    }
     const double se = std::sqrt(rb + rc);
     double dof = 1e6;
     if (rb + rc > 0) {
@@ -372,17 +389,15 @@ void judge(CompareRow& row, const CompareOptions& o, double weight)
                                : fmt::format("within noise and below the {} threshold", threshold);
     } else if (!up && !down) {
         row.verdict = Verdict::Uncertain;
-        row.why = fmt::format("the {:g} % interval includes no change: the runs are too noisy to tell (record more "
-                              "runs per side)",
-            100 * o.confidence);
+        row.why = "the interval includes no change: the runs are too noisy to tell (record more runs per side)";
     } else if (!matters) {
         row.verdict = Verdict::Minor;
         row.why = fmt::format(
             "{} % of the analysed time, below the {:g} % gated", fmt::format("{:.2g}", 100 * weight), 100 * o.minShare);
     } else {
         row.verdict = up ? Verdict::Regression : Verdict::Improvement;
-        row.why = fmt::format("{} beyond the {} threshold with {:g} % confidence", up ? "slower" : "faster", threshold,
-            100 * o.confidence);
+        row.why = fmt::format("{} beyond the {} threshold, the whole interval {} zero", up ? "slower" : "faster",
+            threshold, up ? "above" : "below");
     }
 }
 
@@ -397,9 +412,28 @@ std::string hostsOf(const std::vector<Profile>& ps)
     return text;
 }
 
-bool glob(const std::string& pattern, const std::string& name)
+/// `*` (any run of characters) and `?` (one byte); everything else literal, so that kernel names with brackets
+/// (`foo(int [4])`) match as written.
+bool glob(std::string_view pattern, std::string_view name)
 {
-    return fnmatch(pattern.c_str(), name.c_str(), 0) == 0;
+    std::size_t p = 0, n = 0, star = std::string_view::npos, resume = 0;
+    while (n < name.size()) {
+        if (p < pattern.size() && (pattern[p] == '?' || pattern[p] == name[n])) {
+            ++p;
+            ++n;
+        } else if (p < pattern.size() && pattern[p] == '*') {
+            star = p++;
+            resume = n;
+        } else if (star != std::string_view::npos) {
+            p = star + 1;
+            n = ++resume;
+        } else {
+            return false;
+        }
+    }
+    while (p < pattern.size() && pattern[p] == '*')
+        ++p;
+    return p == pattern.size();
 }
 
 void checkBudget(Comparison& c, const Budget& budget)
@@ -454,7 +488,9 @@ void checkBudget(Comparison& c, const Budget& budget)
             }
             if (rule.maxChange) {
                 if (!r->change)
-                    passes.push_back("no baseline to compare with");
+                    passes.push_back("change not checked: no baseline to compare with");
+                else if (!r->low)
+                    passes.push_back(fmt::format("change not checked: time {} but no noise estimate", pct(*r->change)));
                 else if (*r->change > *rule.maxChange && r->low && *r->low > 0)
                     failures.push_back(fmt::format("time {} [{}, {}] exceeds {}", pct(*r->change), pct(*r->low),
                         pct(*r->high), pct(*rule.maxChange)));
@@ -509,6 +545,16 @@ Comparison compareRuns(const std::vector<Profile>& base, const std::vector<Profi
         if (!p.complete()) c.warnings.push_back(fmt::format("'{}' is incomplete (the process was killed)", p.path()));
     for (const Profile& p : current)
         if (!p.complete()) c.warnings.push_back(fmt::format("'{}' is incomplete (the process was killed)", p.path()));
+    {
+        // A profile on both sides makes the sides look alike: said, since it is almost always a wrong glob.
+        std::set<std::string> seen;
+        std::error_code ec;
+        for (const std::string& p : c.basePaths)
+            seen.insert(std::filesystem::weakly_canonical(p, ec).string());
+        for (const std::string& p : c.currentPaths)
+            if (seen.count(std::filesystem::weakly_canonical(p, ec).string()))
+                c.warnings.push_back(fmt::format("'{}' is on both sides", p));
+    }
     if (base.size() < 2 || current.size() < 2)
         c.warnings.push_back("one run on a side: only launch-to-launch noise is known, not run-to-run noise (record "
                              "3 runs per side for a trustworthy gate)");
@@ -527,9 +573,6 @@ Comparison compareRuns(const std::vector<Profile>& base, const std::vector<Profi
     };
     c.run.base = runSide(base);
     c.run.current = runSide(current);
-    judge(c.run, options, 1.0);
-    if (c.run.verdict == Verdict::NoEstimate || (c.run.verdict == Verdict::Unchanged && !c.run.low))
-        c.run.why = "one run on a side: the run time is not gated (record 2 or more runs per side)";
 
     // Items, matched by kind, device and name (or path).
     std::map<std::string, std::pair<const ReportRow*, const ReportRow*>> items;
@@ -570,8 +613,25 @@ Comparison compareRuns(const std::vector<Profile>& base, const std::vector<Profi
     for (CompareRow& r : rows) {
         const double wb = c.baseAnalysedSeconds > 0 ? r.base.meanSeconds / c.baseAnalysedSeconds : 0;
         const double wc = c.currentAnalysedSeconds > 0 ? r.current.meanSeconds / c.currentAnalysedSeconds : 0;
-        judge(r, options, std::max(wb, wc));
+        r.weight = std::max(wb, wc);
     }
+    // The confidence is for the whole comparison: an unchanged program fails the gate with probability at most
+    // 1 − confidence, however many items are gated (Bonferroni: each gated item's interval at 1 − (1 − c)/m).
+    auto gated = [&](const CompareSide& b, const CompareSide& cur, double weight) {
+        return b.present && cur.present && b.meanSeconds > 0 && cur.meanSeconds > 0 && b.meanVariance
+            && cur.meanVariance && weight >= options.minShare;
+    };
+    c.gatedItems = gated(c.run.base, c.run.current, 1.0) ? 1 : 0;
+    for (const CompareRow& r : rows)
+        c.gatedItems += gated(r.base, r.current, r.weight) ? 1 : 0;
+    CompareOptions each = options;
+    each.confidence = 1 - (1 - options.confidence) / static_cast<double>(std::max<std::size_t>(1, c.gatedItems));
+    c.itemConfidence = each.confidence;
+    judge(c.run, each, 1.0);
+    if (c.run.verdict == Verdict::NoEstimate || (c.run.verdict == Verdict::Unchanged && !c.run.low))
+        c.run.why = "one run on a side: the run time is not gated (record 2 or more runs per side)";
+    for (CompareRow& r : rows)
+        judge(r, each, r.weight);
     std::stable_sort(rows.begin(), rows.end(),
         [](const CompareRow& x, const CompareRow& y) { return std::fabs(x.deltaSeconds) > std::fabs(y.deltaSeconds); });
     c.rows = std::move(rows);
@@ -591,9 +651,13 @@ Budget Budget::parse(const std::string& text, const std::string& path)
     }
     if (!j.is_object() || !j.contains("rules") || !j["rules"].is_array())
         throw ProfileError(path, "is not a budget file: expected {\"rules\": [ ... ]} (docs/compare.md)");
+    if (j.contains("format") && j["format"] != "rooftime-budget")
+        throw ProfileError(path, "has format " + j["format"].dump() + ", not \"rooftime-budget\"");
     if (j.contains("version")) {
-        if (!j["version"].is_string() || j["version"].get<std::string>().rfind("1.", 0) != 0)
-            throw ProfileError(path, "has budget version " + j["version"].dump() + "; this rooftime reads 1.x");
+        const auto& v = j["version"];
+        const std::string version = v.is_string() ? v.get<std::string>() : v.is_number() ? v.dump() : "";
+        if (version != "1" && version.rfind("1.", 0) != 0)
+            throw ProfileError(path, "has budget version " + v.dump() + "; this rooftime reads 1.x");
     }
     for (const auto& [key, value] : j.items())
         if (key != "rules" && key != "version" && key != "format" && key != "comment")
@@ -663,11 +727,17 @@ Budget Budget::parse(const std::string& text, const std::string& path)
 
 Budget Budget::load(const std::string& path)
 {
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(path, ec))
+        throw ProfileError(path,
+            std::filesystem::exists(path, ec) ? "is not a regular file"
+                                              : "cannot be read (no such file or no permission)");
+    if (std::filesystem::file_size(path, ec) > (1u << 20))
+        throw ProfileError(path, "is larger than 1 MiB: not a budget file");
     std::ifstream in(path, std::ios::binary);
     if (!in) throw ProfileError(path, "cannot be read (no such file or no permission)");
     std::ostringstream text;
     text << in.rdbuf();
-    if (text.str().size() > (1u << 20)) throw ProfileError(path, "is larger than 1 MiB: not a budget file");
     return parse(text.str(), path);
 }
 

@@ -98,13 +98,21 @@ std::string byNoun(const Comparison& c)
     }
 }
 
+/// The confidence of each interval: "98.75 %".
+std::string levelText(const Comparison& c)
+{
+    return fmt::format("{:.4g} %", 100 * c.itemConfidence);
+}
+
 std::string setup(const Comparison& c)
 {
-    return fmt::format("by {}, {} baseline run{} against {} current run{}, threshold {:g} %, {:g} % confidence, items "
-                       "under {:g} % of the {} time not gated",
+    return fmt::format("by {}, {} baseline run{} against {} current run{}, threshold {:g} %, {:g} % confidence for "
+                       "the whole comparison ({} gated item{}, each interval at {}), items under {:g} % of the {} "
+                       "time not gated",
         byNoun(c), c.basePaths.size(), c.basePaths.size() == 1 ? "" : "s", c.currentPaths.size(),
-        c.currentPaths.size() == 1 ? "" : "s", 100 * c.options.threshold, 100 * c.options.confidence,
-        100 * c.options.minShare, c.options.by == ReportBy::Kernel ? "kernel" : "run");
+        c.currentPaths.size() == 1 ? "" : "s", 100 * c.options.threshold, 100 * c.options.confidence, c.gatedItems,
+        c.gatedItems == 1 ? "" : "s", levelText(c), 100 * c.options.minShare,
+        c.options.by == ReportBy::Kernel ? "kernel" : "run");
 }
 
 std::string runLine(const Comparison& c)
@@ -135,7 +143,7 @@ std::string formatText(const Comparison& c, const CompareFormatOptions& o)
         longest = std::max(longest, itemName(r).size());
     const std::size_t w = std::min(nameWidth, longest);
     out += fmt::format("\n{:<12}{:<{}}  {:>9}  {:>9}  {:<28}  {:>12}\n", "verdict", "item", w, "baseline", "current",
-        fmt::format("change [{:g} % interval]", 100 * c.options.confidence), "efficiency");
+        fmt::format("change [{} interval]", levelText(c)), "efficiency");
     std::size_t unchangedShown = 0, unchangedHidden = 0;
     for (const auto& [verdict, title] : sections()) {
         for (const CompareRow& r : c.rows) {
@@ -185,18 +193,28 @@ std::string mdCell(const std::string& text)
     return out;
 }
 
-std::string mdCode(const std::string& text)
+/// A code span: fenced by one backtick more than the longest run inside; `|` escaped only in table cells (where
+/// GitHub's Markdown needs it even inside code).
+std::string mdCode(const std::string& text, bool inTable = true)
 {
-    const std::string fence = text.find('`') == std::string::npos ? "`" : "`` ";
-    const std::string close = fence == "`" ? "`" : " ``";
-    return fence + mdCell(text) + close;
+    std::size_t longest = 0, run = 0;
+    for (char ch : text) {
+        run = ch == '`' ? run + 1 : 0;
+        longest = std::max(longest, run);
+    }
+    const std::string fence(longest + 1, '`');
+    const std::string pad = longest > 0 ? " " : "";
+    std::string body;
+    for (char ch : text)
+        body += ch == '\n' ? std::string(" ") : ch == '|' && inTable ? std::string("\\|") : std::string(1, ch);
+    return fence + pad + body + pad + fence;
 }
 
 std::string mdTable(const std::vector<const CompareRow*>& rows, const Comparison& c)
 {
-    std::string out = fmt::format("| {} | baseline / run | current / run | change [{:g} % interval] | efficiency | "
+    std::string out = fmt::format("| {} | baseline / run | current / run | change [{} interval] | efficiency | "
                                   "work | why |\n|---|---:|---:|---|---|---|---|\n",
-        byNoun(c), 100 * c.options.confidence);
+        byNoun(c), levelText(c));
     for (const CompareRow* r : rows)
         out += fmt::format("| {} | {} | {} | {} | {} | {} | {} |\n", mdCode(itemName(*r)),
             r->base.present ? humanSeconds(r->base.meanSeconds) : "-",
@@ -214,14 +232,17 @@ std::string formatMarkdown(const Comparison& c, const CompareFormatOptions& o)
     std::vector<std::string> findings;
     for (const CompareRow& r : c.rows)
         if (r.verdict == Verdict::Regression)
-            findings.push_back(fmt::format("- **regression** {}: {}", mdCode(itemName(r)), mdCell(sentence(r))));
+            findings.push_back(fmt::format("- **regression** {}: {}", mdCode(itemName(r), false), sentence(r)));
     if (c.run.verdict == Verdict::Regression)
-        findings.push_back(fmt::format("- **regression** of the whole run: {}", mdCell(sentence(c.run))));
+        findings.push_back(fmt::format("- **regression** of the whole run: {}", sentence(c.run)));
     for (const BudgetCheck& b : c.budget)
         if (!b.passed)
-            findings.push_back(fmt::format("- **budget** {}{}: {}", mdCode(b.rule),
-                b.item.empty() ? "" : " on " + mdCode(b.item), mdCell(b.message)));
+            findings.push_back(fmt::format("- **budget** {}{}: {}", mdCode(b.rule, false),
+                b.item.empty() ? "" : " on " + mdCode(b.item, false), b.message));
     if (findings.empty()) findings.push_back("- no regression");
+    for (const CompareRow& r : c.rows)
+        if (r.verdict == Verdict::Improvement)
+            findings.push_back(fmt::format("- improvement {}: {}", mdCode(itemName(r), false), sentence(r)));
     for (const std::string& f : findings)
         out += f + "\n";
     out += fmt::format("\n{}. {}.\n", setup(c), mdCell(runLine(c)));
@@ -232,7 +253,7 @@ std::string formatMarkdown(const Comparison& c, const CompareFormatOptions& o)
         for (const CompareRow& r : c.rows)
             if (r.verdict == verdict) rows.push_back(&r);
         if (rows.empty()) continue;
-        if (verdict == Verdict::Unchanged || verdict == Verdict::NoEstimate) {
+        if (verdict == Verdict::Unchanged) {
             std::size_t hidden = 0;
             if (o.top > 0 && rows.size() > o.top) {
                 hidden = rows.size() - o.top;
@@ -273,8 +294,40 @@ std::string formatMarkdown(const Comparison& c, const CompareFormatOptions& o)
 
 // ---- JUnit XML ----
 
-std::string xml(const std::string& text)
+/// @p text with every invalid UTF-8 sequence replaced by U+FFFD: names are the program's bytes, and one bad byte
+/// would make the whole XML file unreadable.
+std::string validUtf8(const std::string& text)
 {
+    std::string out;
+    for (std::size_t i = 0; i < text.size();) {
+        const auto b = static_cast<unsigned char>(text[i]);
+        std::size_t len = b < 0x80 ? 1 : (b >> 5) == 0x6 ? 2 : (b >> 4) == 0xE ? 3 : (b >> 3) == 0x1E ? 4 : 0;
+        bool ok = len > 0 && i + len <= text.size();
+        for (std::size_t k = 1; ok && k < len; ++k)
+            ok = (static_cast<unsigned char>(text[i + k]) & 0xC0) == 0x80;
+        if (ok && len == 2) ok = b >= 0xC2; // overlong
+        if (ok && len == 3) {
+            const auto b1 = static_cast<unsigned char>(text[i + 1]);
+            ok = !(b == 0xE0 && b1 < 0xA0) && !(b == 0xED && b1 >= 0xA0); // overlong, surrogates
+        }
+        if (ok && len == 4) {
+            const auto b1 = static_cast<unsigned char>(text[i + 1]);
+            ok = b <= 0xF4 && !(b == 0xF0 && b1 < 0x90) && !(b == 0xF4 && b1 >= 0x90);
+        }
+        if (ok) {
+            out.append(text, i, len);
+            i += len;
+        } else {
+            out += "\xEF\xBF\xBD";
+            ++i;
+        }
+    }
+    return out;
+}
+
+std::string xml(const std::string& raw)
+{
+    const std::string text = validUtf8(raw);
     std::string out;
     for (unsigned char ch : text) {
         switch (ch) {
@@ -405,7 +458,8 @@ std::string formatJson(const Comparison& c)
     j["failed"] = c.failed();
     j["headline"] = c.headline();
     j["options"] = { { "by", reportByName(c.options.by) }, { "threshold", c.options.threshold },
-        { "min_share", c.options.minShare }, { "confidence", c.options.confidence } };
+        { "min_share", c.options.minShare }, { "confidence", c.options.confidence }, { "gated_items", c.gatedItems },
+        { "item_confidence", c.itemConfidence } };
     j["baseline"] = { { "profiles", c.basePaths }, { "command", c.baseCommand },
         { "analysed_s_per_run", c.baseAnalysedSeconds } };
     j["current"] = { { "profiles", c.currentPaths }, { "command", c.currentCommand },

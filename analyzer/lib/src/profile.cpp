@@ -684,11 +684,13 @@ std::vector<KernelAggregate> Profile::aggregateKernels(bool byConfig) const
 
 void Profile::forEachRegion(const std::function<void(const RegionInstance&)>& f) const
 {
-    query("SELECT CASE WHEN d.text IS NULL THEN n.text ELSE d.text || '::' || n.text END, r.start_ns, r.end_ns, "
-          "r.flops, r.bytes FROM region r JOIN string n ON n.id = r.name LEFT JOIN string d ON d.id = r.domain "
-          "ORDER BY r.start_ns",
+    // An empty domain name is no domain, as in aggregateRegions (nvtxDomainCreateA("") interns "").
+    query("SELECT CASE WHEN d.text IS NULL OR d.text = '' THEN n.text ELSE d.text || '::' || n.text END, "
+          "r.start_ns, r.end_ns, r.flops, r.bytes, r.kind FROM region r JOIN string n ON n.id = r.name "
+          "LEFT JOIN string d ON d.id = r.domain ORDER BY r.start_ns",
         [&](sqlite3_stmt* s) {
-            RegionInstance r { text(s, 0), sqlite3_column_int64(s, 1), sqlite3_column_int64(s, 2), {}, {} };
+            RegionInstance r { text(s, 0), sqlite3_column_int64(s, 1), sqlite3_column_int64(s, 2), {}, {},
+                sqlite3_column_int(s, 5) };
             if (sqlite3_column_type(s, 3) != SQLITE_NULL) {
                 r.flops = sqlite3_column_double(s, 3);
                 r.bytes = sqlite3_column_double(s, 4);

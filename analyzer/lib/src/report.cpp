@@ -33,8 +33,7 @@ const char* sourceName(Source s)
     return "?";
 }
 
-namespace {
-const char* kindName(int kind)
+const char* regionKindName(int kind)
 {
     switch (static_cast<schema::RegionKind>(kind)) {
     case schema::RegionKind::Marker:
@@ -46,6 +45,8 @@ const char* kindName(int kind)
     }
     return "unknown";
 }
+
+namespace {
 
 const std::vector<std::pair<std::string, SortKey>>& sortKeys()
 {
@@ -611,7 +612,7 @@ Report buildReport(const std::vector<Profile>& profiles, const MachineModel* mac
         ReportRow r;
         r.rankSeconds = perProfile[key];
         r.name = a.domain.empty() ? a.name : a.domain + "::" + a.name;
-        r.kind = kindName(a.kind);
+        r.kind = regionKindName(a.kind);
         r.count = a.count;
         r.timeSeconds = static_cast<double>(a.timeNs) * 1e-9;
         if (a.kind != static_cast<int>(schema::RegionKind::NvtxStartEnd))

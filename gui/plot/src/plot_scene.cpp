@@ -1134,4 +1134,22 @@ PlotScene buildPlotScene(const analyzer::Report& report, const PlotOptions& opti
     return SceneBuilder(report, options).build();
 }
 
+analyzer::Report buildPlotReport(const std::vector<analyzer::Profile>& profiles, const analyzer::MachineModel* machine,
+    const std::string& by, const analyzer::ReportOptions& base)
+{
+    analyzer::ReportOptions options = base;
+    options.by = by == "kernel" ? analyzer::ReportBy::Kernel : analyzer::ReportBy::Range;
+    analyzer::Report report = analyzer::buildReport(profiles, machine, options);
+    // auto: a GPU run without declared work is plotted by kernel.
+    const bool declares = std::any_of(
+        report.rows.begin(), report.rows.end(), [](const analyzer::ReportRow& row) { return row.flops.has_value(); });
+    if (by == "auto" && !declares) {
+        options.by = analyzer::ReportBy::Kernel;
+        analyzer::Report kernels = analyzer::buildReport(profiles, machine, options);
+        if (!kernels.rows.empty()) report = std::move(kernels);
+    }
+    analyzer::sortRows(report, analyzer::SortKey::Lost);
+    return report;
+}
+
 } // namespace rooftime::gui

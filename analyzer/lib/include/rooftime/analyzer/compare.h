@@ -43,7 +43,7 @@ struct CompareOptions {
     ReportBy by = ReportBy::Kernel; ///< Kernel, Range or Callpath
     double threshold = 0.05; ///< the relative time change that matters
     double minShare = 0.01; ///< items smaller than this share of the analysed time are never gated
-    double confidence = 0.95; ///< of the interval on each change
+    double confidence = 0.95; ///< for the whole comparison: each gated item's interval is at 1 − (1 − c)/m
     ReportOptions report; ///< model options (precision of declared work, convention)
 };
 
@@ -53,7 +53,7 @@ enum class Verdict {
     Minor, ///< a significant change of at least the threshold in an item too small to gate
     Uncertain, ///< a change of at least the threshold that the runs' noise cannot confirm
     Unchanged, ///< a change below the threshold
-    NoEstimate, ///< one run and one instance per side: no noise estimate, not gated
+    NoEstimate, ///< no noise estimate (one run and one instance, identical times) or no time: not gated
     New, ///< only in the current runs
     Removed, ///< only in the baseline runs
 };
@@ -107,6 +107,8 @@ struct Comparison {
     std::vector<std::string> warnings; ///< different machines or commands, incomplete profiles
     std::string baseCommand, currentCommand; ///< the recorded command lines (first profile of each side)
     double baseAnalysedSeconds = 0, currentAnalysedSeconds = 0; ///< per run: the total the weights refer to
+    std::size_t gatedItems = 0; ///< m: the run and the items large enough to gate, with a noise estimate
+    double itemConfidence = 0.95; ///< of each interval: 1 − (1 − confidence)/m
 
     std::size_t count(Verdict v) const;
     std::size_t budgetFailures() const;
@@ -120,8 +122,8 @@ struct Comparison {
 Comparison compareRuns(const std::vector<Profile>& base, const std::vector<Profile>& current,
     const CompareOptions& options, const Budget* budget = nullptr, const MachineModel* machine = nullptr);
 
-/// The two-sided Student t quantile for @p confidence (0.8 ≤ c ≤ 0.999) at @p dof degrees of freedom (≥ 1;
-/// fractional values are rounded down, the conservative side); the normal quantile for large dof.
+/// The two-sided Student t quantile for @p confidence (0.5 ≤ c < 1) at @p dof degrees of freedom (≥ 1,
+/// fractional values allowed: Welch's); close to the normal quantile for large dof.
 double tQuantile(double confidence, double dof);
 
 enum class CompareFormat { Text, Markdown, Junit, Json };

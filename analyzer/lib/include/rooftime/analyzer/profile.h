@@ -101,6 +101,7 @@ struct RegionInstance {
     std::int64_t endNs = 0;
     std::optional<double> flops; ///< declared work
     std::optional<double> bytes;
+    int kind = 0; ///< schema::RegionKind
 };
 
 /// One kernel launch, as recorded (imports have no start time).

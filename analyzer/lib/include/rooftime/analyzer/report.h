@@ -79,6 +79,9 @@ struct RoofSummary {
     std::vector<std::pair<std::string, double>> lostByLimiter; ///< largest first
 };
 
+/// "marker", "nvtx", "nvtx-range": a region kind (schema::RegionKind) as report rows name it.
+const char* regionKindName(int kind);
+
 enum class ReportBy { Range, Kernel, Window, Callpath, Rank };
 const char* reportByName(ReportBy by);
 std::optional<ReportBy> parseReportBy(const std::string& text);

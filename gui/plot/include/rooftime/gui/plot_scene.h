@@ -162,6 +162,11 @@ struct PlotScene {
     std::vector<std::string> footnotes;
 };
 
+/// The report a plot shows: by @p by ("range", "kernel" or "auto": ranges when some region declares work, else
+/// kernels when there are any), sorted by lost time. Throws analyzer::ProfileError like buildReport.
+analyzer::Report buildPlotReport(const std::vector<analyzer::Profile>& profiles, const analyzer::MachineModel* machine,
+    const std::string& by, const analyzer::ReportOptions& base = {});
+
 /// Builds the scene of @p options.view from @p report's rows in their order (sortRows first). Throws PlotError
 /// when the report has no machine model or the level or device asked for has no roof.
 PlotScene buildPlotScene(const analyzer::Report& report, const PlotOptions& options);
