@@ -44,8 +44,7 @@ std::string percent(double f)
 
 ItemTableModel::ItemTableModel(QObject* parent)
     : QAbstractTableModel(parent)
-{
-}
+{ }
 
 void ItemTableModel::setReport(const analyzer::Report* report)
 {
@@ -88,8 +87,8 @@ int ItemTableModel::columnCount(const QModelIndex& parent) const
 QVariant ItemTableModel::headerData(int section, Qt::Orientation orientation, int role) const
 {
     if (orientation != Qt::Horizontal || role != Qt::DisplayRole) return {};
-    static const char* names[ColumnCount] = { "#", "name", "kind", "device", "count", "time", "share", "FLOPs",
-        "bytes", "FLOP/s", "roof time", "efficiency", "lost", "limiter" };
+    static const char* names[ColumnCount] = { "#", "name", "kind", "device", "count", "time", "share", "FLOPs", "bytes",
+        "FLOP/s", "roof time", "efficiency", "lost", "limiter" };
     return section >= 0 && section < ColumnCount ? QVariant(QString::fromUtf8(names[section])) : QVariant();
 }
 
@@ -100,8 +99,7 @@ QVariant ItemTableModel::data(const QModelIndex& index, int role) const
     if (role == RowRole) return index.row();
     if (role == Qt::ToolTipRole) return q(itemDetails(*r));
     if (role == Qt::TextAlignmentRole)
-        return index.column() == Name || index.column() == Kind || index.column() == Device
-                || index.column() == Limiter
+        return index.column() == Name || index.column() == Kind || index.column() == Device || index.column() == Limiter
             ? QVariant(int(Qt::AlignLeft | Qt::AlignVCenter))
             : QVariant(int(Qt::AlignRight | Qt::AlignVCenter));
     if (role != Qt::DisplayRole && role != SortRole) return {};
@@ -168,7 +166,9 @@ std::string itemDetails(const analyzer::ReportRow& r)
             s += fmt::format("intensity at {}: {:.3g} FLOP/byte\n", level, ai);
         s += fmt::format("roof time {} (compute {}, memory {})\n", analyzer::humanSeconds(a.boundSeconds),
             analyzer::humanSeconds(a.computeTime), analyzer::humanSeconds(a.memoryTime));
-        if (a.efficiency) s += fmt::format("efficiency {:.1f} %, lost {}\n", 100 * *a.efficiency, analyzer::humanSeconds(a.lostSeconds));
+        if (a.efficiency)
+            s += fmt::format(
+                "efficiency {:.1f} %, lost {}\n", 100 * *a.efficiency, analyzer::humanSeconds(a.lostSeconds));
         s += "limiter: " + analyzer::limiterLabel(a) + "\n";
     } else if (r.flopsByClass.empty() && r.bytesByLevel.empty()) {
         s += "no work known (time only)\n";

@@ -1,0 +1,84 @@
+// SPDX-License-Identifier: MIT
+/**
+ * @file main_window.h
+ * @brief rooftime-gui's window: the roofline plot above the item table of the same report, one selection for
+ * both, view/grouping/level choices, and export of the plot (SVG, PNG) and the table (CSV). Profiles are read
+ * through the analyzer library only.
+ */
+#pragma once
+
+#include "rooftime/analyzer/machine.h"
+#include "rooftime/analyzer/profile.h"
+#include "rooftime/analyzer/report.h"
+
+#include <QMainWindow>
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+class QComboBox;
+class QLabel;
+class QSortFilterProxyModel;
+class QTableView;
+
+namespace rooftime::gui {
+
+class ItemTableModel;
+class RooflineView;
+
+class MainWindow : public QMainWindow {
+    Q_OBJECT
+public:
+    explicit MainWindow(QWidget* parent = nullptr);
+    ~MainWindow() override;
+
+    /// Opens profiles (files or folders) with an optional machine file. Throws analyzer::ProfileError or
+    /// analyzer::MachineError; the window is unchanged then.
+    void openProfiles(const std::vector<std::string>& inputs, const std::string& machineFile = {});
+    /// "auto", "range", "kernel" (as `rooftime plot --by`).
+    void setGrouping(const QString& by);
+    /// "combined", "time", "complexity", "classic".
+    void setView(const QString& view);
+    /// A memory level with a roof ("HBM", "DRAM", …); empty: the view's default.
+    void setLevel(const QString& level);
+    /// Selects the item in the plot and the table (empty: none).
+    void selectItem(const std::string& name);
+    /// Writes the plot as drawn now (size of the view) to an .svg or .png file; the error message, empty on success.
+    QString exportPlot(const QString& path) const;
+    /// Writes the table as `rooftime report --format csv` would; the error message, empty on success.
+    QString exportTable(const QString& path) const;
+
+    const analyzer::Report* report() const { return m_report.get(); }
+    RooflineView* view() const { return m_view; }
+    QTableView* table() const { return m_table; }
+    ItemTableModel* model() const { return m_model; }
+
+private:
+    /// Reads and shows @p inputs with @p machine (or the embedded models). Throws like openProfiles.
+    void load(const std::vector<std::string>& inputs, std::optional<analyzer::MachineModel> machine);
+    void refreshLevels();
+    void onTableSelection();
+    void onPlotClicked(const QString& name);
+    void openDialog();
+    void exportPlotDialog();
+    void exportTableDialog();
+
+    std::vector<analyzer::Profile> m_profiles;
+    std::vector<std::string> m_inputs;
+    std::optional<analyzer::MachineModel> m_machine;
+    std::unique_ptr<analyzer::Report> m_report;
+    QString m_by = QStringLiteral("auto");
+    RooflineView* m_view = nullptr;
+    QTableView* m_table = nullptr;
+    ItemTableModel* m_model = nullptr;
+    QSortFilterProxyModel* m_proxy = nullptr;
+    QComboBox* m_viewBox = nullptr;
+    QComboBox* m_byBox = nullptr;
+    QComboBox* m_levelBox = nullptr;
+    QLabel* m_status = nullptr;
+    bool m_syncing = false;
+};
+
+} // namespace rooftime::gui

@@ -1,0 +1,83 @@
+// SPDX-License-Identifier: MIT
+// rooftime-gui: the roofline of profiles with their item table. Bad inputs on the command line get one line on
+// stderr and exit status 2, as with `rooftime`; --screenshot renders the window offscreen into a PNG.
+#include "rooftime/gui/main_window.h"
+#include "rooftime/gui/roofline_view.h"
+
+#include "rooftime/analyzer/machine.h"
+#include "rooftime/analyzer/profile.h"
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include <QApplication>
+#include <QPixmap>
+
+#include <cstdlib>
+
+using namespace rooftime;
+
+namespace {
+
+/// Qt's own chatter (no XDG_RUNTIME_DIR, platform plugin notes) is no message for the user; critical ones are.
+void quietQtMessages(QtMsgType type, const QMessageLogContext&, const QString& message)
+{
+    if (type == QtCriticalMsg || type == QtFatalMsg)
+        fmt::print(stderr, "rooftime-gui: Qt: {}\n", message.toStdString());
+}
+
+} // namespace
+
+int main(int argc, char** argv)
+{
+    CLI::App app { "rooftime-gui: the time-based roofline of profiles, with their items", "rooftime-gui" };
+    std::vector<std::string> inputs;
+    std::string machine, view = "combined", by = "auto", level, screenshot, select;
+    app.add_option("profiles", inputs, "Profiles (.rtdb) or folders holding them");
+    app.add_option("--machine", machine, "Machine file whose ceilings replace the embedded ones");
+    app.add_option("--view", view, "combined, time, complexity or classic")
+        ->check(CLI::IsMember({ "combined", "time", "complexity", "classic" }));
+    app.add_option("--by", by, "auto, range or kernel")->check(CLI::IsMember({ "auto", "range", "kernel" }));
+    app.add_option("--level", level, "Memory level of the plot (HBM, L2, DRAM, …)");
+    app.add_option("--select", select, "Item to select at start");
+    app.add_option("--screenshot", screenshot, "Render the window into this PNG (offscreen) and exit");
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::CallForHelp& e) {
+        return app.exit(e);
+    } catch (const CLI::ParseError& e) {
+        fmt::print(stderr, "rooftime-gui: {}\nRun 'rooftime-gui --help' for usage.\n", e.what());
+        return 2;
+    }
+    if (!screenshot.empty() && !std::getenv("QT_QPA_PLATFORM")) setenv("QT_QPA_PLATFORM", "offscreen", 1);
+    qInstallMessageHandler(quietQtMessages);
+    int qtArgc = 1;
+    char* qtArgv[] = { argv[0], nullptr };
+    QApplication qt(qtArgc, qtArgv);
+    gui::MainWindow window;
+    window.setGrouping(QString::fromStdString(by));
+    window.setView(QString::fromStdString(view));
+    if (!inputs.empty()) {
+        try {
+            window.openProfiles(inputs, machine);
+        } catch (const std::exception& e) {
+            fmt::print(stderr, "rooftime-gui: {}\n", e.what());
+            return 2;
+        }
+    }
+    if (!level.empty()) window.setLevel(QString::fromStdString(level));
+    if (!select.empty()) window.selectItem(select);
+    if (!screenshot.empty()) {
+        window.show();
+        QApplication::processEvents();
+        if (!window.grab().save(QString::fromStdString(screenshot), "PNG")) {
+            fmt::print(stderr, "rooftime-gui: cannot write '{}'\n", screenshot);
+            return 2;
+        }
+        if (!window.view()->problem().isEmpty())
+            fmt::print(stderr, "rooftime-gui: {}\n", window.view()->problem().toStdString());
+        return 0;
+    }
+    window.show();
+    return QApplication::exec();
+}

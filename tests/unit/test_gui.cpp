@@ -1,0 +1,240 @@
+// SPDX-License-Identifier: MIT
+// rooftime-gui offscreen: the item table shows the report's numbers, plot and table share one selection (a click
+// on a disc selects its row, a row selects its disc), view/grouping/level choices rebuild the plot, exports
+// write what `rooftime plot` and `report --format csv` write, a bad profile leaves the window as it was.
+#include "rooftime/analyzer/format.h"
+#include "rooftime/analyzer/profile_builder.h"
+#include "rooftime/gui/item_table_model.h"
+#include "rooftime/gui/main_window.h"
+#include "rooftime/gui/roofline_view.h"
+
+#include "gpu_machine.h"
+#include "process.h"
+
+#include <QApplication>
+#include <QItemSelectionModel>
+#include <QMouseEvent>
+#include <QSortFilterProxyModel>
+#include <QTableView>
+
+#include <catch2/catch.hpp>
+
+#include <cstdlib>
+
+using namespace rooftime;
+using rooftime::test::readFile;
+using rooftime::test::scratchDir;
+
+namespace {
+
+void ensureApp()
+{
+    // Qt wants one application per process; kept for the whole run, offscreen.
+    static QApplication* app = [] {
+        if (!std::getenv("QT_QPA_PLATFORM")) setenv("QT_QPA_PLATFORM", "offscreen", 1);
+        static int argc = 1;
+        static char name[] = "gui_tests";
+        static char* argv[] = { name, nullptr };
+        return new QApplication(argc, argv);
+    }();
+    (void)app;
+}
+
+/// gemm: 3 ms, 2 GFLOP fp32 and 6 GB HBM (2 ms at 3 TB/s: 67 % of its roof); axpy: 1 ms, 0.2 GFLOP and 1.2 GB
+/// (0.4 ms: 40 %).
+std::string gpuProfile(const std::string& dir)
+{
+    const std::string path = dir + "/gpu.rtdb";
+    analyzer::ProfileBuilder b(path, "gpu-node", "train.py", "python train.py");
+    b.addDevice(0, "NVIDIA H100", "sm_90", 132);
+    b.addMachine("test", test::kGpuMachineJson);
+    analyzer::KernelRecord k;
+    k.id = 1;
+    k.name = "gemm";
+    k.durationNs = 3'000'000;
+    k.replayed = true;
+    b.addKernel(k);
+    b.addKernelMetric(1, "smsp__sass_thread_inst_executed_op_ffma_pred_on.sum", 1e9, "inst");
+    b.addKernelMetric(1, "dram__bytes_read.sum", 6e9, "byte");
+    k.id = 2;
+    k.name = "axpy";
+    k.durationNs = 1'000'000;
+    b.addKernel(k);
+    b.addKernelMetric(2, "smsp__sass_thread_inst_executed_op_ffma_pred_on.sum", 1e8, "inst");
+    b.addKernelMetric(2, "dram__bytes_read.sum", 1.2e9, "byte");
+    b.finish(5'000'000);
+    return path;
+}
+
+std::string cell(const gui::ItemTableModel& m, int row, int column, int role = Qt::DisplayRole)
+{
+    return m.data(m.index(row, column), role).toString().toStdString();
+}
+
+QString qs(const char* text)
+{
+    return QString::fromUtf8(text);
+}
+
+std::string str(const QString& text)
+{
+    return text.toStdString();
+}
+
+} // namespace
+
+TEST_CASE("gui: the item table shows the report's numbers and sorts by value", "[gui]")
+{
+    ensureApp();
+    gui::MainWindow w;
+    w.openProfiles({ gpuProfile(scratchDir("gui_table")) });
+    const gui::ItemTableModel& m = *w.model();
+    REQUIRE(m.rowCount() == 2);
+    REQUIRE(w.report()->by == analyzer::ReportBy::Kernel); // auto: no declared work, so kernels
+    const int gemm = m.rowOf("gemm");
+    const int axpy = m.rowOf("axpy");
+    REQUIRE(gemm >= 0);
+    REQUIRE(axpy >= 0);
+    using C = gui::ItemTableModel;
+    CHECK(cell(m, gemm, C::Time) == "3 ms");
+    CHECK(cell(m, gemm, C::Flops) == analyzer::siValue(2e9));
+    CHECK(cell(m, gemm, C::Bytes) == analyzer::siValue(6e9) + " (HBM)");
+    CHECK(cell(m, gemm, C::Efficiency) == "66.7 %");
+    CHECK(cell(m, axpy, C::Efficiency) == "40.0 %");
+    CHECK(cell(m, gemm, C::Limiter) == "HBM");
+    CHECK(cell(m, gemm, C::RoofTime) == "2 ms");
+    CHECK(m.data(m.index(gemm, C::Time), C::SortRole).toDouble() == Approx(0.003));
+    CHECK(m.data(m.index(gemm, C::Efficiency), C::SortRole).toDouble() == Approx(2.0 / 3));
+    // Legend numbers come from the plot: both are drawn.
+    CHECK_FALSE(cell(m, gemm, C::Number).empty());
+    const std::string tip = cell(m, gemm, C::Name, Qt::ToolTipRole);
+    CHECK(tip.find("roof time 2 ms") != std::string::npos);
+    CHECK(tip.find("efficiency 66.7 %") != std::string::npos);
+    // The table's sort is by the numbers: by time, descending, gemm (3 ms) comes first.
+    w.table()->sortByColumn(C::Time, Qt::DescendingOrder);
+    CHECK(str(w.table()->model()->index(0, C::Name).data().toString()) == "gemm");
+    w.table()->sortByColumn(C::Time, Qt::AscendingOrder);
+    CHECK(str(w.table()->model()->index(0, C::Name).data().toString()) == "axpy");
+}
+
+TEST_CASE("gui: plot and table share one selection", "[gui]")
+{
+    ensureApp();
+    gui::MainWindow w;
+    w.resize(1200, 900);
+    w.show();
+    w.openProfiles({ gpuProfile(scratchDir("gui_select")) });
+    QApplication::processEvents();
+    gui::RooflineView& view = *w.view();
+    REQUIRE(view.scene().marks.size() == 2);
+    const auto at = view.pointOf("axpy");
+    REQUIRE(at);
+    CHECK(view.itemAt(*at) == std::optional<std::string>("axpy"));
+    CHECK_FALSE(view.itemAt(QPointF(2, 2)));
+
+    // A click on the disc selects the row.
+    QMouseEvent press(
+        QEvent::MouseButtonPress, *at, view.mapToGlobal(*at), Qt::LeftButton, Qt::LeftButton, Qt::NoModifier);
+    QApplication::sendEvent(&view, &press);
+    CHECK(view.selected() == "axpy");
+    const QModelIndexList rows = w.table()->selectionModel()->selectedRows();
+    REQUIRE(rows.size() == 1);
+    CHECK(str(rows.front().siblingAtColumn(gui::ItemTableModel::Name).data().toString()) == "axpy");
+
+    // A row selects the disc.
+    const int gemmRow = w.model()->rowOf("gemm");
+    w.table()->selectRow(
+        static_cast<QSortFilterProxyModel*>(w.table()->model())->mapFromSource(w.model()->index(gemmRow, 0)).row());
+    CHECK(view.selected() == "gemm");
+    // A click on nothing clears it.
+    QMouseEvent empty(QEvent::MouseButtonPress, QPointF(2, 2), view.mapToGlobal(QPointF(2, 2)), Qt::LeftButton,
+        Qt::LeftButton, Qt::NoModifier);
+    QApplication::sendEvent(&view, &empty);
+    CHECK(view.selected().empty());
+}
+
+TEST_CASE("gui: views, grouping and level rebuild the plot", "[gui]")
+{
+    ensureApp();
+    gui::MainWindow w;
+    w.resize(1000, 800);
+    w.show();
+    w.openProfiles({ gpuProfile(scratchDir("gui_views")) });
+    QApplication::processEvents();
+    CHECK(w.view()->scene().view == gui::PlotView::Combined);
+    w.setView(qs("classic"));
+    CHECK(w.view()->scene().view == gui::PlotView::Classic);
+    w.setView(qs("time"));
+    CHECK(w.view()->scene().view == gui::PlotView::Time);
+    CHECK(w.view()->scene().level == "HBM");
+    w.setLevel(qs("L2"));
+    CHECK(w.view()->scene().level == "L2");
+    CHECK(w.view()->scene().items == 0); // no item has L2 bytes
+    w.setLevel(qs("L3"));
+    CHECK(w.view()->problem().contains(qs("L3"))); // no such roof: said, nothing drawn
+    w.setLevel(QString());
+    CHECK(w.view()->problem().isEmpty());
+    // The profile has no regions: by range there is nothing; back to kernels.
+    w.setGrouping(qs("range"));
+    CHECK(w.model()->rowCount() == 0);
+    w.setGrouping(qs("kernel"));
+    CHECK(w.model()->rowCount() == 2);
+}
+
+TEST_CASE("gui: exports write the plot and the report's CSV", "[gui]")
+{
+    ensureApp();
+    const std::string dir = scratchDir("gui_export");
+    gui::MainWindow w;
+    CHECK(str(w.exportPlot(QString::fromStdString(dir + "/none.svg"))) == "no profile is open");
+    w.resize(1000, 800);
+    w.show();
+    const std::string profile = gpuProfile(dir);
+    w.openProfiles({ profile });
+    QApplication::processEvents();
+    CHECK(w.exportPlot(QString::fromStdString(dir + "/plot.svg")).isEmpty());
+    const std::string svg = readFile(dir + "/plot.svg");
+    CHECK(svg.find("<svg") != std::string::npos);
+    CHECK(svg.find("gemm") != std::string::npos);
+    CHECK(w.exportPlot(QString::fromStdString(dir + "/plot.png")).isEmpty());
+    CHECK(readFile(dir + "/plot.png").rfind("\x89PNG", 0) == 0);
+    CHECK_FALSE(w.exportPlot(QString::fromStdString(dir + "/plot.txt")).isEmpty());
+    CHECK(w.exportTable(QString::fromStdString(dir + "/table.csv")).isEmpty());
+    CHECK(readFile(dir + "/table.csv") == analyzer::formatReport(*w.report(), analyzer::OutputFormat::Csv, {}));
+    CHECK(readFile(dir + "/table.csv").find("gemm") != std::string::npos);
+}
+
+TEST_CASE("gui: a bad profile leaves the window as it was", "[gui]")
+{
+    ensureApp();
+    const std::string dir = scratchDir("gui_bad");
+    gui::MainWindow w;
+    w.openProfiles({ gpuProfile(dir) });
+    const analyzer::Report* before = w.report();
+    test::writeFile(dir + "/bad.rtdb", "not a profile");
+    CHECK_THROWS_AS(w.openProfiles({ dir + "/bad.rtdb" }), analyzer::ProfileError);
+    CHECK(w.report() == before);
+    CHECK(w.model()->rowCount() == 2);
+    CHECK_THROWS_AS(
+        w.openProfiles({ gpuProfile(scratchDir("gui_bad2")) }, "/nonexistent/machine.json"), analyzer::MachineError);
+    CHECK(w.report() == before);
+}
+
+TEST_CASE("gui: rooftime-gui renders offscreen and rejects bad inputs with exit 2", "[gui]")
+{
+    const std::string dir = scratchDir("gui_cli");
+    const std::string profile = gpuProfile(dir);
+    const std::string gui = std::string(ROOFTIME_TEST_GUI_BIN);
+    auto r = test::run({ gui, profile, "--screenshot", dir + "/shot.png", "--select", "gemm", "--view", "classic" },
+        { { "QT_QPA_PLATFORM", "offscreen" } });
+    INFO(r.err);
+    CHECK(r.status == 0);
+    CHECK(r.err.empty());
+    CHECK(readFile(dir + "/shot.png").rfind("\x89PNG", 0) == 0);
+    r = test::run({ gui, dir + "/missing.rtdb", "--screenshot", dir + "/x.png" });
+    CHECK(r.status == 2);
+    CHECK(r.err == "rooftime-gui: '" + dir + "/missing.rtdb': no such file or folder\n");
+    r = test::run({ gui, profile, "--view", "pie" });
+    CHECK(r.status == 2);
+    CHECK(r.err.find("--view") != std::string::npos);
+}
