@@ -34,6 +34,9 @@ int main(int argc, char** argv)
     std::vector<std::string> inputs;
     std::string machine, view = "combined", by = "auto", level, screenshot, select;
     app.add_option("profiles", inputs, "Profiles (.rtdb) or folders holding them");
+    std::vector<std::string> baseline;
+    app.add_option("--baseline", baseline,
+        "Compare view: baseline profiles or folders (the profiles given first are the current runs)");
     app.add_option("--machine", machine, "Machine file whose ceilings replace the embedded ones");
     app.add_option("--view", view, "combined, time, complexity or classic")
         ->check(CLI::IsMember({ "combined", "time", "complexity", "classic" }));
@@ -60,6 +63,14 @@ int main(int argc, char** argv)
     if (!inputs.empty()) {
         try {
             window.openProfiles(inputs, machine);
+        } catch (const std::exception& e) {
+            fmt::print(stderr, "rooftime-gui: {}\n", e.what());
+            return 2;
+        }
+    }
+    if (!baseline.empty()) {
+        try {
+            window.openBaseline(baseline);
         } catch (const std::exception& e) {
             fmt::print(stderr, "rooftime-gui: {}\n", e.what());
             return 2;

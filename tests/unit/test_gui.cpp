@@ -15,10 +15,13 @@
 #include <QItemSelectionModel>
 #include <QMouseEvent>
 #include <QSortFilterProxyModel>
+#include <QTabWidget>
 #include <QTableView>
+#include <QTableWidget>
 
 #include <catch2/catch.hpp>
 
+#include <cmath>
 #include <cstdlib>
 
 using namespace rooftime;
@@ -42,16 +45,16 @@ void ensureApp()
 
 /// gemm: 3 ms, 2 GFLOP fp32 and 6 GB HBM (2 ms at 3 TB/s: 67 % of its roof); axpy: 1 ms, 0.2 GFLOP and 1.2 GB
 /// (0.4 ms: 40 %).
-std::string gpuProfile(const std::string& dir)
+std::string gpuProfile(const std::string& dir, std::int64_t gemmNs = 3'000'000, const std::string& file = "gpu.rtdb")
 {
-    const std::string path = dir + "/gpu.rtdb";
+    const std::string path = dir + "/" + file;
     analyzer::ProfileBuilder b(path, "gpu-node", "train.py", "python train.py");
     b.addDevice(0, "NVIDIA H100", "sm_90", 132);
     b.addMachine("test", test::kGpuMachineJson);
     analyzer::KernelRecord k;
     k.id = 1;
     k.name = "gemm";
-    k.durationNs = 3'000'000;
+    k.durationNs = gemmNs;
     k.replayed = true;
     b.addKernel(k);
     b.addKernelMetric(1, "smsp__sass_thread_inst_executed_op_ffma_pred_on.sum", 1e9, "inst");
@@ -234,7 +237,58 @@ TEST_CASE("gui: rooftime-gui renders offscreen and rejects bad inputs with exit 
     r = test::run({ gui, dir + "/missing.rtdb", "--screenshot", dir + "/x.png" });
     CHECK(r.status == 2);
     CHECK(r.err == "rooftime-gui: '" + dir + "/missing.rtdb': no such file or folder\n");
+    r = test::run({ gui, profile, "--screenshot", dir + "/y.png", "--baseline", dir + "/nothing" });
+    CHECK(r.status == 2);
+    CHECK(r.err == "rooftime-gui: '" + dir + "/nothing': no such file or folder\n");
     r = test::run({ gui, profile, "--view", "pie" });
     CHECK(r.status == 2);
     CHECK(r.err.find("--view") != std::string::npos);
+}
+
+TEST_CASE("gui: the compare view draws baseline to current and lists the verdicts", "[gui]")
+{
+    ensureApp();
+    const std::string dir = scratchDir("gui_compare");
+    // The baseline's gemm took 6 ms, the current one 3 ms, with the same work; axpy is unchanged.
+    const std::string base = gpuProfile(dir, 6'000'000, "base.rtdb");
+    const std::string cur = gpuProfile(dir, 3'000'000, "cur.rtdb");
+    gui::MainWindow w;
+    w.resize(1200, 900);
+    w.show();
+    w.openProfiles({ cur });
+    w.openBaseline({ base });
+    QApplication::processEvents();
+    const gui::RooflineView& view = *w.view();
+    // Both runs on one set of axes: four marks, and per item an arrow between measured points (the same work: zero
+    // length) and one between vertices (the faster run's vertex is lower on its intensity ray).
+    CHECK(view.scene().marks.size() == 4);
+    const auto arrows = view.arrows();
+    REQUIRE(arrows.size() == 4);
+    for (const auto& a : arrows) {
+        INFO(a.name << (a.vertex ? " vertex" : " measured"));
+        if (!a.vertex) CHECK(std::hypot(a.from.x() - a.to.x(), a.from.y() - a.to.y()) < 0.5);
+        if (a.vertex && a.name == "gemm") {
+            CHECK(a.to.x() < a.from.x() - 5); // half the time at the roof: half the bytes at the vertex
+            CHECK(a.to.y() > a.from.y() + 5); // y grows downwards in pixels
+        }
+    }
+    REQUIRE(w.comparison());
+    const QTableWidget& t = *w.compareTable();
+    REQUIRE(t.rowCount() == 3); // the run, gemm, axpy
+    CHECK(str(t.item(0, 1)->text()) == "run time");
+    CHECK(str(t.item(1, 1)->text()) == "gemm"); // the largest change first
+    CHECK(str(t.item(1, 2)->text()) == "6 ms");
+    CHECK(str(t.item(1, 3)->text()) == "3 ms");
+    CHECK(str(t.item(1, 4)->text()) == "3 ms"); // saved per run
+    CHECK(str(t.item(1, 0)->text()) == "no-estimate"); // one launch per side: reported, not judged
+    // Regrouping keeps the comparison; ending it removes arrows and tab.
+    w.setGrouping(qs("kernel"));
+    CHECK(view.arrows().size() == 4);
+    w.closeBaseline();
+    CHECK(view.arrows().empty());
+    CHECK(view.scene().marks.size() == 2);
+    CHECK_FALSE(w.comparison());
+    // A bad baseline is refused and changes nothing.
+    CHECK_THROWS_AS(w.openBaseline({ dir + "/missing.rtdb" }), analyzer::ProfileError);
+    CHECK_FALSE(w.comparison());
 }

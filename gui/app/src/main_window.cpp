@@ -19,11 +19,14 @@
 #include <QSortFilterProxyModel>
 #include <QSplitter>
 #include <QStatusBar>
+#include <QTabWidget>
 #include <QTableView>
+#include <QTableWidget>
 #include <QToolBar>
 
 #include <fmt/format.h>
 
+#include <cmath>
 #include <set>
 
 namespace rooftime::gui {
@@ -57,9 +60,16 @@ MainWindow::MainWindow(QWidget* parent)
     m_table->horizontalHeader()->setStretchLastSection(true);
     m_table->sortByColumn(ItemTableModel::Lost, Qt::DescendingOrder);
 
+    m_compareTable = new QTableWidget;
+    m_compareTable->setEditTriggers(QAbstractItemView::NoEditTriggers);
+    m_compareTable->setSelectionBehavior(QAbstractItemView::SelectRows);
+    m_compareTable->verticalHeader()->hide();
+    m_compareTable->horizontalHeader()->setStretchLastSection(true);
+    m_tabs = new QTabWidget;
+    m_tabs->addTab(m_table, QStringLiteral("Items"));
     auto* split = new QSplitter(Qt::Vertical);
     split->addWidget(m_view);
-    split->addWidget(m_table);
+    split->addWidget(m_tabs);
     split->setStretchFactor(0, 3);
     split->setStretchFactor(1, 2);
     setCentralWidget(split);
@@ -87,6 +97,8 @@ MainWindow::MainWindow(QWidget* parent)
 
     auto* file = menuBar()->addMenu(QStringLiteral("&File"));
     file->addAction(QStringLiteral("&Open profiles…"), QKeySequence::Open, this, &MainWindow::openDialog);
+    file->addAction(QStringLiteral("&Compare with baseline…"), this, &MainWindow::baselineDialog);
+    file->addAction(QStringLiteral("&End comparison"), this, &MainWindow::closeBaseline);
     file->addAction(QStringLiteral("Export &plot (SVG, PNG)…"), QKeySequence(QStringLiteral("Ctrl+E")), this,
         &MainWindow::exportPlotDialog);
     file->addAction(QStringLiteral("Export &table (CSV)…"), this, &MainWindow::exportTableDialog);
@@ -119,12 +131,20 @@ void MainWindow::load(const std::vector<std::string>& inputs, std::optional<anal
         buildPlotReport(profiles, machine ? &*machine : nullptr, m_by.toStdString()));
     m_view->setReport(nullptr);
     m_model->setReport(nullptr);
+    m_view->setBaseline(nullptr);
     m_profiles = std::move(profiles);
     m_machine = std::move(machine);
     m_inputs = inputs;
     m_report = std::move(report);
     m_model->setReport(m_report.get());
     m_view->setReport(m_report.get());
+    if (!m_baselineInputs.empty()) {
+        try {
+            refreshComparison();
+        } catch (const std::exception&) {
+            closeBaseline(); // the baseline was readable when opened; a vanished file ends the comparison
+        }
+    }
     refreshLevels();
     m_table->resizeColumnsToContents();
     std::map<std::string, std::size_t> numbers;
@@ -143,6 +163,99 @@ void MainWindow::load(const std::vector<std::string>& inputs, std::optional<anal
     status += " · machine: " + (r.machine ? r.machineSource : std::string("none (open with --machine FILE)"));
     if (!m_view->problem().isEmpty()) status += " · " + m_view->problem().toStdString();
     m_status->setText(q(status));
+}
+
+void MainWindow::openBaseline(const std::vector<std::string>& inputs)
+{
+    const auto keep = m_baselineInputs;
+    m_baselineInputs = inputs;
+    try {
+        refreshComparison();
+    } catch (...) {
+        m_baselineInputs = keep;
+        throw;
+    }
+}
+
+void MainWindow::closeBaseline()
+{
+    m_baselineInputs.clear();
+    m_view->setBaseline(nullptr);
+    m_comparison.reset();
+    m_baselineReport.reset();
+    if (const int at = m_tabs->indexOf(m_compareTable); at >= 0) m_tabs->removeTab(at);
+}
+
+void MainWindow::refreshComparison()
+{
+    if (!m_report || m_baselineInputs.empty()) return;
+    std::vector<analyzer::Profile> base;
+    for (const std::string& path : analyzer::expandProfilePaths(m_baselineInputs))
+        base.push_back(analyzer::Profile::open(path));
+    // The baseline is grouped as the current runs ended up (auto resolved), against the same machine option.
+    const analyzer::ReportBy by
+        = m_report->by == analyzer::ReportBy::Kernel ? analyzer::ReportBy::Kernel : analyzer::ReportBy::Range;
+    auto report = std::make_unique<analyzer::Report>(buildPlotReport(
+        base, m_machine ? &*m_machine : nullptr, by == analyzer::ReportBy::Kernel ? "kernel" : "range"));
+    analyzer::CompareOptions options;
+    options.by = by;
+    analyzer::Comparison c
+        = analyzer::compareRuns(base, m_profiles, options, nullptr, m_machine ? &*m_machine : nullptr);
+    m_view->setBaseline(nullptr);
+    m_baselineReport = std::move(report);
+    m_comparison = std::move(c);
+    m_view->setBaseline(m_baselineReport.get());
+    fillCompareTable();
+    if (m_tabs->indexOf(m_compareTable) < 0) m_tabs->addTab(m_compareTable, QStringLiteral("Compare"));
+}
+
+void MainWindow::fillCompareTable()
+{
+    const analyzer::Comparison& c = *m_comparison;
+    const QStringList headers { QStringLiteral("verdict"), QStringLiteral("item"), QStringLiteral("baseline / run"),
+        QStringLiteral("current / run"), QStringLiteral("time saved / run"), QStringLiteral("change [interval]"),
+        QStringLiteral("efficiency"), QStringLiteral("work"), QStringLiteral("why") };
+    m_compareTable->clear();
+    m_compareTable->setColumnCount(static_cast<int>(headers.size()));
+    m_compareTable->setHorizontalHeaderLabels(headers);
+    m_compareTable->setRowCount(static_cast<int>(c.rows.size()) + 1);
+    auto pct = [](double f) { return fmt::format("{:+.1f} %", 100 * f); };
+    auto eff = [](const std::optional<double>& e) { return e ? fmt::format("{:.0f} %", 100 * *e) : std::string("-"); };
+    auto put = [&](int row, const analyzer::CompareRow& r) {
+        const std::string change = !r.change ? "-"
+            : r.low                          ? fmt::format("{} [{}, {}]", pct(*r.change), pct(*r.low), pct(*r.high))
+                                             : pct(*r.change);
+        const std::string cells[] = { analyzer::verdictName(r.verdict), r.name,
+            r.base.present ? analyzer::humanSeconds(r.base.meanSeconds) : "-",
+            r.current.present ? analyzer::humanSeconds(r.current.meanSeconds) : "-",
+            (r.deltaSeconds <= 0 ? "" : "−") + analyzer::humanSeconds(std::fabs(r.deltaSeconds)), change,
+            r.base.efficiency || r.current.efficiency ? eff(r.base.efficiency) + " → " + eff(r.current.efficiency)
+                                                      : "-",
+            r.work.empty() ? "-" : r.work, r.why };
+        for (int col = 0; col < static_cast<int>(std::size(cells)); ++col)
+            m_compareTable->setItem(row, col, new QTableWidgetItem(q(cells[col])));
+    };
+    put(0, c.run);
+    for (std::size_t i = 0; i < c.rows.size(); ++i)
+        put(static_cast<int>(i) + 1, c.rows[i]);
+    m_compareTable->resizeColumnsToContents();
+    m_tabs->setTabToolTip(m_tabs->indexOf(m_compareTable), q(c.headline()));
+}
+
+void MainWindow::baselineDialog()
+{
+    const QStringList files = QFileDialog::getOpenFileNames(
+        this, QStringLiteral("Baseline profiles"), QString(), QStringLiteral("rooftime profiles (*.rtdb)"));
+    if (files.isEmpty()) return;
+    std::vector<std::string> inputs;
+    for (const QString& f : files)
+        inputs.push_back(f.toStdString());
+    try {
+        openBaseline(inputs);
+        m_tabs->setCurrentWidget(m_compareTable);
+    } catch (const std::exception& e) {
+        QMessageBox::warning(this, QStringLiteral("rooftime"), q(e.what()));
+    }
 }
 
 void MainWindow::setGrouping(const QString& by)

@@ -6,12 +6,48 @@
 
 #include <QMouseEvent>
 #include <QPainter>
+#include <QPolygonF>
 #include <QToolTip>
 
 #include <cmath>
 #include <limits>
 
 namespace rooftime::gui {
+
+namespace {
+
+/// A row's totals over @p runs profiles as a mean per run: times, counts and work divide, and so does every
+/// time of its analysis; rates, intensities and efficiency stay.
+analyzer::ReportRow perRun(analyzer::ReportRow r, std::size_t runs)
+{
+    if (runs <= 1) return r;
+    const double k = 1.0 / static_cast<double>(runs);
+    r.timeSeconds *= k;
+    r.workSeconds *= k;
+    if (r.exclusiveSeconds) *r.exclusiveSeconds *= k;
+    if (r.flops) *r.flops *= k;
+    if (r.bytes) *r.bytes *= k;
+    for (auto& [cls, v] : r.flopsByClass)
+        v *= k;
+    for (auto& [level, v] : r.bytesByLevel)
+        v *= k;
+    if (r.roof) {
+        analyzer::Analysis& a = *r.roof;
+        for (auto& [cls, v] : a.computeSeconds)
+            v *= k;
+        for (auto& [level, v] : a.memorySeconds)
+            v *= k;
+        a.computeTime *= k;
+        a.memoryTime *= k;
+        a.roofSeconds *= k;
+        a.floorSeconds *= k;
+        a.boundSeconds *= k;
+        a.lostSeconds *= k;
+    }
+    return r;
+}
+
+} // namespace
 
 RooflineView::RooflineView(QWidget* parent)
     : QWidget(parent)
@@ -26,6 +62,41 @@ void RooflineView::setReport(const analyzer::Report* report)
     m_report = report;
     m_selected.clear();
     rebuild();
+}
+
+void RooflineView::setBaseline(const analyzer::Report* baseline)
+{
+    m_baseline = baseline;
+    rebuild();
+}
+
+const analyzer::ReportRow* RooflineView::rowNamed(const std::string& name) const
+{
+    const analyzer::Report* r = m_baseline ? &m_merged : m_report;
+    if (!r) return nullptr;
+    for (const analyzer::ReportRow& row : r->rows)
+        if (row.name == name) return &row;
+    return nullptr;
+}
+
+std::vector<RooflineView::Arrow> RooflineView::arrows() const
+{
+    std::vector<Arrow> out;
+    if (!m_baseline) return out;
+    const auto pixel = [&](const PlotPoint& p) { return QPointF(m_scene.x.toPixel(p.x), m_scene.y.toPixel(p.y)); };
+    for (const PlotMark& from : m_scene.marks) {
+        const std::string suffix = kBaselineSuffix;
+        if (from.name.size() <= suffix.size()
+            || from.name.compare(from.name.size() - suffix.size(), suffix.size(), suffix) != 0)
+            continue;
+        const std::string name = from.name.substr(0, from.name.size() - suffix.size());
+        for (const PlotMark& to : m_scene.marks) {
+            if (to.name != name || to.level != from.level) continue;
+            out.push_back({ name, pixel({ from.x, from.y }), pixel({ to.x, to.y }), false });
+            if (from.vertex && to.vertex) out.push_back({ name, pixel(*from.vertex), pixel(*to.vertex), true });
+        }
+    }
+    return out;
 }
 
 void RooflineView::setOptions(const PlotOptions& options)
@@ -49,8 +120,20 @@ void RooflineView::rebuild()
         PlotOptions o = m_options;
         o.width = std::max(width(), 320);
         o.height = std::max(height(), 240);
+        if (m_baseline) {
+            // One scene for both, so that the axes hold both runs' points; per run on each side (the sides may
+            // hold different numbers of runs), as `rooftime compare` counts.
+            m_merged = *m_report;
+            m_merged.rows.clear();
+            for (const analyzer::ReportRow& row : m_report->rows)
+                m_merged.rows.push_back(perRun(row, m_report->profiles.size()));
+            for (const analyzer::ReportRow& row : m_baseline->rows) {
+                m_merged.rows.push_back(perRun(row, m_baseline->profiles.size()));
+                m_merged.rows.back().name += kBaselineSuffix;
+            }
+        }
         try {
-            m_scene = buildPlotScene(*m_report, o);
+            m_scene = buildPlotScene(m_baseline ? m_merged : *m_report, o);
         } catch (const PlotError& e) {
             m_problem = QString::fromStdString(e.what());
         }
@@ -94,6 +177,18 @@ void RooflineView::paintEvent(QPaintEvent*)
     }
     p.setRenderHint(QPainter::Antialiasing);
     paintPlotScene(m_scene, p);
+    // Compare view: baseline → current, with a head at the current end.
+    for (const Arrow& a : arrows()) {
+        p.setPen(QPen(QColor(60, 60, 60), a.vertex ? 1.2 : 2, a.vertex ? Qt::DashLine : Qt::SolidLine));
+        p.drawLine(a.from, a.to);
+        const QLineF line(a.to, a.from);
+        if (line.length() < 6) continue;
+        const QLineF unit = line.unitVector();
+        const QPointF back = (unit.p2() - unit.p1()) * 9;
+        const QPointF side(-back.y() * 0.45, back.x() * 0.45);
+        p.setBrush(QColor(60, 60, 60));
+        p.drawPolygon(QPolygonF({ a.to, a.to + back + side, a.to + back - side }));
+    }
     if (m_selected.empty()) return;
     // The selected item: a ring around each of its circles (measured point and vertex).
     p.setBrush(Qt::NoBrush);
@@ -112,15 +207,12 @@ void RooflineView::resizeEvent(QResizeEvent*)
 void RooflineView::mouseMoveEvent(QMouseEvent* event)
 {
     const auto name = itemAt(event->position());
-    if (!name || !m_report) {
+    const analyzer::ReportRow* row = name ? rowNamed(*name) : nullptr;
+    if (!row) {
         QToolTip::hideText();
         return;
     }
-    for (const analyzer::ReportRow& r : m_report->rows)
-        if (r.name == *name) {
-            QToolTip::showText(event->globalPosition().toPoint(), QString::fromStdString(itemDetails(r)), this);
-            return;
-        }
+    QToolTip::showText(event->globalPosition().toPoint(), QString::fromStdString(itemDetails(*row)), this);
 }
 
 void RooflineView::mousePressEvent(QMouseEvent* event)

@@ -7,6 +7,7 @@
  */
 #pragma once
 
+#include "rooftime/analyzer/compare.h"
 #include "rooftime/analyzer/machine.h"
 #include "rooftime/analyzer/profile.h"
 #include "rooftime/analyzer/report.h"
@@ -22,6 +23,8 @@ class QComboBox;
 class QLabel;
 class QSortFilterProxyModel;
 class QTableView;
+class QTableWidget;
+class QTabWidget;
 
 namespace rooftime::gui {
 
@@ -37,6 +40,12 @@ public:
     /// Opens profiles (files or folders) with an optional machine file. Throws analyzer::ProfileError or
     /// analyzer::MachineError; the window is unchanged then.
     void openProfiles(const std::vector<std::string>& inputs, const std::string& machineFile = {});
+    /// Compare view: @p inputs are the baseline runs of the open ones (the current runs): the plot draws both
+    /// with an arrow per item, a "Compare" tab holds `rooftime compare`'s verdicts. Throws like openProfiles.
+    void openBaseline(const std::vector<std::string>& inputs);
+    void closeBaseline();
+    const analyzer::Comparison* comparison() const { return m_comparison ? &*m_comparison : nullptr; }
+    QTableWidget* compareTable() const { return m_compareTable; }
     /// "auto", "range", "kernel" (as `rooftime plot --by`).
     void setGrouping(const QString& by);
     /// "combined", "time", "complexity", "classic".
@@ -62,6 +71,10 @@ private:
     void onTableSelection();
     void onPlotClicked(const QString& name);
     void openDialog();
+    void baselineDialog();
+    /// Reads the baseline again for the current grouping and compares. Throws like openProfiles.
+    void refreshComparison();
+    void fillCompareTable();
     void exportPlotDialog();
     void exportTableDialog();
 
@@ -69,6 +82,11 @@ private:
     std::vector<std::string> m_inputs;
     std::optional<analyzer::MachineModel> m_machine;
     std::unique_ptr<analyzer::Report> m_report;
+    std::vector<std::string> m_baselineInputs;
+    std::unique_ptr<analyzer::Report> m_baselineReport;
+    std::optional<analyzer::Comparison> m_comparison;
+    QTabWidget* m_tabs = nullptr;
+    QTableWidget* m_compareTable = nullptr;
     QString m_by = QStringLiteral("auto");
     RooflineView* m_view = nullptr;
     QTableView* m_table = nullptr;

@@ -14,6 +14,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace rooftime::gui {
 
@@ -23,6 +24,18 @@ public:
     explicit RooflineView(QWidget* parent = nullptr);
     /// Shows @p report (kept by reference until the next call); nullptr shows nothing.
     void setReport(const analyzer::Report* report);
+    /// Compare view: also draws @p baseline's items (named "NAME [baseline]", on the same axes) and an arrow from
+    /// each to the same item of the report; nullptr ends it. Kept by reference like the report.
+    void setBaseline(const analyzer::Report* baseline);
+    /// The arrows drawn (baseline → current, pixels; in the combined view also vertex → vertex), for tests.
+    struct Arrow {
+        std::string name;
+        QPointF from, to;
+        bool vertex = false;
+    };
+    std::vector<Arrow> arrows() const;
+    /// The suffix of baseline items in the compare view.
+    static constexpr const char* kBaselineSuffix = " [baseline]";
     void setOptions(const PlotOptions& options); ///< width and height are the widget's own
     const PlotOptions& options() const { return m_options; }
     /// The scene as painted now (rebuilt on every change of report, options or size).
@@ -49,7 +62,11 @@ protected:
 private:
     void rebuild();
 
+    const analyzer::ReportRow* rowNamed(const std::string& name) const;
+
     const analyzer::Report* m_report = nullptr;
+    const analyzer::Report* m_baseline = nullptr;
+    analyzer::Report m_merged; ///< compare view: the report's rows, then the baseline's renamed
     PlotOptions m_options;
     PlotScene m_scene;
     QString m_problem;
