@@ -2,8 +2,8 @@
 // `rooftime plot` through the CLI: every view to SVG and PNG from a synthetic GPU profile, and the usage and input
 // errors (exit 2, one line naming the problem). Without Qt the command says how to get it.
 #include "process.h"
+#include "two_kernels.h"
 
-#include "rooftime/analyzer/profile_builder.h"
 
 #include <catch2/catch.hpp>
 
@@ -24,26 +24,8 @@ const char* kMachine = R"({"format": "rooftime-machine", "version": "1.0", "crea
 /// Two kernels with counters (gemm memory-bound, axpy far below its roof), with or without a machine model.
 std::string gpuProfile(const std::string& dir, bool machine = true)
 {
-    using namespace rooftime::analyzer;
     const std::string path = dir + (machine ? "/gpu.rtdb" : "/bare.rtdb");
-    ProfileBuilder b(path, "gpu-node", "train.py", "python train.py");
-    b.addDevice(0, "NVIDIA H100", "sm_90", 132);
-    if (machine) b.addMachine("test", kMachine);
-    KernelRecord k;
-    k.id = 1;
-    k.name = "gemm";
-    k.durationNs = 3'000'000;
-    k.replayed = true;
-    b.addKernel(k);
-    b.addKernelMetric(1, "smsp__sass_thread_inst_executed_op_ffma_pred_on.sum", 30e9, "inst");
-    b.addKernelMetric(1, "dram__bytes_read.sum", 6e9, "byte");
-    k.id = 2;
-    k.name = "axpy";
-    k.durationNs = 1'000'000;
-    b.addKernel(k);
-    b.addKernelMetric(2, "smsp__sass_thread_inst_executed_op_ffma_pred_on.sum", 1e8, "inst");
-    b.addKernelMetric(2, "dram__bytes_read.sum", 1.2e9, "byte");
-    b.finish(5'000'000);
+    rooftime::test::writeTwoKernelProfile(path, machine ? kMachine : nullptr, 30e9);
     return path;
 }
 

@@ -10,6 +10,7 @@
 
 #include "gpu_machine.h"
 #include "process.h"
+#include "two_kernels.h"
 
 #include <QApplication>
 #include <QItemSelectionModel>
@@ -48,24 +49,7 @@ void ensureApp()
 std::string gpuProfile(const std::string& dir, std::int64_t gemmNs = 3'000'000, const std::string& file = "gpu.rtdb")
 {
     const std::string path = dir + "/" + file;
-    analyzer::ProfileBuilder b(path, "gpu-node", "train.py", "python train.py");
-    b.addDevice(0, "NVIDIA H100", "sm_90", 132);
-    b.addMachine("test", test::kGpuMachineJson);
-    analyzer::KernelRecord k;
-    k.id = 1;
-    k.name = "gemm";
-    k.durationNs = gemmNs;
-    k.replayed = true;
-    b.addKernel(k);
-    b.addKernelMetric(1, "smsp__sass_thread_inst_executed_op_ffma_pred_on.sum", 1e9, "inst");
-    b.addKernelMetric(1, "dram__bytes_read.sum", 6e9, "byte");
-    k.id = 2;
-    k.name = "axpy";
-    k.durationNs = 1'000'000;
-    b.addKernel(k);
-    b.addKernelMetric(2, "smsp__sass_thread_inst_executed_op_ffma_pred_on.sum", 1e8, "inst");
-    b.addKernelMetric(2, "dram__bytes_read.sum", 1.2e9, "byte");
-    b.finish(5'000'000);
+    test::writeTwoKernelProfile(path, test::kGpuMachineJson, 1e9, gemmNs);
     return path;
 }
 

@@ -38,6 +38,16 @@ QString q(const std::string& s)
     return QString::fromStdString(s);
 }
 
+/// Profiles chosen in a file dialog; empty when cancelled.
+std::vector<std::string> pickProfiles(QWidget* parent, const QString& title)
+{
+    std::vector<std::string> inputs;
+    for (const QString& f :
+        QFileDialog::getOpenFileNames(parent, title, QString(), QStringLiteral("rooftime profiles (*.rtdb)")))
+        inputs.push_back(f.toStdString());
+    return inputs;
+}
+
 } // namespace
 
 MainWindow::MainWindow(QWidget* parent)
@@ -244,12 +254,8 @@ void MainWindow::fillCompareTable()
 
 void MainWindow::baselineDialog()
 {
-    const QStringList files = QFileDialog::getOpenFileNames(
-        this, QStringLiteral("Baseline profiles"), QString(), QStringLiteral("rooftime profiles (*.rtdb)"));
-    if (files.isEmpty()) return;
-    std::vector<std::string> inputs;
-    for (const QString& f : files)
-        inputs.push_back(f.toStdString());
+    const std::vector<std::string> inputs = pickProfiles(this, QStringLiteral("Baseline profiles"));
+    if (inputs.empty()) return;
     try {
         openBaseline(inputs);
         m_tabs->setCurrentWidget(m_compareTable);
@@ -360,12 +366,8 @@ QString MainWindow::exportTable(const QString& path) const
 
 void MainWindow::openDialog()
 {
-    const QStringList files = QFileDialog::getOpenFileNames(
-        this, QStringLiteral("Open profiles"), QString(), QStringLiteral("rooftime profiles (*.rtdb)"));
-    if (files.isEmpty()) return;
-    std::vector<std::string> inputs;
-    for (const QString& f : files)
-        inputs.push_back(f.toStdString());
+    const std::vector<std::string> inputs = pickProfiles(this, QStringLiteral("Open profiles"));
+    if (inputs.empty()) return;
     try {
         openProfiles(inputs);
     } catch (const std::exception& e) {
