@@ -163,6 +163,12 @@ void MainWindow::load(const std::vector<std::string>& inputs, std::optional<anal
     m_model->setNumbers(std::move(numbers));
     setWindowTitle(
         q(fmt::format("rooftime — {}", inputs.size() == 1 ? inputs.front() : fmt::format("{} inputs", inputs.size()))));
+    updateStatus();
+}
+
+void MainWindow::updateStatus()
+{
+    if (!m_report) return;
     const analyzer::Report& r = *m_report;
     std::string status = fmt::format("{} profile{} · by {} · {} item{} · run time {}", r.profiles.size(),
         r.profiles.size() == 1 ? "" : "s", analyzer::reportByName(r.by), r.rows.size(), r.rows.size() == 1 ? "" : "s",
@@ -172,6 +178,9 @@ void MainWindow::load(const std::vector<std::string>& inputs, std::optional<anal
             analyzer::humanSeconds(r.summary.seconds));
     status += " · machine: " + (r.machine ? r.machineSource : std::string("none (open with --machine FILE)"));
     if (!m_view->problem().isEmpty()) status += " · " + m_view->problem().toStdString();
+    if (m_comparison)
+        status += fmt::format(" · against {} baseline run{}: {}", m_comparison->basePaths.size(),
+            m_comparison->basePaths.size() == 1 ? "" : "s", m_comparison->headline());
     m_status->setText(q(status));
 }
 
@@ -194,6 +203,7 @@ void MainWindow::closeBaseline()
     m_comparison.reset();
     m_baselineReport.reset();
     if (const int at = m_tabs->indexOf(m_compareTable); at >= 0) m_tabs->removeTab(at);
+    updateStatus();
 }
 
 void MainWindow::refreshComparison()
@@ -217,6 +227,7 @@ void MainWindow::refreshComparison()
     m_view->setBaseline(m_baselineReport.get());
     fillCompareTable();
     if (m_tabs->indexOf(m_compareTable) < 0) m_tabs->addTab(m_compareTable, QStringLiteral("Compare"));
+    updateStatus();
 }
 
 void MainWindow::fillCompareTable()

@@ -68,6 +68,7 @@ private:
     /// Reads and shows @p inputs with @p machine (or the embedded models). Throws like openProfiles.
     void load(const std::vector<std::string>& inputs, std::optional<analyzer::MachineModel> machine);
     void refreshLevels();
+    void updateStatus();
     void onTableSelection();
     void onPlotClicked(const QString& name);
     void openDialog();
