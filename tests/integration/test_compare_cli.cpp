@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// `rooftime compare` on real recorded runs, as a CI job uses it: unchanged code passes, doubled work fails with
+// `rooftime compare` on real recorded runs, as a CI job uses it: unchanged code passes, heavy work fails with
 // exit 1 and says why, every format is produced, and a budget file gates by itself.
 #include "report_json.h"
 
@@ -10,22 +10,23 @@ namespace fs = std::filesystem;
 
 namespace {
 
-/// Three runs per side, interleaved so that a load spike on the machine falls on both sides alike: the
-/// baseline, the same command again, and the command with ten times the iterations (ten times the work: a
-/// slowdown no load on a shared CI machine can hide; ctest runs other tests beside these).
+/// Five runs per side, interleaved so that a load spike on the machine falls on all sides alike: the baseline,
+/// the same command again, and the command with a hundred times the iterations. On a CI machine busy with other
+/// tests one run in five can take 20 times as long; with five runs and a 100× change the interval still clears
+/// zero (with three runs, two degrees of freedom, it did not: one slow run made a 10× change "uncertain").
 struct Sides {
-    std::string base, same, doubled;
+    std::string base, same, heavy;
 };
 
 /// Each test case records its own (ctest runs the cases as parallel processes, each with its own folder).
 Sides recordedSides(const std::string& name)
 {
     const std::string dir = scratchDir(name);
-    Sides s { dir + "/base", dir + "/same", dir + "/doubled" };
-    for (const std::string& d : { s.base, s.same, s.doubled })
+    Sides s { dir + "/base", dir + "/same", dir + "/heavy" };
+    for (const std::string& d : { s.base, s.same, s.heavy })
         fs::create_directories(d);
-    for (int i = 0; i < 3; ++i) {
-        for (const auto& [d, iters] : { std::pair { s.base, "4" }, { s.same, "4" }, { s.doubled, "40" } }) {
+    for (int i = 0; i < 5; ++i) {
+        for (const auto& [d, iters] : { std::pair { s.base, "2" }, { s.same, "2" }, { s.heavy, "200" } }) {
             RunResult r = record(d, { sample("triad"), "--n", "1000000", "--iters", iters }, "%p.rtdb");
             INFO(r.err);
             REQUIRE(r.status == 0);
@@ -36,7 +37,7 @@ Sides recordedSides(const std::string& name)
 
 } // namespace
 
-TEST_CASE("compare CLI: the same program twice passes, ten times the work fails with exit 1", "[compare]")
+TEST_CASE("compare CLI: the same program twice passes, a hundred times the work fails with exit 1", "[compare]")
 {
     const Sides s = recordedSides("compare_cli_verdict");
     // A generous threshold and confidence: the machine is shared with other tests, and this test is about the
@@ -46,19 +47,19 @@ TEST_CASE("compare CLI: the same program twice passes, ten times the work fails 
     INFO(same.out << same.err);
     CHECK(same.status == 0);
     CHECK_THAT(same.out, Catch::StartsWith("rooftime compare: no regression"));
-    CHECK_THAT(same.out, Catch::Contains("by range, 3 baseline runs against 3 current runs, threshold 30 %, 99.9 %"));
+    CHECK_THAT(same.out, Catch::Contains("by range, 5 baseline runs against 5 current runs, threshold 30 %, 99.9 %"));
     CHECK(same.out.find("warning") == std::string::npos);
 
-    RunResult doubled = run({ rooftimeBin(), "compare", s.base, "--current", s.doubled, "--threshold", "30%" });
-    INFO(doubled.out << doubled.err);
-    CHECK(doubled.status == 1);
-    CHECK_THAT(doubled.out, Catch::Contains("REGRESSION  triad: +"));
-    // The reason is in the same sentence: ten times the work, and the instances.
-    CHECK_THAT(doubled.out, Catch::Contains("instances 4 → 40 per run; FLOPs +900.0 %, DRAM bytes +900.0 %"));
-    CHECK_THAT(doubled.out, Catch::Contains("warning: the sides ran different commands"));
+    RunResult heavy = run({ rooftimeBin(), "compare", s.base, "--current", s.heavy, "--threshold", "30%" });
+    INFO(heavy.out << heavy.err);
+    CHECK(heavy.status == 1);
+    CHECK_THAT(heavy.out, Catch::Contains("REGRESSION  triad: +"));
+    // The reason is in the same sentence: a hundred times the work, and the instances.
+    CHECK_THAT(heavy.out, Catch::Contains("instances 2 → 200 per run; FLOPs +9900.0 %, DRAM bytes +9900.0 %"));
+    CHECK_THAT(heavy.out, Catch::Contains("warning: the sides ran different commands"));
 
     // JSON: the numbers behind it, per run.
-    RunResult json = run({ rooftimeBin(), "compare", s.base, "--current", s.doubled, "--format", "json" });
+    RunResult json = run({ rooftimeBin(), "compare", s.base, "--current", s.heavy, "--format", "json" });
     REQUIRE(json.status == 1);
     const auto j = nlohmann::json::parse(json.out);
     const nlohmann::json* triad = nullptr;
@@ -66,10 +67,10 @@ TEST_CASE("compare CLI: the same program twice passes, ten times the work fails 
         if (item["name"] == "triad") triad = &item;
     REQUIRE(triad);
     CHECK((*triad)["verdict"] == "regression");
-    CHECK((*triad)["baseline"]["run_s"].size() == 3);
-    CHECK((*triad)["baseline"]["flops_per_run"].get<double>() == 2.0 * 1000000 * 4);
-    CHECK((*triad)["current"]["flops_per_run"].get<double>() == 2.0 * 1000000 * 40);
-    CHECK((*triad)["change"].get<double>() > 2);
+    CHECK((*triad)["baseline"]["run_s"].size() == 5);
+    CHECK((*triad)["baseline"]["flops_per_run"].get<double>() == 2.0 * 1000000 * 2);
+    CHECK((*triad)["current"]["flops_per_run"].get<double>() == 2.0 * 1000000 * 200);
+    CHECK((*triad)["change"].get<double>() > 20);
     CHECK((*triad)["low"].get<double>() > 0);
     CHECK_THAT(json.err, Catch::StartsWith("rooftime compare: "));
 }
@@ -77,7 +78,7 @@ TEST_CASE("compare CLI: the same program twice passes, ten times the work fails 
 TEST_CASE("compare CLI: Markdown for the pull request and JUnit for the CI system", "[compare]")
 {
     const Sides s = recordedSides("compare_cli_formats");
-    RunResult md = run({ rooftimeBin(), "compare", s.base, "--current", s.doubled, "--format", "md" });
+    RunResult md = run({ rooftimeBin(), "compare", s.base, "--current", s.heavy, "--format", "md" });
     INFO(md.out << md.err);
     CHECK(md.status == 1);
     CHECK_THAT(md.out, Catch::StartsWith("## rooftime compare: "));
@@ -85,10 +86,9 @@ TEST_CASE("compare CLI: Markdown for the pull request and JUnit for the CI syste
     CHECK_THAT(md.out, Catch::Contains("### Regressions"));
     // It ends with the commands that reproduce it: both recordings and this comparison.
     CHECK_THAT(md.out, Catch::Contains("rooftime record -o " + s.base + "/%p.rtdb -- " + sample("triad")));
-    CHECK_THAT(
-        md.out, Catch::EndsWith("rooftime compare " + s.base + " --current " + s.doubled + " --format md\n```\n"));
+    CHECK_THAT(md.out, Catch::EndsWith("rooftime compare " + s.base + " --current " + s.heavy + " --format md\n```\n"));
 
-    RunResult junit = run({ rooftimeBin(), "compare", s.base, "--current", s.doubled, "--format", "junit" });
+    RunResult junit = run({ rooftimeBin(), "compare", s.base, "--current", s.heavy, "--format", "junit" });
     CHECK(junit.status == 1);
     CHECK_THAT(junit.out, Catch::StartsWith("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites"));
     CHECK_THAT(junit.out, Catch::Contains("<testcase classname=\"rooftime.marker\" name=\"triad\">"));
