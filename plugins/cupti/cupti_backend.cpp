@@ -20,6 +20,7 @@
 #include <memory>
 #include <mutex>
 #include <set>
+#include <thread>
 #include <string>
 #include <unistd.h>
 #include <unordered_map>
@@ -105,11 +106,21 @@ thread_local rooftime::collector::backend::LaunchContext t_runtimeContext; // of
 /// Counters mode: that runtime launch was already counted (its driver launch only adds its id).
 thread_local bool t_runtimeCounted = false;
 
+/// At a callback's exit: the API call returned an error (cudaError_t and CUresult are both 0 on success).
+bool failed(const CUpti_CallbackData* cb)
+{
+    return cb->functionReturnValue && *static_cast<const int*>(cb->functionReturnValue) != 0;
+}
+
 /// Range Profiler state of one context (counters mode).
 struct ContextCounters {
     CUpti_RangeProfiler_Object* object = nullptr;
     std::vector<std::uint8_t> counterData;
     bool started = false;
+    /// The thread of the last pending launch. Launches of two threads may run in another order than their
+    /// callbacks came; a batch is decoded before another thread's launch joins it, so such a swap shows as a
+    /// range-count mismatch (values dropped) and never puts one kernel's values on another.
+    std::thread::id lastThread;
     /// The launches measured since the last decode, in launch order (auto range: one range per launch, in
     /// execution order; launches are serialized under auto range). Each with all its correlation ids: the one
     /// counted, then the runtime or driver calls around or inside it (the kernel record carries one of them).
@@ -121,7 +132,18 @@ public:
     explicit CuptiBackend(Host* host)
         : m_host(host)
         , m_pid(::getpid())
-    { }
+        , m_noReplay(std::begin(kNoReplayPatterns), std::end(kNoReplayPatterns))
+    {
+        // Extra never-replayed kernels: comma-separated name substrings (peer-waiting kernels of one's own).
+        if (const char* extra = std::getenv("ROOFTIME_NO_REPLAY")) {
+            std::string list = extra;
+            for (std::size_t at = 0; at <= list.size();) {
+                const std::size_t comma = std::min(list.find(',', at), list.size());
+                if (comma > at) m_noReplay.push_back(list.substr(at, comma - at));
+                at = comma + 1;
+            }
+        }
+    }
 
     const char* name() const noexcept override { return "cupti"; }
     bool available() noexcept override;
@@ -178,6 +200,19 @@ private:
     std::set<std::uint32_t> m_measured; ///< correlation ids of measured launches whose record or values are due
     std::unordered_map<std::uint32_t, std::vector<backend::MetricValue>> m_values;
     std::unordered_map<std::uint32_t, backend::KernelRecord> m_waiting;
+    /// The correlation ids of one measured launch (runtime call, inner runtime call, driver call): values are
+    /// stored under each, and the kernel record consumes one. m_groupOf maps an id to its group's first id.
+    std::unordered_map<std::uint32_t, std::vector<std::uint32_t>> m_groups;
+    std::unordered_map<std::uint32_t, std::uint32_t> m_groupOf;
+    /// Puts @p other in @p id's group. m_matchMutex held.
+    void joinLocked(std::uint32_t id, std::uint32_t other);
+    /// Drops @p id and the rest of its group from m_values, m_measured and the groups. m_matchMutex held.
+    void forgetLocked(std::uint32_t id);
+    /// Measured launches whose values will never come: their held records go out without counters.
+    void releaseLost(const std::vector<std::uint32_t>& ids);
+    /// A measured launch that failed ran no kernel and gets no range: out of its batch.
+    void countersLaunchFailed(std::uint32_t correlation) noexcept;
+    std::vector<std::string> m_noReplay; ///< kNoReplayPatterns and ROOFTIME_NO_REPLAY
 };
 
 CuptiBackend* g_backend = nullptr;
@@ -357,12 +392,17 @@ void CuptiBackend::onCallback(CUpti_CallbackDomain domain, CUpti_CallbackId cbid
                 t_runtimeCounted = m_counters && launch && cb->context && cb->symbolName && *cb->symbolName
                     && countersOnLaunch(cb->context, cb->symbolName, cb->correlationId);
             } else {
+                // A launch that failed ran no kernel and gets no range: it must leave its batch.
+                if (t_runtimeCounted && launch && failed(cb)) countersLaunchFailed(t_runtimeCorrelation);
                 t_runtimeCorrelation = 0;
                 t_runtimeCounted = false;
             }
             return;
         }
-        if (cb->callbackSite != CUPTI_API_ENTER) return;
+        if (cb->callbackSite != CUPTI_API_ENTER) {
+            if (m_counters && launch && failed(cb)) countersLaunchFailed(cb->correlationId);
+            return;
+        }
         // Inside a runtime launch the context (and its call stack, the costly part) is the runtime call's.
         m_launches.remember(cb->correlationId, t_runtimeCorrelation ? t_runtimeContext : m_host->launchContext());
         if (!m_counters || !launch) return;
@@ -485,7 +525,8 @@ bool CuptiBackend::setUpHost(CUcontext ctx, std::uint32_t device)
     rc = cuptiProfilerDeviceSupported(&sup);
     if (rc == CUPTI_SUCCESS && sup.isSupported != CUPTI_PROFILER_CONFIGURATION_SUPPORTED) {
         std::string why = "GPU counters are not supported on this device";
-        if (sup.architecture != CUPTI_PROFILER_CONFIGURATION_SUPPORTED) why += " (architecture older than sm_70)";
+        if (sup.architecture != CUPTI_PROFILER_CONFIGURATION_SUPPORTED)
+            why += " (compute capability below 7.5: the range profiler needs Turing or newer)";
         if (sup.vGpu == CUPTI_PROFILER_CONFIGURATION_DISABLED)
             why += " (vGPU with profiling disabled: the host administrator can enable it)";
         else if (sup.vGpu != CUPTI_PROFILER_CONFIGURATION_SUPPORTED)
@@ -648,7 +689,28 @@ ContextCounters* CuptiBackend::countersFor(CUcontext ctx)
         disableCounters("cannot prepare the counter data (" + resultText(rc) + ")", resultText(rc));
         return nullptr;
     }
-    return &m_contexts.emplace(ctx, std::move(c)).first->second;
+    // Configured once per context, as NVIDIA's samples do: later batches re-initialize the counter data image
+    // (same buffer) and only Start again. The context's entry keeps the buffer at its address.
+    ContextCounters& stored = m_contexts.emplace(ctx, std::move(c)).first->second;
+    auto sc = params<CUpti_RangeProfiler_SetConfig_Params>(CUpti_RangeProfiler_SetConfig_Params_STRUCT_SIZE);
+    sc.pRangeProfilerObject = stored.object;
+    sc.configSize = m_configImage.size();
+    sc.pConfig = m_configImage.data();
+    sc.counterDataImageSize = stored.counterData.size();
+    sc.pCounterDataImage = stored.counterData.data();
+    sc.range = CUPTI_AutoRange;
+    sc.replayMode = CUPTI_KernelReplay;
+    sc.maxRangesPerPass = kMaxRanges;
+    sc.numNestingLevels = 1;
+    sc.minNestingLevel = 1;
+    sc.passIndex = 0;
+    sc.targetNestingLevel = 1;
+    rc = cuptiRangeProfilerSetConfig(&sc);
+    if (rc != CUPTI_SUCCESS) {
+        disableCounters("cannot configure the range profiler (" + resultText(rc) + ")", resultText(rc));
+        return nullptr;
+    }
+    return &stored;
 }
 
 void CuptiBackend::countersAlias(std::uint32_t runtimeId, std::uint32_t driverId) noexcept
@@ -659,6 +721,7 @@ void CuptiBackend::countersAlias(std::uint32_t runtimeId, std::uint32_t driverId
             std::lock_guard match(m_matchMutex);
             if (!m_measured.count(runtimeId)) return; // not measured
             m_measured.insert(driverId);
+            joinLocked(runtimeId, driverId);
         }
         auto it = m_contexts.find(m_activeContext);
         if (it != m_contexts.end())
@@ -670,6 +733,71 @@ void CuptiBackend::countersAlias(std::uint32_t runtimeId, std::uint32_t driverId
         // Decoded in between (another thread's launch): the values are there already.
         std::lock_guard match(m_matchMutex);
         if (auto v = m_values.find(runtimeId); v != m_values.end()) m_values[driverId] = v->second;
+    } catch (...) { }
+}
+
+void CuptiBackend::joinLocked(std::uint32_t id, std::uint32_t other)
+{
+    auto at = m_groupOf.find(id);
+    const std::uint32_t key = at != m_groupOf.end() ? at->second : id;
+    auto& group = m_groups[key];
+    if (group.empty()) {
+        group.push_back(id);
+        m_groupOf[id] = key;
+    }
+    if (!m_groupOf.count(other)) {
+        group.push_back(other);
+        m_groupOf[other] = key;
+    }
+}
+
+void CuptiBackend::forgetLocked(std::uint32_t id)
+{
+    std::vector<std::uint32_t> ids { id };
+    if (auto at = m_groupOf.find(id); at != m_groupOf.end()) {
+        auto g = m_groups.find(at->second);
+        if (g != m_groups.end()) {
+            ids = std::move(g->second);
+            m_groups.erase(g);
+        }
+    }
+    for (const std::uint32_t x : ids) {
+        m_values.erase(x);
+        m_measured.erase(x);
+        m_groupOf.erase(x);
+    }
+}
+
+void CuptiBackend::releaseLost(const std::vector<std::uint32_t>& ids)
+{
+    std::vector<backend::KernelRecord> ready;
+    {
+        std::lock_guard match(m_matchMutex);
+        for (const std::uint32_t id : ids) {
+            if (auto w = m_waiting.find(id); w != m_waiting.end()) {
+                ready.push_back(std::move(w->second));
+                m_waiting.erase(w);
+            }
+            forgetLocked(id);
+        }
+    }
+    if (!ready.empty()) m_host->addKernels(std::move(ready));
+}
+
+void CuptiBackend::countersLaunchFailed(std::uint32_t correlation) noexcept
+{
+    try {
+        std::lock_guard lock(m_countersMutex);
+        auto it = m_contexts.find(m_activeContext);
+        if (it == m_contexts.end()) return;
+        auto& pending = it->second.pending;
+        for (auto p = pending.rbegin(); p != pending.rend(); ++p)
+            if (std::find(p->begin(), p->end(), correlation) != p->end()) {
+                const std::vector<std::uint32_t> ids = *p;
+                pending.erase(std::next(p).base());
+                releaseLost(ids);
+                return;
+            }
     } catch (...) { }
 }
 
@@ -688,7 +816,8 @@ bool CuptiBackend::countersOnLaunch(CUcontext ctx, const char* symbol, std::uint
         std::lock_guard lock(m_countersMutex);
         if (!m_counters) return true;
         const std::string name = symbol ? symbol : "";
-        bool measure = name.find(kNoReplayPattern) == std::string::npos;
+        bool measure = std::none_of(m_noReplay.begin(), m_noReplay.end(),
+            [&](const std::string& p) { return name.find(p) != std::string::npos; });
         if (measure) {
             int& n = m_launchCounts[name];
             measure = m_settings.counterLaunches <= 0 || n < m_settings.counterLaunches;
@@ -708,26 +837,11 @@ bool CuptiBackend::countersOnLaunch(CUcontext ctx, const char* symbol, std::uint
         ContextCounters* c = countersFor(ctx);
         if (!c) return true;
         if (c->started && c->pending.size() >= kMaxRanges) stopAndDecode(*c);
+        if (c->started && !c->pending.empty() && c->lastThread != std::this_thread::get_id()) stopAndDecode(*c);
         if (!c->started) {
-            auto sc = params<CUpti_RangeProfiler_SetConfig_Params>(CUpti_RangeProfiler_SetConfig_Params_STRUCT_SIZE);
-            sc.pRangeProfilerObject = c->object;
-            sc.configSize = m_configImage.size();
-            sc.pConfig = m_configImage.data();
-            sc.counterDataImageSize = c->counterData.size();
-            sc.pCounterDataImage = c->counterData.data();
-            sc.range = CUPTI_AutoRange;
-            sc.replayMode = CUPTI_KernelReplay;
-            sc.maxRangesPerPass = kMaxRanges;
-            sc.numNestingLevels = 1;
-            sc.minNestingLevel = 1;
-            sc.passIndex = 0;
-            sc.targetNestingLevel = 1;
-            CUptiResult rc = cuptiRangeProfilerSetConfig(&sc);
-            if (rc == CUPTI_SUCCESS) {
-                auto st = params<CUpti_RangeProfiler_Start_Params>(CUpti_RangeProfiler_Start_Params_STRUCT_SIZE);
-                st.pRangeProfilerObject = c->object;
-                rc = cuptiRangeProfilerStart(&st);
-            }
+            auto st = params<CUpti_RangeProfiler_Start_Params>(CUpti_RangeProfiler_Start_Params_STRUCT_SIZE);
+            st.pRangeProfilerObject = c->object;
+            const CUptiResult rc = cuptiRangeProfilerStart(&st);
             if (rc != CUPTI_SUCCESS) {
                 disableCounters("cannot start the range profiler (" + resultText(rc) + ")", resultText(rc));
                 return true;
@@ -738,10 +852,14 @@ bool CuptiBackend::countersOnLaunch(CUcontext ctx, const char* symbol, std::uint
         // A driver launch counted on its own may still be inside a runtime call (its context was unknown there).
         const std::uint32_t outer = t_runtimeCorrelation != correlation ? t_runtimeCorrelation : 0;
         c->pending.push_back({ correlation });
+        c->lastThread = std::this_thread::get_id();
         if (outer) c->pending.back().push_back(outer);
         std::lock_guard match(m_matchMutex);
         m_measured.insert(correlation);
-        if (outer) m_measured.insert(outer);
+        if (outer) {
+            m_measured.insert(outer);
+            joinLocked(correlation, outer);
+        }
     } catch (...) { }
     return true;
 }
@@ -757,6 +875,7 @@ void CuptiBackend::stopAndDecode(ContextCounters& c)
     dd.pRangeProfilerObject = c.object;
     if (rc == CUPTI_SUCCESS) rc = cuptiRangeProfilerDecodeData(&dd);
     std::vector<std::pair<std::vector<std::uint32_t>, std::vector<backend::MetricValue>>> decoded;
+    std::vector<std::uint32_t> lost; ///< ids of launches whose values will not come
     auto info = params<CUpti_RangeProfiler_GetCounterDataInfo_Params>(
         CUpti_RangeProfiler_GetCounterDataInfo_Params_STRUCT_SIZE);
     info.pCounterDataImage = c.counterData.data();
@@ -764,6 +883,8 @@ void CuptiBackend::stopAndDecode(ContextCounters& c)
     if (rc == CUPTI_SUCCESS) rc = cuptiRangeProfilerGetCounterDataInfo(&info);
     if (rc != CUPTI_SUCCESS) {
         note("counter values of " + std::to_string(c.pending.size()) + " launches lost: " + resultText(rc));
+        for (const auto& ids : c.pending)
+            lost.insert(lost.end(), ids.begin(), ids.end());
     } else {
         if (dd.numOfRangeDropped > 0)
             note("the range profiler dropped " + std::to_string(dd.numOfRangeDropped) + " ranges");
@@ -771,10 +892,13 @@ void CuptiBackend::stopAndDecode(ContextCounters& c)
         // launched another way while the profiler ran (not a launch callback we count) adds a range: range i is
         // then not launch i, and values put on the wrong kernel are worse than none.
         const std::size_t n = info.numTotalRanges == c.pending.size() ? c.pending.size() : 0;
-        if (info.numTotalRanges != c.pending.size())
+        if (info.numTotalRanges != c.pending.size()) {
             note("the range profiler returned " + std::to_string(info.numTotalRanges) + " ranges for "
                 + std::to_string(c.pending.size())
                 + " measured launches; their counter values are dropped (ranges cannot be matched to launches)");
+            for (const auto& ids : c.pending)
+                lost.insert(lost.end(), ids.begin(), ids.end());
+        }
         std::vector<double> values(m_metrics.size());
         for (std::size_t i = 0; i < n; ++i) {
             auto ev = params<CUpti_Profiler_Host_EvaluateToGpuValues_Params>(
@@ -786,7 +910,10 @@ void CuptiBackend::stopAndDecode(ContextCounters& c)
             ev.ppMetricNames = m_metrics.data();
             ev.numMetrics = m_metrics.size();
             ev.pMetricValues = values.data();
-            if (cuptiProfilerHostEvaluateToGpuValues(&ev) != CUPTI_SUCCESS) continue;
+            if (cuptiProfilerHostEvaluateToGpuValues(&ev) != CUPTI_SUCCESS) {
+                lost.insert(lost.end(), c.pending[i].begin(), c.pending[i].end());
+                continue;
+            }
             std::vector<backend::MetricValue> mv;
             for (std::size_t m = 0; m < m_metrics.size(); ++m)
                 mv.push_back({ m_metrics[m], values[m], m_units[m] });
@@ -800,6 +927,8 @@ void CuptiBackend::stopAndDecode(ContextCounters& c)
     ci.counterDataSize = c.counterData.size();
     ci.pCounterData = c.counterData.data();
     cuptiRangeProfilerCounterDataImageInitialize(&ci);
+    // Their records, held for values that will not come, go out without counters now rather than at exit.
+    if (!lost.empty()) releaseLost(lost);
     std::lock_guard match(m_matchMutex);
     for (auto& [ids, mv] : decoded)
         for (const std::uint32_t id : ids)
@@ -814,8 +943,7 @@ void CuptiBackend::stopAndDecode(ContextCounters& c)
         }
         it->second.metrics = std::move(v->second);
         it->second.replayed = true;
-        m_values.erase(v);
-        m_measured.erase(it->first);
+        forgetLocked(it->first);
         ready.push_back(std::move(it->second));
         it = m_waiting.erase(it);
     }
@@ -841,8 +969,7 @@ void CuptiBackend::deliver(std::vector<backend::KernelRecord>& kernels)
         }
         k.metrics = std::move(v->second);
         k.replayed = true;
-        m_values.erase(v);
-        m_measured.erase(id);
+        forgetLocked(id);
         out.push_back(std::move(k));
     }
     kernels.swap(out);

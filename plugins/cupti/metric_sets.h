@@ -38,7 +38,10 @@ inline constexpr std::array kTier1 = {
     "sm__ops_path_tensor_src_fp64.sum",
 };
 
-/// Kernels whose name contains this are never replayed (collectives cannot be: they wait on other GPUs).
-inline constexpr const char* kNoReplayPattern = "nccl";
+/// Kernels whose name contains one of these are never replayed: collectives and peer-to-peer kernels wait on other
+/// GPUs or other kernels, and auto range serializes and replays a kernel alone (CUPTI's docs warn of hangs).
+/// ROOFTIME_NO_REPLAY adds comma-separated substrings of one's own.
+inline constexpr const char* kNoReplayPatterns[]
+    = { "nccl", "nvshmem", "cross_device_reduce", "custom_all_reduce", "allreduce", "all_reduce" };
 
 } // namespace rooftime::cupti
