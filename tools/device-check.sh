@@ -228,7 +228,7 @@ say "## 3. CUDA samples: rooftime (time, counters) and Nsight Compute"
 # Sizes small enough for replay (every kernel runs at least twice under counters and ncu); the same arguments in
 # every mode, so that the launches compare one to one.
 declare -A sample_args=([triad]="--n 16777216 --iters 5" [gemm]="--n 512 --iters 2" [hfma2]="--launches 3"
-    [wmma_gemm]="--iters 2" [conv2d]="--iters 2" [lstm_chain]="--steps 50")
+    [wmma_gemm]="--iters 2" [conv2d]="--iters 2" [lstm_chain]="--steps 50 --threads 2")
 cuda_samples="triad gemm hfma2 wmma_gemm conv2d lstm_chain"
 # rooftime first for every sample (what issue 5 checks), then ncu for every sample: a slow ncu run can then only cut
 # other ncu runs, never a sample's own time and counters profiles.

@@ -11,6 +11,9 @@
 //              o*tanh(c) multiply), bytes = 4 (4H + H + 2H) (gates and c in; c and h out)
 // The weights stay in L2 after the first step, so the measured DRAM traffic is far below these bytes.
 // Region "lstm_chain" (once) wraps all steps and a final synchronisation and declares their total work.
+// --threads N runs N chains at once, one per host thread, each on its own stream with its own state (the weights
+// are shared): launches of several threads, as a data-loader or multi-stream program makes them; every total
+// above is N times as large.
 
 #include "cuda_support.h"
 
@@ -20,6 +23,8 @@
 #include <cstdint>
 #include <cstdio>
 #include <exception>
+#include <memory>
+#include <thread>
 #include <vector>
 
 namespace {
@@ -30,7 +35,7 @@ using rooftime::samples::KernelTally;
 using rooftime::samples::RegionTally;
 
 constexpr const char* kProgram = "lstm_chain";
-constexpr const char* kUsage = "lstm_chain [--steps T=1000] [--hidden H=256]";
+constexpr const char* kUsage = "lstm_chain [--steps T=1000] [--hidden H=256] [--threads N=1]";
 constexpr int kThreads = 128;
 
 __device__ float hardSigmoid(float x)
@@ -84,18 +89,22 @@ int run(int argc, char** argv)
 {
     std::int64_t steps = 1000;
     std::int64_t hidden = 256;
+    std::int64_t threads = 1;
     Args args(argc, argv, kProgram, kUsage);
     while (args.next()) {
         if (args.is("--steps"))
             steps = args.integer(1, 1'000'000);
         else if (args.is("--hidden"))
             hidden = args.integer(1, 4096);
+        else if (args.is("--threads"))
+            threads = args.integer(1, 16);
         else
             args.unknown();
     }
     rooftime::samples::requireDevice(kProgram);
     rooftime_set_param("steps", static_cast<double>(steps));
     rooftime_set_param("hidden", static_cast<double>(hidden));
+    rooftime_set_param("threads", static_cast<double>(threads));
 
     const auto hs = static_cast<std::size_t>(hidden);
     std::vector<float> hw(4 * hs * hs);
@@ -107,13 +116,26 @@ int run(int argc, char** argv)
     std::vector<float> zeros(hs, 0.0f);
     DeviceBuffer<float> w(hw.size(), kProgram);
     DeviceBuffer<float> bias(hbias.size(), kProgram);
-    DeviceBuffer<float> gates(4 * hs, kProgram);
-    DeviceBuffer<float> c(hs, kProgram);
-    DeviceBuffer<float> h(hs, kProgram);
     rooftime::samples::upload(w, hw.data(), kProgram);
     rooftime::samples::upload(bias, hbias.data(), kProgram);
-    rooftime::samples::upload(c, zeros.data(), kProgram);
-    rooftime::samples::upload(h, zeros.data(), kProgram);
+    // One chain per thread: its own state and stream.
+    struct Lane {
+        DeviceBuffer<float> gates, c, h;
+        cudaStream_t stream = nullptr;
+        Lane(std::size_t hsize)
+            : gates(4 * hsize, kProgram)
+            , c(hsize, kProgram)
+            , h(hsize, kProgram)
+        { }
+    };
+    std::vector<std::unique_ptr<Lane>> lanes;
+    for (std::int64_t l = 0; l < threads; ++l) {
+        lanes.push_back(std::make_unique<Lane>(hs));
+        rooftime::samples::upload(lanes.back()->c, zeros.data(), kProgram);
+        rooftime::samples::upload(lanes.back()->h, zeros.data(), kProgram);
+        rooftime::samples::cudaCheck(
+            cudaStreamCreateWithFlags(&lanes.back()->stream, cudaStreamNonBlocking), kProgram, "cudaStreamCreate");
+    }
 
     const double hd = static_cast<double>(hidden);
     KernelTally::Work gemvWork;
@@ -132,17 +154,32 @@ int run(int argc, char** argv)
     RegionTally region(name);
     const rooftime::samples::Stopwatch watch;
     rooftime_begin(name);
-    for (std::int64_t t = 0; t < steps; ++t) {
-        lstm_gemv<<<gemvBlocks, kThreads>>>(w.get(), h.get(), bias.get(), gates.get(), hi);
-        rooftime::samples::launchCheck(kProgram, "lstm_gemv");
-        gemvTally.add(gemvWork);
-        lstm_cell<<<cellBlocks, kThreads>>>(gates.get(), c.get(), h.get(), hi);
-        rooftime::samples::launchCheck(kProgram, "lstm_cell");
-        cellTally.add(cellWork);
+    auto chain = [&](Lane& lane) {
+        for (std::int64_t t = 0; t < steps; ++t) {
+            lstm_gemv<<<gemvBlocks, kThreads, 0, lane.stream>>>(
+                w.get(), lane.h.get(), bias.get(), lane.gates.get(), hi);
+            rooftime::samples::launchCheck(kProgram, "lstm_gemv");
+            lstm_cell<<<cellBlocks, kThreads, 0, lane.stream>>>(lane.gates.get(), lane.c.get(), lane.h.get(), hi);
+            rooftime::samples::launchCheck(kProgram, "lstm_cell");
+        }
+    };
+    if (threads == 1) {
+        chain(*lanes.front());
+    } else {
+        std::vector<std::thread> team;
+        for (auto& lane : lanes)
+            team.emplace_back(chain, std::ref(*lane));
+        for (auto& t : team)
+            t.join();
     }
     rooftime::samples::synchronize(kProgram, name);
-    const double totalFlops = static_cast<double>(steps) * (gemvWork.fp32 + cellWork.fp32);
-    const double totalBytes = static_cast<double>(steps) * (gemvWork.bytes + cellWork.bytes);
+    for (std::int64_t k = 0; k < steps * threads; ++k) {
+        gemvTally.add(gemvWork);
+        cellTally.add(cellWork);
+    }
+    const double chains = static_cast<double>(steps * threads);
+    const double totalFlops = chains * (gemvWork.fp32 + cellWork.fp32);
+    const double totalBytes = chains * (gemvWork.bytes + cellWork.bytes);
     rooftime_add_work(totalFlops, totalBytes);
     rooftime_end(name);
     region.add(totalFlops, totalBytes);
@@ -150,8 +187,18 @@ int run(int argc, char** argv)
 
     // The host replays the first step and checks it when there was only one; otherwise it checks that the state
     // stayed finite and bounded (|h| <= 1 by construction).
-    std::vector<float> hh(hs);
-    rooftime::samples::download(hh.data(), h, kProgram);
+    // Every chain computes the same recurrence: each must hold the same state.
+    std::vector<float> hh(hs), other(hs);
+    rooftime::samples::download(hh.data(), lanes.front()->h, kProgram);
+    for (std::size_t l = 1; l < lanes.size(); ++l) {
+        rooftime::samples::download(other.data(), lanes[l]->h, kProgram);
+        if (other != hh) {
+            std::fprintf(stderr, "%s: chain %zu ended in another state than chain 0\n", kProgram, l);
+            return rooftime::samples::kFailureExit;
+        }
+    }
+    for (auto& lane : lanes)
+        cudaStreamDestroy(lane->stream);
     double checksum = 0.0;
     for (std::size_t u = 0; u < hs; ++u) {
         if (!std::isfinite(hh[u]) || std::fabs(hh[u]) > 1.0f) {
@@ -172,9 +219,10 @@ int run(int argc, char** argv)
         }
         checksum += hh[u];
     }
-    std::printf("%s: steps=%lld hidden=%lld launches=%lld seconds=%.6f us/launch=%.2f checksum=%.9g\n", kProgram,
-        static_cast<long long>(steps), static_cast<long long>(hidden), static_cast<long long>(2 * steps), seconds,
-        seconds * 1e6 / static_cast<double>(2 * steps), checksum);
+    const auto launches = static_cast<long long>(2 * steps * threads);
+    std::printf("%s: steps=%lld hidden=%lld threads=%lld launches=%lld seconds=%.6f us/launch=%.2f checksum=%.9g\n",
+        kProgram, static_cast<long long>(steps), static_cast<long long>(hidden), static_cast<long long>(threads),
+        launches, seconds, seconds * 1e6 / static_cast<double>(launches), checksum);
     region.printExpectation();
     gemvTally.printExpectation();
     cellTally.printExpectation();
