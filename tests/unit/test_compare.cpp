@@ -503,3 +503,48 @@ TEST_CASE("compare: JUnit stays valid XML for names that are not UTF-8", "[compa
         != std::string::npos);
     CHECK(junit.find('\xff') == std::string::npos);
 }
+
+TEST_CASE("compare: by call path, nested regions are items of their own", "[compare]")
+{
+    const std::string dir = scratchDir("compare_paths");
+    // step (10 ms) > forward: 4, 4.1, 4.2 ms in the baseline, twice that in the current runs.
+    auto run = [&](const std::string& path, double forwardMs, long pid) {
+        {
+            ProfileBuilder b(path, "node", "./train", "./train", pid);
+            b.addMachine("test", rooftime::test::kGpuMachineJson);
+            RegionRecord step;
+            step.seq = 1;
+            step.name = "step";
+            step.startNs = 0;
+            step.endNs = 20'000'000;
+            b.addRegion(step);
+            RegionRecord forward;
+            forward.seq = 2;
+            forward.parent = 1;
+            forward.depth = 1;
+            forward.name = "forward";
+            forward.startNs = 1'000'000;
+            forward.endNs = 1'000'000 + static_cast<std::int64_t>(forwardMs * 1e6);
+            b.addRegion(forward);
+            b.finish(21'000'000);
+        }
+        return Profile::open(path);
+    };
+    std::vector<Profile> base, current;
+    for (int i = 0; i < 3; ++i) {
+        base.push_back(run(fmt::format("{}/a{}.rtdb", dir, i), 4 + 0.1 * i, i + 1));
+        current.push_back(run(fmt::format("{}/b{}.rtdb", dir, i), 8 + 0.2 * i, i + 11));
+    }
+    CompareOptions o;
+    o.by = ReportBy::Callpath;
+    const Comparison c = compareRuns(base, current, o);
+    const CompareRow& forward = row(c, "step > forward");
+    CHECK(forward.path == std::vector<std::string> { "step", "forward" });
+    CHECK(*forward.change == Approx(1.0)); // means 4.1 ms and 8.2 ms
+    CHECK(forward.verdict == Verdict::Regression);
+    CHECK(forward.base.noiseBasis == "runs");
+    // step kept its 20 ms: no spread on either side, so not judged, and its change is 0.
+    CHECK(row(c, "step").verdict == Verdict::Unchanged);
+    CHECK(formatComparison(c, CompareFormat::Text, {}).find("REGRESSION  step > forward: +100.0 % time")
+        != std::string::npos);
+}
