@@ -28,6 +28,17 @@ TEST_CASE("call paths are elided at their start, keeping the innermost end")
     CHECK(elideFront(path, 3) == "onv");
 }
 
+TEST_CASE("elision counts characters and never cuts one in two")
+{
+    // Ten two-byte characters (20 bytes): they fit 10 columns, and a cut keeps whole characters.
+    const std::string greek = "αβγδεζηθικ";
+    CHECK(elideMiddle(greek, 10) == greek);
+    CHECK(elideMiddle(greek, 7) == "αβ...ικ");
+    CHECK(elideFront(greek, 6) == "...θικ");
+    CHECK(elideFront(greek, 2) == "ικ");
+    CHECK(elideMiddle("schritt → vorwärts → gemm", 12) == "schri...gemm");
+}
+
 TEST_CASE("numbers are printed with SI prefixes and readable time units")
 {
     CHECK(siValue(0) == "0");

@@ -16,21 +16,41 @@ std::optional<OutputFormat> parseOutputFormat(const std::string& text)
     return std::nullopt;
 }
 
+namespace {
+
+/// Byte offsets where the UTF-8 characters of @p text start (a byte that is not a continuation byte), and the
+/// text's size at the end: widths count characters, and cuts never split one (names are often C++ signatures
+/// or NVTX ranges in any language).
+std::vector<std::size_t> charStarts(const std::string& text)
+{
+    std::vector<std::size_t> starts;
+    for (std::size_t i = 0; i < text.size(); ++i)
+        if ((static_cast<unsigned char>(text[i]) & 0xC0) != 0x80 || i == 0) starts.push_back(i);
+    starts.push_back(text.size());
+    return starts;
+}
+
+} // namespace
+
 std::string elideMiddle(const std::string& text, std::size_t width)
 {
-    if (text.size() <= width) return text;
-    if (width <= 3) return text.substr(0, width);
+    const std::vector<std::size_t> at = charStarts(text);
+    const std::size_t chars = at.size() - 1;
+    if (chars <= width) return text;
+    if (width <= 3) return text.substr(0, at[width]);
     const std::size_t keep = width - 3;
     const std::size_t head = (keep + 1) / 2;
     const std::size_t tail = keep - head;
-    return text.substr(0, head) + "..." + text.substr(text.size() - tail);
+    return text.substr(0, at[head]) + "..." + text.substr(at[chars - tail]);
 }
 
 std::string elideFront(const std::string& text, std::size_t width)
 {
-    if (text.size() <= width) return text;
-    if (width <= 3) return text.substr(text.size() - width);
-    return "..." + text.substr(text.size() - (width - 3));
+    const std::vector<std::size_t> at = charStarts(text);
+    const std::size_t chars = at.size() - 1;
+    if (chars <= width) return text;
+    if (width <= 3) return text.substr(at[chars - width]);
+    return "..." + text.substr(at[chars - (width - 3)]);
 }
 
 std::string siValue(double value)
