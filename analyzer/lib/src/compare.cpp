@@ -14,6 +14,7 @@
 #include <map>
 #include <set>
 #include <sstream>
+#include <unordered_map>
 
 namespace rooftime::analyzer {
 
@@ -165,15 +166,22 @@ std::string itemKey(const ReportRow& r)
 }
 
 /// Instance statistics per run, keyed like itemKey for kernels (name, device) and ranges (name).
-std::vector<std::map<std::string, Moments>> instanceMoments(const std::vector<Profile>& profiles, ReportBy by)
+/// Only a single run needs them (several runs take their noise from the runs): a side of several runs reads no
+/// instance at all, which is most of the time of a comparison of long runs.
+std::vector<std::unordered_map<std::string, Moments>> instanceMoments(const std::vector<Profile>& profiles, ReportBy by)
 {
-    std::vector<std::map<std::string, Moments>> out(profiles.size());
+    std::vector<std::unordered_map<std::string, Moments>> out(profiles.size());
+    if (profiles.size() != 1) return out;
     if (by != ReportBy::Kernel && by != ReportBy::Range) return out; // call paths: no per-instance records
+    std::string key;
     for (std::size_t i = 0; i < profiles.size(); ++i) {
         auto& m = out[i];
         if (by == ReportBy::Kernel)
             profiles[i].forEachKernel([&](const KernelLaunch& k) {
-                m[fmt::format("gpu{}\x1f{}", k.device, k.name)].add(static_cast<double>(k.durationNs) * 1e-9);
+                // The report's device name, built without formatting: this runs once per launch.
+                key.assign("gpu").append(std::to_string(k.device)).push_back('\x1f');
+                key.append(k.name);
+                m[key].add(static_cast<double>(k.durationNs) * 1e-9);
             });
         else
             profiles[i].forEachRegion([&](const RegionInstance& r) {
@@ -290,8 +298,8 @@ std::string describeWork(const CompareSide& b, const CompareSide& c)
     return text;
 }
 
-CompareSide sideOf(
-    const ReportRow* r, std::size_t runs, const std::vector<std::map<std::string, Moments>>& moments, ReportBy by)
+CompareSide sideOf(const ReportRow* r, std::size_t runs,
+    const std::vector<std::unordered_map<std::string, Moments>>& moments, ReportBy by)
 {
     CompareSide s;
     s.runSeconds.assign(runs, 0.0);
