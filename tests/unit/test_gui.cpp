@@ -22,6 +22,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 
@@ -224,6 +225,9 @@ TEST_CASE("gui: rooftime-gui renders offscreen and rejects bad inputs with exit 
     r = test::run({ gui, profile, "--screenshot", dir + "/y.png", "--baseline", dir + "/nothing" });
     CHECK(r.status == 2);
     CHECK(r.err == "rooftime-gui: '" + dir + "/nothing': no such file or folder\n");
+    r = test::run({ gui, "--baseline", profile, "--screenshot", dir + "/z.png" });
+    CHECK(r.status == 2);
+    CHECK(r.err.find("no current profiles are open") != std::string::npos);
     r = test::run({ gui, profile, "--view", "pie" });
     CHECK(r.status == 2);
     CHECK(r.err.find("--view") != std::string::npos);
@@ -275,4 +279,68 @@ TEST_CASE("gui: the compare view draws baseline to current and lists the verdict
     // A bad baseline is refused and changes nothing.
     CHECK_THROWS_AS(w.openBaseline({ dir + "/missing.rtdb" }), analyzer::ProfileError);
     CHECK_FALSE(w.comparison());
+}
+
+TEST_CASE("gui: the compare view is per run, and survives other machine models", "[gui]")
+{
+    ensureApp();
+    const std::string dir = scratchDir("gui_compare_runs");
+    // Two identical baseline runs against one identical current run: per run the points coincide, so every arrow
+    // has zero length (summed, the baseline would sit at twice the FLOPs and bytes).
+    const std::string a = gpuProfile(dir, 3'000'000, "a.rtdb");
+    const std::string b = gpuProfile(dir, 3'000'000, "b.rtdb");
+    const std::string cur = gpuProfile(dir, 3'000'000, "cur.rtdb");
+    gui::MainWindow w;
+    w.resize(1200, 900);
+    w.show();
+    w.openProfiles({ cur });
+    w.openBaseline({ a, b });
+    QApplication::processEvents();
+    const auto arrows = w.view()->arrows();
+    REQUIRE(arrows.size() == 4);
+    for (const auto& arrow : arrows)
+        CHECK(std::hypot(arrow.from.x() - arrow.to.x(), arrow.from.y() - arrow.to.y()) < 0.5);
+    // The table's numbers are the legend's.
+    for (const gui::PlotMark& mark : w.view()->scene().marks) {
+        const int row = w.model()->rowOf(mark.name);
+        if (row < 0) continue; // baseline items are not in the items table
+        CHECK(cell(*w.model(), row, gui::ItemTableModel::Number) == std::to_string(mark.number));
+    }
+    // The arrows are part of the scene, so an export draws them.
+    const auto segments
+        = std::count_if(w.view()->scene().shapes.begin(), w.view()->scene().shapes.end(), [](const gui::Shape& s) {
+              const auto* p = std::get_if<gui::PolylineShape>(&s);
+              return p && p->role == gui::ShapeRole::Segment && p->key == "gemm" && p->points.size() == 2
+                  && p->color.r == 60;
+          });
+    CHECK(segments == 2);
+
+    // A baseline with another machine model (no fp32 roof at all) is drawn against the current one's roofs.
+    const std::string other = dir + "/other.rtdb";
+    test::writeTwoKernelProfile(other,
+        R"({"format": "rooftime-machine", "version": "1.0", "created": "2026-01-01T00:00:00Z",
+            "host": {"name": "elsewhere"}, "cpu": {"model": "CPU", "logical_cpus": 8}, "ceilings": [
+            {"device": "gpu0", "kind": "bandwidth", "level": "HBM", "pattern": "read", "value": 1e12, "roof": true}]})",
+        1e9);
+    REQUIRE_NOTHROW(w.openBaseline({ other }));
+    QApplication::processEvents();
+    CHECK(w.view()->problem().isEmpty());
+    CHECK(w.view()->scene().marks.size() == 4);
+}
+
+TEST_CASE("gui: level and numbers follow what is drawn", "[gui]")
+{
+    ensureApp();
+    gui::MainWindow w;
+    w.resize(1000, 800);
+    w.show();
+    w.openProfiles({ gpuProfile(scratchDir("gui_numbers")) });
+    QApplication::processEvents();
+    const int gemm = w.model()->rowOf("gemm");
+    CHECK_FALSE(cell(*w.model(), gemm, gui::ItemTableModel::Number).empty());
+    w.setLevel(qs("L2")); // nothing has L2 bytes: nothing drawn, so no legend numbers
+    CHECK(w.view()->scene().items == 0);
+    CHECK(cell(*w.model(), gemm, gui::ItemTableModel::Number).empty());
+    w.setLevel(QString());
+    CHECK_FALSE(cell(*w.model(), gemm, gui::ItemTableModel::Number).empty());
 }

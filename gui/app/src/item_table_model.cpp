@@ -108,7 +108,8 @@ QVariant ItemTableModel::data(const QModelIndex& index, int role) const
         if (sort) return v ? *v : -1.0;
         return v ? q(text(*v)) : QStringLiteral("-");
     };
-    const auto& roof = r->roof;
+    // As `rooftime report`: an analysis without a bound (no work, no ceiling) shows no roof numbers.
+    const std::optional<analyzer::Analysis> roof = r->roof && r->roof->efficiency ? r->roof : std::nullopt;
     switch (index.column()) {
     case Number: {
         auto it = m_numbers.find(r->name);
@@ -160,18 +161,18 @@ std::string itemDetails(const analyzer::ReportRow& r)
         s += fmt::format("FLOPs {}: {}\n", cls.label(), analyzer::siValue(v));
     for (const auto& [level, v] : r.bytesByLevel)
         s += fmt::format("bytes {}: {}B\n", level, analyzer::siValue(v));
-    if (r.roof) {
+    if (r.roof && r.roof->efficiency) {
         const analyzer::Analysis& a = *r.roof;
         for (const auto& [level, ai] : a.intensity)
             s += fmt::format("intensity at {}: {:.3g} FLOP/byte\n", level, ai);
         s += fmt::format("roof time {} (compute {}, memory {})\n", analyzer::humanSeconds(a.boundSeconds),
             analyzer::humanSeconds(a.computeTime), analyzer::humanSeconds(a.memoryTime));
-        if (a.efficiency)
-            s += fmt::format(
-                "efficiency {:.1f} %, lost {}\n", 100 * *a.efficiency, analyzer::humanSeconds(a.lostSeconds));
+        s += fmt::format("efficiency {:.1f} %, lost {}\n", 100 * *a.efficiency, analyzer::humanSeconds(a.lostSeconds));
         s += "limiter: " + analyzer::limiterLabel(a) + "\n";
     } else if (r.flopsByClass.empty() && r.bytesByLevel.empty()) {
         s += "no work known (time only)\n";
+    } else {
+        s += "no roof for its work in the machine model\n";
     }
     if (!s.empty() && s.back() == '\n') s.pop_back();
     return s;

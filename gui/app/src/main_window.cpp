@@ -120,9 +120,23 @@ MainWindow::MainWindow(QWidget* parent)
 
     connect(m_table->selectionModel(), &QItemSelectionModel::selectionChanged, this, &MainWindow::onTableSelection);
     connect(m_view, &RooflineView::itemClicked, this, &MainWindow::onPlotClicked);
+    connect(m_view, &RooflineView::sceneChanged, this, [this] {
+        // Legend numbers and the status follow what is drawn (view, level, baseline, size).
+        std::map<std::string, std::size_t> numbers;
+        for (const PlotMark& mark : m_view->scene().marks)
+            numbers.emplace(mark.name, mark.number);
+        m_model->setNumbers(std::move(numbers));
+        updateStatus();
+    });
 }
 
-MainWindow::~MainWindow() = default;
+MainWindow::~MainWindow()
+{
+    // The model and view point into the reports, which go before the widgets (members before the base class).
+    m_view->setBaseline(nullptr);
+    m_view->setReport(nullptr);
+    m_model->setReport(nullptr);
+}
 
 void MainWindow::openProfiles(const std::vector<std::string>& inputs, const std::string& machineFile)
 {
@@ -157,10 +171,6 @@ void MainWindow::load(const std::vector<std::string>& inputs, std::optional<anal
     }
     refreshLevels();
     m_table->resizeColumnsToContents();
-    std::map<std::string, std::size_t> numbers;
-    for (const PlotMark& mark : m_view->scene().marks)
-        numbers.emplace(mark.name, mark.number);
-    m_model->setNumbers(std::move(numbers));
     setWindowTitle(
         q(fmt::format("rooftime — {}", inputs.size() == 1 ? inputs.front() : fmt::format("{} inputs", inputs.size()))));
     updateStatus();
@@ -186,6 +196,10 @@ void MainWindow::updateStatus()
 
 void MainWindow::openBaseline(const std::vector<std::string>& inputs)
 {
+    if (!m_report)
+        throw analyzer::ProfileError(inputs.empty() ? std::string("baseline") : inputs.front(),
+            "is a baseline, but no current profiles are open: open them first (rooftime-gui CURRENT... --baseline "
+            "BASELINE...)");
     const auto keep = m_baselineInputs;
     m_baselineInputs = inputs;
     try {
@@ -215,12 +229,14 @@ void MainWindow::refreshComparison()
     // The baseline is grouped as the current runs ended up (auto resolved), against the same machine option.
     const analyzer::ReportBy by
         = m_report->by == analyzer::ReportBy::Kernel ? analyzer::ReportBy::Kernel : analyzer::ReportBy::Range;
-    auto report = std::make_unique<analyzer::Report>(buildPlotReport(
-        base, m_machine ? &*m_machine : nullptr, by == analyzer::ReportBy::Kernel ? "kernel" : "range"));
+    // Both sides against the roofs on screen: --machine, else the current runs' model (one plot, one set of roofs).
+    const analyzer::MachineModel* machine
+        = m_machine ? &*m_machine : (m_report->machine ? &*m_report->machine : nullptr);
+    auto report = std::make_unique<analyzer::Report>(
+        buildPlotReport(base, machine, by == analyzer::ReportBy::Kernel ? "kernel" : "range"));
     analyzer::CompareOptions options;
     options.by = by;
-    analyzer::Comparison c
-        = analyzer::compareRuns(base, m_profiles, options, nullptr, m_machine ? &*m_machine : nullptr);
+    analyzer::Comparison c = analyzer::compareRuns(base, m_profiles, options, nullptr, machine);
     m_view->setBaseline(nullptr);
     m_baselineReport = std::move(report);
     m_comparison = std::move(c);
@@ -278,12 +294,19 @@ void MainWindow::baselineDialog()
 void MainWindow::setGrouping(const QString& by)
 {
     if (by == m_by) return;
+    const QString before = m_by;
     m_by = by;
-    if (m_byBox->currentText() != by) m_byBox->setCurrentText(by);
+    {
+        const QSignalBlocker block(m_byBox);
+        m_byBox->setCurrentText(by);
+    }
     if (m_inputs.empty()) return;
     try {
         load(m_inputs, m_machine);
     } catch (const std::exception& e) {
+        m_by = before; // the window still shows the old grouping
+        const QSignalBlocker block(m_byBox);
+        m_byBox->setCurrentText(before);
         QMessageBox::warning(this, QStringLiteral("rooftime"), q(e.what()));
     }
 }
@@ -300,10 +323,14 @@ void MainWindow::setView(const QString& view)
 
 void MainWindow::setLevel(const QString& level)
 {
+    {
+        const QSignalBlocker block(m_levelBox);
+        const int at = level.isEmpty() ? 0 : m_levelBox->findText(level, Qt::MatchFixedString);
+        m_levelBox->setCurrentIndex(at >= 0 ? at : 0);
+    }
     PlotOptions o = m_view->options();
     o.level = level.toStdString();
-    m_view->setOptions(o);
-    if (!m_view->problem().isEmpty()) m_status->setText(m_view->problem());
+    m_view->setOptions(o); // its sceneChanged updates the numbers and the status (a level without roof: why)
 }
 
 void MainWindow::refreshLevels()
@@ -323,6 +350,12 @@ void MainWindow::refreshLevels()
     }
     const int keep = m_levelBox->findText(current);
     m_levelBox->setCurrentIndex(keep >= 0 ? keep : 0);
+    if (keep < 0 && !m_view->options().level.empty()) {
+        // The level chosen has no roof in these profiles: back to the default rather than an error.
+        PlotOptions o = m_view->options();
+        o.level.clear();
+        m_view->setOptions(o);
+    }
 }
 
 void MainWindow::selectItem(const std::string& name)
@@ -345,7 +378,10 @@ void MainWindow::onTableSelection()
 {
     if (m_syncing) return;
     const QModelIndexList rows = m_table->selectionModel()->selectedRows();
-    if (rows.isEmpty()) return;
+    if (rows.isEmpty()) {
+        m_view->setSelected({});
+        return;
+    }
     const analyzer::ReportRow* r = m_model->rowAt(m_proxy->mapToSource(rows.front()).row());
     if (!r) return;
     m_syncing = true;
@@ -355,7 +391,12 @@ void MainWindow::onTableSelection()
 
 void MainWindow::onPlotClicked(const QString& name)
 {
-    selectItem(name.toStdString());
+    // A baseline disc selects its item.
+    std::string item = name.toStdString();
+    const std::string suffix = RooflineView::kBaselineSuffix;
+    if (item.size() > suffix.size() && item.compare(item.size() - suffix.size(), suffix.size(), suffix) == 0)
+        item.resize(item.size() - suffix.size());
+    selectItem(item);
 }
 
 QString MainWindow::exportPlot(const QString& path) const
@@ -380,7 +421,7 @@ void MainWindow::openDialog()
     const std::vector<std::string> inputs = pickProfiles(this, QStringLiteral("Open profiles"));
     if (inputs.empty()) return;
     try {
-        openProfiles(inputs);
+        load(inputs, m_machine); // a --machine given at start stays
     } catch (const std::exception& e) {
         QMessageBox::warning(this, QStringLiteral("rooftime"), q(e.what()));
     }

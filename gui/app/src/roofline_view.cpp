@@ -24,6 +24,7 @@ analyzer::ReportRow perRun(analyzer::ReportRow r, std::size_t runs)
     const double k = 1.0 / static_cast<double>(runs);
     r.timeSeconds *= k;
     r.workSeconds *= k;
+    r.count = static_cast<std::uint64_t>(std::llround(static_cast<double>(r.count) * k));
     if (r.exclusiveSeconds) *r.exclusiveSeconds *= k;
     if (r.flops) *r.flops *= k;
     if (r.bytes) *r.bytes *= k;
@@ -74,9 +75,14 @@ const analyzer::ReportRow* RooflineView::rowNamed(const std::string& name) const
 {
     const analyzer::Report* r = m_baseline ? &m_merged : m_report;
     if (!r) return nullptr;
+    // The plot shows one device: a name there is the row of that device (the same kernel may run on several).
+    const analyzer::ReportRow* any = nullptr;
     for (const analyzer::ReportRow& row : r->rows)
-        if (row.name == name) return &row;
-    return nullptr;
+        if (row.name == name) {
+            if (row.device == m_scene.device) return &row;
+            if (!any) any = &row;
+        }
+    return any;
 }
 
 std::vector<RooflineView::Arrow> RooflineView::arrows() const
@@ -134,11 +140,43 @@ void RooflineView::rebuild()
         }
         try {
             m_scene = buildPlotScene(m_baseline ? m_merged : *m_report, o);
-        } catch (const PlotError& e) {
+            addArrows();
+        } catch (const std::exception& e) {
+            // Never out of an event handler (this runs from resizeEvent): Qt would terminate.
+            m_scene = PlotScene {};
             m_problem = QString::fromStdString(e.what());
         }
     }
     update();
+    emit sceneChanged();
+}
+
+void RooflineView::addArrows()
+{
+    // Part of the scene, so that an export draws them too: baseline → current, a head at the current end.
+    const Rgba grey { 60, 60, 60, 255 };
+    for (const Arrow& a : arrows()) {
+        PolylineShape line;
+        line.role = ShapeRole::Segment;
+        line.points = { { a.from.x(), a.from.y() }, { a.to.x(), a.to.y() } };
+        line.color = grey;
+        line.width = a.vertex ? 1.2 : 2;
+        line.dashed = a.vertex;
+        line.key = a.name;
+        m_scene.shapes.emplace_back(line);
+        const QLineF back(a.to, a.from);
+        if (back.length() < 6) continue;
+        const QPointF u = (back.unitVector().p2() - back.unitVector().p1()) * 9;
+        const QPointF side(-u.y() * 0.45, u.x() * 0.45);
+        PolylineShape head;
+        head.role = ShapeRole::Segment;
+        head.points = { { a.to.x() + u.x() + side.x(), a.to.y() + u.y() + side.y() }, { a.to.x(), a.to.y() },
+            { a.to.x() + u.x() - side.x(), a.to.y() + u.y() - side.y() } };
+        head.color = grey;
+        head.width = 2;
+        head.key = a.name;
+        m_scene.shapes.emplace_back(head);
+    }
 }
 
 std::optional<std::string> RooflineView::itemAt(QPointF pos) const
@@ -177,18 +215,6 @@ void RooflineView::paintEvent(QPaintEvent*)
     }
     p.setRenderHint(QPainter::Antialiasing);
     paintPlotScene(m_scene, p);
-    // Compare view: baseline → current, with a head at the current end.
-    for (const Arrow& a : arrows()) {
-        p.setPen(QPen(QColor(60, 60, 60), a.vertex ? 1.2 : 2, a.vertex ? Qt::DashLine : Qt::SolidLine));
-        p.drawLine(a.from, a.to);
-        const QLineF line(a.to, a.from);
-        if (line.length() < 6) continue;
-        const QLineF unit = line.unitVector();
-        const QPointF back = (unit.p2() - unit.p1()) * 9;
-        const QPointF side(-back.y() * 0.45, back.x() * 0.45);
-        p.setBrush(QColor(60, 60, 60));
-        p.drawPolygon(QPolygonF({ a.to, a.to + back + side, a.to + back - side }));
-    }
     if (m_selected.empty()) return;
     // The selected item: a ring around each of its circles (measured point and vertex).
     p.setBrush(Qt::NoBrush);

@@ -52,6 +52,8 @@ public:
 
 signals:
     void itemClicked(const QString& name);
+    /// The scene was rebuilt (report, baseline, options or size changed): what is drawn may differ.
+    void sceneChanged();
 
 protected:
     void paintEvent(QPaintEvent* event) override;
@@ -61,6 +63,7 @@ protected:
 
 private:
     void rebuild();
+    void addArrows();
 
     const analyzer::ReportRow* rowNamed(const std::string& name) const;
 
