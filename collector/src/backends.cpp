@@ -3,6 +3,7 @@
 // writer thread.
 #include "clock.h"
 #include "cuda_detect.h"
+#include "detached_thread.h"
 #include "log.h"
 #include "recording.h"
 
@@ -82,15 +83,7 @@ bool runWithTimeout(void (*fn)(void*), void* arg, int timeoutMs) noexcept
     // Leaked when the helper outlives the wait: it may still touch the job.
     auto* job = new (std::nothrow) Job { fn, arg };
     if (!job) return false;
-    sigset_t all, old;
-    sigfillset(&all);
-    pthread_sigmask(SIG_SETMASK, &all, &old);
-    pthread_attr_t attr;
-    pthread_attr_init(&attr);
-    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-    pthread_t tid;
-    const int rc = pthread_create(
-        &tid, &attr,
+    const int rc = startDetachedThread(
         [](void* p) -> void* {
             auto* j = static_cast<Job*>(p);
             j->fn(j->arg);
@@ -98,8 +91,6 @@ bool runWithTimeout(void (*fn)(void*), void* arg, int timeoutMs) noexcept
             return nullptr;
         },
         job);
-    pthread_attr_destroy(&attr);
-    pthread_sigmask(SIG_SETMASK, &old, nullptr);
     if (rc != 0) {
         fn(arg);
         delete job;

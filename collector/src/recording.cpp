@@ -3,6 +3,7 @@
 
 #include "clock.h"
 #include "cuda_detect.h"
+#include "detached_thread.h"
 #include "log.h"
 #include "output_name.h"
 #include "unwind.h"
@@ -434,17 +435,8 @@ bool Recording::startWriter() noexcept
             std::string("cannot create a pipe: ") + std::strerror(errno) + "; continuing without recording");
         return false;
     }
-    // The writer must never receive the host's signals: block them all while it is created.
-    sigset_t all, old;
-    sigfillset(&all);
-    pthread_sigmask(SIG_SETMASK, &all, &old);
-    pthread_attr_t attr;
-    pthread_attr_init(&attr);
-    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-    pthread_t tid;
-    const int rc = pthread_create(&tid, &attr, &Recording::writerEntry, this);
-    pthread_attr_destroy(&attr);
-    pthread_sigmask(SIG_SETMASK, &old, nullptr);
+    // The writer must never receive the host's signals.
+    const int rc = startDetachedThread(&Recording::writerEntry, this);
     if (rc != 0) {
         m_state.store(Off);
         reportProblem(Problem::Writer,
