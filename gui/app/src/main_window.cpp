@@ -392,11 +392,8 @@ void MainWindow::onTableSelection()
 void MainWindow::onPlotClicked(const QString& name)
 {
     // A baseline disc selects its item.
-    std::string item = name.toStdString();
-    const std::string suffix = RooflineView::kBaselineSuffix;
-    if (item.size() > suffix.size() && item.compare(item.size() - suffix.size(), suffix.size(), suffix) == 0)
-        item.resize(item.size() - suffix.size());
-    selectItem(item);
+    const std::string item = name.toStdString();
+    selectItem(RooflineView::baselineOf(item).value_or(item));
 }
 
 QString MainWindow::exportPlot(const QString& path) const

@@ -11,6 +11,7 @@
 
 #include <cmath>
 #include <limits>
+#include <string_view>
 
 namespace rooftime::gui {
 
@@ -85,21 +86,26 @@ const analyzer::ReportRow* RooflineView::rowNamed(const std::string& name) const
     return any;
 }
 
+std::optional<std::string> RooflineView::baselineOf(const std::string& name)
+{
+    const std::string_view suffix = kBaselineSuffix;
+    if (name.size() <= suffix.size() || name.compare(name.size() - suffix.size(), suffix.size(), suffix) != 0)
+        return std::nullopt;
+    return name.substr(0, name.size() - suffix.size());
+}
+
 std::vector<RooflineView::Arrow> RooflineView::arrows() const
 {
     std::vector<Arrow> out;
     if (!m_baseline) return out;
     const auto pixel = [&](const PlotPoint& p) { return QPointF(m_scene.x.toPixel(p.x), m_scene.y.toPixel(p.y)); };
     for (const PlotMark& from : m_scene.marks) {
-        const std::string suffix = kBaselineSuffix;
-        if (from.name.size() <= suffix.size()
-            || from.name.compare(from.name.size() - suffix.size(), suffix.size(), suffix) != 0)
-            continue;
-        const std::string name = from.name.substr(0, from.name.size() - suffix.size());
+        const auto name = baselineOf(from.name);
+        if (!name) continue;
         for (const PlotMark& to : m_scene.marks) {
-            if (to.name != name || to.level != from.level) continue;
-            out.push_back({ name, pixel({ from.x, from.y }), pixel({ to.x, to.y }), false });
-            if (from.vertex && to.vertex) out.push_back({ name, pixel(*from.vertex), pixel(*to.vertex), true });
+            if (to.name != *name || to.level != from.level) continue;
+            out.push_back({ *name, pixel({ from.x, from.y }), pixel({ to.x, to.y }), false });
+            if (from.vertex && to.vertex) out.push_back({ *name, pixel(*from.vertex), pixel(*to.vertex), true });
         }
     }
     return out;

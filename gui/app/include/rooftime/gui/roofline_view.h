@@ -36,6 +36,8 @@ public:
     std::vector<Arrow> arrows() const;
     /// The suffix of baseline items in the compare view.
     static constexpr const char* kBaselineSuffix = " [baseline]";
+    /// The item a baseline entry stands for ("gemm" for "gemm [baseline]"); nothing for other names.
+    static std::optional<std::string> baselineOf(const std::string& name);
     void setOptions(const PlotOptions& options); ///< width and height are the widget's own
     const PlotOptions& options() const { return m_options; }
     /// The scene as painted now (rebuilt on every change of report, options or size).
