@@ -255,11 +255,6 @@ void estimateNoise(CompareSide& s, const std::vector<const Moments*>& perRun)
     }
 }
 
-std::string pct(double fraction)
-{
-    return fmt::format("{:+.1f} %", 100 * fraction);
-}
-
 std::string describeWork(const CompareSide& b, const CompareSide& c)
 {
     const bool bw = b.flops || !b.bytesByLevel.empty();
@@ -271,7 +266,7 @@ std::string describeWork(const CompareSide& b, const CompareSide& c)
         if (x == 0 && y == 0) return "unchanged";
         if (x == 0) return "from none";
         const double r = y / x - 1;
-        return std::fabs(r) < 0.005 ? "unchanged" : pct(r);
+        return std::fabs(r) < 0.005 ? "unchanged" : percentChange(r);
     };
     std::vector<std::string> parts;
     parts.push_back("FLOPs " + change(b.flops.value_or(0), c.flops.value_or(0)));
@@ -498,12 +493,13 @@ void checkBudget(Comparison& c, const Budget& budget)
                 if (!r->change)
                     passes.push_back("change not checked: no baseline to compare with");
                 else if (!r->low)
-                    passes.push_back(fmt::format("change not checked: time {} but no noise estimate", pct(*r->change)));
+                    passes.push_back(
+                        fmt::format("change not checked: time {} but no noise estimate", percentChange(*r->change)));
                 else if (*r->change > *rule.maxChange && r->low && *r->low > 0)
-                    failures.push_back(fmt::format("time {} [{}, {}] exceeds {}", pct(*r->change), pct(*r->low),
-                        pct(*r->high), pct(*rule.maxChange)));
+                    failures.push_back(fmt::format("time {} [{}, {}] exceeds {}", percentChange(*r->change),
+                        percentChange(*r->low), percentChange(*r->high), percentChange(*rule.maxChange)));
                 else
-                    passes.push_back(fmt::format("time {}", pct(*r->change)));
+                    passes.push_back(fmt::format("time {}", percentChange(*r->change)));
             }
             check.passed = failures.empty();
             const auto& said = failures.empty() ? passes : failures;

@@ -13,6 +13,26 @@
 
 namespace rooftime::analyzer {
 
+std::string percentChange(double fraction)
+{
+    return fmt::format("{:+.1f} %", 100 * fraction);
+}
+
+std::string changeText(const CompareRow& r)
+{
+    if (!r.change) return "-";
+    if (!r.low) return percentChange(*r.change);
+    return fmt::format("{} [{}, {}]", percentChange(*r.change), percentChange(*r.low), percentChange(*r.high));
+}
+
+std::string efficiencyText(const CompareRow& r)
+{
+    if (!r.base.efficiency && !r.current.efficiency) return "-";
+    const auto one
+        = [](const std::optional<double>& e) { return e ? fmt::format("{:.0f} %", 100 * *e) : std::string("-"); };
+    return one(r.base.efficiency) + " → " + one(r.current.efficiency);
+}
+
 std::optional<CompareFormat> parseCompareFormat(const std::string& text)
 {
     if (text == "text") return CompareFormat::Text;
@@ -24,28 +44,11 @@ std::optional<CompareFormat> parseCompareFormat(const std::string& text)
 
 namespace {
 
-std::string pct(double fraction)
-{
-    return fmt::format("{:+.1f} %", 100 * fraction);
-}
-
-std::string effText(const std::optional<double>& e)
-{
-    return e ? fmt::format("{:.0f} %", 100 * *e) : "-";
-}
-
 /// The item as a reader names it: kernels carry their device when a run has several.
 std::string itemName(const CompareRow& r)
 {
     if (r.kind == "kernel" && !r.device.empty() && r.device != "gpu0") return r.name + " [" + r.device + "]";
     return r.name;
-}
-
-std::string changeText(const CompareRow& r)
-{
-    if (!r.change) return "-";
-    if (!r.low) return pct(*r.change);
-    return fmt::format("{} [{}, {}]", pct(*r.change), pct(*r.low), pct(*r.high));
 }
 
 /// "+12.4 % time [+9.8 %, +15.1 %], 1.23 s → 1.38 s per run, efficiency 71 % → 63 %; FLOPs unchanged".
@@ -57,11 +60,10 @@ std::string sentence(const CompareRow& r)
     else if (r.verdict == Verdict::Removed)
         s = fmt::format("removed: was {} per run", humanSeconds(r.base.meanSeconds));
     else
-        s = fmt::format("{} time{}, {} → {} per run", r.change ? pct(*r.change) : "?",
-            r.low ? fmt::format(" [{}, {}]", pct(*r.low), pct(*r.high)) : "", humanSeconds(r.base.meanSeconds),
-            humanSeconds(r.current.meanSeconds));
-    if (r.base.efficiency || r.current.efficiency)
-        s += fmt::format(", efficiency {} → {}", effText(r.base.efficiency), effText(r.current.efficiency));
+        s = fmt::format("{} time{}, {} → {} per run", r.change ? percentChange(*r.change) : "?",
+            r.low ? fmt::format(" [{}, {}]", percentChange(*r.low), percentChange(*r.high)) : "",
+            humanSeconds(r.base.meanSeconds), humanSeconds(r.current.meanSeconds));
+    if (r.base.efficiency || r.current.efficiency) s += ", efficiency " + efficiencyText(r);
     if (r.base.present && r.current.present && r.kind != "run") {
         const double b = r.base.count, c = r.current.count;
         if (b > 0 && std::fabs(c / b - 1) >= 0.005)
@@ -153,9 +155,7 @@ std::string formatText(const Comparison& c, const CompareFormatOptions& o)
                 continue;
             }
             if (verdict == Verdict::Unchanged) ++unchangedShown;
-            const std::string eff = r.base.efficiency || r.current.efficiency
-                ? effText(r.base.efficiency) + " → " + effText(r.current.efficiency)
-                : "-";
+            const std::string eff = efficiencyText(r);
             out += fmt::format("{:<12}{:<{}}  {:>9}  {:>9}  {:<28}  {:>12}\n", verdictName(r.verdict),
                 elideMiddle(itemName(r), w), w, r.base.present ? humanSeconds(r.base.meanSeconds) : "-",
                 r.current.present ? humanSeconds(r.current.meanSeconds) : "-", changeText(r), eff);
@@ -218,10 +218,7 @@ std::string mdTable(const std::vector<const CompareRow*>& rows, const Comparison
     for (const CompareRow* r : rows)
         out += fmt::format("| {} | {} | {} | {} | {} | {} | {} |\n", mdCode(itemName(*r)),
             r->base.present ? humanSeconds(r->base.meanSeconds) : "-",
-            r->current.present ? humanSeconds(r->current.meanSeconds) : "-", mdCell(changeText(*r)),
-            r->base.efficiency || r->current.efficiency
-                ? effText(r->base.efficiency) + " → " + effText(r->current.efficiency)
-                : "-",
+            r->current.present ? humanSeconds(r->current.meanSeconds) : "-", mdCell(changeText(*r)), efficiencyText(*r),
             mdCell(r->work.empty() ? "-" : r->work), mdCell(r->why));
     return out;
 }

@@ -256,19 +256,12 @@ void MainWindow::fillCompareTable()
     m_compareTable->setColumnCount(static_cast<int>(headers.size()));
     m_compareTable->setHorizontalHeaderLabels(headers);
     m_compareTable->setRowCount(static_cast<int>(c.rows.size()) + 1);
-    auto pct = [](double f) { return fmt::format("{:+.1f} %", 100 * f); };
-    auto eff = [](const std::optional<double>& e) { return e ? fmt::format("{:.0f} %", 100 * *e) : std::string("-"); };
     auto put = [&](int row, const analyzer::CompareRow& r) {
-        const std::string change = !r.change ? "-"
-            : r.low                          ? fmt::format("{} [{}, {}]", pct(*r.change), pct(*r.low), pct(*r.high))
-                                             : pct(*r.change);
         const std::string cells[] = { analyzer::verdictName(r.verdict), r.name,
             r.base.present ? analyzer::humanSeconds(r.base.meanSeconds) : "-",
             r.current.present ? analyzer::humanSeconds(r.current.meanSeconds) : "-",
-            (r.deltaSeconds <= 0 ? "" : "−") + analyzer::humanSeconds(std::fabs(r.deltaSeconds)), change,
-            r.base.efficiency || r.current.efficiency ? eff(r.base.efficiency) + " → " + eff(r.current.efficiency)
-                                                      : "-",
-            r.work.empty() ? "-" : r.work, r.why };
+            (r.deltaSeconds <= 0 ? "" : "−") + analyzer::humanSeconds(std::fabs(r.deltaSeconds)),
+            analyzer::changeText(r), analyzer::efficiencyText(r), r.work.empty() ? "-" : r.work, r.why };
         for (int col = 0; col < static_cast<int>(std::size(cells)); ++col)
             m_compareTable->setItem(row, col, new QTableWidgetItem(q(cells[col])));
     };

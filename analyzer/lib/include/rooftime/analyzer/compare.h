@@ -126,6 +126,13 @@ Comparison compareRuns(const std::vector<Profile>& base, const std::vector<Profi
 /// fractional values allowed: Welch's); close to the normal quantile for large dof.
 double tQuantile(double confidence, double dof);
 
+/// "+12.4 %": a relative change as every format writes it.
+std::string percentChange(double fraction);
+/// "+12.4 % [+9.8 %, +15.1 %]" (the interval when there is one), "-" without a change.
+std::string changeText(const CompareRow& row);
+/// "71 % → 63 %", "-" when neither side has an efficiency.
+std::string efficiencyText(const CompareRow& row);
+
 enum class CompareFormat { Text, Markdown, Junit, Json };
 std::optional<CompareFormat> parseCompareFormat(const std::string& text);
 
