@@ -49,7 +49,7 @@ rooftime=$kit/bin/rooftime
 summary=$out/summary.md
 start=$(date +%s)
 deadline=$((start + ${DEVICE_CHECK_BUDGET:-420}))
-parts=" ${DEVICE_CHECK_PARTS:-ceilings torch samples python} "
+parts=" ${DEVICE_CHECK_PARTS:-ceilings torch overhead samples python} "
 # One line per step (name, exit status, seconds) for the comparison tables.
 steps_tsv=$out/logs/steps.tsv
 : >"$steps_tsv"
@@ -197,6 +197,8 @@ data=$out/logs/tests-data/gpu
 work=$out/logs/work
 mkdir -p "$data"/{time,counters,ncu,python} "$work"/json
 machine_opt=(--no-machine)
+# Without this run's ceilings, a machine file carried in the kit (device-kit/machine.json, from an earlier run).
+[[ ! -s $out/machine.json && -s $kit/machine.json ]] && cat "$kit/machine.json" >"$out/machine.json"
 [[ -s $out/machine.json ]] && machine_opt=(--machine "$out/machine.json")
 # record_step NAME LIMIT "MODE [RECORD_OPTION...]" DEST CMD...: rooftime record into a scratch folder
 # (`-o DIR/%p.rtdb`); a single profile is kept as DEST, several as DEST's stem plus .PID.rtdb.
@@ -211,16 +213,46 @@ record_step() {
     # The collector's and the CUPTI plugin's own problems (`rooftime: WHAT; continuing without FEATURE`), once each.
     grep -E '^rooftime: .*(continuing without|cannot|dropped|did not finish)' "$out/logs/$name.log" 2>/dev/null |
         sort -u | head -3 | while read -r line; do say "  $line"; done
-    local files=("$dir"/*.rtdb)
-    if ((${#files[@]} == 1)) && [[ -f ${files[0]} ]]; then
-        mv "${files[0]}" "$dest"
-    elif [[ -f ${files[0]} ]]; then
-        for f in "${files[@]}"; do mv "$f" "${dest%.rtdb}.$(basename "$f")"; done
-    fi
+    local files=("$dir"/*.rtdb) f to
+    # A profile whose process died before closing it keeps its last commits in FILE-wal: moved along with it.
+    for f in "${files[@]}"; do
+        [[ -f $f ]] || continue
+        if ((${#files[@]} == 1)); then to=$dest; else to=${dest%.rtdb}.$(basename "$f"); fi
+        mv "$f" "$to"
+        for x in wal shm; do [[ -f $f-$x ]] && mv "$f-$x" "$to-$x"; done
+    done
     return $rc
 }
 # report_json PROFILE... > FILE: the per-kernel report the comparisons read.
 report_json() { timeout 30 "$rooftime" report --by kernel --format json "$@"; }
+
+# 2b. What CUPTI itself costs per launch (bench/cupti_overhead.cu), configuration by configuration, and rooftime's
+# time mode on the same launches: how much of time mode's overhead is CUPTI's floor and how much is rooftime's.
+if want overhead; then
+say ""
+say "## 2b. Launch overhead: bare CUPTI configurations and rooftime --mode time (empty kernels, 30 x 1000 launches)"
+ob=$kit/bench/cupti_overhead
+if [[ ! -x $ob ]]; then
+    skip overhead "$ob missing from the kit"
+else
+    for round in 1 2; do
+        for cfg in plain activity activity-all callbacks both both-ts; do
+            gpu_step "cupti-$cfg-$round" 30 "$ob" "$cfg"
+        done
+        ((have_gpu)) && record_step "cupti-rooftime-$round" 30 time "$work/cupti-rooftime-$round.rtdb" "$ob" plain
+        ((have_gpu)) && record_step "cupti-rooftime-offset-$round" 30 time "$work/cupti-rooftime-offset-$round.rtdb" \
+            env ROOFTIME_CUPTI_TIMESTAMPS=offset "$ob" plain
+    done
+    say ""
+    say "| run | config | call us per launch | total us per launch |"
+    say "|---|---|---|---|"
+    for f in "$out"/logs/cupti-*.log; do
+        [[ -f $f ]] || continue
+        sed -n 's/^# cupti_overhead config=\([^ ]*\) .*call_us=\([^ ]*\) total_us=\([^ ]*\).*/\1 \2 \3/p' "$f" |
+            while read -r c u t; do say "| $(basename "$f" .log) | $c | $u | $t |"; done
+    done
+fi
+fi
 
 if want samples; then
 say ""
@@ -249,7 +281,7 @@ for s in $cuda_samples; do
     fi
     record_step "counters-$s" 60 counters "$data/counters/$s.rtdb" "$exe" "${args[@]}"
 done
-if ((have_gpu)); then
+if ((have_gpu)) && [[ ${DEVICE_CHECK_NCU:-1} != 0 ]]; then
     for s in $cuda_samples; do
         exe=$kit/samples/cuda/$s
         [[ -x $exe ]] || continue
@@ -392,56 +424,86 @@ fi
 
 if want python; then
 say ""
-say "## 4. PyTorch scripts: plain, rooftime --mode time, --mode counters, ncu"
+say "## 4. PyTorch scripts: plain, rooftime --mode time, torch.profiler, --mode counters, ncu"
 pydir=$kit/samples/python
 # lstm_train at --seq 16 (default 64): cuDNN's standard fp32 LSTM launches a recurrent GEMM and a pointwise kernel
-# per time step and layer, forward and backward, so its default is an estimated 500 kernels a step, some 2,000 in the
-# ncu run's 4 steps, which ncu (every kernel replayed, tens of ms each) is unlikely to get through in its time limit
-# (not measured: no GPU here).
+# per time step and layer, forward and backward, so that at its default an ncu run (every kernel replayed, tens of ms
+# each) would not end within its time limit.
 declare -A py_args=([cnn_train]="" [lstm_train]="--seq 16")
-pys=()
-for py in cnn_train lstm_train; do
-    if [[ -f $pydir/$py.py ]]; then pys+=("$py"); else skip "py-$py" "$pydir/$py.py missing from the kit"; fi
-done
-# One mode at a time over both scripts, cheapest and most needed first, so that what the budget cuts is the last
-# ncu run rather than a whole script. The plain runs go first, GPU or not: without torch or a GPU they show the
-# scripts' exit 2 and message.
-for py in "${pys[@]}"; do
+# DEVICE_CHECK_PY_RUNS: the runs, in order, as SCRIPT:MODE (plain, time, kineto = torch.profiler with CUDA
+# activities, the reference for time mode; counters; ncu). Overhead runs alternate so that drift hits every mode.
+py_runs=${DEVICE_CHECK_PY_RUNS:-"cnn_train:plain lstm_train:plain cnn_train:time lstm_train:time cnn_train:kineto lstm_train:kineto cnn_train:counters lstm_train:counters cnn_train:ncu lstm_train:ncu"}
+# Timed steps of the overhead runs (many: a step is a few ms) and of the replaying runs (counters replay the first
+# launches of every kernel; ncu replays every launch).
+timed_steps="--steps ${DEVICE_CHECK_PY_STEPS:-100} --warmup 10"
+replay_steps="--steps 3 --warmup 1"
+declare -A py_seen=()
+for run in $py_runs; do
+    py=${run%%:*} mode=${run#*:}
+    if [[ ! -f $pydir/$py.py ]]; then
+        skip "py-$py-$mode" "$pydir/$py.py missing from the kit"
+        continue
+    fi
+    # A second run of the same script and mode gets a suffix: every run keeps its own log.
+    n=$((${py_seen[$py-$mode]:-0} + 1)) && py_seen[$py-$mode]=$n
+    name=py-$py-$mode$( ((n > 1)) && echo "-$n")
     read -ra pa <<<"${py_args[$py]}"
-    step "py-$py-plain" 90 "${plain_env[@]}" python3 "$pydir/$py.py" "${pa[@]}" --steps 20 --warmup 5
+    read -ra ts <<<"$timed_steps"
+    read -ra rs <<<"$replay_steps"
+    case $mode in
+    plain) step "$name" 90 "${plain_env[@]}" python3 "$pydir/$py.py" "${pa[@]}" "${ts[@]}" ;;
+    kineto) gpu_step "$name" 90 "${plain_env[@]}" python3 "$pydir/$py.py" "${pa[@]}" "${ts[@]}" --torch-profiler ;;
+    time)
+        ((have_gpu)) || { skip "$name" "no GPU: nvidia-smi lists none"; continue; }
+        record_step "$name" 90 time "$data/python/$py-time.rtdb" python3 "$pydir/$py.py" "${pa[@]}" "${ts[@]}" ;;
+    timeoff) # time mode with CUPTI's own clock shifted by an offset (no timestamp callback)
+        ((have_gpu)) || { skip "$name" "no GPU: nvidia-smi lists none"; continue; }
+        record_step "$name" 90 time "$work/$name.rtdb" env ROOFTIME_CUPTI_TIMESTAMPS=offset python3 "$pydir/$py.py" \
+            "${pa[@]}" "${ts[@]}" ;;
+    counters)
+        ((have_gpu)) || { skip "$name" "no GPU: nvidia-smi lists none"; continue; }
+        # faulthandler: a crash shows the Python threads' stacks in the log.
+        record_step "$name" 120 counters "$data/python/$py-counters.rtdb" \
+            env PYTHONFAULTHANDLER=1 python3 "$pydir/$py.py" "${pa[@]}" "${rs[@]}"
+        if [[ $(tail -1 "$out/logs/steps.tsv" | cut -f2) == 139 ]]; then
+            # A crash: once more under cuda-gdb, the collector set up as `rooftime record` does, for the native
+            # stacks of every thread (symbols of rooftime's and CUPTI's libraries only: torch's take minutes).
+            gdb=$(command -v cuda-gdb || ls /usr/local/cuda/bin/cuda-gdb 2>/dev/null | head -1)
+            if [[ -n $gdb ]]; then
+                col=$kit/lib/librooftime_collector.so
+                step "gdb-$py-counters" 120 "$gdb" -q -batch -nx -ex 'set pagination off' -ex 'set confirm off' \
+                    -ex 'set auto-solib-add off' -ex 'set cuda break_on_launch none' \
+                    -ex "set environment LD_PRELOAD=$col" -ex "set environment CUDA_INJECTION64_PATH=$col" \
+                    -ex "set environment NVTX_INJECTION64_PATH=$col" -ex 'set environment ROOFTIME_MODE=counters' \
+                    -ex "set environment ROOFTIME_OUTPUT=$work/gdb-$py.rtdb" -ex run -ex 'info sharedlibrary' \
+                    -ex 'sharedlibrary rooftime' -ex 'sharedlibrary cupti' -ex 'thread apply all bt 30' \
+                    --args python3 "$pydir/$py.py" "${pa[@]}" "${rs[@]}"
+                say "  cuda-gdb: $(grep -m1 -E 'received signal|exited' "$out/logs/gdb-$py-counters.log")"
+            fi
+        fi
+        ;;
+    ncu)
+        if [[ ${DEVICE_CHECK_NCU:-1} == 0 ]]; then skip "$name" "DEVICE_CHECK_NCU=0"; continue; fi
+        ncu_step "$name" 150 "$work/$py-ncu.csv" python3 "$pydir/$py.py" "${pa[@]}" "${rs[@]}" ;;
+    *) skip "$name" "unknown mode '$mode' in DEVICE_CHECK_PY_RUNS" ;;
+    esac
 done
-if ((!have_gpu)); then
-    for py in "${pys[@]}"; do for m in time counters ncu; do skip "py-$py-$m" "no GPU: nvidia-smi lists none"; done; done
-else
-    for py in "${pys[@]}"; do
-        read -ra pa <<<"${py_args[$py]}"
-        record_step "py-$py-time" 90 time "$data/python/$py-time.rtdb" python3 "$pydir/$py.py" "${pa[@]}" \
-            --steps 20 --warmup 5
-    done
-    # Counters replay the first launches of every kernel: fewer steps, the same under ncu (which replays all).
-    for py in "${pys[@]}"; do
-        read -ra pa <<<"${py_args[$py]}"
-        record_step "py-$py-counters" 120 counters "$data/python/$py-counters.rtdb" \
-            python3 "$pydir/$py.py" "${pa[@]}" --steps 3 --warmup 1
-    done
-    for py in "${pys[@]}"; do
-        read -ra pa <<<"${py_args[$py]}"
-        ncu_step "py-$py-ncu" 150 "$work/$py-ncu.csv" python3 "$pydir/$py.py" "${pa[@]}" --steps 3 --warmup 1
-    done
-fi
 say ""
-say "Step time (\`# step_ms\`, mean of the timed steps) and wall time of each run; overhead against the plain run;"
-say "lstm_train runs with \`--seq 16\` in every mode."
+say "Step time (\`# step_ms\`, mean of the timed steps) and wall time of each run; step-time overhead against the"
+say "mean of the plain runs of the same script; lstm_train runs with \`--seq 16\` in every mode. plain, time and"
+say "kineto (torch.profiler, CUDA activities) time $timed_steps; counters and ncu $replay_steps."
 say ""
 python3 - "$out/logs" >>"$summary" 2>"$work/compare-python.err" <<'PY' || say "comparison failed: $(tail -3 "$work/compare-python.err")"
 import os, re, sys
 
 logs = sys.argv[1]
-walls = {}
+runs = []
 with open(os.path.join(logs, "steps.tsv")) as f:
     for line in f:
         name, rc, secs = line.rstrip("\n").split("\t")
-        walls[name] = (rc, float(secs))
+        m = re.match(r"py-(\w+?)-(plain|time|timeoff|kineto|counters|ncu)(?:-\d+)?$", name)
+        if m:
+            runs.append((m.group(1), m.group(2), name, rc, float(secs)))
 
 def step_ms(name):
     try:
@@ -451,17 +513,18 @@ def step_ms(name):
     except OSError:
         return None
 
-print("| script | run | steps | exit | wall s | step ms | step overhead |")
-print("|---|---|---|---|---|---|---|")
-for py in ("cnn_train", "lstm_train"):
-    base = step_ms(f"py-{py}-plain")
-    for mode, steps in (("plain", "5+20"), ("time", "5+20"), ("counters", "1+3"), ("ncu", "1+3")):
-        name = f"py-{py}-{mode}"
-        rc, wall = walls.get(name, ("-", None))
-        ms = step_ms(name)
-        over = f"{100 * (ms - base) / base:+.1f} %" if ms is not None and base and mode != "plain" else "-"
-        print(f"| {py} | {mode} | {steps} | {rc} | {'-' if wall is None else f'{wall:.1f}'} "
-              f"| {'-' if ms is None else f'{ms:.3f}'} | {over} |")
+base = {}
+for py, mode, name, rc, secs in runs:
+    ms = step_ms(name)
+    if mode == "plain" and ms is not None:
+        base.setdefault(py, []).append(ms)
+print("| script | run | exit | wall s | step ms | step overhead |")
+print("|---|---|---|---|---|---|")
+for py, mode, name, rc, secs in runs:
+    ms = step_ms(name)
+    b = sum(base[py]) / len(base[py]) if base.get(py) else None
+    over = f"{100 * (ms - b) / b:+.1f} %" if ms is not None and b and mode in ("time", "timeoff", "kineto") else "-"
+    print(f"| {py} | {name[len('py-' + py) + 1:]} | {rc} | {secs:.1f} | {'-' if ms is None else f'{ms:.3f}'} | {over} |")
 PY
 fi
 
@@ -489,9 +552,9 @@ if compgen -G "$data/*/*" >/dev/null || [[ -s $out/machine.json ]]; then
         echo "- \`ncu/SAMPLE.csv\`: \`LC_ALL=C ncu --target-processes all --replay-mode kernel --clock-control none --cache-control none --metrics TIER1 --csv --page raw --print-units base --log-file SAMPLE.csv samples/cuda/SAMPLE ARGS\`,"
         echo "  \`ncu/SAMPLE.rtdb\`: \`rooftime import ncu SAMPLE.csv -o SAMPLE.rtdb\`; TIER1 = \`$tier1\`."
         [[ -d $data/stacks ]] && echo "- \`stacks/lstm_chain.rtdb\`: \`rooftime record --mode time --call-stacks $([[ ${machine_opt[0]} == --machine ]] && echo "--machine machine.json" || echo "--no-machine") -o DIR/%p.rtdb -- samples/cuda/lstm_chain --steps 10\` (for \`report --by callpath\`)."
-        echo "- \`python/SCRIPT-time.rtdb\`: \`rooftime record --mode time -- python3 samples/python/SCRIPT.py ARGS --steps 20 --warmup 5\`"
-        echo "  (ARGS: none for cnn_train, \`--seq 16\` for lstm_train);"
-        echo "  \`python/SCRIPT-counters.rtdb\`: the same with \`--mode counters\` and \`--steps 3 --warmup 1\`."
+        echo "- \`python/SCRIPT-time.rtdb\`: \`rooftime record --mode time -- python3 samples/python/SCRIPT.py ARGS ${timed_steps:-}\`"
+        echo "  (ARGS: none for cnn_train, \`--seq 16\` for lstm_train; the last such run);"
+        echo "  \`python/SCRIPT-counters.rtdb\`: the same with \`--mode counters\` and \`${replay_steps:-}\`."
         echo ""
         echo "Files of a step that failed are kept as they were left; see summary.md of the same run."
     } >"$data/README.md"

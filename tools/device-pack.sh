@@ -28,6 +28,11 @@ else
     echo "device-pack: warning: no $build/lib/librooftime_cupti.so (built without CUPTI): GPU kernels will not be recorded" >&2
 fi
 cp -r "$build/samples/." device-kit/samples/
+# The CUPTI overhead benchmark (bench/cupti_overhead.cu), when this build has it.
+if [[ -x $build/bench/cupti_overhead ]]; then
+    mkdir -p device-kit/bench
+    cp "$build/bench/cupti_overhead" device-kit/bench/
+fi
 find device-kit/samples \( -name '*.cmake' -o -name CMakeFiles \) -prune -exec rm -rf {} + 2>/dev/null || true
 if [[ ! -d device-kit/samples/cuda ]]; then
     echo "tools/device-pack.sh: warning: $build/samples/cuda is missing; the kit has no CUDA samples" >&2

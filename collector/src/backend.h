@@ -17,7 +17,7 @@
 namespace rooftime::collector::backend {
 
 /// Bumped whenever anything in this header changes.
-inline constexpr int kAbiVersion = 2; ///< 2: call stacks (LaunchContext::stack, KernelRecord::stack)
+inline constexpr int kAbiVersion = 3; ///< 2: call stacks (LaunchContext::stack, KernelRecord::stack); 3: beforeExit
 
 /// The symbol a plugin exports: `extern "C" Backend* rooftime_backend_create(int abiVersion, Host* host)`.
 inline constexpr const char* kCreateSymbol = "rooftime_backend_create";
@@ -113,6 +113,9 @@ public:
     /// Hands every complete record to the host. forced: also incomplete buffers (at exit).
     virtual void flush(bool forced) noexcept = 0;
     virtual void stop() noexcept = 0;
+    /// At exit, on the exiting thread (which normally has the program's CUDA context current), before stop() runs
+    /// on a helper thread under a time limit: work that must not run on a thread without the context, kept short.
+    virtual void beforeExit() noexcept = 0;
     /// In a forked child: the parent's state is not ours; record nothing more in this process.
     virtual void forkChild() noexcept = 0;
 };

@@ -154,6 +154,7 @@ void Recording::stopBackends() noexcept
     if (::getpid() != m_process.pid) return;
     backend::Backend* b = m_gpuBackend.exchange(nullptr);
     if (!b) return;
+    b->beforeExit();
     const int timeoutMs = std::min(m_settings.exitTimeoutMs, 5000);
     if (!runWithTimeout([](void* p) { static_cast<backend::Backend*>(p)->stop(); }, b, timeoutMs)) {
         const std::string msg = "the CUPTI flush at exit did not finish within " + std::to_string(timeoutMs)

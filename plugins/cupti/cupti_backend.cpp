@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <climits>
 #include <cstdlib>
 #include <cstring>
 #include <link.h>
@@ -20,8 +21,8 @@
 #include <memory>
 #include <mutex>
 #include <set>
-#include <thread>
 #include <string>
+#include <thread>
 #include <unistd.h>
 #include <unordered_map>
 #include <vector>
@@ -150,6 +151,7 @@ public:
     bool start(const backend::Settings& settings) noexcept override;
     void flush(bool forced) noexcept override;
     void stop() noexcept override;
+    void beforeExit() noexcept override;
     void forkChild() noexcept override { m_active.store(false); }
     pid_t pid() const noexcept { return m_pid; }
 
@@ -157,7 +159,9 @@ public:
     void onBuffer(CUcontext ctx, std::uint32_t stream, std::uint8_t* buffer, std::size_t valid) noexcept;
 
 private:
-    bool mine() const noexcept { return m_active.load(std::memory_order_relaxed) && ::getpid() == m_pid; }
+    /// No getpid() here: it is a system call, four of them per launch, and a forked child is made inert through
+    /// forkChild() already.
+    bool mine() const noexcept { return m_active.load(std::memory_order_acquire); }
     void fail(const char* key, const std::string& what) noexcept { m_host->report(key, what, true); }
     void note(const std::string& what) noexcept { m_host->report("note", what, false); }
 
@@ -181,10 +185,20 @@ private:
     CUpti_SubscriberHandle m_subscriber = nullptr;
     LaunchTable m_launches;
     std::atomic<std::uint64_t> m_dropped { 0 };
+    std::int64_t m_clockOffset = 0; ///< profile clock - CUPTI clock, when records keep CUPTI's clock
+    /// Onto the profile's clock; a time of 0 (a replayed launch's record has none) stays 0.
+    template <typename Record> void shift(Record& r) const noexcept
+    {
+        if (r.startNs) r.startNs += m_clockOffset;
+        if (r.endNs) r.endNs += m_clockOffset;
+    }
 
     // counters mode: under m_countersMutex (held across Range Profiler calls), but for the last three
     std::mutex m_countersMutex;
-    bool m_counters = false;
+    std::atomic<bool> m_counters { false }; ///< read without the mutex in every callback
+    /// Driver calls that may run GPU work of their own (copies and fills, which the driver may run as kernels): a
+    /// started profiler is stopped before them, so that their work never becomes a range of a measured batch.
+    std::vector<bool> m_pauseBefore;
     bool m_hostReady = false;
     CUpti_Profiler_Host_Object* m_hostObject = nullptr;
     std::vector<std::uint8_t> m_configImage;
@@ -306,10 +320,28 @@ bool CuptiBackend::start(const backend::Settings& settings) noexcept
             return false;
         }
         // Only once CUPTI is ours (a tool holding it keeps its clock), and before any activity kind is enabled:
-        // kernel times on the profile's clock.
-        rc = cuptiActivityRegisterTimestampCallback(&timestamp);
-        if (rc != CUPTI_SUCCESS)
-            note("timestamp callback not registered (" + resultText(rc) + "); GPU times may be off");
+        // kernel times on the profile's clock. ROOFTIME_CUPTI_TIMESTAMPS=offset instead keeps CUPTI's own clock
+        // and shifts every record by the offset of the two clocks measured here (no callback per timestamp).
+        const char* clockMode = std::getenv("ROOFTIME_CUPTI_TIMESTAMPS");
+        if (clockMode && std::strcmp(clockMode, "offset") == 0) {
+            // The narrowest bracket of five readings: the offset to within its width.
+            std::int64_t best = INT64_MAX;
+            for (int i = 0; i < 5; ++i) {
+                const std::int64_t before = m_host->nowNs();
+                std::uint64_t cupti = 0;
+                if (cuptiGetTimestamp(&cupti) != CUPTI_SUCCESS) break;
+                const std::int64_t after = m_host->nowNs();
+                if (after - before < best) {
+                    best = after - before;
+                    m_clockOffset = before + (after - before) / 2 - static_cast<std::int64_t>(cupti);
+                }
+            }
+            note("GPU times: CUPTI's clock shifted by a fixed offset (ROOFTIME_CUPTI_TIMESTAMPS=offset)");
+        } else {
+            rc = cuptiActivityRegisterTimestampCallback(&timestamp);
+            if (rc != CUPTI_SUCCESS)
+                note("timestamp callback not registered (" + resultText(rc) + "); GPU times may be off");
+        }
         rc = cuptiActivityRegisterCallbacks(&bufferRequested, &bufferCompleted);
         if (rc != CUPTI_SUCCESS) {
             fail("activity", "cannot register CUPTI buffers (" + resultText(rc) + "); continuing without GPU kernels");
@@ -337,6 +369,18 @@ bool CuptiBackend::start(const backend::Settings& settings) noexcept
         if (m_counters) {
             cuptiEnableCallback(
                 1, m_subscriber, CUPTI_CB_DOMAIN_RESOURCE, CUPTI_CBID_RESOURCE_CONTEXT_DESTROY_STARTING);
+            m_pauseBefore.assign(CUPTI_DRIVER_TRACE_CBID_SIZE, false);
+            for (int id = 1; id < CUPTI_DRIVER_TRACE_CBID_SIZE; ++id) {
+                const char* fn = nullptr;
+                if (cuptiGetCallbackName(CUPTI_CB_DOMAIN_DRIVER_API, static_cast<std::uint32_t>(id), &fn)
+                        != CUPTI_SUCCESS
+                    || !fn)
+                    continue;
+                if (std::strncmp(fn, "cuMemcpy", 8) == 0 || std::strncmp(fn, "cuMemset", 8) == 0) {
+                    m_pauseBefore[static_cast<std::size_t>(id)] = true;
+                    cuptiEnableCallback(1, m_subscriber, CUPTI_CB_DOMAIN_DRIVER_API, static_cast<CUpti_CallbackId>(id));
+                }
+            }
             m_host->setCountersStatus("pending: no kernel launched yet");
         }
         m_active.store(true);
@@ -366,6 +410,10 @@ void CuptiBackend::onCallback(CUpti_CallbackDomain domain, CUpti_CallbackId cbid
             return;
         }
         const auto* cb = static_cast<const CUpti_CallbackData*>(data);
+        if (domain == CUPTI_CB_DOMAIN_DRIVER_API && cbid < m_pauseBefore.size() && m_pauseBefore[cbid]) {
+            if (cb->callbackSite == CUPTI_API_ENTER && m_counters) countersPause();
+            return;
+        }
         const bool graph = cbid == CUPTI_DRIVER_TRACE_CBID_cuGraphLaunch
             || cbid == CUPTI_DRIVER_TRACE_CBID_cuGraphLaunch_ptsz
             || cbid == CUPTI_RUNTIME_TRACE_CBID_cudaGraphLaunch_v10000
@@ -426,18 +474,21 @@ void CuptiBackend::onBuffer(CUcontext ctx, std::uint32_t stream, std::uint8_t* b
             case CUPTI_ACTIVITY_KIND_KERNEL: {
                 const auto& raw = *reinterpret_cast<const CUpti_ActivityKernel10*>(record);
                 backend::KernelRecord k = translateKernel(raw);
+                shift(k);
                 joinLaunch(k, m_launches, raw.graphId != 0);
                 kernels.push_back(std::move(k));
                 break;
             }
             case CUPTI_ACTIVITY_KIND_MEMCPY: {
                 backend::MemoryRecord m = translateMemcpy(*reinterpret_cast<const CUpti_ActivityMemcpy6*>(record));
+                shift(m);
                 joinLaunch(m, m_launches);
                 ops.push_back(m);
                 break;
             }
             case CUPTI_ACTIVITY_KIND_MEMSET: {
                 backend::MemoryRecord m = translateMemset(*reinterpret_cast<const CUpti_ActivityMemset4*>(record));
+                shift(m);
                 joinLaunch(m, m_launches);
                 ops.push_back(m);
                 break;
@@ -475,30 +526,58 @@ void CuptiBackend::stop() noexcept
         // No GPU synchronization here: this runs on a helper thread with no current context, and the plugin never
         // calls the driver. Programs normally synchronize before exit (cudaMemcpy, cudaFree, cudaDeviceSynchronize);
         // a kernel still running at exit may be missing (docs/cupti.md).
-        if (m_counters) {
-            std::lock_guard lock(m_countersMutex);
-            for (auto& [ctx, c] : m_contexts)
-                stopAndDecode(c);
-        }
+        beforeExit(); // done already when the collector called it; here for a stop without it
         for (CUpti_ActivityKind kind : { CUPTI_ACTIVITY_KIND_CONCURRENT_KERNEL, CUPTI_ACTIVITY_KIND_MEMCPY,
                  CUPTI_ACTIVITY_KIND_MEMSET, CUPTI_ACTIVITY_KIND_DEVICE })
             cuptiActivityDisable(kind);
         cuptiActivityFlushAll(CUPTI_ACTIVITY_FLAG_FLUSH_FORCED);
         m_active.store(false);
-        if (m_counters) {
-            // Measured kernels whose values never came: written without counters.
-            std::vector<backend::KernelRecord> rest;
+        // Measured kernels whose values never came: written without counters.
+        std::vector<backend::KernelRecord> rest;
+        {
             std::lock_guard lock(m_matchMutex);
             for (auto& [id, k] : m_waiting)
                 rest.push_back(std::move(k));
             m_waiting.clear();
-            if (!rest.empty()) {
-                note(std::to_string(rest.size()) + " measured kernel launches got no counter values");
-                m_host->addKernels(std::move(rest));
-            }
+        }
+        if (!rest.empty()) {
+            note(std::to_string(rest.size()) + " measured kernel launches got no counter values");
+            m_host->addKernels(std::move(rest));
         }
         if (const std::uint64_t d = m_dropped.load())
             note("CUPTI dropped " + std::to_string(d) + " GPU activity records");
+    } catch (...) { }
+}
+
+void CuptiBackend::beforeExit() noexcept
+{
+    try {
+        if (!mine() || !m_counters) return;
+        // A program that never destroys its context (PyTorch) ends with the profiler started when its last launch
+        // was measured. NVIDIA's samples end the Range Profiler at exit on the program's thread: stop and decode
+        // there, disable it per context, then release the host side; launches after this are timed only.
+        std::lock_guard lock(m_countersMutex);
+        m_counters = false;
+        for (auto& [ctx, c] : m_contexts) {
+            stopAndDecode(c);
+            auto dp = params<CUpti_RangeProfiler_Disable_Params>(CUpti_RangeProfiler_Disable_Params_STRUCT_SIZE);
+            dp.pRangeProfilerObject = c.object;
+            cuptiRangeProfilerDisable(&dp);
+        }
+        m_contexts.clear();
+        m_activeContext = nullptr;
+        if (m_hostObject) {
+            auto hd
+                = params<CUpti_Profiler_Host_Deinitialize_Params>(CUpti_Profiler_Host_Deinitialize_Params_STRUCT_SIZE);
+            hd.pHostObject = m_hostObject;
+            cuptiProfilerHostDeinitialize(&hd);
+            m_hostObject = nullptr;
+        }
+        if (m_hostReady) {
+            auto di = params<CUpti_Profiler_DeInitialize_Params>(CUpti_Profiler_DeInitialize_Params_STRUCT_SIZE);
+            cuptiProfilerDeInitialize(&di);
+            m_hostReady = false;
+        }
     } catch (...) { }
 }
 

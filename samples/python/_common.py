@@ -17,6 +17,9 @@ def parse_args(description, default_steps, extra=None):
     parser.add_argument("--warmup", type=int, default=5, help="untimed steps before them (default %(default)s)")
     parser.add_argument("--batch", type=int, default=32, help="batch size (default %(default)s)")
     parser.add_argument("--seed", type=int, default=0, help="random seed of data and weights (default %(default)s)")
+    parser.add_argument("--torch-profiler", action="store_true",
+                        help="run the loop under torch.profiler with CUDA activities only (Kineto's CUPTI kernel "
+                             "tracing): the reference for rooftime's time-mode overhead")
     if extra:
         extra(parser)
     args = parser.parse_args()
@@ -45,6 +48,10 @@ def train(torch, program, args, model, make_batch, loss_fn, optimizer):
     time of the timed steps as the machine-readable last line `# step_ms X`."""
     nvtx = torch.cuda.nvtx
     times = []
+    profiler = None
+    if args.torch_profiler:
+        profiler = torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CUDA])
+        profiler.__enter__()
     for i in range(args.warmup + args.steps):
         inputs, target = make_batch()
         torch.cuda.synchronize()
@@ -64,6 +71,10 @@ def train(torch, program, args, model, make_batch, loss_fn, optimizer):
         nvtx.range_pop()
         if i >= args.warmup:
             times.append(time.perf_counter() - t0)
+    if profiler is not None:
+        profiler.__exit__(None, None, None)
+        events = profiler.events()
+        print(f"{program}: torch.profiler recorded {len(events)} events")
     mean_ms = 1e3 * sum(times) / len(times)
     print(f"{program}: {args.steps} steps after {args.warmup} warmup, loss {loss.item():.4f}, "
           f"device {torch.cuda.get_device_name(0)}, torch {torch.__version__}")

@@ -62,6 +62,14 @@ public:
         m_host->report("stop", "fake backend: a problem worth one line", true);
         m_host->report("stop", "fake backend: a problem worth one line", true);
     }
+    // On the exiting thread, before stop() on the helper: said in the profile with the thread it ran on.
+    void beforeExit() noexcept override
+    {
+        m_host->report("exit",
+            std::string("fake backend: beforeExit on ")
+                + (m_host->launchContext().thread == m_launch.thread ? "the launching thread" : "another thread"),
+            false);
+    }
     void forkChild() noexcept override { }
 
 private:

@@ -232,6 +232,9 @@ TEST_CASE("backend records reach the kernel, kernel_metric, memop and device tab
     CHECK(one(p, "SELECT count(*) FROM diagnostic WHERE component = 'cupti' AND message = 'fake backend started'")
         == "1");
     CHECK(one(p, "SELECT count(*) FROM diagnostic WHERE message = 'fake backend: a problem worth one line'") == "1");
+    // The Range Profiler ends on the program's own thread (where its context is current), not on the exit helper.
+    CHECK(one(p, "SELECT message FROM diagnostic WHERE message LIKE 'fake backend: beforeExit%'")
+        == "fake backend: beforeExit on the launching thread");
     // The analyzer reads it like any profile.
     const RunResult rep = run({ rooftimeBin(), "report", "--format", "json", p });
     CHECK(rep.status == 0);
