@@ -20,7 +20,6 @@
 #include <map>
 #include <memory>
 #include <mutex>
-#include <set>
 #include <string>
 #include <thread>
 #include <unistd.h>
@@ -176,7 +175,6 @@ private:
     bool setUpHost(CUcontext ctx, std::uint32_t device);
     void stopAndDecode(ContextCounters& c);
     void disableCounters(const std::string& why, const std::string& status) noexcept;
-    void deliver(std::vector<backend::KernelRecord>& out);
 
     Host* m_host;
     pid_t m_pid;
@@ -207,21 +205,10 @@ private:
     std::map<CUcontext, ContextCounters> m_contexts;
     CUcontext m_activeContext = nullptr;
     std::unordered_map<std::string, int> m_launchCounts;
-    /// Guards m_measured, m_values, m_waiting; taken after m_countersMutex, never held across a CUPTI call: the
-    /// buffer thread takes it inside CUPTI's completion callback, and must not wait on a thread that is inside
-    /// CUPTI (a Range Profiler call under m_countersMutex) while CUPTI waits on the buffer thread.
-    std::mutex m_matchMutex;
-    std::set<std::uint32_t> m_measured; ///< correlation ids of measured launches whose record or values are due
-    std::unordered_map<std::uint32_t, std::vector<backend::MetricValue>> m_values;
-    std::unordered_map<std::uint32_t, backend::KernelRecord> m_waiting;
-    /// The correlation ids of one measured launch (runtime call, inner runtime call, driver call): values are
-    /// stored under each, and the kernel record consumes one. m_groupOf maps an id to its group's first id.
-    std::unordered_map<std::uint32_t, std::vector<std::uint32_t>> m_groups;
-    std::unordered_map<std::uint32_t, std::uint32_t> m_groupOf;
-    /// Puts @p other in @p id's group. m_matchMutex held.
-    void joinLocked(std::uint32_t id, std::uint32_t other);
-    /// Drops @p id and the rest of its group from m_values, m_measured and the groups. m_matchMutex held.
-    void forgetLocked(std::uint32_t id);
+    /// Records and values of measured launches. Its lock is its own, taken after m_countersMutex and never held
+    /// across a CUPTI call: the buffer thread takes it inside CUPTI's completion callback, and must not wait on a
+    /// thread that is inside CUPTI (a Range Profiler call under m_countersMutex) while CUPTI waits on it.
+    CounterMatcher m_match;
     /// Measured launches whose values will never come: their held records go out without counters.
     void releaseLost(const std::vector<std::uint32_t>& ids);
     /// A measured launch that failed ran no kernel and gets no range: out of its batch.
@@ -507,7 +494,8 @@ void CuptiBackend::onBuffer(CUcontext ctx, std::uint32_t stream, std::uint8_t* b
                 "CUPTI dropped GPU activity records (its buffers were full); the count is in the profile's "
                 "diagnostics");
         }
-        if (m_counters) deliver(kernels);
+        // Whatever m_counters says now: launches measured before counters ended still get their values.
+        m_match.deliver(kernels);
         m_host->addKernels(std::move(kernels));
         m_host->addMemoryOps(std::move(ops));
     } catch (...) { }
@@ -533,13 +521,7 @@ void CuptiBackend::stop() noexcept
         cuptiActivityFlushAll(CUPTI_ACTIVITY_FLAG_FLUSH_FORCED);
         m_active.store(false);
         // Measured kernels whose values never came: written without counters.
-        std::vector<backend::KernelRecord> rest;
-        {
-            std::lock_guard lock(m_matchMutex);
-            for (auto& [id, k] : m_waiting)
-                rest.push_back(std::move(k));
-            m_waiting.clear();
-        }
+        std::vector<backend::KernelRecord> rest = m_match.drain();
         if (!rest.empty()) {
             note(std::to_string(rest.size()) + " measured kernel launches got no counter values");
             m_host->addKernels(std::move(rest));
@@ -796,12 +778,8 @@ void CuptiBackend::countersAlias(std::uint32_t runtimeId, std::uint32_t driverId
 {
     try {
         std::lock_guard lock(m_countersMutex);
-        {
-            std::lock_guard match(m_matchMutex);
-            if (!m_measured.count(runtimeId)) return; // not measured
-            m_measured.insert(driverId);
-            joinLocked(runtimeId, driverId);
-        }
+        if (!m_match.alias(runtimeId, driverId)) return; // not measured
+        // In its batch too, so that a failure of the driver call finds it.
         auto it = m_contexts.find(m_activeContext);
         if (it != m_contexts.end())
             for (auto p = it->second.pending.rbegin(); p != it->second.pending.rend(); ++p)
@@ -809,58 +787,13 @@ void CuptiBackend::countersAlias(std::uint32_t runtimeId, std::uint32_t driverId
                     p->push_back(driverId);
                     return;
                 }
-        // Decoded in between (another thread's launch): the values are there already.
-        std::lock_guard match(m_matchMutex);
-        if (auto v = m_values.find(runtimeId); v != m_values.end()) m_values[driverId] = v->second;
     } catch (...) { }
-}
-
-void CuptiBackend::joinLocked(std::uint32_t id, std::uint32_t other)
-{
-    auto at = m_groupOf.find(id);
-    const std::uint32_t key = at != m_groupOf.end() ? at->second : id;
-    auto& group = m_groups[key];
-    if (group.empty()) {
-        group.push_back(id);
-        m_groupOf[id] = key;
-    }
-    if (!m_groupOf.count(other)) {
-        group.push_back(other);
-        m_groupOf[other] = key;
-    }
-}
-
-void CuptiBackend::forgetLocked(std::uint32_t id)
-{
-    std::vector<std::uint32_t> ids { id };
-    if (auto at = m_groupOf.find(id); at != m_groupOf.end()) {
-        auto g = m_groups.find(at->second);
-        if (g != m_groups.end()) {
-            ids = std::move(g->second);
-            m_groups.erase(g);
-        }
-    }
-    for (const std::uint32_t x : ids) {
-        m_values.erase(x);
-        m_measured.erase(x);
-        m_groupOf.erase(x);
-    }
 }
 
 void CuptiBackend::releaseLost(const std::vector<std::uint32_t>& ids)
 {
-    std::vector<backend::KernelRecord> ready;
-    {
-        std::lock_guard match(m_matchMutex);
-        for (const std::uint32_t id : ids) {
-            if (auto w = m_waiting.find(id); w != m_waiting.end()) {
-                ready.push_back(std::move(w->second));
-                m_waiting.erase(w);
-            }
-            forgetLocked(id);
-        }
-    }
-    if (!ready.empty()) m_host->addKernels(std::move(ready));
+    std::vector<backend::KernelRecord> released = m_match.lost(ids);
+    if (!released.empty()) m_host->addKernels(std::move(released));
 }
 
 void CuptiBackend::countersLaunchFailed(std::uint32_t correlation) noexcept
@@ -933,12 +866,7 @@ bool CuptiBackend::countersOnLaunch(CUcontext ctx, const char* symbol, std::uint
         c->pending.push_back({ correlation });
         c->lastThread = std::this_thread::get_id();
         if (outer) c->pending.back().push_back(outer);
-        std::lock_guard match(m_matchMutex);
-        m_measured.insert(correlation);
-        if (outer) {
-            m_measured.insert(outer);
-            joinLocked(correlation, outer);
-        }
+        m_match.measured(correlation, outer);
     } catch (...) { }
     return true;
 }
@@ -953,7 +881,7 @@ void CuptiBackend::stopAndDecode(ContextCounters& c)
     auto dd = params<CUpti_RangeProfiler_DecodeData_Params>(CUpti_RangeProfiler_DecodeData_Params_STRUCT_SIZE);
     dd.pRangeProfilerObject = c.object;
     if (rc == CUPTI_SUCCESS) rc = cuptiRangeProfilerDecodeData(&dd);
-    std::vector<std::pair<std::vector<std::uint32_t>, std::vector<backend::MetricValue>>> decoded;
+    std::vector<std::pair<std::uint32_t, CounterMatcher::Values>> decoded;
     std::vector<std::uint32_t> lost; ///< ids of launches whose values will not come
     auto info = params<CUpti_RangeProfiler_GetCounterDataInfo_Params>(
         CUpti_RangeProfiler_GetCounterDataInfo_Params_STRUCT_SIZE);
@@ -996,7 +924,7 @@ void CuptiBackend::stopAndDecode(ContextCounters& c)
             std::vector<backend::MetricValue> mv;
             for (std::size_t m = 0; m < m_metrics.size(); ++m)
                 mv.push_back({ m_metrics[m], values[m], m_units[m] });
-            decoded.emplace_back(std::move(c.pending[i]), std::move(mv));
+            decoded.emplace_back(c.pending[i].front(), std::move(mv));
         }
     }
     c.pending.clear();
@@ -1008,50 +936,9 @@ void CuptiBackend::stopAndDecode(ContextCounters& c)
     cuptiRangeProfilerCounterDataImageInitialize(&ci);
     // Their records, held for values that will not come, go out without counters now rather than at exit.
     if (!lost.empty()) releaseLost(lost);
-    std::lock_guard match(m_matchMutex);
-    for (auto& [ids, mv] : decoded)
-        for (const std::uint32_t id : ids)
-            m_values[id] = mv;
     // Kernels whose records came before their values.
-    std::vector<backend::KernelRecord> ready;
-    for (auto it = m_waiting.begin(); it != m_waiting.end();) {
-        auto v = m_values.find(it->first);
-        if (v == m_values.end()) {
-            ++it;
-            continue;
-        }
-        it->second.metrics = std::move(v->second);
-        it->second.replayed = true;
-        forgetLocked(it->first);
-        ready.push_back(std::move(it->second));
-        it = m_waiting.erase(it);
-    }
+    std::vector<backend::KernelRecord> ready = m_match.decoded(std::move(decoded));
     if (!ready.empty()) m_host->addKernels(std::move(ready));
-}
-
-void CuptiBackend::deliver(std::vector<backend::KernelRecord>& kernels)
-{
-    // On CUPTI's buffer thread: attach values that are there, hold measured kernels whose values are not.
-    std::lock_guard lock(m_matchMutex);
-    std::vector<backend::KernelRecord> out;
-    out.reserve(kernels.size());
-    for (auto& k : kernels) {
-        const auto id = static_cast<std::uint32_t>(k.correlation);
-        if (!m_measured.count(id)) {
-            out.push_back(std::move(k));
-            continue;
-        }
-        auto v = m_values.find(id);
-        if (v == m_values.end()) {
-            m_waiting.emplace(id, std::move(k));
-            continue;
-        }
-        k.metrics = std::move(v->second);
-        k.replayed = true;
-        forgetLocked(id);
-        out.push_back(std::move(k));
-    }
-    kernels.swap(out);
 }
 
 } // namespace

@@ -145,4 +145,123 @@ void LaunchTable::clear() noexcept
     m_previous.clear();
 }
 
+// ---- CounterMatcher -----------------------------------------------------------------------------------------
+
+void CounterMatcher::measured(std::uint32_t id, std::uint32_t outer)
+{
+    std::lock_guard lock(m_mutex);
+    Launch& l = m_launches[id];
+    l.ids.push_back(id);
+    m_keyOf[id] = id;
+    if (outer && !m_keyOf.count(outer)) {
+        l.ids.push_back(outer);
+        m_keyOf[outer] = id;
+    }
+}
+
+bool CounterMatcher::alias(std::uint32_t id, std::uint32_t other)
+{
+    std::lock_guard lock(m_mutex);
+    auto k = m_keyOf.find(id);
+    if (k == m_keyOf.end()) return false;
+    if (!m_keyOf.count(other)) {
+        m_launches[k->second].ids.push_back(other);
+        m_keyOf[other] = k->second;
+    }
+    return true;
+}
+
+bool CounterMatcher::isMeasured(std::uint32_t id)
+{
+    std::lock_guard lock(m_mutex);
+    return m_keyOf.count(id) != 0;
+}
+
+void CounterMatcher::eraseLocked(std::uint32_t key)
+{
+    auto it = m_launches.find(key);
+    if (it == m_launches.end()) return;
+    for (const std::uint32_t id : it->second.ids)
+        m_keyOf.erase(id);
+    m_launches.erase(it);
+}
+
+std::vector<backend::KernelRecord> CounterMatcher::decoded(std::vector<std::pair<std::uint32_t, Values>>&& values)
+{
+    std::vector<backend::KernelRecord> ready;
+    std::lock_guard lock(m_mutex);
+    for (auto& [id, v] : values) {
+        auto k = m_keyOf.find(id);
+        if (k == m_keyOf.end()) continue; // forgotten meanwhile (lost)
+        const std::uint32_t key = k->second;
+        Launch& l = m_launches[key];
+        if (l.record) {
+            l.record->metrics = std::move(v);
+            l.record->replayed = true;
+            ready.push_back(std::move(*l.record));
+            eraseLocked(key);
+        } else {
+            l.values = std::move(v);
+        }
+    }
+    return ready;
+}
+
+std::vector<backend::KernelRecord> CounterMatcher::lost(const std::vector<std::uint32_t>& ids)
+{
+    std::vector<backend::KernelRecord> released;
+    std::lock_guard lock(m_mutex);
+    for (const std::uint32_t id : ids) {
+        auto k = m_keyOf.find(id);
+        if (k == m_keyOf.end()) continue;
+        const std::uint32_t key = k->second;
+        if (auto& r = m_launches[key].record) released.push_back(std::move(*r));
+        eraseLocked(key);
+    }
+    return released;
+}
+
+void CounterMatcher::deliver(std::vector<backend::KernelRecord>& kernels)
+{
+    std::lock_guard lock(m_mutex);
+    if (m_keyOf.empty()) return;
+    std::vector<backend::KernelRecord> out;
+    out.reserve(kernels.size());
+    for (auto& k : kernels) {
+        auto key = m_keyOf.find(static_cast<std::uint32_t>(k.correlation));
+        if (k.correlation == 0 || key == m_keyOf.end()) {
+            out.push_back(std::move(k));
+            continue;
+        }
+        const std::uint32_t launch = key->second;
+        Launch& l = m_launches[launch];
+        if (!l.values) {
+            l.record = std::move(k);
+            continue;
+        }
+        k.metrics = std::move(*l.values);
+        k.replayed = true;
+        out.push_back(std::move(k));
+        eraseLocked(launch);
+    }
+    kernels.swap(out);
+}
+
+std::vector<backend::KernelRecord> CounterMatcher::drain()
+{
+    std::vector<backend::KernelRecord> held;
+    std::lock_guard lock(m_mutex);
+    for (auto& [key, l] : m_launches)
+        if (l.record) held.push_back(std::move(*l.record));
+    m_launches.clear();
+    m_keyOf.clear();
+    return held;
+}
+
+std::size_t CounterMatcher::pending()
+{
+    std::lock_guard lock(m_mutex);
+    return m_launches.size();
+}
+
 } // namespace rooftime::cupti

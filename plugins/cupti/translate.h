@@ -15,6 +15,8 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <utility>
+#include <vector>
 
 namespace rooftime::cupti {
 
@@ -65,5 +67,44 @@ template <typename Record> void joinLaunch(Record& r, LaunchTable& table, bool s
         if constexpr (requires { r.stack; }) r.stack = c->stack;
     }
 }
+
+/// Joins the kernel records of measured launches (CUPTI's buffer thread) with their counter values (decoded on a
+/// launching thread), whichever comes first. A measured launch is known by several correlation ids (the runtime
+/// call, a runtime call inside it, the driver call); its record carries one of them. Thread-safe; never calls
+/// CUPTI, so that its every path is unit-tested without a GPU.
+class CounterMatcher {
+public:
+    using Values = std::vector<backend::MetricValue>;
+
+    /// A launch that will be measured, known by @p id and, when not 0, by @p outer (the runtime call around it).
+    void measured(std::uint32_t id, std::uint32_t outer = 0);
+    /// @p other is one more id of the measured launch @p id; false (nothing done) when @p id is not measured.
+    bool alias(std::uint32_t id, std::uint32_t other);
+    bool isMeasured(std::uint32_t id);
+    /// The values of measured launches, each by any one of its ids. Returns the held records they complete.
+    std::vector<backend::KernelRecord> decoded(std::vector<std::pair<std::uint32_t, Values>>&& values);
+    /// Measured launches whose values will never come (by any of their ids): their held records, without counters.
+    std::vector<backend::KernelRecord> lost(const std::vector<std::uint32_t>& ids);
+    /// Records of measured launches get their values (replayed = true); those whose values are not there yet are
+    /// held (taken out of @p kernels); the others pass as they are.
+    void deliver(std::vector<backend::KernelRecord>& kernels);
+    /// Every held record, without counters (at exit).
+    std::vector<backend::KernelRecord> drain();
+    /// Measured launches not yet done with (record or values still due).
+    std::size_t pending();
+
+private:
+    struct Launch {
+        std::vector<std::uint32_t> ids;
+        std::optional<Values> values;
+        std::optional<backend::KernelRecord> record;
+    };
+    /// Erases launch @p key and its ids. m_mutex held.
+    void eraseLocked(std::uint32_t key);
+
+    std::mutex m_mutex;
+    std::unordered_map<std::uint32_t, Launch> m_launches; ///< by the launch's first id
+    std::unordered_map<std::uint32_t, std::uint32_t> m_keyOf; ///< every id of a measured launch -> its first id
+};
 
 } // namespace rooftime::cupti

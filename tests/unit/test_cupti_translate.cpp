@@ -179,3 +179,148 @@ TEST_CASE("CUPTI launches: ids never matched are forgotten after two generations
     REQUIRE(last);
     CHECK(last->region == 2 * LaunchTable::kGeneration + 1);
 }
+
+// ---- counter values of measured launches --------------------------------------------------------------------
+
+namespace {
+
+using rooftime::cupti::CounterMatcher;
+
+backend::KernelRecord record(std::uint64_t correlation)
+{
+    backend::KernelRecord k;
+    k.name = "k" + std::to_string(correlation);
+    k.correlation = correlation;
+    return k;
+}
+
+CounterMatcher::Values values(double flops)
+{
+    return { { "smsp__sass_thread_inst_executed_op_ffma_pred_on.sum", flops, "inst" } };
+}
+
+} // namespace
+
+TEST_CASE("Counter values decoded before the record: the record gets them whenever it comes, others pass")
+{
+    CounterMatcher m;
+    m.measured(1);
+    CHECK(m.decoded({ { 1, values(64) } }).empty()); // no record yet
+    // The records come later, at a flush (in a program that never destroys its context: at exit, after counters
+    // were ended there), with an unmeasured launch between.
+    std::vector<backend::KernelRecord> ks { record(2), record(1) };
+    m.deliver(ks);
+    REQUIRE(ks.size() == 2);
+    CHECK(ks[0].name == "k2");
+    CHECK_FALSE(ks[0].replayed);
+    CHECK(ks[0].metrics.empty());
+    CHECK(ks[1].name == "k1");
+    CHECK(ks[1].replayed);
+    REQUIRE(ks[1].metrics.size() == 1);
+    CHECK(ks[1].metrics[0].value == 64);
+    CHECK(m.pending() == 0);
+}
+
+TEST_CASE("Counter values decoded after the record: the held record comes out with them")
+{
+    CounterMatcher m;
+    m.measured(5, 4); // a driver launch (5) inside a runtime call (4); the record carries the runtime call's id
+    std::vector<backend::KernelRecord> ks { record(4) };
+    m.deliver(ks);
+    CHECK(ks.empty()); // held for its values
+    CHECK(m.pending() == 1);
+    const auto ready = m.decoded({ { 5, values(128) } });
+    REQUIRE(ready.size() == 1);
+    CHECK(ready[0].correlation == 4);
+    CHECK(ready[0].replayed);
+    CHECK(ready[0].metrics.at(0).value == 128);
+    CHECK(m.pending() == 0);
+}
+
+TEST_CASE("Counter values: an alias names the same launch, an unknown id is not measured")
+{
+    CounterMatcher m;
+    m.measured(10);
+    CHECK(m.alias(10, 11));
+    CHECK_FALSE(m.alias(99, 100));
+    CHECK(m.isMeasured(11));
+    CHECK_FALSE(m.isMeasured(100));
+    CHECK(m.decoded({ { 11, values(3) } }).empty());
+    std::vector<backend::KernelRecord> ks { record(10), record(100), record(0) };
+    m.deliver(ks);
+    REQUIRE(ks.size() == 3);
+    CHECK(ks[0].replayed);
+    CHECK(ks[0].metrics.at(0).value == 3);
+    CHECK_FALSE(ks[1].replayed);
+    CHECK_FALSE(ks[2].replayed); // correlation 0: never measured
+    CHECK_FALSE(m.isMeasured(10)); // done with
+}
+
+TEST_CASE("Counter values that will not come: the held record goes out without them, late values are ignored")
+{
+    CounterMatcher m;
+    m.measured(20);
+    m.measured(21);
+    std::vector<backend::KernelRecord> ks { record(20) };
+    m.deliver(ks);
+    CHECK(ks.empty());
+    const auto released = m.lost({ 20, 21 });
+    REQUIRE(released.size() == 1); // 21's record had not come: nothing to release, but it is forgotten
+    CHECK(released[0].correlation == 20);
+    CHECK_FALSE(released[0].replayed);
+    CHECK(released[0].metrics.empty());
+    CHECK(m.decoded({ { 20, values(1) } }).empty());
+    std::vector<backend::KernelRecord> late { record(21) };
+    m.deliver(late);
+    REQUIRE(late.size() == 1);
+    CHECK_FALSE(late[0].replayed);
+    CHECK(m.pending() == 0);
+}
+
+TEST_CASE("Counter values at exit: held records are drained without counters, values without a record dropped")
+{
+    CounterMatcher m;
+    m.measured(30);
+    m.measured(31);
+    std::vector<backend::KernelRecord> ks { record(30) };
+    m.deliver(ks);
+    CHECK(m.decoded({ { 31, values(7) } }).empty());
+    const auto held = m.drain();
+    REQUIRE(held.size() == 1);
+    CHECK(held[0].correlation == 30);
+    CHECK_FALSE(held[0].replayed);
+    CHECK(m.pending() == 0);
+}
+
+TEST_CASE("Counter values: the buffer thread and a launching thread at once lose nothing")
+{
+    CounterMatcher m;
+    constexpr std::uint32_t n = 20000;
+    for (std::uint32_t i = 1; i <= n; ++i)
+        m.measured(i);
+    std::vector<backend::KernelRecord> out;
+    std::thread decoder([&] {
+        for (std::uint32_t i = 1; i <= n; ++i) {
+            auto ready = m.decoded({ { i, values(i) } });
+            for (auto& k : ready)
+                out.push_back(std::move(k));
+        }
+    });
+    std::vector<backend::KernelRecord> delivered;
+    for (std::uint32_t i = 1; i <= n; i += 100) {
+        std::vector<backend::KernelRecord> ks;
+        for (std::uint32_t j = i; j < i + 100 && j <= n; ++j)
+            ks.push_back(record(j));
+        m.deliver(ks);
+        for (auto& k : ks)
+            delivered.push_back(std::move(k));
+    }
+    decoder.join();
+    CHECK(out.size() + delivered.size() == n);
+    for (const auto* list : { &out, &delivered })
+        for (const auto& k : *list) {
+            REQUIRE(k.replayed);
+            CHECK(k.metrics.at(0).value == static_cast<double>(k.correlation));
+        }
+    CHECK(m.pending() == 0);
+}
