@@ -202,7 +202,11 @@ TEST_CASE("paper: TF1 LSTM forward, 2181 launches in 8.003 ms, is launch-bound",
     CHECK(a.floorSeconds == Approx(2181 * 4.2e-6));
     CHECK(a.bindingKind == LimiterKind::Launch);
     CHECK(a.limiter == LimiterKind::Launch);
-    CHECK(a.aboveRoof); // 3.7 us per launch: faster than the notebook's 4.2 us floor
+    // 3.7 us per launch, below the notebook's 4.2 us floor: launch-bound (the paper's reading), not a counter or
+    // ceiling error, so not flagged; nothing is lost to the roof.
+    CHECK_FALSE(a.aboveRoof);
+    CHECK(*a.efficiency == 1.0);
+    CHECK(a.lostSeconds == 0);
 }
 
 TEST_CASE("roofs come from the machine model's marked ceilings", "[roofline]")

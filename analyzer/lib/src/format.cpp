@@ -307,8 +307,9 @@ std::string formatText(const Report& report, const FormatOptions& options)
     }
     if (shown < report.rows.size())
         out += fmt::format("... {} more rows (--top 0 shows all)\n", report.rows.size() - shown);
-    out += "\nroof: time at the roof, max(roof time, launch floor); eff: roof / time (! faster than the roof: a\n"
-           "ceiling or counter is off); lost: time - roof; limiter: what binds (latency: below 20% of the roof).\n";
+    out += "\nroof: time at the roof, max(roof time, launch floor); eff: roof / time (! faster than the\n"
+           "work's roof: a ceiling or counter is off; below the launch floor is launch-bound); lost: time -\n"
+           "roof; limiter: what binds (latency: below 20% of the roof).\n";
     if (self) out += "self: time less that of the regions nested directly inside.\n";
     out += "work: decl. declared with rooftime_add_work (part.: by some instances; rates and roofs use their\n"
            "time), meas. measured by counters, estim. scaled from the launches replayed. Time is timed.\n";

@@ -135,7 +135,9 @@ Analysis analyze(const Item& item, const Roofs& roofs, const ModelOptions& optio
     }
     if (item.seconds > 0) {
         const double e = a.boundSeconds / item.seconds;
-        a.aboveRoof = e > 1.02;
+        // Only the work's roof can be beaten by a wrong ceiling or counter. Device time below the launch floor is
+        // what the paper calls launch-bound: the GPU ran each kernel faster than the next one could be launched.
+        a.aboveRoof = a.roofSeconds / item.seconds > 1.02;
         a.efficiency = std::min(e, 1.0);
         a.lostSeconds = std::max(0.0, item.seconds - a.boundSeconds);
         a.limiter = e < options.latencyThreshold ? LimiterKind::Latency : a.bindingKind;

@@ -84,7 +84,8 @@ struct Analysis {
     /// What attains the bound ("fp16 tensor", "HBM", "launch"), also when the limiter is latency.
     std::string bindingTerm;
     LimiterKind bindingKind = LimiterKind::Unknown;
-    bool aboveRoof = false; ///< T below the bound by more than 2 %: a ceiling or a counter is off
+    /// T below the work's roof (T_roof, not the launch floor) by more than 2 %: a ceiling or a counter is off
+    bool aboveRoof = false;
     std::vector<std::string> missingRoofs; ///< work without a roof ("fp8 tensor", "L3"): not in the bound
     std::optional<double> executedOverDeclared; ///< FLOPs executed / declared, when both exist
 };
