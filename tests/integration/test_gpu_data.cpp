@@ -1,0 +1,244 @@
+// SPDX-License-Identifier: MIT
+// Real GPU data on a machine without a GPU: the profiles, Nsight Compute CSVs and machine file that
+// tools/device-check.sh recorded on an H200 (tests/data/gpu/README.md says how). The checks are the device check's
+// own, made permanent: rooftime's counters agree with Nsight Compute's for the same launches, the work of the
+// samples is what their arithmetic says, kernels keep their threads, ranges and call paths.
+#include "report_json.h"
+
+#include <sqlite3.h>
+
+#include <cmath>
+#include <map>
+
+using namespace rooftime::test;
+
+namespace {
+
+const char* const kSamples[] = { "triad", "gemm", "hfma2", "wmma_gemm", "conv2d", "lstm_chain" };
+
+std::string h200()
+{
+    return testData("machines/nvidia-h200-vm.json");
+}
+
+/// `report --by kernel --format json` rows by kernel name.
+std::map<std::string, nlohmann::json> kernelRows(const std::string& profile, bool withMachine = false)
+{
+    std::vector<std::string> argv { rooftimeBin(), "report", "--by", "kernel", "--format", "json" };
+    if (withMachine) {
+        argv.push_back("--machine");
+        argv.push_back(h200());
+    }
+    argv.push_back(profile);
+    const RunResult r = run(argv);
+    INFO(profile << ": " << r.err);
+    REQUIRE(r.status == 0);
+    std::map<std::string, nlohmann::json> rows;
+    const auto report = nlohmann::json::parse(r.out); // named: a temporary would die before the loop body runs
+    for (const auto& row : report["rows"])
+        if (row["kind"] == "kernel") rows[row["name"].get<std::string>()] = row;
+    return rows;
+}
+
+/// The Nsight Compute CSV of @p sample imported into the test's scratch folder.
+std::string importNcu(const std::string& dir, const std::string& sample)
+{
+    const std::string out = dir + "/" + sample + ".rtdb";
+    const RunResult r = run({ rooftimeBin(), "import", "ncu", testData("gpu/ncu/" + sample + ".csv"), "-o", out });
+    INFO(r.err);
+    REQUIRE(r.status == 0);
+    return out;
+}
+
+double perLaunch(const nlohmann::json& row, const char* key)
+{
+    return row[key].get<double>() / row["count"].get<double>();
+}
+
+/// One value of a query on a profile (read-only).
+std::string one(const std::string& path, const std::string& sql)
+{
+    sqlite3* db = nullptr;
+    REQUIRE(sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK);
+    sqlite3_stmt* s = nullptr;
+    INFO(sql);
+    REQUIRE(sqlite3_prepare_v2(db, sql.c_str(), -1, &s, nullptr) == SQLITE_OK);
+    std::string out;
+    if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_text(s, 0))
+        out = reinterpret_cast<const char*>(sqlite3_column_text(s, 0));
+    sqlite3_finalize(s);
+    sqlite3_close(db);
+    return out;
+}
+
+/// Mean of a raw counter per launch of kernel @p name (over the launches that have it).
+double counterPerLaunch(const std::string& profile, const std::string& kernel, const std::string& counter)
+{
+    const std::string v = one(profile,
+        "SELECT avg(m.value) FROM kernel_metric m JOIN kernel k ON k.id = m.kernel JOIN string kn ON kn.id = k.name"
+        " JOIN string mn ON mn.id = m.metric WHERE kn.text = '"
+            + kernel + "' AND mn.text = '" + counter + "'");
+    REQUIRE_FALSE(v.empty());
+    return std::stod(v);
+}
+
+} // namespace
+
+TEST_CASE("H200 recordings: FLOPs per launch of every sample kernel equal Nsight Compute's", "[gpu-data]")
+{
+    const std::string dir = scratchDir("gpu-data-flops");
+    std::size_t kernels = 0;
+    for (const std::string sample : kSamples) {
+        INFO("sample " << sample);
+        const auto ncu = kernelRows(importNcu(dir, sample), true);
+        const auto ours = kernelRows(testData("gpu/counters/" + sample + ".rtdb"));
+        REQUIRE_FALSE(ncu.empty());
+        CHECK(ours.size() == ncu.size());
+        for (const auto& [name, n] : ncu) {
+            INFO("kernel " << name);
+            auto it = ours.find(name);
+            REQUIRE(it != ours.end());
+            const nlohmann::json& o = it->second;
+            CHECK(o["count"] == n["count"]); // every launch timed
+            CHECK(o["replayed"].get<int>() >= 1);
+            CHECK(o["replayed"].get<int>() <= 3); // the first K = 3 launches of each kernel, not more
+            // Measured on the first launches and scaled: exact for these launch-invariant kernels.
+            CHECK(perLaunch(o, "flops") == Approx(perLaunch(n, "flops")).epsilon(1e-12));
+            for (const auto& [cls, v] : n["flops_by_class"].items())
+                CHECK(o["flops_by_class"][cls].get<double>() / o["count"].get<double>()
+                    == Approx(v.get<double>() / n["count"].get<double>()).epsilon(1e-12));
+            ++kernels;
+        }
+    }
+    CHECK(kernels == 12);
+}
+
+TEST_CASE("H200 recordings: the samples' arithmetic, as counted by the GPU", "[gpu-data]")
+{
+    // dgemm --n 512: 2·n³ FLOPs per launch, naive and tiled alike; fp64 only.
+    const auto gemm = kernelRows(testData("gpu/counters/gemm.rtdb"));
+    for (const char* k : { "dgemm_naive", "dgemm_tiled" }) {
+        INFO(k);
+        REQUIRE(gemm.count(k));
+        CHECK(perLaunch(gemm.at(k), "flops") == 2.0 * 512 * 512 * 512);
+        CHECK(gemm.at(k)["flops_by_class"]["fp64"].get<double>() == gemm.at(k)["flops"].get<double>());
+    }
+    // wmma_gemm calls cuBLAS for n = 2048 in fp16: its nvjet kernel's HGMMA operations are 2·n³ fp16 tensor FLOPs.
+    const auto wmma = kernelRows(testData("gpu/counters/wmma_gemm.rtdb"));
+    bool cublas = false;
+    for (const auto& [name, row] : wmma)
+        if (name.rfind("nvjet_sm90", 0) == 0) {
+            cublas = true;
+            CHECK(perLaunch(row, "flops") == 2.0 * 2048 * 2048 * 2048);
+            CHECK(row["flops_by_class"]["fp16 tensor"].get<double>() == row["flops"].get<double>());
+        }
+    CHECK(cublas);
+    // triad --n 16777216 reads two arrays per launch: exactly their bytes from HBM (the lines of one launch do not
+    // survive in a 60 MB L2), in rooftime's counters and Nsight Compute's alike. Writes depend on what the replay
+    // left dirty in L2 (docs/cupti.md), so only reads are exact.
+    const std::string dir = scratchDir("gpu-data-triad");
+    const std::string ncu = importNcu(dir, "triad");
+    const double n = 16777216;
+    for (const auto& [kernel, size] : { std::pair { "triad_fp64", 8.0 }, std::pair { "triad_fp32", 4.0 } }) {
+        INFO(kernel);
+        const double expected = 2 * n * size;
+        CHECK(counterPerLaunch(testData("gpu/counters/triad.rtdb"), kernel, "dram__bytes_read.sum")
+            == Approx(expected).epsilon(1e-3));
+        CHECK(counterPerLaunch(ncu, kernel, "dram__bytes_read.sum") == Approx(expected).epsilon(1e-3));
+    }
+}
+
+TEST_CASE("H200 recordings: kernel times of time mode match Nsight Compute's for kernels above 10 us", "[gpu-data]")
+{
+    const std::string dir = scratchDir("gpu-data-times");
+    std::size_t compared = 0;
+    for (const std::string sample : kSamples) {
+        INFO("sample " << sample);
+        const auto ncu = kernelRows(importNcu(dir, sample), true);
+        const auto ours = kernelRows(testData("gpu/time/" + sample + ".rtdb"));
+        for (const auto& [name, n] : ncu) {
+            INFO("kernel " << name);
+            REQUIRE(ours.count(name));
+            const double nt = perLaunch(n, "time_s");
+            // Below ~10 us the two clocks differ by a fixed ~1 us (Nsight Compute's gpu__time_duration includes
+            // launch work that CUPTI's activity record does not; docs/cupti.md).
+            if (nt < 10e-6) continue;
+            CHECK(perLaunch(ours.at(name), "time_s") == Approx(nt).epsilon(0.10));
+            ++compared;
+        }
+    }
+    CHECK(compared == 11);
+}
+
+TEST_CASE("H200 recordings: kernels keep their launching threads, NVTX ranges and call paths", "[gpu-data]")
+{
+    // lstm_chain --threads 2: every kernel from one of the two launching threads, none unknown.
+    const std::string chain = testData("gpu/time/lstm_chain.rtdb");
+    CHECK(one(chain, "SELECT count(*) FROM kernel") == "200");
+    CHECK(one(chain, "SELECT count(DISTINCT thread) FROM kernel") == "2");
+    CHECK(one(chain, "SELECT count(*) FROM kernel WHERE thread = 0") == "0");
+    // --call-stacks: lstm_gemv under main > run > lstm_chain, ten launches.
+    const RunResult r = run(
+        { rooftimeBin(), "report", "--by", "callpath", "--format", "json", testData("gpu/stacks/lstm_chain.rtdb") });
+    REQUIRE(r.status == 0);
+    bool found = false;
+    const auto paths = nlohmann::json::parse(r.out);
+    for (const auto& row : paths["rows"]) {
+        const auto path = row["path"].get<std::vector<std::string>>();
+        if (row["kind"] == "path-kernel" && !path.empty() && path.back() == "lstm_gemv") {
+            found = true;
+            CHECK(path.front() == "main");
+            CHECK(path[path.size() - 2] == "lstm_chain");
+            CHECK(row["count"] == 10);
+        }
+    }
+    CHECK(found);
+    // The PyTorch CNN: 25 steps of NVTX ranges, kernels launched by the main thread and autograd's device thread;
+    // the forward pass's kernels (main thread) are inside step > forward.
+    const std::string cnn = testData("gpu/python/cnn_train-time.rtdb");
+    const auto ranges = reportJson({ cnn });
+    for (const char* name : { "step", "forward", "backward", "optimizer" }) {
+        const nlohmann::json* row = findRow(ranges, name);
+        REQUIRE(row);
+        CHECK((*row)["count"] == 25);
+    }
+    CHECK(one(cnn, "SELECT count(DISTINCT thread) FROM kernel") == "2");
+    const std::string forward = one(cnn,
+        "SELECT count(*) FROM kernel k JOIN region r ON r.thread = k.thread AND r.seq = k.region"
+        " JOIN string s ON s.id = r.name WHERE s.text = 'forward'");
+    CHECK(std::stoi(forward) >= 25 * 20); // every step's forward pass launches at least 20 kernels
+}
+
+TEST_CASE("H200 machine file: measured ceilings in sane bounds, beside their theoretical values", "[gpu-data]")
+{
+    const auto m = nlohmann::json::parse(readFile(h200()));
+    std::map<std::string, double> v, theory;
+    for (const auto& c : m["ceilings"]) {
+        if (c["device"] != "gpu0") continue;
+        std::string key = c["kind"].get<std::string>() + " ";
+        key += c.contains("precision") ? c["precision"].get<std::string>() + " " + c["variant"].get<std::string>()
+            : c.contains("level")      ? c["level"].get<std::string>() + " " + c["pattern"].get<std::string>()
+                                       : c["variant"].get<std::string>();
+        v[key] = c["value"].get<double>();
+        if (c["theoretical"].is_number()) theory[key] = c["theoretical"].get<double>();
+    }
+    // The CUDA-core FMA kernels reach their theoretical peak (fp16 half2: half of it on this chip, docs/ceilings.md).
+    CHECK(v.at("compute fp64 fma") / theory.at("compute fp64 fma") == Approx(1.0).epsilon(0.05));
+    CHECK(v.at("compute fp32 fma") / theory.at("compute fp32 fma") == Approx(1.0).epsilon(0.05));
+    CHECK(v.at("compute fp16 fma") >= 0.45 * theory.at("compute fp16 fma"));
+    // Tensor cores above CUDA cores, cuBLAS above mma.sync on Hopper; a memory hierarchy that gets faster inward.
+    CHECK(v.at("compute fp16 cublas") > v.at("compute fp16 tensor"));
+    CHECK(v.at("compute fp16 tensor") > 5 * v.at("compute fp32 fma"));
+    CHECK(v.at("bandwidth shared read") > v.at("bandwidth L2 read"));
+    CHECK(v.at("bandwidth L2 read") > 2 * v.at("bandwidth HBM read"));
+    CHECK(v.at("bandwidth HBM read") / theory.at("bandwidth HBM read") == Approx(1.0).epsilon(0.05));
+    CHECK(v.at("launch back_to_back") > 1e-6);
+    CHECK(v.at("launch back_to_back") < 50e-6);
+    // The clock the GPU ran at, beside the table's maximum.
+    const auto& clocks = m["gpus"][0]["clocks"];
+    CHECK(clocks["sm_measured_hz"].get<double>() == Approx(clocks["sm_max_hz"].get<double>()).epsilon(0.05));
+    // A report with this file has roofs for the recorded kernels.
+    const auto rows = kernelRows(testData("gpu/counters/triad.rtdb"), true);
+    REQUIRE(rows.count("triad_fp64"));
+    CHECK(rows.at("triad_fp64")["roof"]["binding"] == "HBM");
+}
