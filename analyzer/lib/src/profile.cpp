@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <filesystem>
@@ -525,6 +526,7 @@ std::vector<PathAggregate> Profile::aggregatePaths() const
     if (!frames.empty() && hasTable("kernel_stack"))
         query("SELECT kernel, frame FROM kernel_stack",
             [&](sqlite3_stmt* s) { kernelFrame[sqlite3_column_int64(s, 0)] = sqlite3_column_int64(s, 1); });
+    const auto replayedNs = replayedDurations();
     if (hasTable("kernel"))
         query("SELECT IFNULL(k.thread, 0), IFNULL(k.region, 0), k.name, k.device, k.duration_ns, k.id, n.text "
               "FROM kernel k LEFT JOIN string n ON n.id = k.name",
@@ -555,7 +557,9 @@ std::vector<PathAggregate> Profile::aggregatePaths() const
                     = intern({ parentPath, sqlite3_column_int64(s, 2), sqlite3_column_int64(s, 3), kKernelNode });
                 PathAggregate& a = groups[id];
                 ++a.count;
-                a.timeNs += sqlite3_column_int64(s, 4);
+                const std::int64_t ns = sqlite3_column_int64(s, 4);
+                auto replayed = ns == 0 ? replayedNs.find(sqlite3_column_int64(s, 5)) : replayedNs.end();
+                a.timeNs += replayed != replayedNs.end() ? replayed->second : ns;
             });
     std::unordered_map<std::int64_t, std::string> strings;
     query("SELECT id, text FROM string", [&](sqlite3_stmt* s) { strings[sqlite3_column_int64(s, 0)] = text(s, 1); });
@@ -633,6 +637,7 @@ std::vector<KernelAggregate> Profile::aggregateKernels(bool byConfig) const
     std::unordered_map<Key, std::size_t, KeyHash> index;
     std::unordered_map<std::int64_t, std::size_t> ofLaunch; // launch id -> aggregate, replayed launches only
     std::vector<Key> keys;
+    const auto replayedNs = replayedDurations();
     query("SELECT id, name, device, IFNULL(grid_x,0), IFNULL(grid_y,0), IFNULL(grid_z,0), IFNULL(block_x,0), "
           "IFNULL(block_y,0), IFNULL(block_z,0), duration_ns, replayed FROM kernel",
         [&](sqlite3_stmt* s) {
@@ -647,7 +652,9 @@ std::vector<KernelAggregate> Profile::aggregateKernels(bool byConfig) const
             }
             KernelAggregate& a = out[it->second];
             ++a.count;
-            a.durationNs += sqlite3_column_int64(s, 9);
+            const std::int64_t ns = sqlite3_column_int64(s, 9);
+            auto replayed = ns == 0 ? replayedNs.find(sqlite3_column_int64(s, 0)) : replayedNs.end();
+            a.durationNs += replayed != replayedNs.end() ? replayed->second : ns;
             if (sqlite3_column_int(s, 10)) {
                 ++a.replayed;
                 ofLaunch.emplace(sqlite3_column_int64(s, 0), it->second);
@@ -682,6 +689,20 @@ std::vector<KernelAggregate> Profile::aggregateKernels(bool byConfig) const
     return out;
 }
 
+std::unordered_map<std::int64_t, std::int64_t> Profile::replayedDurations() const
+{
+    std::unordered_map<std::int64_t, std::int64_t> out;
+    if (!hasTable("kernel") || !hasTable("kernel_metric")) return out;
+    // One scan of kernel_metric (no index on it): only the time counter's rows, joined by the kernel's key.
+    query("SELECT m.kernel, m.value FROM kernel_metric m JOIN kernel k ON k.id = m.kernel "
+          "WHERE m.metric = (SELECT id FROM string WHERE text = 'gpu__time_duration.sum') AND k.replayed "
+          "AND k.duration_ns = 0 AND m.value > 0",
+        [&](sqlite3_stmt* s) {
+            out[sqlite3_column_int64(s, 0)] = static_cast<std::int64_t>(std::llround(sqlite3_column_double(s, 1)));
+        });
+    return out;
+}
+
 void Profile::forEachRegion(const std::function<void(const RegionInstance&)>& f) const
 {
     // An empty domain name is no domain, as in aggregateRegions (nvtxDomainCreateA("") interns "").
@@ -702,10 +723,14 @@ void Profile::forEachRegion(const std::function<void(const RegionInstance&)>& f)
 void Profile::forEachKernel(const std::function<void(const KernelLaunch&)>& f) const
 {
     if (!hasTable("kernel")) return;
-    query("SELECT n.text, k.device, k.start_ns, k.duration_ns FROM kernel k JOIN string n ON n.id = k.name "
+    const auto replayedNs = replayedDurations();
+    query("SELECT n.text, k.device, k.start_ns, k.duration_ns, k.id FROM kernel k JOIN string n ON n.id = k.name "
           "ORDER BY k.start_ns",
         [&](sqlite3_stmt* s) {
             KernelLaunch k { text(s, 0), sqlite3_column_int64(s, 1), {}, sqlite3_column_int64(s, 3) };
+            if (k.durationNs == 0)
+                if (auto r = replayedNs.find(sqlite3_column_int64(s, 4)); r != replayedNs.end())
+                    k.durationNs = r->second;
             if (sqlite3_column_type(s, 2) != SQLITE_NULL) k.startNs = sqlite3_column_int64(s, 2);
             f(k);
         });

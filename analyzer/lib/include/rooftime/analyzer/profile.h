@@ -12,6 +12,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 struct sqlite3;
@@ -151,6 +152,9 @@ private:
     Profile() = default;
     void query(const char* sql, const std::function<void(sqlite3_stmt*)>& row) const;
     bool hasTable(const char* name) const;
+    /// Replayed launches without an activity duration (CUPTI gives none under kernel replay): kernel id -> their
+    /// `gpu__time_duration.sum` in ns, the time docs/metrics.md uses for them.
+    std::unordered_map<std::int64_t, std::int64_t> replayedDurations() const;
     std::string m_path;
     sqlite3* m_db = nullptr;
     std::map<std::string, std::string> m_meta;
