@@ -160,9 +160,14 @@ int main(int argc, char** argv)
                 return {};
             return "--counters takes 'all' or a positive count";
         });
+    record
+        ->add_option("--counter-set", rec.counterSet,
+            "With --mode counters: tier1 (default; time, CUDA-core FLOPs, bytes per level, wgmma tensor work: 2 "
+            "passes on H100) or tier2 (also mma.sync tensor work: 4 passes on H100, 6 on A100)")
+        ->check(CLI::IsMember({ "tier1", "tier2" }));
     record->prefix_command();
-    record->footer("Usage: rooftime record [-o PATTERN] [--mode time|counters] [--counters all|K] [--machine FILE] "
-                   "[--call-stacks] -- CMD ARGS...\n"
+    record->footer("Usage: rooftime record [-o PATTERN] [--mode time|counters] [--counters all|K] "
+                   "[--counter-set tier1|tier2] [--machine FILE] [--call-stacks] -- CMD ARGS...\n"
                    "Exit status: the command's own, or 128+signal when it was killed.");
 
     std::vector<std::string> inputs;
@@ -253,7 +258,8 @@ int main(int argc, char** argv)
                 argc = i;
                 break;
             }
-            if (a == "-o" || a == "--output" || a == "--mode" || a == "--machine" || a == "--counters")
+            if (a == "-o" || a == "--output" || a == "--mode" || a == "--machine" || a == "--counters"
+                || a == "--counter-set")
                 ++i;
             else if (a.empty() || a[0] != '-')
                 break;

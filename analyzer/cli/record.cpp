@@ -106,6 +106,7 @@ int runRecord(const RecordOptions& options)
     setenv("CUDA_INJECTION64_PATH", collector.c_str(), 1);
     if (!options.counters.empty())
         setenv("ROOFTIME_COUNTER_LAUNCHES", options.counters == "all" ? "0" : options.counters.c_str(), 1);
+    if (!options.counterSet.empty()) setenv("ROOFTIME_COUNTER_SET", options.counterSet.c_str(), 1);
     setenv("ROOFTIME_OUTPUT", pattern.c_str(), 1);
     setenv("ROOFTIME_MODE", options.mode.c_str(), 1);
     if (options.callStacks) setenv("ROOFTIME_STACKS", "1", 1);

@@ -13,6 +13,7 @@ struct RecordOptions {
     bool noMachine = false; ///< --no-machine: embed none
     bool callStacks = false; ///< --call-stacks: host call stack at each region begin (ROOFTIME_STACKS=1)
     std::string counters; ///< --counters all|K: GPU launches measured per kernel (empty: the collector's default)
+    std::string counterSet; ///< --counter-set tier1|tier2 (empty: tier1)
     std::vector<std::string> command;
 };
 

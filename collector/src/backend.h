@@ -17,7 +17,8 @@
 namespace rooftime::collector::backend {
 
 /// Bumped whenever anything in this header changes.
-inline constexpr int kAbiVersion = 3; ///< 2: call stacks (LaunchContext::stack, KernelRecord::stack); 3: beforeExit
+/// 2: call stacks (LaunchContext::stack, KernelRecord::stack); 3: Backend::beforeExit, Settings::counterSet
+inline constexpr int kAbiVersion = 3;
 
 /// The symbol a plugin exports: `extern "C" Backend* rooftime_backend_create(int abiVersion, Host* host)`.
 inline constexpr const char* kCreateSymbol = "rooftime_backend_create";
@@ -82,6 +83,7 @@ struct LaunchContext {
 struct Settings {
     std::string mode; ///< `time` or `counters`
     int counterLaunches = 3; ///< counters mode: first K launches per kernel signature; <= 0: all
+    std::string counterSet = "tier1"; ///< counters mode: `tier1` or `tier2` (plugins/cupti/metric_sets.h)
     int exitTimeoutMs = 10000;
 };
 

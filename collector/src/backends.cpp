@@ -140,6 +140,7 @@ bool Recording::startCudaBackend() noexcept
         backend::Settings s;
         s.mode = m_settings.mode;
         s.counterLaunches = m_settings.counterLaunches;
+        s.counterSet = m_settings.counterSet;
         s.exitTimeoutMs = m_settings.exitTimeoutMs;
         if (!b->start(s)) return false;
         m_gpuBackend.store(b);

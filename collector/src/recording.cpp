@@ -73,6 +73,8 @@ Settings Settings::fromEnvironment()
     s.exitTimeoutMs = envInt("ROOFTIME_EXIT_TIMEOUT_MS", s.exitTimeoutMs, 100, 600000);
     s.maxBufferBytes = static_cast<std::int64_t>(envInt("ROOFTIME_MAX_BUFFER_MB", 256, 1, 1 << 20)) << 20;
     s.counterLaunches = envInt("ROOFTIME_COUNTER_LAUNCHES", s.counterLaunches, 0, 1 << 30);
+    // An unknown set is Tier 1; the CUPTI backend says so (rooftime record only passes known names).
+    if (const char* v = std::getenv("ROOFTIME_COUNTER_SET"); v && *v) s.counterSet = v;
     return s;
 }
 

@@ -637,7 +637,18 @@ bool CuptiBackend::setUpHost(CUcontext ctx, std::uint32_t device)
         return false;
     }
     m_hostObject = hi.pHostObject;
-    for (const char* m : kTier1) {
+    std::vector<const char*> wanted(kTier1.begin(), kTier1.end());
+    const bool tier2 = m_settings.counterSet == "tier2";
+    if (!tier2 && m_settings.counterSet != "tier1")
+        note("unknown counter set '" + m_settings.counterSet + "' (ROOFTIME_COUNTER_SET); using tier1");
+    if (tier2) {
+        // Hopper counts mma.sync apart from wgmma (op level); earlier chips only by source type.
+        if (std::strncmp(chip.pChipName, "GH", 2) == 0)
+            wanted.insert(wanted.end(), kTier2Hopper.begin(), kTier2Hopper.end());
+        else
+            wanted.insert(wanted.end(), kTier2BeforeHopper.begin(), kTier2BeforeHopper.end());
+    }
+    for (const char* m : wanted) {
         auto mp = params<CUpti_Profiler_Host_GetMetricProperties_Params>(
             CUpti_Profiler_Host_GetMetricProperties_Params_STRUCT_SIZE);
         mp.pHostObject = m_hostObject;
@@ -678,8 +689,8 @@ bool CuptiBackend::setUpHost(CUcontext ctx, std::uint32_t device)
     cuptiProfilerHostGetNumOfPasses(&passes);
     note(std::string("counters on ") + chip.pChipName + ": " + std::to_string(m_metrics.size()) + " metrics, "
         + std::to_string(passes.numOfPasses) + " passes per measured launch (kernel replay)");
-    m_host->setCountersStatus(std::string("cupti: tier 1, ") + std::to_string(m_metrics.size()) + " metrics, "
-        + std::to_string(passes.numOfPasses) + " passes, first "
+    m_host->setCountersStatus(std::string("cupti: tier ") + (tier2 ? "2, " : "1, ") + std::to_string(m_metrics.size())
+        + " metrics, " + std::to_string(passes.numOfPasses) + " passes, first "
         + (m_settings.counterLaunches > 0 ? std::to_string(m_settings.counterLaunches) : std::string("all"))
         + " launches per kernel");
     m_hostReady = true;

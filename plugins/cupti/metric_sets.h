@@ -38,6 +38,23 @@ inline constexpr std::array kTier1 = {
     "sm__ops_path_tensor_src_fp64.sum",
 };
 
+/// Tier 2 (`rooftime record --counter-set tier2`): Tier 1 plus the tensor work of mma.sync (HMMA), which Tier 1
+/// does not count. On Hopper the op-level HMMA fp16->fp32 and bf16 counters and HGMMA tf32: 22 metrics, 4 passes on
+/// GH100. Before Hopper, where Tier 1 has no fp16/bf16/tf32 tensor counter at all, the source-level ones: 6 passes on
+/// GA100, GA102 and AD102, 2 on TU102 (only fp16->fp16 exists there). Checked offline
+/// (tests/unit/test_cupti_metrics.cpp).
+inline constexpr std::array kTier2Hopper = {
+    "sm__ops_path_tensor_op_hmma_src_fp16_dst_fp32.sum",
+    "sm__ops_path_tensor_op_hmma_src_bf16_dst_fp32.sum",
+    "sm__ops_path_tensor_op_hgmma_src_tf32_dst_fp32.sum",
+};
+inline constexpr std::array kTier2BeforeHopper = {
+    "sm__ops_path_tensor_src_fp16_dst_fp32.sum",
+    "sm__ops_path_tensor_src_bf16_dst_fp32.sum",
+    "sm__ops_path_tensor_src_tf32_dst_fp32.sum",
+    "sm__ops_path_tensor_src_fp16_dst_fp16.sum",
+};
+
 /// Kernels whose name contains one of these are never replayed: collectives and peer-to-peer kernels wait on other
 /// GPUs or other kernels, and auto range serializes and replays a kernel alone (CUPTI's docs warn of hangs).
 /// ROOFTIME_NO_REPLAY adds comma-separated substrings of one's own.

@@ -21,7 +21,8 @@ public:
         m_launch = m_host->launchContext();
         m_settings = settings;
         m_host->report("start", "fake backend started", false);
-        m_host->setCountersStatus("fake: " + settings.mode + " " + std::to_string(settings.counterLaunches));
+        m_host->setCountersStatus(
+            "fake: " + settings.mode + " " + std::to_string(settings.counterLaunches) + " " + settings.counterSet);
         return true;
     }
     void flush(bool) noexcept override { }

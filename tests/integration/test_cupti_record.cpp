@@ -201,7 +201,7 @@ TEST_CASE("backend records reach the kernel, kernel_metric, memop and device tab
     const std::string& p = files[0];
 
     CHECK(one(p, "SELECT value FROM meta WHERE key = 'schema_minor'") == "2");
-    CHECK(one(p, "SELECT value FROM meta WHERE key = 'counters'") == "fake: counters 5");
+    CHECK(one(p, "SELECT value FROM meta WHERE key = 'counters'") == "fake: counters 5 tier1");
     CHECK(one(p, "SELECT count(*) FROM kernel") == "2");
     const std::string k = "FROM kernel WHERE correlation = 42";
     CHECK(one(p, "SELECT s.text FROM kernel k JOIN string s ON s.id = k.name WHERE k.correlation = 42")
@@ -271,12 +271,30 @@ TEST_CASE("record --counters: all or a positive count reaches the backend, anyth
     CHECK(all.status == 0);
     const auto files = filesIn(dir);
     REQUIRE(files.size() == 1);
-    CHECK(one(files[0], "SELECT value FROM meta WHERE key = 'counters'") == "fake: counters 0");
+    CHECK(one(files[0], "SELECT value FROM meta WHERE key = 'counters'") == "fake: counters 0 tier1");
     for (const char* bad : { "0", "-1", "x", "3.5" }) {
         INFO(bad);
         const RunResult r = run({ rooftimeBin(), "record", "--counters", bad, "--", "/bin/true" });
         CHECK(r.status == 2);
         CHECK_THAT(r.err, Catch::Contains("--counters"));
+    }
+}
+
+TEST_CASE("record --counter-set: tier2 reaches the backend, anything else is a usage error")
+{
+    const std::string dir = scratchDir("cupti-counter-set");
+    const RunResult r = run({ rooftimeBin(), "record", "--mode", "counters", "--counter-set", "tier2", "-o",
+                                dir + "/p.%p.rtdb", "--", client("injection_client"), "region" },
+        { { "ROOFTIME_PLUGIN_DIR", ROOFTIME_TEST_FAKE_PLUGIN_DIR } });
+    CHECK(r.status == 0);
+    const auto files = filesIn(dir);
+    REQUIRE(files.size() == 1);
+    CHECK(one(files[0], "SELECT value FROM meta WHERE key = 'counters'") == "fake: counters 3 tier2");
+    for (const char* bad : { "tier3", "", "TIER2" }) {
+        INFO(bad);
+        const RunResult b = run({ rooftimeBin(), "record", "--counter-set", bad, "--", "/bin/true" });
+        CHECK(b.status == 2);
+        CHECK_THAT(b.err, Catch::Contains("--counter-set"));
     }
 }
 

@@ -133,6 +133,15 @@ TEST_CASE("H200 recordings: the samples' arithmetic, as counted by the GPU", "[g
             CHECK(row["flops_by_class"]["fp16 tensor"].get<double>() == row["flops"].get<double>());
         }
     CHECK(cublas);
+    // The sample's own WMMA kernel compiles to mma.sync (HMMA), whose operations Tier 1 does not count: the report
+    // says the tensor pipe was busy instead of showing a tensor kernel without tensor work.
+    REQUIRE(wmma.count("wmma_gemm_f16f32"));
+    const auto& hmma = wmma.at("wmma_gemm_f16f32");
+    CHECK(hmma["flops"].get<double>() == 0);
+    REQUIRE(hmma["tensor_uncounted_instructions"].is_number());
+    CHECK(hmma["tensor_uncounted_instructions"].get<double>() > 0);
+    for (const auto& [name, row] : wmma)
+        if (name != "wmma_gemm_f16f32") CHECK(row["tensor_uncounted_instructions"].is_null());
     // triad --n 16777216 reads two arrays per launch: exactly their bytes from HBM (the lines of one launch do not
     // survive in a 60 MB L2), in rooftime's counters and Nsight Compute's alike. Writes depend on what the replay
     // left dirty in L2 (docs/cupti.md), so only reads are exact.

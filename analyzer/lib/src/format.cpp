@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cmath>
 
 namespace rooftime::analyzer {
@@ -250,6 +251,14 @@ std::string formatText(const Report& report, const FormatOptions& options)
             limiters.empty() ? "" : ", held by ", limiters);
         out += '\n'; // not "\n" + wrap(...): GCC 12 -O3 reports a false -Wrestrict on that concatenation
         out += wrap(para, options.width);
+        const auto uncounted = std::count_if(
+            report.rows.begin(), report.rows.end(), [](const ReportRow& r) { return r.tensorUncounted.has_value(); });
+        if (uncounted > 0)
+            out += wrap(fmt::format("warning: {} {} ran tensor-core instructions whose operations these counters do "
+                                    "not count (mma.sync; `rooftime record --counter-set tier2` counts them): "
+                                    "their FLOPs and roofs are too low.",
+                            uncounted, uncounted == 1 ? "kernel" : "kernels"),
+                options.width);
     } else if (!report.machine) {
         out += "\nNo roof columns: no machine model (pass --machine FILE).\n";
     }
@@ -394,19 +403,19 @@ std::string formatJson(const Report& report, const FormatOptions& options)
     j["rows"] = nlohmann::json::array();
     for (std::size_t i = 0; i < shownRows(report, options); ++i) {
         const ReportRow& r = report.rows[i];
-        j["rows"].push_back(
-            { { "name", r.name }, { "kind", r.kind }, { "path", r.path }, { "path_frames", r.pathFrames },
-                { "count", r.count }, { "time_s", r.timeSeconds }, { "exclusive_time_s", optJson(r.exclusiveSeconds) },
-                { "share", r.share }, { "flops", optJson(r.flops) }, { "bytes", optJson(r.bytes) },
-                { "intensity", optJson(r.intensity) }, { "flops_per_s", optJson(r.flopsPerSecond) },
-                { "bytes_per_s", optJson(r.bytesPerSecond) }, { "declared_instances", r.declaredCount },
-                { "implicitly_closed", r.implicitlyClosed }, { "device", r.device }, { "config", r.config },
-                { "replayed", r.replayed }, { "work_time_s", r.workSeconds },
-                { "flops_by_class", classJson(r.flopsByClass) }, { "bytes_by_level", r.bytesByLevel },
-                { "roof", roofJson(r.roof) }, { "ranks", spreadJson(r.spread, r.rankSeconds) },
-                { "sources",
-                    { { "time", sourceName(r.timeSource) }, { "flops", sourceName(r.workSource) },
-                        { "bytes", sourceName(r.workSource) } } } });
+        j["rows"].push_back({ { "name", r.name }, { "kind", r.kind }, { "path", r.path },
+            { "path_frames", r.pathFrames }, { "count", r.count }, { "time_s", r.timeSeconds },
+            { "exclusive_time_s", optJson(r.exclusiveSeconds) }, { "share", r.share }, { "flops", optJson(r.flops) },
+            { "bytes", optJson(r.bytes) }, { "intensity", optJson(r.intensity) },
+            { "flops_per_s", optJson(r.flopsPerSecond) }, { "bytes_per_s", optJson(r.bytesPerSecond) },
+            { "declared_instances", r.declaredCount }, { "implicitly_closed", r.implicitlyClosed },
+            { "device", r.device }, { "config", r.config }, { "replayed", r.replayed },
+            { "work_time_s", r.workSeconds }, { "tensor_uncounted_instructions", optJson(r.tensorUncounted) },
+            { "flops_by_class", classJson(r.flopsByClass) }, { "bytes_by_level", r.bytesByLevel },
+            { "roof", roofJson(r.roof) }, { "ranks", spreadJson(r.spread, r.rankSeconds) },
+            { "sources",
+                { { "time", sourceName(r.timeSource) }, { "flops", sourceName(r.workSource) },
+                    { "bytes", sourceName(r.workSource) } } } });
     }
     // Names come from programs and files: invalid UTF-8 is replaced (U+FFFD), never a reason to fail.
     return j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";

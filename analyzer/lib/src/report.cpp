@@ -216,6 +216,13 @@ void addKernelRows(Report& report, const std::vector<Profile>& profiles, const R
             for (const auto& [lvl, v] : w.bytes)
                 r.bytesByLevel[lvl] = v * scale;
             r.workSource = k.replayed == k.count ? Source::Measured : Source::Estimated;
+            // After Volta the tensor-pipe instruction counter is no FLOP count (docs/metrics.md); when it shows
+            // tensor work that no operation counter saw, say so rather than show a tensor kernel without it.
+            auto pipe = k.counters.find("sm__inst_executed_pipe_tensor.sum");
+            const bool tensorCounted = std::any_of(
+                w.flops.begin(), w.flops.end(), [](const auto& f) { return f.first.tensor && f.second > 0; });
+            if (m.arch != "sm_70" && pipe != k.counters.end() && pipe->second > 0 && !tensorCounted)
+                r.tensorUncounted = pipe->second * scale;
         }
         report.rows.push_back(std::move(r));
     }
