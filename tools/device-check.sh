@@ -281,6 +281,20 @@ for s in $cuda_samples; do
     fi
     record_step "counters-$s" 60 counters "$data/counters/$s.rtdb" "$exe" "${args[@]}"
 done
+# Tier 2 on the WMMA sample: its mma.sync kernel's tensor FLOPs (2·n³, the sample's `# expect` line), which Tier 1
+# cannot count.
+if ((have_gpu)) && [[ -x $kit/samples/cuda/wmma_gemm ]]; then
+    record_step counters-tier2-wmma_gemm 60 "counters --counter-set tier2" "$data/counters/wmma_gemm-tier2.rtdb" \
+        "$kit/samples/cuda/wmma_gemm" --iters 2
+    if [[ -f $data/counters/wmma_gemm-tier2.rtdb ]]; then
+        report_json "$data/counters/wmma_gemm-tier2.rtdb" >"$work/json/tier2-wmma_gemm.json" 2>/dev/null
+        say "  tier 2, FLOPs per launch: $(python3 -c 'import json,sys
+for r in json.load(open(sys.argv[1]))["rows"]:
+    print(r["name"][:24], "%.6g" % (r["flops"] / r["count"]) if r.get("flops") is not None else "-", end="; ")' \
+            "$work/json/tier2-wmma_gemm.json" 2>&1) expected $(grep -m1 -o 'kernel=wmma_gemm_f16f32 .*' \
+            "$out/logs/time-wmma_gemm.log" 2>/dev/null)"
+    fi
+fi
 if ((have_gpu)) && [[ ${DEVICE_CHECK_NCU:-1} != 0 ]]; then
     for s in $cuda_samples; do
         exe=$kit/samples/cuda/$s
