@@ -17,7 +17,8 @@
 namespace rooftime::collector::backend {
 
 /// Bumped whenever anything in this header changes.
-/// 2: call stacks (LaunchContext::stack, KernelRecord::stack); 3: Backend::beforeExit, Settings::counterSet
+/// 2: call stacks (LaunchContext::stack, KernelRecord::stack); 3: Backend::beforeExit, Settings::counterSet,
+/// LaunchContext::launchNs, KernelRecord::launchNs
 inline constexpr int kAbiVersion = 3;
 
 /// The symbol a plugin exports: `extern "C" Backend* rooftime_backend_create(int abiVersion, Host* host)`.
@@ -46,6 +47,7 @@ struct KernelRecord {
     std::uint32_t thread = 0; ///< launching thread (the collector's thread index), 0 when unknown
     std::uint64_t region = 0; ///< innermost open region on that thread at launch (region.seq), 0 when none
     std::uint32_t stack = 0; ///< host call stack of the launch (frame.id on that thread), 0 when not recorded
+    std::int64_t launchNs = 0; ///< when the launch call was made (Host::nowNs), 0 when unknown
     bool replayed = false; ///< counters were collected for this launch (metrics holds them)
     std::vector<MetricValue> metrics;
 };
@@ -78,6 +80,7 @@ struct LaunchContext {
     std::uint32_t thread = 0;
     std::uint64_t region = 0;
     std::uint32_t stack = 0; ///< with --call-stacks: the launching call stack (frame.id on that thread)
+    std::int64_t launchNs = 0; ///< when the launch call was made (profile clock)
 };
 
 struct Settings {

@@ -193,6 +193,7 @@ backend::LaunchContext Recording::launchContext() noexcept
     ThreadState* ts = thread();
     if (!ts) return c;
     c.thread = ts->index;
+    c.launchNs = nowNs(); // vDSO: places the launch among other threads' regions (docs/format.md, launch_ns)
     if (!ts->stack.empty()) c.region = ts->stack.back().seq;
     if (m_settings.stacks) c.stack = internStack(*ts);
     return c;

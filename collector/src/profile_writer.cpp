@@ -5,6 +5,8 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
+
 namespace rooftime::collector {
 
 namespace {
@@ -88,7 +90,7 @@ std::unique_ptr<ProfileWriter> ProfileWriter::create(
         || !prepare("INSERT OR REPLACE INTO device(id, name, arch, sms) VALUES(?,?,?,?)", &w->m_insDevice)
         || !prepare("INSERT INTO kernel(id, name, mangled, device, context, stream, grid_x, grid_y, grid_z, block_x,"
                     " block_y, block_z, registers, shared_bytes, start_ns, end_ns, duration_ns, correlation, thread,"
-                    " region, replayed) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    " region, replayed, launch_ns) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             &w->m_insKernel)
         || !prepare("INSERT INTO kernel_metric(kernel, metric, value, unit) VALUES(?,?,?,?)", &w->m_insKernelMetric)
         || !prepare("INSERT INTO memop(kind, copy_kind, bytes, device, context, stream, start_ns, end_ns,"
@@ -343,6 +345,7 @@ void ProfileWriter::addKernel(
     bindOptional(s, 19, k.thread);
     bindOptional(s, 20, k.region);
     sqlite3_bind_int(s, 21, k.replayed ? 1 : 0);
+    bindOptional(s, 22, static_cast<std::uint64_t>(std::max<std::int64_t>(k.launchNs, 0)));
     if (sqlite3_step(s) != SQLITE_DONE) fail("cannot insert kernel");
     sqlite3_reset(s);
     ++m_rows;

@@ -65,6 +65,7 @@ template <typename Record> void joinLaunch(Record& r, LaunchTable& table, bool s
         r.thread = c->thread;
         r.region = c->region;
         if constexpr (requires { r.stack; }) r.stack = c->stack;
+        if constexpr (requires { r.launchNs; }) r.launchNs = c->launchNs;
     }
 }
 

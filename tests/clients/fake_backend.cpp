@@ -43,6 +43,7 @@ public:
         k.thread = m_launch.thread;
         k.region = m_launch.region;
         k.stack = m_launch.stack;
+        k.launchNs = m_launch.launchNs;
         k.replayed = true;
         k.metrics = { { "gpu__time_duration.sum", 1500, "nsecond" }, { "dram__bytes_read.sum", 4194304, "byte" } };
         std::vector<backend::KernelRecord> kernels;

@@ -200,7 +200,13 @@ TEST_CASE("backend records reach the kernel, kernel_metric, memop and device tab
     REQUIRE(files.size() == 1);
     const std::string& p = files[0];
 
-    CHECK(one(p, "SELECT value FROM meta WHERE key = 'schema_minor'") == "2");
+    CHECK(one(p, "SELECT value FROM meta WHERE key = 'schema_minor'") == "3");
+    // The launch's own time (schema 1.3), on the profile's clock: inside the process's run, before the kernel's
+    // (the fake stamps its kernel at exit).
+    CHECK(one(p,
+              "SELECT count(*) FROM kernel k, process pr WHERE k.correlation = 42 AND k.launch_ns >= pr.start_ns"
+              " AND k.launch_ns <= k.start_ns")
+        == "1");
     CHECK(one(p, "SELECT value FROM meta WHERE key = 'counters'") == "fake: counters 5 tier1");
     CHECK(one(p, "SELECT count(*) FROM kernel") == "2");
     const std::string k = "FROM kernel WHERE correlation = 42";

@@ -344,11 +344,13 @@ std::vector<PathAggregate> Profile::aggregatePaths() const
         std::optional<double> flops, bytes;
         std::size_t path = SIZE_MAX;
         std::int64_t frame = 0; // innermost frame of the call that opened it (schema 1.2), 0: none
+        std::int64_t startNs = 0, endNs = 0;
     };
     std::vector<Instance> regions;
     std::unordered_map<NestKey, std::size_t, NestKeyHash> index;
-    query("SELECT thread, seq, IFNULL(parent, 0), name, IFNULL(domain, 0), end_ns - start_ns, flops, bytes "
-          "FROM region WHERE kind <> 2",
+    std::map<std::int64_t, std::vector<std::size_t>> byThread; // region indices per thread, by start
+    query("SELECT thread, seq, IFNULL(parent, 0), name, IFNULL(domain, 0), end_ns - start_ns, flops, bytes, "
+          "start_ns, end_ns FROM region WHERE kind <> 2",
         [&](sqlite3_stmt* s) {
             Instance r { { sqlite3_column_int64(s, 0), sqlite3_column_int64(s, 1) }, sqlite3_column_int64(s, 2),
                 sqlite3_column_int64(s, 3), sqlite3_column_int64(s, 4), sqlite3_column_int64(s, 5), {}, {} };
@@ -356,9 +358,38 @@ std::vector<PathAggregate> Profile::aggregatePaths() const
                 r.flops = sqlite3_column_double(s, 6);
                 r.bytes = sqlite3_column_double(s, 7);
             }
+            r.startNs = sqlite3_column_int64(s, 8);
+            r.endNs = sqlite3_column_int64(s, 9);
             index.emplace(r.key, regions.size());
+            byThread[r.key.thread].push_back(regions.size());
             regions.push_back(r);
         });
+    for (auto& [thread, list] : byThread)
+        std::sort(list.begin(), list.end(), [&](std::size_t a, std::size_t b) {
+            return std::tie(regions[a].startNs, a) < std::tie(regions[b].startNs, b);
+        });
+    // A launch from a thread with no region of its own (PyTorch's autograd thread runs the backward pass while
+    // the main thread sits in its "backward" range): the innermost region open at the launch on the one other
+    // thread that has one then. None when no other thread has one, or when several do (ambiguous).
+    auto openElsewhere = [&](std::int64_t self, std::int64_t t) -> std::optional<std::size_t> {
+        std::optional<std::size_t> found;
+        for (const auto& [thread, list] : byThread) {
+            if (thread == self) continue;
+            auto after = std::upper_bound(
+                list.begin(), list.end(), t, [&](std::int64_t v, std::size_t i) { return v < regions[i].startNs; });
+            if (after == list.begin()) continue;
+            // The last region opened before t, or the nearest of its parents still open at t.
+            std::optional<std::size_t> at = *(after - 1);
+            while (at && regions[*at].endNs <= t) {
+                auto parent = index.find({ thread, regions[*at].parent });
+                at = regions[*at].parent != 0 && parent != index.end() ? std::optional(parent->second) : std::nullopt;
+            }
+            if (!at) continue;
+            if (found) return std::nullopt;
+            found = at;
+        }
+        return found;
+    };
 
     // Host call stacks (recorded with --call-stacks): frames as a tree per thread, symbolized with the module
     // map. Each region's frames become part of its path, less those its parent region's path already holds.
@@ -527,17 +558,25 @@ std::vector<PathAggregate> Profile::aggregatePaths() const
         query("SELECT kernel, frame FROM kernel_stack",
             [&](sqlite3_stmt* s) { kernelFrame[sqlite3_column_int64(s, 0)] = sqlite3_column_int64(s, 1); });
     const auto replayedNs = replayedDurations();
+    // Schema 1.3: the launch's time, to place a launch of a thread without regions among another thread's.
+    const std::string launchColumn = hasColumn("kernel", "launch_ns") ? "k.launch_ns" : "NULL";
     if (hasTable("kernel"))
-        query("SELECT IFNULL(k.thread, 0), IFNULL(k.region, 0), k.name, k.device, k.duration_ns, k.id, n.text "
-              "FROM kernel k LEFT JOIN string n ON n.id = k.name",
+        query(("SELECT IFNULL(k.thread, 0), IFNULL(k.region, 0), k.name, k.device, k.duration_ns, k.id, n.text, "
+                  + launchColumn + " FROM kernel k LEFT JOIN string n ON n.id = k.name")
+                  .c_str(),
             [&](sqlite3_stmt* s) {
                 const std::int64_t thread = sqlite3_column_int64(s, 0);
                 std::size_t parentPath = 0;
                 std::vector<std::size_t> outer;
                 auto it = index.find({ thread, sqlite3_column_int64(s, 1) });
-                if (it != index.end()) {
-                    parentPath = regions[it->second].path;
-                    outer = stackOf(thread, regions[it->second].frame);
+                std::optional<std::size_t> region;
+                if (it != index.end())
+                    region = it->second;
+                else if (sqlite3_column_int64(s, 1) == 0 && sqlite3_column_type(s, 7) != SQLITE_NULL)
+                    region = openElsewhere(thread, sqlite3_column_int64(s, 7));
+                if (region) {
+                    parentPath = regions[*region].path;
+                    outer = stackOf(regions[*region].key.thread, regions[*region].frame);
                 }
                 // The launching functions below the region, as for regions; the host stub named like the kernel
                 // (nvcc's launch wrapper) stands for the kernel itself.
@@ -590,6 +629,19 @@ std::vector<PathAggregate> Profile::aggregatePaths() const
         out.push_back(std::move(a));
     }
     return out;
+}
+
+bool Profile::hasColumn(const char* table, const char* column) const
+{
+    bool found = false;
+    sqlite3_stmt* s = nullptr;
+    if (sqlite3_prepare_v2(m_db, "SELECT 1 FROM pragma_table_info(?) WHERE name = ?", -1, &s, nullptr) == SQLITE_OK) {
+        sqlite3_bind_text(s, 1, table, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 2, column, -1, SQLITE_STATIC);
+        found = sqlite3_step(s) == SQLITE_ROW;
+    }
+    sqlite3_finalize(s);
+    return found;
 }
 
 bool Profile::hasTable(const char* name) const

@@ -37,7 +37,8 @@ ProfileBuilder::ProfileBuilder(
     exec(schema::kCreateSql);
     m_insKernel = prepare("INSERT INTO kernel(id, name, mangled, device, context, stream, grid_x, grid_y, grid_z, "
                           "block_x, block_y, block_z, registers, shared_bytes, start_ns, end_ns, duration_ns, "
-                          "correlation, thread, region, replayed) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+                          "correlation, thread, region, replayed, launch_ns) "
+                          "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
     m_insMetric = prepare("INSERT INTO kernel_metric(kernel, metric, value, unit) VALUES(?,?,?,?)");
     m_insString = prepare("INSERT INTO string(id, text) VALUES(?,?)");
     setMeta("format", schema::kFormatName);
@@ -156,6 +157,7 @@ void ProfileBuilder::addKernel(const KernelRecord& k)
     bindOpt(s, 19, k.thread);
     bindOpt(s, 20, k.region);
     sqlite3_bind_int(s, 21, k.replayed ? 1 : 0);
+    bindOpt(s, 22, k.launchNs);
     step(s, "a kernel (duplicate launch id?)");
 }
 

@@ -152,6 +152,7 @@ private:
     Profile() = default;
     void query(const char* sql, const std::function<void(sqlite3_stmt*)>& row) const;
     bool hasTable(const char* name) const;
+    bool hasColumn(const char* table, const char* column) const;
     /// Replayed launches without an activity duration (CUPTI gives none under kernel replay): kernel id -> their
     /// `gpu__time_duration.sum` in ns, the time docs/metrics.md uses for them.
     std::unordered_map<std::int64_t, std::int64_t> replayedDurations() const;

@@ -35,6 +35,7 @@ struct KernelRecord {
     std::optional<std::int64_t> correlation;
     std::optional<std::int64_t> thread, region; ///< the launching thread and its innermost region's seq
     bool replayed = false; ///< counters were collected for this launch
+    std::optional<std::int64_t> launchNs; ///< when the launch call was made (schema 1.3)
 };
 
 /// One region instance (docs/format.md, table region); synthetic profiles for tests and benchmarks.
