@@ -2,11 +2,11 @@
 // The CUPTI backend where no GPU is needed: a CUDA program recorded on a machine without a GPU, and how the
 // collector and the plugin are linked (libcupti only in the plugin, loaded with dlopen).
 #include "report_json.h"
+#include "sql_one.h"
 
 #include <algorithm>
 #include <filesystem>
 #include <map>
-#include <sqlite3.h>
 #include <sstream>
 #include <unistd.h>
 
@@ -164,25 +164,7 @@ TEST_CASE("a collector without its CUPTI plugin beside it says so once and the p
     CHECK(lines_ == 1);
 }
 
-namespace {
-
-/// One value of a query on a profile, as text ("" for NULL or no row).
-std::string one(const std::string& path, const std::string& sql)
-{
-    sqlite3* db = nullptr;
-    REQUIRE(sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK);
-    sqlite3_stmt* s = nullptr;
-    INFO(sql);
-    REQUIRE(sqlite3_prepare_v2(db, sql.c_str(), -1, &s, nullptr) == SQLITE_OK);
-    std::string out;
-    if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_text(s, 0))
-        out = reinterpret_cast<const char*>(sqlite3_column_text(s, 0));
-    sqlite3_finalize(s);
-    sqlite3_close(db);
-    return out;
-}
-
-} // namespace
+namespace { } // namespace
 
 TEST_CASE("backend records reach the kernel, kernel_metric, memop and device tables with their launch context")
 {
@@ -200,46 +182,46 @@ TEST_CASE("backend records reach the kernel, kernel_metric, memop and device tab
     REQUIRE(files.size() == 1);
     const std::string& p = files[0];
 
-    CHECK(one(p, "SELECT value FROM meta WHERE key = 'schema_minor'") == "3");
+    CHECK(sqlOne(p, "SELECT value FROM meta WHERE key = 'schema_minor'") == "3");
     // The launch's own time (schema 1.3), on the profile's clock: inside the process's run, before the kernel's
     // (the fake stamps its kernel at exit).
-    CHECK(one(p,
+    CHECK(sqlOne(p,
               "SELECT count(*) FROM kernel k, process pr WHERE k.correlation = 42 AND k.launch_ns >= pr.start_ns"
               " AND k.launch_ns <= k.start_ns")
         == "1");
-    CHECK(one(p, "SELECT value FROM meta WHERE key = 'counters'") == "fake: counters 5 tier1");
-    CHECK(one(p, "SELECT count(*) FROM kernel") == "2");
+    CHECK(sqlOne(p, "SELECT value FROM meta WHERE key = 'counters'") == "fake: counters 5 tier1");
+    CHECK(sqlOne(p, "SELECT count(*) FROM kernel") == "2");
     const std::string k = "FROM kernel WHERE correlation = 42";
-    CHECK(one(p, "SELECT s.text FROM kernel k JOIN string s ON s.id = k.name WHERE k.correlation = 42")
+    CHECK(sqlOne(p, "SELECT s.text FROM kernel k JOIN string s ON s.id = k.name WHERE k.correlation = 42")
         == "scale(float*, float, int)");
-    CHECK(one(p, "SELECT s.text FROM kernel k JOIN string s ON s.id = k.mangled WHERE k.correlation = 42")
+    CHECK(sqlOne(p, "SELECT s.text FROM kernel k JOIN string s ON s.id = k.mangled WHERE k.correlation = 42")
         == "_Z5scalePffi");
-    CHECK(one(p, "SELECT grid_x || ',' || grid_y || ',' || block_x || ',' || stream || ',' || duration_ns " + k)
+    CHECK(sqlOne(p, "SELECT grid_x || ',' || grid_y || ',' || block_x || ',' || stream || ',' || duration_ns " + k)
         == "4096,1,256,7,1500");
-    CHECK(one(p, "SELECT replayed " + k) == "1");
-    CHECK(one(p, "SELECT replayed FROM kernel WHERE correlation = 43") == "0");
+    CHECK(sqlOne(p, "SELECT replayed " + k) == "1");
+    CHECK(sqlOne(p, "SELECT replayed FROM kernel WHERE correlation = 43") == "0");
     // The launching thread and the region open there ("step"), joinable to the thread and region tables.
-    CHECK(one(p,
+    CHECK(sqlOne(p,
               "SELECT t.tid = (SELECT pid FROM process) FROM kernel k JOIN thread t ON t.id = k.thread"
               " WHERE k.correlation = 42")
         == "1");
-    CHECK(one(p,
+    CHECK(sqlOne(p,
               "SELECT s.text FROM kernel k JOIN region r ON r.thread = k.thread AND r.seq = k.region"
               " JOIN string s ON s.id = r.name WHERE k.correlation = 42")
         == "step");
-    CHECK(one(p, "SELECT count(*) FROM kernel_metric m JOIN kernel k ON k.id = m.kernel WHERE k.correlation = 42")
+    CHECK(sqlOne(p, "SELECT count(*) FROM kernel_metric m JOIN kernel k ON k.id = m.kernel WHERE k.correlation = 42")
         == "2");
-    CHECK(one(p,
+    CHECK(sqlOne(p,
               "SELECT m.value || ' ' || m.unit FROM kernel_metric m JOIN string s ON s.id = m.metric"
               " WHERE s.text = 'dram__bytes_read.sum'")
         == "4194304.0 byte");
-    CHECK(one(p, "SELECT kind || ',' || copy_kind || ',' || bytes || ',' || correlation FROM memop") == "0,2,4,44");
-    CHECK(one(p, "SELECT name || ',' || arch || ',' || sms FROM device") == "Fake GPU,sm_90,132");
-    CHECK(one(p, "SELECT count(*) FROM diagnostic WHERE component = 'cupti' AND message = 'fake backend started'")
+    CHECK(sqlOne(p, "SELECT kind || ',' || copy_kind || ',' || bytes || ',' || correlation FROM memop") == "0,2,4,44");
+    CHECK(sqlOne(p, "SELECT name || ',' || arch || ',' || sms FROM device") == "Fake GPU,sm_90,132");
+    CHECK(sqlOne(p, "SELECT count(*) FROM diagnostic WHERE component = 'cupti' AND message = 'fake backend started'")
         == "1");
-    CHECK(one(p, "SELECT count(*) FROM diagnostic WHERE message = 'fake backend: a problem worth one line'") == "1");
+    CHECK(sqlOne(p, "SELECT count(*) FROM diagnostic WHERE message = 'fake backend: a problem worth one line'") == "1");
     // The Range Profiler ends on the program's own thread (where its context is current), not on the exit helper.
-    CHECK(one(p, "SELECT message FROM diagnostic WHERE message LIKE 'fake backend: beforeExit%'")
+    CHECK(sqlOne(p, "SELECT message FROM diagnostic WHERE message LIKE 'fake backend: beforeExit%'")
         == "fake backend: beforeExit on the launching thread");
     // The analyzer reads it like any profile.
     const RunResult rep = run({ rooftimeBin(), "report", "--format", "json", p });
@@ -254,7 +236,7 @@ TEST_CASE("record --call-stacks: a kernel's call path holds the functions that l
         { { "ROOFTIME_PLUGIN_DIR", ROOFTIME_TEST_FAKE_PLUGIN_DIR } });
     INFO(r.err);
     REQUIRE(r.status == 0);
-    CHECK(one(dir + "/p.rtdb", "SELECT count(*) FROM kernel_stack") == "2");
+    CHECK(sqlOne(dir + "/p.rtdb", "SELECT count(*) FROM kernel_stack") == "2");
     const RunResult rep = run({ rooftimeBin(), "report", "--by", "callpath", "--format", "json", dir + "/p.rtdb" });
     INFO(rep.out);
     REQUIRE(rep.status == 0);
@@ -277,7 +259,7 @@ TEST_CASE("record --counters: all or a positive count reaches the backend, anyth
     CHECK(all.status == 0);
     const auto files = filesIn(dir);
     REQUIRE(files.size() == 1);
-    CHECK(one(files[0], "SELECT value FROM meta WHERE key = 'counters'") == "fake: counters 0 tier1");
+    CHECK(sqlOne(files[0], "SELECT value FROM meta WHERE key = 'counters'") == "fake: counters 0 tier1");
     for (const char* bad : { "0", "-1", "x", "3.5" }) {
         INFO(bad);
         const RunResult r = run({ rooftimeBin(), "record", "--counters", bad, "--", "/bin/true" });
@@ -295,7 +277,7 @@ TEST_CASE("record --counter-set: tier2 reaches the backend, anything else is a u
     CHECK(r.status == 0);
     const auto files = filesIn(dir);
     REQUIRE(files.size() == 1);
-    CHECK(one(files[0], "SELECT value FROM meta WHERE key = 'counters'") == "fake: counters 3 tier2");
+    CHECK(sqlOne(files[0], "SELECT value FROM meta WHERE key = 'counters'") == "fake: counters 3 tier2");
     for (const char* bad : { "tier3", "", "TIER2" }) {
         INFO(bad);
         const RunResult b = run({ rooftimeBin(), "record", "--counter-set", bad, "--", "/bin/true" });
@@ -325,24 +307,24 @@ TEST_CASE("GPU: a CUDA program's kernels, copies and device are recorded, counte
         const auto files = filesIn(dir);
         REQUIRE(files.size() == 1);
         const std::string& p = files[0];
-        CHECK(one(p,
+        CHECK(sqlOne(p,
                   "SELECT count(*) FROM kernel k JOIN string s ON s.id = k.name"
                   " WHERE s.text = 'scale(float*, float, int)'")
             == "3");
-        CHECK(
-            one(p, "SELECT count(*) FROM kernel WHERE grid_x = 4096 AND block_x = 256 AND thread IS NOT NULL") == "3");
-        CHECK(one(p, "SELECT count(*) FROM memop WHERE kind = 1") == "1");
-        CHECK(one(p, "SELECT count(*) FROM memop WHERE kind = 0 AND copy_kind = 2") == "1");
-        CHECK(one(p, "SELECT count(*) FROM device WHERE arch LIKE 'sm_%'") == "1");
+        CHECK(sqlOne(p, "SELECT count(*) FROM kernel WHERE grid_x = 4096 AND block_x = 256 AND thread IS NOT NULL")
+            == "3");
+        CHECK(sqlOne(p, "SELECT count(*) FROM memop WHERE kind = 1") == "1");
+        CHECK(sqlOne(p, "SELECT count(*) FROM memop WHERE kind = 0 AND copy_kind = 2") == "1");
+        CHECK(sqlOne(p, "SELECT count(*) FROM device WHERE arch LIKE 'sm_%'") == "1");
         if (std::string(mode) == "counters") {
-            CHECK(one(p, "SELECT count(*) FROM kernel WHERE replayed = 1") == "2");
-            CHECK(one(p,
+            CHECK(sqlOne(p, "SELECT count(*) FROM kernel WHERE replayed = 1") == "2");
+            CHECK(sqlOne(p,
                       "SELECT count(DISTINCT kernel) FROM kernel_metric m JOIN string s ON s.id = m.metric"
                       " WHERE s.text = 'gpu__time_duration.sum'")
                 == "2");
-            CHECK_THAT(one(p, "SELECT value FROM meta WHERE key = 'counters'"), Catch::StartsWith("cupti: tier 1"));
+            CHECK_THAT(sqlOne(p, "SELECT value FROM meta WHERE key = 'counters'"), Catch::StartsWith("cupti: tier 1"));
         } else {
-            CHECK(one(p, "SELECT count(*) FROM kernel_metric") == "0");
+            CHECK(sqlOne(p, "SELECT count(*) FROM kernel_metric") == "0");
         }
     }
 }

@@ -4,8 +4,7 @@
 // own, made permanent: rooftime's counters agree with Nsight Compute's for the same launches, the work of the
 // samples is what their arithmetic says, kernels keep their threads, ranges and call paths.
 #include "report_json.h"
-
-#include <sqlite3.h>
+#include "sql_one.h"
 
 #include <cmath>
 #include <map>
@@ -55,26 +54,10 @@ double perLaunch(const nlohmann::json& row, const char* key)
     return row[key].get<double>() / row["count"].get<double>();
 }
 
-/// One value of a query on a profile (read-only).
-std::string one(const std::string& path, const std::string& sql)
-{
-    sqlite3* db = nullptr;
-    REQUIRE(sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK);
-    sqlite3_stmt* s = nullptr;
-    INFO(sql);
-    REQUIRE(sqlite3_prepare_v2(db, sql.c_str(), -1, &s, nullptr) == SQLITE_OK);
-    std::string out;
-    if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_text(s, 0))
-        out = reinterpret_cast<const char*>(sqlite3_column_text(s, 0));
-    sqlite3_finalize(s);
-    sqlite3_close(db);
-    return out;
-}
-
 /// Mean of a raw counter per launch of kernel @p name (over the launches that have it).
 double counterPerLaunch(const std::string& profile, const std::string& kernel, const std::string& counter)
 {
-    const std::string v = one(profile,
+    const std::string v = sqlOne(profile,
         "SELECT avg(m.value) FROM kernel_metric m JOIN kernel k ON k.id = m.kernel JOIN string kn ON kn.id = k.name"
         " JOIN string mn ON mn.id = m.metric WHERE kn.text = '"
             + kernel + "' AND mn.text = '" + counter + "'");
@@ -187,9 +170,9 @@ TEST_CASE("H200 recordings: kernels keep their launching threads, NVTX ranges an
 {
     // lstm_chain --threads 2: every kernel from one of the two launching threads, none unknown.
     const std::string chain = testData("gpu/time/lstm_chain.rtdb");
-    CHECK(one(chain, "SELECT count(*) FROM kernel") == "200");
-    CHECK(one(chain, "SELECT count(DISTINCT thread) FROM kernel") == "2");
-    CHECK(one(chain, "SELECT count(*) FROM kernel WHERE thread = 0") == "0");
+    CHECK(sqlOne(chain, "SELECT count(*) FROM kernel") == "200");
+    CHECK(sqlOne(chain, "SELECT count(DISTINCT thread) FROM kernel") == "2");
+    CHECK(sqlOne(chain, "SELECT count(*) FROM kernel WHERE thread = 0") == "0");
     // --call-stacks: lstm_gemv under main > run > lstm_chain, ten launches.
     const RunResult r = run(
         { rooftimeBin(), "report", "--by", "callpath", "--format", "json", testData("gpu/stacks/lstm_chain.rtdb") });
@@ -215,8 +198,8 @@ TEST_CASE("H200 recordings: kernels keep their launching threads, NVTX ranges an
         REQUIRE(row);
         CHECK((*row)["count"] == 25);
     }
-    CHECK(one(cnn, "SELECT count(DISTINCT thread) FROM kernel") == "2");
-    const std::string forward = one(cnn,
+    CHECK(sqlOne(cnn, "SELECT count(DISTINCT thread) FROM kernel") == "2");
+    const std::string forward = sqlOne(cnn,
         "SELECT count(*) FROM kernel k JOIN region r ON r.thread = k.thread AND r.seq = k.region"
         " JOIN string s ON s.id = r.name WHERE s.text = 'forward'");
     CHECK(std::stoi(forward) >= 25 * 20); // every step's forward pass launches at least 20 kernels

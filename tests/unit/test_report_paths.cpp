@@ -99,6 +99,17 @@ const ReportRow& row(const Report& r, const std::string& name)
     throw 0;
 }
 
+/// `--by callpath` over the profiles at @p paths.
+Report callpathReport(const std::vector<std::string>& paths)
+{
+    std::vector<Profile> profiles;
+    for (const std::string& p : paths)
+        profiles.push_back(Profile::open(p));
+    ReportOptions options;
+    options.by = ReportBy::Callpath;
+    return buildReport(profiles, nullptr, options);
+}
+
 bool hasRow(const Report& r, const std::string& name)
 {
     for (const auto& x : r.rows)
@@ -137,11 +148,7 @@ TEST_CASE("by range: self time is the time less the regions nested directly insi
 TEST_CASE("by callpath: regions per nesting path, kernels under the region that launched them", "[report][paths]")
 {
     const std::string dir = scratchDir("paths-callpath");
-    std::vector<Profile> profiles;
-    profiles.push_back(Profile::open(buildProfile(dir + "/a.rtdb", 1)));
-    ReportOptions options;
-    options.by = ReportBy::Callpath;
-    const Report r = buildReport(profiles, nullptr, options);
+    const Report r = callpathReport({ buildProfile(dir + "/a.rtdb", 1) });
 
     const ReportRow& step = row(r, "step");
     CHECK(step.kind == "path");
@@ -196,7 +203,8 @@ TEST_CASE(
     "by callpath: a launch from a thread without regions joins the one other thread's open region", "[report][paths]")
 {
     // PyTorch's shape: the main thread (1) is in step > backward while autograd's thread (2), which opens no
-    // region, launches the backward kernels. A third thread (3) opens "io" later: a launch then joins it.
+    // region, launches the backward kernels. A third thread (3) opens "io" later: a launch then joins it, unless
+    // thread 1 has a region open too (ambiguous: it stays at the top).
     const std::string dir = scratchDir("paths-cross-thread");
     const std::string path = dir + "/p.rtdb";
     {
@@ -205,7 +213,8 @@ TEST_CASE(
         b.addRegion(region(1, 1, std::nullopt, "step", 0, 10));
         b.addRegion(region(1, 2, 1, "forward", 0, 4));
         b.addRegion(region(1, 3, 1, "backward", 4, 9));
-        b.addRegion(region(3, 1, std::nullopt, "io", 20, 30));
+        b.addRegion(region(3, 1, std::nullopt, "io", 20, 35));
+        b.addRegion(region(1, 4, std::nullopt, "eval", 30, 40));
         auto launch = [&](std::int64_t id, const char* name, std::int64_t thread, std::optional<std::int64_t> atMs) {
             KernelRecord k = kernel(id, name, thread, 0, kMs / 10, false);
             if (atMs) k.launchNs = *atMs * kMs + kMs / 2;
@@ -215,57 +224,27 @@ TEST_CASE(
         launch(2, "wgrad", 2, 6);
         launch(3, "sgd", 2, 9); // backward closed at 9 ms, step still open
         launch(4, "late", 2, 15); // nothing open anywhere
-        launch(5, "clash", 2, 25); // only "io" of thread 3 is open: it joins that
+        launch(5, "read", 2, 25); // only "io" of thread 3 is open: it joins that
+        launch(7, "clash", 2, 32); // "io" and "eval" both open: no guess
         launch(6, "old", 2, std::nullopt); // a profile before schema 1.3: no launch time, no guess
-        b.finish(40 * kMs);
+        b.finish(50 * kMs);
     }
-    std::vector<Profile> profiles;
-    profiles.push_back(Profile::open(path));
-    ReportOptions options;
-    options.by = ReportBy::Callpath;
-    const Report r = buildReport(profiles, nullptr, options);
+    const Report r = callpathReport({ path });
     CHECK(row(r, "step > backward > wgrad").count == 2);
     CHECK(row(r, "step > sgd").count == 1);
     CHECK(row(r, "late").count == 1);
-    CHECK(row(r, "io > clash").count == 1);
+    CHECK(row(r, "io > read").count == 1);
+    CHECK(row(r, "clash").count == 1);
+    CHECK_FALSE(hasRow(r, "io > clash"));
+    CHECK_FALSE(hasRow(r, "eval > clash"));
     CHECK(row(r, "old").count == 1);
     CHECK_FALSE(hasRow(r, "wgrad"));
-}
-
-TEST_CASE(
-    "by callpath: a launch while two other threads have regions open stays where it was launched", "[report][paths]")
-{
-    const std::string dir = scratchDir("paths-cross-thread-ambiguous");
-    const std::string path = dir + "/p.rtdb";
-    {
-        ProfileBuilder b(path, "node", "train", "train", 1);
-        b.addDevice(0, "NVIDIA H100", "sm_90", 132);
-        b.addRegion(region(1, 1, std::nullopt, "a", 0, 10));
-        b.addRegion(region(3, 1, std::nullopt, "b", 0, 10));
-        KernelRecord k = kernel(1, "k", 2, 0, kMs, false);
-        k.launchNs = 5 * kMs;
-        b.addKernel(k);
-        b.finish(20 * kMs);
-    }
-    std::vector<Profile> profiles;
-    profiles.push_back(Profile::open(path));
-    ReportOptions options;
-    options.by = ReportBy::Callpath;
-    const Report r = buildReport(profiles, nullptr, options);
-    CHECK(row(r, "k").count == 1);
-    CHECK_FALSE(hasRow(r, "a > k"));
-    CHECK_FALSE(hasRow(r, "b > k"));
 }
 
 TEST_CASE("by callpath over two profiles: paths merge, with the time of each", "[report][paths]")
 {
     const std::string dir = scratchDir("paths-ranks");
-    std::vector<Profile> profiles;
-    profiles.push_back(Profile::open(buildProfile(dir + "/a.rtdb", 1)));
-    profiles.push_back(Profile::open(buildProfile(dir + "/b.rtdb", 2)));
-    ReportOptions options;
-    options.by = ReportBy::Callpath;
-    const Report r = buildReport(profiles, nullptr, options);
+    const Report r = callpathReport({ buildProfile(dir + "/a.rtdb", 1), buildProfile(dir + "/b.rtdb", 2) });
     const ReportRow& fwd = row(r, "step > forward");
     CHECK(fwd.count == 4);
     REQUIRE(fwd.spread);
@@ -309,11 +288,7 @@ TEST_CASE(
         b.addRegion(region(1, 3, 99, "orphan", 3, 4));
         b.finish(5 * kMs);
     }
-    std::vector<Profile> profiles;
-    profiles.push_back(Profile::open(path));
-    ReportOptions options;
-    options.by = ReportBy::Callpath;
-    const Report r = buildReport(profiles, nullptr, options);
+    const Report r = callpathReport({ path });
     CHECK(r.rows.size() == 3);
     CHECK(hasRow(r, "orphan"));
 }
