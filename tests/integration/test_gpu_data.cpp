@@ -6,6 +6,7 @@
 #include "report_json.h"
 #include "sql_one.h"
 
+#include <algorithm>
 #include <cmath>
 #include <map>
 
@@ -183,9 +184,26 @@ TEST_CASE("H200 recordings: kernels keep their launching threads, NVTX ranges an
         const auto path = row["path"].get<std::vector<std::string>>();
         if (row["kind"] == "path-kernel" && !path.empty() && path.back() == "lstm_gemv") {
             found = true;
-            CHECK(path.front() == "main");
-            CHECK(path[path.size() - 2] == "lstm_chain");
             CHECK(row["count"] == 10);
+            // Inside the sample's marker region "lstm_chain", below the functions that opened it. Function names
+            // need the program at its recorded path (the GPU machine's, docs/cli.md): where it is, the path is
+            // exactly main > (anonymous namespace)::run(int, char**) > lstm_chain > lstm_gemv; elsewhere (CI)
+            // every frame reads MODULE+0xOFFSET, of the sample or the C library.
+            CHECK(std::find(path.begin(), path.end(), "lstm_chain") != path.end());
+            const bool named = std::none_of(
+                path.begin(), path.end(), [](const std::string& e) { return e.find("+0x") != std::string::npos; });
+            if (named) {
+                CHECK(path
+                    == std::vector<std::string> {
+                        "main", "(anonymous namespace)::run(int, char**)", "lstm_chain", "lstm_gemv" });
+            } else {
+                CHECK(path.size() > 3);
+                for (std::size_t i = 0; i + 1 < path.size(); ++i) {
+                    INFO(path[i]);
+                    CHECK((path[i] == "lstm_chain" || path[i].rfind("lstm_chain+0x", 0) == 0
+                        || path[i].rfind("libc.so.6+0x", 0) == 0));
+                }
+            }
         }
     }
     CHECK(found);
