@@ -11,6 +11,7 @@
 #include "rooftime/analyzer/format.h"
 #include "rooftime/analyzer/profile.h"
 #include "rooftime/analyzer/report.h"
+#include "rooftime/analyzer/symbolize.h"
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
@@ -243,9 +244,17 @@ int main(int argc, char** argv)
         "compare", "Judge current runs against baseline runs, item by item; exit 1 on a regression (CI gate)");
     cli::addCompareOptions(*compare, compareArgs);
 
+    std::vector<std::string> symbolizeFiles;
+    auto* symbolize = app.add_subcommand(
+        "symbolize", "Store the function names of recorded call stacks in profiles, while the binaries are at hand");
+    symbolize->add_option("profiles", symbolizeFiles, "Profiles recorded with --call-stacks")->required();
+    symbolize->footer("Usage: rooftime symbolize PROFILE...\n"
+                      "`rooftime record --call-stacks` does this itself; for profiles recorded otherwise.\n"
+                      "Exit status: 0, or 2 when a file is not a profile or cannot be updated.");
+
     std::string helpTopic;
     auto* help = app.add_subcommand("help", "Show help for a command");
-    help->add_option("command", helpTopic, "record, report, compare, ceilings, import or plot");
+    help->add_option("command", helpTopic, "record, report, compare, ceilings, import, plot or symbolize");
 
     // `record ... -- CMD ARGS`: everything after the first "--" is the command, untouched by our parser.
     // A "--" after the command's first word belongs to the command.
@@ -312,6 +321,20 @@ int main(int argc, char** argv)
         return cli::runRecord(rec);
     }
     if (*import) return cli::runImport(imp);
+    if (*symbolize) {
+        int rc = kExitOk;
+        for (const std::string& f : symbolizeFiles) {
+            try {
+                analyzer::Profile::open(f); // a clear message for what is not a profile
+                const std::size_t n = analyzer::storeFrameNames(f);
+                fmt::print(stderr, "rooftime symbolize: {} function name{} stored in {}\n", n, n == 1 ? "" : "s", f);
+            } catch (const std::exception& e) {
+                fmt::print(stderr, "rooftime symbolize: {}\n", e.what());
+                rc = kExitUsage;
+            }
+        }
+        return rc;
+    }
     if (*plot) {
         if (const std::string problem = cli::checkPlotArgs(plotArgs); !problem.empty()) {
             fmt::print(stderr, "rooftime plot: {}\n", problem);

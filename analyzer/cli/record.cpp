@@ -5,6 +5,7 @@
 #include "ceilings.h"
 
 #include "output_name.h"
+#include "rooftime/analyzer/symbolize.h"
 
 #include <fmt/format.h>
 
@@ -169,6 +170,18 @@ int runRecord(const RecordOptions& options)
         for (const std::string& p : written)
             fmt::print(stderr, "rooftime:   {}\n", p);
     }
+    // Call stacks: names now, while the program's files are here, so that the profile reads anywhere.
+    if (options.callStacks)
+        for (const std::string& p : written) {
+            try {
+                analyzer::storeFrameNames(p);
+            } catch (const std::exception& e) {
+                fmt::print(stderr,
+                    "rooftime: cannot store function names in {}; call paths will show FILE+0xOFFSET where the "
+                    "program's files are missing\n",
+                    e.what());
+            }
+        }
     if (WIFSIGNALED(status))
         fmt::print(stderr, "rooftime: '{}' was killed by signal {} ({})\n", options.command[0], WTERMSIG(status),
             sigabbrev_np(WTERMSIG(status)) ? sigabbrev_np(WTERMSIG(status)) : "?");

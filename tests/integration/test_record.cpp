@@ -322,6 +322,39 @@ TEST_CASE("record --call-stacks: call paths show the functions that opened each 
     CHECK((*findRow(byRange, "leaf"))["count"] == 12);
 }
 
+TEST_CASE("record --call-stacks: the profile names its functions after the program is gone (another machine)")
+{
+    const std::string dir = scratchDir("call_stacks_moved");
+    // A copy of the program, removed after recording: what reading the profile elsewhere looks like.
+    const std::string program = dir + "/paths_client";
+    std::filesystem::copy_file(client("paths_client"), program);
+    RunResult r = run({ rooftimeBin(), "record", "--call-stacks", "-o", dir + "/s.rtdb", "--", program, "stacks" });
+    INFO(r.err);
+    REQUIRE(r.status == 0);
+    CHECK(r.err.find("cannot store function names") == std::string::npos);
+    std::filesystem::remove(program);
+    RunResult rep = run({ rooftimeBin(), "report", "--by", "callpath", "--format", "json", dir + "/s.rtdb" });
+    REQUIRE(rep.status == 0);
+    std::map<std::string, unsigned long long> counts;
+    const auto report = nlohmann::json::parse(rep.out);
+    for (const auto& row : report["rows"])
+        counts[row["name"].get<std::string>()] = row["count"].get<unsigned long long>();
+    INFO(rep.out);
+    CHECK(counts["main > step > stackMiddle() > stackLeaf() > leaf"] == 10);
+    CHECK(counts["stackMiddle() > stackLeaf() > leaf"] == 1);
+    // `rooftime symbolize` on it again finds nothing more to name here (the program is gone) and keeps the names.
+    RunResult again = run({ rooftimeBin(), "symbolize", dir + "/s.rtdb" });
+    CHECK(again.status == 0);
+    CHECK_THAT(again.err, Catch::StartsWith("rooftime symbolize: "));
+    RunResult rep2 = run({ rooftimeBin(), "report", "--by", "callpath", "--format", "json", dir + "/s.rtdb" });
+    CHECK(rep2.out == rep.out);
+    // Not a profile: exit 2, one line.
+    writeFile(dir + "/x.rtdb", "not sqlite");
+    RunResult bad = run({ rooftimeBin(), "symbolize", dir + "/x.rtdb" });
+    CHECK(bad.status == 2);
+    CHECK(bad.err == "rooftime symbolize: '" + dir + "/x.rtdb': is too short to be a rooftime profile (10 bytes)\n");
+}
+
 TEST_CASE("record --call-stacks: exceptions thrown and caught inside regions behave as without the collector")
 {
     const std::string dir = scratchDir("call_stacks_throw");

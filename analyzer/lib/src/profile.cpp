@@ -412,6 +412,11 @@ std::vector<PathAggregate> Profile::aggregatePaths() const
             });
     }
     Symbolizer symbolizer(std::move(modules));
+    // Names stored while the binaries were at hand (`rooftime record`, `rooftime symbolize`) come first.
+    std::unordered_map<std::uint64_t, std::string> storedNames;
+    if (!frames.empty() && hasTable("symbol"))
+        query("SELECT ip, name FROM symbol",
+            [&](sqlite3_stmt* s) { storedNames[static_cast<std::uint64_t>(sqlite3_column_int64(s, 0))] = text(s, 1); });
     std::vector<std::string> frameLabels;
     std::vector<bool> frameInternal; // per label: code of CUDA's libraries or of our backends, not the program's
     std::vector<bool> frameRuntime; // per label: the C and C++ runtime (thread and process start-up)
@@ -442,7 +447,9 @@ std::vector<PathAggregate> Profile::aggregatePaths() const
             if (f == frames.end()) break;
             auto [l, fresh] = labelOfFrame.try_emplace({ thread, frame }, 0);
             if (fresh) {
-                const std::string name = symbolizer.name(f->second.second);
+                auto stored = storedNames.find(f->second.second);
+                const std::string name
+                    = stored != storedNames.end() ? stored->second : symbolizer.name(f->second.second);
                 auto [id, added] = frameLabelIds.try_emplace(name, frameLabels.size());
                 if (added) {
                     frameLabels.push_back(name);

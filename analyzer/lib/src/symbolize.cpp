@@ -2,6 +2,7 @@
 #include "rooftime/analyzer/symbolize.h"
 
 #include <fmt/format.h>
+#include <sqlite3.h>
 
 #include <cxxabi.h>
 #include <elf.h>
@@ -11,6 +12,8 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
+#include <stdexcept>
 
 namespace rooftime::analyzer {
 
@@ -128,6 +131,69 @@ std::string Symbolizer::name(std::uint64_t ip, bool returnAddress)
         }
     }
     return fmt::format("{}+0x{:x}", std::filesystem::path(m.path).filename().string(), offset);
+}
+
+std::size_t storeFrameNames(const std::string& profilePath)
+{
+    sqlite3* db = nullptr;
+    auto fail = [&](const std::string& what) {
+        std::string msg = "'" + profilePath + "': " + what + (db ? std::string(" (") + sqlite3_errmsg(db) + ")" : "");
+        sqlite3_close(db);
+        throw std::runtime_error(msg);
+    };
+    if (sqlite3_open_v2(profilePath.c_str(), &db, SQLITE_OPEN_READWRITE, nullptr) != SQLITE_OK)
+        fail("cannot open it for writing");
+    sqlite3_busy_timeout(db, 5000);
+    auto each = [&](const char* sql, const std::function<void(sqlite3_stmt*)>& row) {
+        sqlite3_stmt* s = nullptr;
+        if (sqlite3_prepare_v2(db, sql, -1, &s, nullptr) != SQLITE_OK) return false;
+        while (sqlite3_step(s) == SQLITE_ROW)
+            row(s);
+        sqlite3_finalize(s);
+        return true;
+    };
+    std::vector<ModuleInfo> modules;
+    std::vector<std::uint64_t> ips;
+    // No frame or module table (not recorded with call stacks, or schema before 1.2): nothing to name.
+    const bool haveFrames = each("SELECT path, base, start, end FROM module", [&](sqlite3_stmt* s) {
+        const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(s, 0));
+        modules.push_back({ p ? p : "", static_cast<std::uint64_t>(sqlite3_column_int64(s, 1)),
+            static_cast<std::uint64_t>(sqlite3_column_int64(s, 2)),
+            static_cast<std::uint64_t>(sqlite3_column_int64(s, 3)) });
+    }) && each("SELECT DISTINCT ip FROM frame", [&](sqlite3_stmt* s) {
+        ips.push_back(static_cast<std::uint64_t>(sqlite3_column_int64(s, 0)));
+    });
+    if (!haveFrames || ips.empty()) {
+        sqlite3_close(db);
+        return 0;
+    }
+    Symbolizer symbolizer(std::move(modules));
+    std::vector<std::pair<std::uint64_t, std::string>> names;
+    for (const std::uint64_t ip : ips) {
+        std::string n = symbolizer.name(ip);
+        if (n.find("+0x") != std::string::npos || n.rfind("0x", 0) == 0) continue; // unresolved here too
+        names.emplace_back(ip, std::move(n));
+    }
+    if (sqlite3_exec(db, "BEGIN; CREATE TABLE IF NOT EXISTS symbol(ip INTEGER PRIMARY KEY, name TEXT NOT NULL);",
+            nullptr, nullptr, nullptr)
+        != SQLITE_OK)
+        fail("cannot add the symbol table");
+    sqlite3_stmt* ins = nullptr;
+    if (sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO symbol(ip, name) VALUES(?, ?)", -1, &ins, nullptr) != SQLITE_OK)
+        fail("cannot write names");
+    for (const auto& [ip, n] : names) {
+        sqlite3_bind_int64(ins, 1, static_cast<sqlite3_int64>(ip));
+        sqlite3_bind_text(ins, 2, n.data(), static_cast<int>(n.size()), SQLITE_STATIC);
+        if (sqlite3_step(ins) != SQLITE_DONE) {
+            sqlite3_finalize(ins);
+            fail("cannot write names");
+        }
+        sqlite3_reset(ins);
+    }
+    sqlite3_finalize(ins);
+    if (sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr) != SQLITE_OK) fail("cannot write names");
+    sqlite3_close(db);
+    return names.size();
 }
 
 } // namespace rooftime::analyzer

@@ -17,7 +17,7 @@ namespace rooftime::schema {
 inline constexpr const char* kFormatName = "rooftime-profile";
 inline constexpr int kMajor = 1;
 /// 1.1 added machine, device, kernel, kernel_metric; 1.2 memop, frame, region_stack, kernel_stack, module;
-/// 1.3 kernel.launch_ns
+/// 1.3 kernel.launch_ns, symbol
 inline constexpr int kMinor = 3;
 
 /// Region kinds, column region.kind.
@@ -63,6 +63,7 @@ CREATE TABLE frame(thread INTEGER NOT NULL, id INTEGER NOT NULL, parent INTEGER 
 CREATE TABLE region_stack(thread INTEGER NOT NULL, seq INTEGER NOT NULL, frame INTEGER NOT NULL);
 CREATE TABLE kernel_stack(kernel INTEGER NOT NULL, frame INTEGER NOT NULL);
 CREATE TABLE module(path TEXT NOT NULL, base INTEGER NOT NULL, start INTEGER NOT NULL, end INTEGER NOT NULL);
+CREATE TABLE symbol(ip INTEGER PRIMARY KEY, name TEXT NOT NULL);
 )sql";
 
 } // namespace rooftime::schema

@@ -42,4 +42,11 @@ private:
     std::map<std::size_t, std::unique_ptr<Symbols>> m_loaded;
 };
 
+/// Resolves the frames of a profile recorded with call stacks (its `frame` and `module` tables) while the
+/// binaries are at hand, and stores the names in its `symbol` table (created when missing), so that the profile
+/// names its functions on any machine. Names that do not resolve (a missing file: "FILE+0xOFFSET") are not stored.
+/// Returns the number of names stored; 0 for a profile without frames. Throws std::runtime_error saying why the
+/// file could not be updated.
+std::size_t storeFrameNames(const std::string& profilePath);
+
 } // namespace rooftime::analyzer
