@@ -58,6 +58,20 @@ void expectCompareRejected(const std::string& good, const std::string& path, con
     CHECK_THAT(r.err, Catch::StartsWith("rooftime compare: ") && Catch::Contains(path) && Catch::Contains(phrase));
 }
 
+/// `rooftime symbolize` writes into profiles: a bad one is rejected with the same reason and left as it was.
+void expectSymbolizeRejected(const std::string& path, const std::string& phrase)
+{
+    const bool exists = fs::is_regular_file(path);
+    const std::string before = exists ? readFile(path) : "";
+    RunResult r = run({ rooftimeBin(), "symbolize", path });
+    INFO("symbolize " << path << "\nstderr: " << r.err);
+    CHECK(r.status == 2);
+    CHECK_FALSE(r.signaled);
+    CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
+    CHECK_THAT(r.err, Catch::StartsWith("rooftime symbolize: ") && Catch::Contains(path) && Catch::Contains(phrase));
+    if (exists) CHECK(readFile(path) == before);
+}
+
 } // namespace
 
 TEST_CASE("bad profile files are rejected with a one-line reason")
@@ -116,6 +130,8 @@ TEST_CASE("bad profile files are rejected with a one-line reason")
         if (row.make) row.make(path);
         expectRejected(path, row.phrase);
         expectCompareRejected(real, path, row.phrase);
+        // A profile without a region table still has no frames to name; a folder is no file to write.
+        if (row.name != "no_region_table.rtdb" && row.name != "empty_folder") expectSymbolizeRejected(path, row.phrase);
     }
 
     // The undamaged original still reads: the checks above are about the damage, not the file.
