@@ -4,6 +4,8 @@
 #include "ceilings.h"
 
 #include "cpu_ceilings.h"
+#include "rooftime/analyzer/metrics.h"
+#include "rooftime/analyzer/profile.h"
 
 #include <fmt/format.h>
 
@@ -14,6 +16,7 @@
 #include <cstring>
 #include <fcntl.h>
 #include <filesystem>
+#include <fstream>
 #include <poll.h>
 #include <sys/file.h>
 #include <sys/wait.h>
@@ -47,9 +50,9 @@ int visibleGpus()
     return n;
 }
 
-/// Runs the companion, its stderr (progress) passed through, its stdout (JSON) captured. Returns the exit
-/// status, -1 when it could not run, 124 after the time limit (then it is killed).
-int runCapture(const std::vector<std::string>& args, std::string& out)
+/// Runs the companion, its stderr (progress) passed through or, with @p stderrFile, written there, its stdout
+/// (JSON) captured. Returns the exit status, -1 when it could not run, 124 after the time limit (then it is killed).
+int runCapture(const std::vector<std::string>& args, std::string& out, const std::string& stderrFile = {})
 {
     int fds[2];
     if (pipe2(fds, O_CLOEXEC) != 0) return -1;
@@ -62,6 +65,10 @@ int runCapture(const std::vector<std::string>& args, std::string& out)
     }
     if (pid == 0) {
         dup2(fds[1], STDOUT_FILENO);
+        if (!stderrFile.empty()) {
+            const int err = open(stderrFile.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+            if (err >= 0) dup2(err, STDERR_FILENO);
+        }
         std::vector<char*> argv;
         for (const auto& a : args)
             argv.push_back(const_cast<char*>(a.c_str()));
@@ -96,6 +103,62 @@ int runCapture(const std::vector<std::string>& args, std::string& out)
     if (timedOut) return 124;
     if (WIFEXITED(status)) return WEXITSTATUS(status);
     return 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+}
+
+/// The GPU's own peaks and clock (how Nsight Compute computes its roofs) beside the measured ceilings: the
+/// companion's probe recorded by this rooftime under `--counter-set peaks`. Never fatal: where counters cannot be
+/// read (permission, vGPU, no CUPTI plugin) the ceilings keep the table's theoretical values and a note says why.
+void addCounterPeaks(analyzer::MachineModel& model, const std::string& companion, int gpu, bool verbose)
+{
+    std::error_code ec;
+    const fs::path self = fs::read_symlink("/proc/self/exe", ec);
+    const char* tmp = std::getenv("TMPDIR");
+    std::string dir = std::string(tmp && *tmp ? tmp : "/tmp") + "/rooftime-peaks-XXXXXX";
+    if (ec || !mkdtemp(dir.data())) {
+        model.notes.push_back(fmt::format("GPU {}: counter peaks not read (no temporary folder)", gpu));
+        return;
+    }
+    const std::string profile = dir + "/probe.rtdb", log = dir + "/probe.log";
+    if (verbose) fmt::print(stderr, "rooftime ceilings: gpu{}: reading the GPU's own peaks from its counters\n", gpu);
+    std::string out;
+    const int rc
+        = runCapture({ self.string(), "record", "--mode", "counters", "--counter-set", "peaks", "--counters", "1",
+                         "--no-machine", "-o", profile, "--", companion, "--device", std::to_string(gpu), "--probe" },
+            out, log);
+    std::string why;
+    try {
+        if (rc != 0 || !fs::exists(profile)) {
+            std::ifstream in(log);
+            std::string line, last;
+            while (std::getline(in, line))
+                if (!line.empty()) last = line;
+            why = fmt::format("the probe failed (status {}{}{})", rc, last.empty() ? "" : ": ", last);
+        } else {
+            const auto p = analyzer::Profile::open(profile);
+            // The probe's fp32 FMA launch: after the warm-up, the clock up (rooftime-ceilings-gpu --probe).
+            const auto peaks = analyzer::profilePeaks(p, gpu, "fmaKernel<float>");
+            if (peaks.peaks.empty()) {
+                auto status = p.meta().find("counters");
+                why = "its counters gave none ("
+                    + (status != p.meta().end() ? "counters " + status->second : std::string("no counter status"))
+                    + ")";
+            } else {
+                const int n = analyzer::attachCounterPeaks(model, gpu, peaks.peaks, peaks.smHz);
+                if (verbose)
+                    fmt::print(stderr, "rooftime ceilings: gpu{}: counter peaks for {} ceilings{}\n", gpu, n,
+                        peaks.smHz ? fmt::format(" (SM clock {:.0f} MHz under counters)", *peaks.smHz / 1e6) : "");
+            }
+        }
+    } catch (const analyzer::ProfileError& e) {
+        why = e.what();
+    }
+    if (!why.empty()) {
+        const std::string note = fmt::format(
+            "GPU {}: no theoretical peaks from the GPU's counters: {}; the table's values stand", gpu, why);
+        if (verbose) fmt::print(stderr, "rooftime ceilings: {}\n", note);
+        model.notes.push_back(note);
+    }
+    fs::remove_all(dir, ec);
 }
 
 struct MeasureRequest {
@@ -146,6 +209,7 @@ bool measure(analyzer::MachineModel& model, const MeasureRequest& req)
             }
             try {
                 analyzer::mergeGpuMeasurement(model, json, companion);
+                addCounterPeaks(model, companion, g, req.verbose);
             } catch (const analyzer::MachineError& e) {
                 fmt::print(stderr, "rooftime ceilings: {}\n", e.what());
                 if (req.gpusExplicit) return false;

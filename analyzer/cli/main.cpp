@@ -164,11 +164,12 @@ int main(int argc, char** argv)
     record
         ->add_option("--counter-set", rec.counterSet,
             "With --mode counters: tier1 (default; time, CUDA-core FLOPs, bytes per level, wgmma tensor work: 2 "
-            "passes on H100) or tier2 (also mma.sync tensor work: 4 passes on H100, 6 on A100)")
-        ->check(CLI::IsMember({ "tier1", "tier2" }));
+            "passes on H100) or tier2 (also mma.sync tensor work: 4 passes on H100, 6 on A100); both add the "
+            "GPU's peaks and clocks where that costs no pass. peaks: only time, peaks and clocks (1 pass)")
+        ->check(CLI::IsMember({ "tier1", "tier2", "peaks" }));
     record->prefix_command();
     record->footer("Usage: rooftime record [-o PATTERN] [--mode time|counters] [--counters all|K] "
-                   "[--counter-set tier1|tier2] [--machine FILE] [--call-stacks] -- CMD ARGS...\n"
+                   "[--counter-set tier1|tier2|peaks] [--machine FILE] [--call-stacks] -- CMD ARGS...\n"
                    "Exit status: the command's own, or 128+signal when it was killed.");
 
     std::vector<std::string> inputs;

@@ -86,7 +86,7 @@ struct LaunchContext {
 struct Settings {
     std::string mode; ///< `time` or `counters`
     int counterLaunches = 3; ///< counters mode: first K launches per kernel signature; <= 0: all
-    std::string counterSet = "tier1"; ///< counters mode: `tier1` or `tier2` (plugins/cupti/metric_sets.h)
+    std::string counterSet = "tier1"; ///< counters mode: `tier1`, `tier2` or `peaks` (plugins/cupti/metric_sets.h)
     int exitTimeoutMs = 10000;
 };
 

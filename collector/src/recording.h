@@ -30,7 +30,7 @@ struct Settings {
     int exitTimeoutMs = 10000; ///< longest wait for the final flush at exit
     std::int64_t maxBufferBytes = 256ll << 20;
     int counterLaunches = 3; ///< counters mode: launches measured per kernel signature (<= 0: all)
-    std::string counterSet = "tier1"; ///< counters mode: ROOFTIME_COUNTER_SET, `tier1` or `tier2`
+    std::string counterSet = "tier1"; ///< counters mode: ROOFTIME_COUNTER_SET, `tier1`, `tier2` or `peaks`
     bool disabled = false;
     bool stacks = false; ///< capture the host call stack at each region begin (ROOFTIME_STACKS=1)
 

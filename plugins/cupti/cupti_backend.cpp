@@ -173,6 +173,11 @@ private:
     void countersPause() noexcept;
     ContextCounters* countersFor(CUcontext ctx);
     bool setUpHost(CUcontext ctx, std::uint32_t device);
+    /// A fresh host object and configuration image for @p wanted (missing names noted) and @p optional (missing
+    /// names dropped quietly), with its pass count. false (counters disabled, said why) on a CUPTI error.
+    bool configureCounters(const char* chipName, const std::vector<std::uint8_t>& availability,
+        const std::vector<const char*>& wanted, const std::vector<const char*>& optional, std::size_t& passes);
+    void releaseHostObject() noexcept;
     void stopAndDecode(ContextCounters& c);
     void disableCounters(const std::string& why, const std::string& status) noexcept;
 
@@ -548,13 +553,7 @@ void CuptiBackend::beforeExit() noexcept
         }
         m_contexts.clear();
         m_activeContext = nullptr;
-        if (m_hostObject) {
-            auto hd
-                = params<CUpti_Profiler_Host_Deinitialize_Params>(CUpti_Profiler_Host_Deinitialize_Params_STRUCT_SIZE);
-            hd.pHostObject = m_hostObject;
-            cuptiProfilerHostDeinitialize(&hd);
-            m_hostObject = nullptr;
-        }
+        releaseHostObject();
         if (m_hostReady) {
             auto di = params<CUpti_Profiler_DeInitialize_Params>(CUpti_Profiler_DeInitialize_Params_STRUCT_SIZE);
             cuptiProfilerDeInitialize(&di);
@@ -626,29 +625,68 @@ bool CuptiBackend::setUpHost(CUcontext ctx, std::uint32_t device)
         disableCounters("cannot query counter availability (" + resultText(rc) + ")", resultText(rc));
         return false;
     }
-    auto hi = params<CUpti_Profiler_Host_Initialize_Params>(CUpti_Profiler_Host_Initialize_Params_STRUCT_SIZE);
-    hi.profilerType = CUPTI_PROFILER_TYPE_RANGE_PROFILER;
-    hi.pChipName = chip.pChipName;
-    hi.pCounterAvailabilityImage = availability.data();
-    rc = cuptiProfilerHostInitialize(&hi);
-    if (rc != CUPTI_SUCCESS) {
-        disableCounters(
-            std::string("CUPTI does not know chip ") + chip.pChipName + " (" + resultText(rc) + ")", resultText(rc));
-        return false;
-    }
-    m_hostObject = hi.pHostObject;
+    const std::string& set = m_settings.counterSet;
+    const bool tier2 = set == "tier2", peaksOnly = set == "peaks";
+    if (!tier2 && !peaksOnly && set != "tier1")
+        note("unknown counter set '" + set + "' (ROOFTIME_COUNTER_SET); using tier1");
+    const bool hopper = std::strncmp(chip.pChipName, "GH", 2) == 0;
     std::vector<const char*> wanted(kTier1.begin(), kTier1.end());
-    const bool tier2 = m_settings.counterSet == "tier2";
-    if (!tier2 && m_settings.counterSet != "tier1")
-        note("unknown counter set '" + m_settings.counterSet + "' (ROOFTIME_COUNTER_SET); using tier1");
     if (tier2) {
         // Hopper counts mma.sync apart from wgmma (op level); earlier chips only by source type.
-        if (std::strncmp(chip.pChipName, "GH", 2) == 0)
+        if (hopper)
             wanted.insert(wanted.end(), kTier2Hopper.begin(), kTier2Hopper.end());
         else
             wanted.insert(wanted.end(), kTier2BeforeHopper.begin(), kTier2BeforeHopper.end());
     }
-    for (const char* m : wanted) {
+    std::vector<const char*> peaks(kPeaks.begin(), kPeaks.end());
+    if (hopper)
+        peaks.insert(peaks.end(), kPeaksHopper.begin(), kPeaksHopper.end());
+    else
+        peaks.insert(peaks.end(), kPeaksBeforeHopper.begin(), kPeaksBeforeHopper.end());
+    std::size_t passes = 0;
+    if (peaksOnly) {
+        wanted.assign({ "gpu__time_duration.sum" });
+        if (!configureCounters(chip.pChipName, availability, wanted, peaks, passes)) return false;
+    } else {
+        // Peaks and clocks join only where they add no pass (metric_sets.h): the set alone first, to compare.
+        std::size_t alone = 0;
+        if (!configureCounters(chip.pChipName, availability, wanted, {}, alone)) return false;
+        if (!configureCounters(chip.pChipName, availability, wanted, peaks, passes)) return false;
+        if (passes > alone) {
+            note("peaks and clocks not collected: on " + std::string(chip.pChipName) + " they would add a pass");
+            if (!configureCounters(chip.pChipName, availability, wanted, {}, passes)) return false;
+        }
+    }
+    note(std::string("counters on ") + chip.pChipName + ": " + std::to_string(m_metrics.size()) + " metrics, "
+        + std::to_string(passes) + " passes per measured launch (kernel replay)");
+    m_host->setCountersStatus(
+        "cupti: " + (peaksOnly ? std::string("peaks") : std::string("tier ") + (tier2 ? "2" : "1")) + ", "
+        + std::to_string(m_metrics.size()) + " metrics, " + std::to_string(passes) + " passes, first "
+        + (m_settings.counterLaunches > 0 ? std::to_string(m_settings.counterLaunches) : std::string("all"))
+        + " launches per kernel");
+    m_hostReady = true;
+    return true;
+}
+
+bool CuptiBackend::configureCounters(const char* chipName, const std::vector<std::uint8_t>& availability,
+    const std::vector<const char*>& wanted, const std::vector<const char*>& optional, std::size_t& passes)
+{
+    // A host object keeps every metric ever added to it: a new configuration needs a new one.
+    releaseHostObject();
+    m_metrics.clear();
+    m_units.clear();
+    auto hi = params<CUpti_Profiler_Host_Initialize_Params>(CUpti_Profiler_Host_Initialize_Params_STRUCT_SIZE);
+    hi.profilerType = CUPTI_PROFILER_TYPE_RANGE_PROFILER;
+    hi.pChipName = chipName;
+    hi.pCounterAvailabilityImage = availability.data();
+    CUptiResult rc = cuptiProfilerHostInitialize(&hi);
+    if (rc != CUPTI_SUCCESS) {
+        disableCounters(
+            std::string("CUPTI does not know chip ") + chipName + " (" + resultText(rc) + ")", resultText(rc));
+        return false;
+    }
+    m_hostObject = hi.pHostObject;
+    auto keep = [&](const char* m, bool required) {
         auto mp = params<CUpti_Profiler_Host_GetMetricProperties_Params>(
             CUpti_Profiler_Host_GetMetricProperties_Params_STRUCT_SIZE);
         mp.pHostObject = m_hostObject;
@@ -656,10 +694,14 @@ bool CuptiBackend::setUpHost(CUcontext ctx, std::uint32_t device)
         if (cuptiProfilerHostGetMetricProperties(&mp) == CUPTI_SUCCESS) {
             m_metrics.push_back(m);
             m_units.push_back(normaliseUnit(mp.pDimUnit));
-        } else {
-            note(std::string("counter ") + m + " does not exist on " + chip.pChipName + "; not collected");
+        } else if (required) {
+            note(std::string("counter ") + m + " does not exist on " + chipName + "; not collected");
         }
-    }
+    };
+    for (const char* m : wanted)
+        keep(m, true);
+    for (const char* m : optional)
+        keep(m, false);
     auto add
         = params<CUpti_Profiler_Host_ConfigAddMetrics_Params>(CUpti_Profiler_Host_ConfigAddMetrics_Params_STRUCT_SIZE);
     add.pHostObject = m_hostObject;
@@ -673,7 +715,7 @@ bool CuptiBackend::setUpHost(CUcontext ctx, std::uint32_t device)
         disableCounters("cannot configure the counters (" + resultText(rc) + ")", resultText(rc));
         return false;
     }
-    m_configImage.resize(size.configImageSize);
+    m_configImage.assign(size.configImageSize, 0);
     auto get = params<CUpti_Profiler_Host_GetConfigImage_Params>(CUpti_Profiler_Host_GetConfigImage_Params_STRUCT_SIZE);
     get.pHostObject = m_hostObject;
     get.configImageSize = m_configImage.size();
@@ -682,19 +724,21 @@ bool CuptiBackend::setUpHost(CUcontext ctx, std::uint32_t device)
         disableCounters("cannot configure the counters (" + resultText(rc) + ")", resultText(rc));
         return false;
     }
-    auto passes
-        = params<CUpti_Profiler_Host_GetNumOfPasses_Params>(CUpti_Profiler_Host_GetNumOfPasses_Params_STRUCT_SIZE);
-    passes.configImageSize = m_configImage.size();
-    passes.pConfigImage = m_configImage.data();
-    cuptiProfilerHostGetNumOfPasses(&passes);
-    note(std::string("counters on ") + chip.pChipName + ": " + std::to_string(m_metrics.size()) + " metrics, "
-        + std::to_string(passes.numOfPasses) + " passes per measured launch (kernel replay)");
-    m_host->setCountersStatus(std::string("cupti: tier ") + (tier2 ? "2, " : "1, ") + std::to_string(m_metrics.size())
-        + " metrics, " + std::to_string(passes.numOfPasses) + " passes, first "
-        + (m_settings.counterLaunches > 0 ? std::to_string(m_settings.counterLaunches) : std::string("all"))
-        + " launches per kernel");
-    m_hostReady = true;
+    auto np = params<CUpti_Profiler_Host_GetNumOfPasses_Params>(CUpti_Profiler_Host_GetNumOfPasses_Params_STRUCT_SIZE);
+    np.configImageSize = m_configImage.size();
+    np.pConfigImage = m_configImage.data();
+    cuptiProfilerHostGetNumOfPasses(&np);
+    passes = np.numOfPasses;
     return true;
+}
+
+void CuptiBackend::releaseHostObject() noexcept
+{
+    if (!m_hostObject) return;
+    auto hd = params<CUpti_Profiler_Host_Deinitialize_Params>(CUpti_Profiler_Host_Deinitialize_Params_STRUCT_SIZE);
+    hd.pHostObject = m_hostObject;
+    cuptiProfilerHostDeinitialize(&hd);
+    m_hostObject = nullptr;
 }
 
 ContextCounters* CuptiBackend::countersFor(CUcontext ctx)

@@ -55,6 +55,40 @@ inline constexpr std::array kTier2BeforeHopper = {
     "sm__ops_path_tensor_src_fp16_dst_fp16.sum",
 };
 
+/// Peaks and clocks (`.peak_sustained`: per-cycle hardware limits; `cycles_elapsed.avg.per_second`: the clock each
+/// measured launch ran at). Per launch they cost nothing where they fit the passes of the set they join: Tier 1 and 2
+/// take them only then (on GH100, GA100, GA102 and AD102, not on TU102: checked offline); `--counter-set peaks`
+/// (what `rooftime ceilings --gpu` records) takes them alone, in one pass. The analyzer's peak table
+/// (analyzer/lib/src/metrics.cpp, counterPeaks) turns them into theoretical ceilings at the clock seen.
+inline constexpr std::array kPeaks = {
+    "sm__cycles_elapsed.avg.per_second",
+    "dram__cycles_elapsed.avg.per_second",
+    "lts__cycles_elapsed.avg.per_second",
+    "l1tex__cycles_elapsed.avg.per_second",
+    "smsp__sass_thread_inst_executed_op_dfma_pred_on.sum.peak_sustained",
+    "smsp__sass_thread_inst_executed_op_ffma_pred_on.sum.peak_sustained",
+    "smsp__sass_thread_inst_executed_op_hfma_pred_on.sum.peak_sustained",
+    "dram__bytes.sum.peak_sustained",
+    "lts__t_bytes.sum.peak_sustained",
+    "l1tex__t_bytes.sum.peak_sustained",
+};
+/// Tensor peaks: Hopper's per instruction family (wgmma, mma.sync), earlier chips' per source type (none on Turing).
+inline constexpr std::array kPeaksHopper = {
+    "sm__ops_path_tensor_op_hgmma_src_fp16.sum.peak_sustained",
+    "sm__ops_path_tensor_op_hgmma_src_bf16_dst_fp32.sum.peak_sustained",
+    "sm__ops_path_tensor_op_hgmma_src_tf32_dst_fp32.sum.peak_sustained",
+    "sm__ops_path_tensor_op_hmma_src_fp16_dst_fp32.sum.peak_sustained",
+    "sm__ops_path_tensor_op_hmma_src_bf16_dst_fp32.sum.peak_sustained",
+    "sm__ops_path_tensor_op_hmma_src_tf32_dst_fp32.sum.peak_sustained",
+    "sm__ops_path_tensor_src_fp64.sum.peak_sustained",
+};
+inline constexpr std::array kPeaksBeforeHopper = {
+    "sm__ops_path_tensor_src_fp16_dst_fp32.sum.peak_sustained",
+    "sm__ops_path_tensor_src_bf16_dst_fp32.sum.peak_sustained",
+    "sm__ops_path_tensor_src_tf32_dst_fp32.sum.peak_sustained",
+    "sm__ops_path_tensor_src_fp64.sum.peak_sustained",
+};
+
 /// Kernels whose name contains one of these are never replayed: collectives and peer-to-peer kernels wait on other
 /// GPUs or other kernels, and auto range serializes and replays a kernel alone (CUPTI's docs warn of hangs).
 /// ROOFTIME_NO_REPLAY adds comma-separated substrings of one's own.

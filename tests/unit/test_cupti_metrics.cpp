@@ -7,6 +7,7 @@
 #include <catch2/catch.hpp>
 #include <cupti_profiler_host.h>
 
+#include <map>
 #include <set>
 #include <string>
 #include <vector>
@@ -213,4 +214,91 @@ TEST_CASE("Every Tier-1 and Tier-2 counter is read by an analyzer rule of its ch
             CHECK(read);
         }
     }
+}
+
+namespace {
+/// The peaks and clocks the backend asks for on @p chip (kPeaks and the tensor peaks of its generation), as it
+/// keeps them: the names the chip knows.
+std::vector<const char*> peaksFor(HostObject& host, const std::string& chip)
+{
+    std::vector<const char*> all(rooftime::cupti::kPeaks.begin(), rooftime::cupti::kPeaks.end());
+    if (chip.rfind("GH", 0) == 0)
+        all.insert(all.end(), rooftime::cupti::kPeaksHopper.begin(), rooftime::cupti::kPeaksHopper.end());
+    else
+        all.insert(all.end(), rooftime::cupti::kPeaksBeforeHopper.begin(), rooftime::cupti::kPeaksBeforeHopper.end());
+    std::vector<const char*> out;
+    for (const char* m : all)
+        if (host.valid(m)) out.push_back(m);
+    return out;
+}
+
+/// Passes of @p metrics on a fresh host object (one keeps every metric ever added to it).
+std::size_t passesOn(const char* chip, const std::vector<const char*>& metrics)
+{
+    HostObject host(chip);
+    return host.passes(metrics);
+}
+} // namespace
+
+TEST_CASE("Peaks and clocks: one pass alone, no extra pass with Tier 1 but on Turing, every one read")
+{
+    // chip, peaks known, Tier 1 + peaks passes, Tier 2 + peaks passes
+    struct Expect {
+        const char* chip;
+        std::size_t known, tier1, tier2;
+    };
+    const Expect expected[] = { { "GH100", 17, 2, 4 }, { "GA100", 14, 2, 6 }, { "GA102", 14, 2, 6 },
+        { "AD102", 14, 3, 6 }, { "TU102", 10, 3, 3 } };
+    for (const auto& e : expected) {
+        HostObject host(e.chip);
+        REQUIRE(host.rc() == CUPTI_SUCCESS);
+        INFO(e.chip);
+        const auto peaks = peaksFor(host, e.chip);
+        CHECK(peaks.size() == e.known);
+        // what `--counter-set peaks` collects
+        std::vector<const char*> alone { "gpu__time_duration.sum" };
+        alone.insert(alone.end(), peaks.begin(), peaks.end());
+        CHECK(passesOn(e.chip, alone) == 1);
+        auto t1 = tier1For(host);
+        const std::size_t t1Passes = passesOn(e.chip, t1);
+        t1.insert(t1.end(), peaks.begin(), peaks.end());
+        CHECK(passesOn(e.chip, t1) == e.tier1);
+        // The backend's rule: they join Tier 1 only where they add no pass (all but Turing; AD102's Tier 1 takes 3).
+        CHECK((e.tier1 == t1Passes) == (std::string(e.chip) != "TU102"));
+        auto t2 = tier2For(host, e.chip);
+        t2.insert(t2.end(), peaks.begin(), peaks.end());
+        CHECK(passesOn(e.chip, t2) == e.tier2);
+    }
+    // Every name of the lists exists on the generation it is listed for.
+    HostObject gh("GH100"), ga("GA100");
+    for (const char* m : rooftime::cupti::kPeaks) {
+        INFO(m);
+        CHECK(gh.valid(m));
+        CHECK(ga.valid(m));
+    }
+    for (const char* m : rooftime::cupti::kPeaksHopper) {
+        INFO(m);
+        CHECK(gh.valid(m));
+    }
+    for (const char* m : rooftime::cupti::kPeaksBeforeHopper) {
+        INFO(m);
+        CHECK(ga.valid(m));
+    }
+    // The analyzer's peak table reads every one: each .peak_sustained with all clocks present gives a peak.
+    std::map<std::string, double> clocks;
+    for (const char* m : rooftime::cupti::kPeaks)
+        if (std::string(m).ends_with(".per_second")) clocks[m] = 1e9;
+    CHECK(clocks.size() == 4);
+    auto eachRead = [&](const auto& list) {
+        for (const char* m : list) {
+            if (!std::string(m).ends_with(".peak_sustained")) continue;
+            auto one = clocks;
+            one[m] = 1;
+            INFO(m);
+            CHECK(rooftime::analyzer::counterPeaks(one).size() == 1);
+        }
+    };
+    eachRead(rooftime::cupti::kPeaks);
+    eachRead(rooftime::cupti::kPeaksHopper);
+    eachRead(rooftime::cupti::kPeaksBeforeHopper);
 }

@@ -31,7 +31,7 @@ constexpr int kExitUsage = 2;
 constexpr int kExitNoGpu = 3;
 constexpr int kExitFailed = 4;
 
-constexpr const char* kUsage = R"(usage: rooftime-ceilings-gpu --device N [--quick]
+constexpr const char* kUsage = R"(usage: rooftime-ceilings-gpu --device N [--quick | --probe]
 
 Measures the roofline ceilings of CUDA GPU N (FMA and tensor-core peaks, shared/L1/L2/HBM bandwidth, launch
 floor) and prints them as one JSON document on stdout; progress goes to stderr. Normally run by
@@ -39,12 +39,14 @@ floor) and prints them as one JSON document on stdout; progress goes to stderr. 
 
   --device N   the CUDA device index (default 0)
   --quick      shorter runs and fewer sweep points (for a first look; the full run is the reference)
+  --probe      measure nothing: warm the GPU up and run one fp32 FMA kernel, for `rooftime ceilings` to
+               record under GPU counters (--counter-set peaks) and read the GPU's own peaks and clock
   --help       this text
 
 Exit codes: 0 ok, 2 bad arguments, 3 no usable GPU, 4 a measurement failed.
 )";
 
-// Hand-parsed: two options and a single caller (the rooftime CLI); this keeps the companion's dependencies to the
+// Hand-parsed: three options and a single caller (the rooftime CLI); this keeps the companion's dependencies to the
 // CUDA runtime, fmt and nlohmann-json.
 int usageError(const std::string& problem)
 {
@@ -170,7 +172,7 @@ json toJson(const Measurement& m)
 int main(int argc, char** argv)
 {
     Options options;
-    bool deviceSeen = false;
+    bool deviceSeen = false, probe = false;
     for (int i = 1; i < argc; ++i) {
         const std::string_view arg = argv[i];
         if (arg == "--help" || arg == "-h") {
@@ -179,6 +181,8 @@ int main(int argc, char** argv)
         }
         if (arg == "--quick") {
             options.quick = true;
+        } else if (arg == "--probe") {
+            probe = true;
         } else if (arg == "--device" || arg.starts_with("--device=")) {
             std::string_view value;
             if (arg == "--device") {
@@ -200,6 +204,10 @@ int main(int argc, char** argv)
     Watchdog watchdog(std::chrono::seconds(options.quick ? 60 : 240));
     try {
         GpuIdentity gpu = openDevice(options.device);
+        if (probe) {
+            probeCounters(gpu, 0.5);
+            return kExitOk;
+        }
         const Measurement m = measure(options, std::move(gpu));
         const std::string text = toJson(m).dump(1) + "\n";
         std::fputs(text.c_str(), stdout);

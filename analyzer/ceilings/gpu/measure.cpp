@@ -731,6 +731,29 @@ GpuIdentity openDevice(int index)
     return g;
 }
 
+void probeCounters(const GpuIdentity& gpu, double warmUpSeconds)
+{
+    enterPhase("counter probe");
+    int perSm64 = 0, perSm32 = 0;
+    check(fmaBlocksPerSm(FmaType::Fp64, &perSm64), "cudaOccupancyMaxActiveBlocksPerMultiprocessor");
+    check(fmaBlocksPerSm(FmaType::Fp32, &perSm32), "cudaOccupancyMaxActiveBlocksPerMultiprocessor");
+    DeviceBuffer sink(16);
+    EventPair events;
+    // Doubling until a launch lasts 10 ms; under `--counters 1` only the first launch of each kernel is replayed.
+    int n = 16;
+    const auto t0 = Clock::now();
+    while (secondsSince(t0) < warmUpSeconds) {
+        events.start(nullptr);
+        check(launchFma(FmaType::Fp64, perSm64 * gpu.sms, n, sink.get(), nullptr, nullptr), "fmaKernel<double> launch");
+        if (events.stop(nullptr) < 0.01 && n < (1 << 24)) n *= 2;
+    }
+    check(launchFma(FmaType::Fp32, perSm32 * gpu.sms, n, sink.get(), nullptr, nullptr), "fmaKernel<float> launch");
+    check(cudaDeviceSynchronize(), "cudaDeviceSynchronize");
+    progress(
+        fmt::format("gpu{} counter probe: {:.1f} s of fp64 FMA launches, then one fp32 FMA launch of {} iterations",
+            gpu.index, secondsSince(t0), n));
+}
+
 Measurement measure(const Options& options, GpuIdentity gpu)
 {
     Session session(options, std::move(gpu));

@@ -62,6 +62,11 @@ GpuIdentity openDevice(int index);
 /// Runs every measurement on the device openDevice() selected. Throws CudaError.
 Measurement measure(const Options& options, GpuIdentity gpu);
 
+/// The launches `rooftime ceilings` records under `--counter-set peaks` to read the GPU's own peaks and clock: fp64
+/// FMA launches of about 10 ms for @p warmUpSeconds (the clock comes up), then one fp32 FMA launch, the one whose
+/// counters are read. Throws CudaError.
+void probeCounters(const GpuIdentity& gpu, double warmUpSeconds);
+
 /// The phase now running, for the watchdog's message (never null).
 const char* currentPhase();
 /// One line on stderr: "rooftime ceilings: <text>".

@@ -134,6 +134,8 @@ Ceiling parseCeiling(const Reader& r, const json& j, const std::string& where)
     c.method = r.str(j, "method", where);
     c.theoretical = r.optNum(j, "theoretical", where);
     c.theoreticalMethod = r.str(j, "theoretical_method", where);
+    c.counterTheoretical = r.optNum(j, "counter_theoretical", where);
+    c.counterTheoreticalMethod = r.str(j, "counter_theoretical_method", where);
     if (auto ws = j.find("working_set"); ws != j.end() && !ws->is_null()) {
         if (!ws->is_array() || ws->size() != 2 || !(*ws)[0].is_number() || !(*ws)[1].is_number())
             r.fail(where + ".working_set", "expected [first_bytes, last_bytes]");
@@ -159,6 +161,10 @@ json ceilingJson(const Ceiling& c)
     j["method"] = c.method;
     j["theoretical"] = c.theoretical ? json(*c.theoretical) : json(nullptr);
     if (!c.theoreticalMethod.empty()) j["theoretical_method"] = c.theoreticalMethod;
+    if (c.counterTheoretical) {
+        j["counter_theoretical"] = *c.counterTheoretical;
+        j["counter_theoretical_method"] = c.counterTheoreticalMethod;
+    }
     if (c.workingSet) j["working_set"] = { c.workingSet->first, c.workingSet->second };
     j["cross_check"] = c.crossCheck;
     j["roof"] = c.roof;
@@ -184,17 +190,20 @@ GpuInfo parseGpu(const Reader& r, const json& g, const std::string& where)
         gpu.smMaxHz = r.num(*c, "sm_max_hz", where + ".clocks");
         gpu.smMeasuredHz = r.num(*c, "sm_measured_hz", where + ".clocks");
         gpu.memoryHz = r.num(*c, "memory_hz", where + ".clocks");
+        gpu.smCounterHz = r.num(*c, "sm_counter_hz", where + ".clocks");
     }
     return gpu;
 }
 
 json gpuJson(const GpuInfo& g)
 {
-    return { { "index", g.index }, { "name", g.name }, { "uuid", g.uuid }, { "arch", g.arch }, { "sms", g.sms },
+    json j = { { "index", g.index }, { "name", g.name }, { "uuid", g.uuid }, { "arch", g.arch }, { "sms", g.sms },
         { "driver_version", g.driverVersion }, { "runtime_version", g.runtimeVersion },
         { "memory_bytes", g.memoryBytes }, { "l2_bytes", g.l2Bytes }, { "bus_width_bits", g.busWidthBits },
         { "clocks",
             { { "sm_max_hz", g.smMaxHz }, { "sm_measured_hz", g.smMeasuredHz }, { "memory_hz", g.memoryHz } } } };
+    if (g.smCounterHz > 0) j["clocks"]["sm_counter_hz"] = g.smCounterHz;
+    return j;
 }
 
 Sweep parseSweep(const Reader& r, const json& s, const std::string& where)

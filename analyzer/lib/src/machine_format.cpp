@@ -85,12 +85,17 @@ std::string formatMachineText(const MachineModel& m)
     for (const auto& g : m.gpus)
         out += fmt::format("  gpu{}: {} ({}, {} SMs), driver {}, runtime {}, SM clock {:.3f} GHz measured / {:.3f} "
                            "GHz max, memory {}\n",
-            g.index, g.name, g.arch, g.sms, g.driverVersion, g.runtimeVersion, g.smMeasuredHz / 1e9, g.smMaxHz / 1e9,
-            humanBytes(g.memoryBytes));
+                   g.index, g.name, g.arch, g.sms, g.driverVersion, g.runtimeVersion, g.smMeasuredHz / 1e9,
+                   g.smMaxHz / 1e9, humanBytes(g.memoryBytes))
+            + (g.smCounterHz > 0 ? fmt::format("  (SM clock under counters: {:.3f} GHz)\n", g.smCounterHz / 1e9) : "");
     for (const auto& device : devices(m)) {
         out += fmt::format("\n{}\n", deviceTitle(m, device));
-        out += fmt::format("  {:<22} {:>7} {:>14} {:>14} {:>6}  {}\n", "ceiling", "threads", "measured", "theoretical",
-            "ratio", "working set / roof");
+        // GPUs whose counter probe ran: the counters' theoretical value in its own column.
+        const bool counters = std::any_of(m.ceilings.begin(), m.ceilings.end(),
+            [&](const Ceiling& c) { return c.device == device && c.counterTheoretical; });
+        out += fmt::format("  {:<22} {:>7} {:>14} {:>14} {:>6}{}  {}\n", "ceiling", "threads", "measured",
+            "theoretical", "ratio", counters ? fmt::format(" {:>14} {:>6}", "counters", "ratio") : "",
+            "working set / roof");
         for (auto kind : { CeilingKind::Compute, CeilingKind::Bandwidth, CeilingKind::Launch })
             for (const auto& c : m.ceilings) {
                 if (c.device != device || c.kind != kind) continue;
@@ -99,10 +104,16 @@ std::string formatMachineText(const MachineModel& m)
                     extra = fmt::format("{}–{}", humanBytes(c.workingSet->first), humanBytes(c.workingSet->second));
                 if (c.roof) extra += extra.empty() ? "roof" : "  roof";
                 if (c.crossCheck) extra += extra.empty() ? "cross-check" : "  cross-check";
-                out += fmt::format("  {:<22} {:>7} {:>14} {:>14} {:>6}  {}\n", what(c),
+                auto ratio = [&](const std::optional<double>& t) {
+                    return t && *t > 0 ? fmt::format("{:.0f}%", 100 * c.value / *t) : std::string("-");
+                };
+                out += fmt::format("  {:<22} {:>7} {:>14} {:>14} {:>6}{}  {}\n", what(c),
                     c.threads ? std::to_string(c.threads) : "-", valueText(c),
-                    c.theoretical ? siValue(*c.theoretical) + c.unit : "-",
-                    c.theoretical && *c.theoretical > 0 ? fmt::format("{:.0f}%", 100 * c.value / *c.theoretical) : "-",
+                    c.theoretical ? siValue(*c.theoretical) + c.unit : "-", ratio(c.theoretical),
+                    counters ? fmt::format(" {:>14} {:>6}",
+                        c.counterTheoretical ? siValue(*c.counterTheoretical) + c.unit : "-",
+                        ratio(c.counterTheoretical))
+                             : "",
                     extra);
             }
     }

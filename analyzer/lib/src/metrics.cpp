@@ -1,6 +1,11 @@
 // SPDX-License-Identifier: MIT
 #include "rooftime/analyzer/metrics.h"
 
+#include "rooftime/analyzer/machine.h"
+#include "rooftime/analyzer/profile.h"
+
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <set>
 
@@ -25,7 +30,130 @@ bool archMatches(std::string_view archs, std::string_view arch)
     return false;
 }
 
+struct PeakRule {
+    std::string_view metric; ///< a .peak_sustained counter: events per cycle of its unit
+    std::string_view clock; ///< that unit's cycles per second
+    bool compute;
+    std::string_view precision, pipe, level;
+    double weight; ///< FLOPs or bytes per event, as in metricRules()
+};
+
+constexpr std::string_view kSmClock = "sm__cycles_elapsed.avg.per_second";
+
+// The same weights as metricRules(): fma 2 FLOPs, a half2 fma 4, a tensor op 1.
+constexpr PeakRule kPeakRules[] = {
+    { "smsp__sass_thread_inst_executed_op_dfma_pred_on.sum.peak_sustained", kSmClock, true, "fp64", "fma", "", 2 },
+    { "smsp__sass_thread_inst_executed_op_ffma_pred_on.sum.peak_sustained", kSmClock, true, "fp32", "fma", "", 2 },
+    { "smsp__sass_thread_inst_executed_op_hfma_pred_on.sum.peak_sustained", kSmClock, true, "fp16", "fma", "", 4 },
+    { "sm__ops_path_tensor_op_hgmma_src_fp16.sum.peak_sustained", kSmClock, true, "fp16", "hgmma", "", 1 },
+    { "sm__ops_path_tensor_op_hgmma_src_bf16_dst_fp32.sum.peak_sustained", kSmClock, true, "bf16", "hgmma", "", 1 },
+    { "sm__ops_path_tensor_op_hgmma_src_tf32_dst_fp32.sum.peak_sustained", kSmClock, true, "tf32", "hgmma", "", 1 },
+    { "sm__ops_path_tensor_op_hmma_src_fp16_dst_fp32.sum.peak_sustained", kSmClock, true, "fp16", "hmma", "", 1 },
+    { "sm__ops_path_tensor_op_hmma_src_bf16_dst_fp32.sum.peak_sustained", kSmClock, true, "bf16", "hmma", "", 1 },
+    { "sm__ops_path_tensor_op_hmma_src_tf32_dst_fp32.sum.peak_sustained", kSmClock, true, "tf32", "hmma", "", 1 },
+    { "sm__ops_path_tensor_src_fp16_dst_fp32.sum.peak_sustained", kSmClock, true, "fp16", "tensor", "", 1 },
+    { "sm__ops_path_tensor_src_bf16_dst_fp32.sum.peak_sustained", kSmClock, true, "bf16", "tensor", "", 1 },
+    { "sm__ops_path_tensor_src_tf32_dst_fp32.sum.peak_sustained", kSmClock, true, "tf32", "tensor", "", 1 },
+    { "sm__ops_path_tensor_src_fp64.sum.peak_sustained", kSmClock, true, "fp64", "tensor", "", 1 },
+    { "dram__bytes.sum.peak_sustained", "dram__cycles_elapsed.avg.per_second", false, "", "", "HBM", 1 },
+    { "lts__t_bytes.sum.peak_sustained", "lts__cycles_elapsed.avg.per_second", false, "", "", "L2", 1 },
+    { "l1tex__t_bytes.sum.peak_sustained", "l1tex__cycles_elapsed.avg.per_second", false, "", "", "L1", 1 },
+};
+
+/// Read by the peak table, not work: never "unused".
+bool peakCounter(std::string_view name)
+{
+    for (const PeakRule& r : kPeakRules)
+        if (r.metric == name || r.clock == name) return true;
+    return false;
+}
+
 } // namespace
+
+std::vector<CounterPeak> counterPeaks(const std::map<std::string, double>& perLaunch)
+{
+    std::vector<CounterPeak> out;
+    for (const PeakRule& r : kPeakRules) {
+        auto peak = perLaunch.find(std::string(r.metric));
+        auto clock = perLaunch.find(std::string(r.clock));
+        if (peak == perLaunch.end() || clock == perLaunch.end() || !(peak->second > 0) || !(clock->second > 0))
+            continue;
+        CounterPeak p;
+        p.compute = r.compute;
+        p.precision = r.precision;
+        p.pipe = r.pipe;
+        p.level = r.level;
+        p.perCycle = peak->second * r.weight;
+        p.hz = clock->second;
+        p.value = p.perCycle * p.hz;
+        p.method = fmt::format("{} {:.6g}/cycle{} × {} {:.0f} MHz (GPU counters)", r.metric, peak->second,
+            r.weight != 1 ? fmt::format(" × {:g} {}", r.weight, r.compute ? "FLOP" : "B") : std::string(), r.clock,
+            p.hz / 1e6);
+        out.push_back(std::move(p));
+    }
+    return out;
+}
+
+std::optional<double> counterSmClock(const std::map<std::string, double>& perLaunch)
+{
+    auto it = perLaunch.find(std::string(kSmClock));
+    if (it == perLaunch.end() || !(it->second > 0)) return std::nullopt;
+    return it->second;
+}
+
+ProfilePeaks profilePeaks(const Profile& profile, std::int64_t device, std::string_view nameContains)
+{
+    ProfilePeaks out;
+    double longest = -1;
+    for (const KernelAggregate& k : profile.aggregateKernels(false)) {
+        if (k.device != device || k.replayed == 0 || k.count == 0) continue;
+        if (!nameContains.empty() && k.name.find(nameContains) == std::string::npos) continue;
+        std::map<std::string, double> perLaunch;
+        for (const auto& [name, v] : k.counters)
+            perLaunch[name] = v / static_cast<double>(k.replayed);
+        auto peaks = counterPeaks(perLaunch);
+        const double mean = static_cast<double>(k.durationNs) / static_cast<double>(k.count);
+        if (peaks.empty() || mean <= longest) continue;
+        longest = mean;
+        out.peaks = std::move(peaks);
+        out.smHz = counterSmClock(perLaunch);
+        out.kernel = k.name;
+    }
+    return out;
+}
+
+int attachCounterPeaks(
+    MachineModel& model, int index, const std::vector<CounterPeak>& peaks, std::optional<double> smHz)
+{
+    const std::string device = fmt::format("gpu{}", index);
+    auto find
+        = [&](bool compute, std::string_view key, std::initializer_list<std::string_view> pipes) -> const CounterPeak* {
+        for (std::string_view pipe : pipes)
+            for (const CounterPeak& p : peaks)
+                if (p.compute == compute && (compute ? p.precision == key && p.pipe == pipe : p.level == key))
+                    return &p;
+        return nullptr;
+    };
+    int set = 0;
+    for (Ceiling& c : model.ceilings) {
+        if (c.device != device) continue;
+        const CounterPeak* p = nullptr;
+        if (c.kind == CeilingKind::Compute)
+            p = c.variant == "fma"      ? find(true, c.precision, { "fma" })
+                : c.variant == "tensor" ? find(true, c.precision, { "hmma", "tensor" })
+                : c.variant == "cublas" ? find(true, c.precision, { "hgmma", "tensor" })
+                                        : nullptr;
+        else if (c.kind == CeilingKind::Bandwidth)
+            p = find(false, c.level, { "" });
+        if (!p) continue;
+        c.counterTheoretical = p->value;
+        c.counterTheoreticalMethod = p->method;
+        ++set;
+    }
+    for (GpuInfo& g : model.gpus)
+        if (g.index == index && smHz) g.smCounterHz = *smHz;
+    return set;
+}
 
 const std::vector<MetricRule>& metricRules()
 {
@@ -129,7 +257,7 @@ DerivedWork deriveWork(const std::map<std::string, double>& counters, std::strin
         }
     }
     for (const auto& [name, v] : counters)
-        if (!read.count(name)) out.unused.push_back(name);
+        if (!read.count(name) && !peakCounter(name)) out.unused.push_back(name);
     return out;
 }
 

@@ -21,7 +21,7 @@ namespace rooftime::analyzer {
 
 inline constexpr const char* kMachineFormatName = "rooftime-machine";
 inline constexpr int kMachineMajor = 1;
-inline constexpr int kMachineMinor = 0;
+inline constexpr int kMachineMinor = 1; ///< 1.1: counter_theoretical, clocks.sm_counter_hz
 
 /// A machine file that cannot be used. what() names the origin (file) and the problem.
 class MachineError : public std::runtime_error {
@@ -47,6 +47,10 @@ struct Ceiling {
     std::string method;
     std::optional<double> theoretical;
     std::string theoreticalMethod;
+    /// GPUs (1.1): the theoretical value the GPU's own counters give (`.peak_sustained` × the clock seen while
+    /// `rooftime ceilings` recorded a probe), as Nsight Compute computes its roofs; beside the table's value.
+    std::optional<double> counterTheoretical;
+    std::string counterTheoreticalMethod;
     std::optional<std::pair<double, double>> workingSet; ///< bandwidth: bytes, first and last sweep point
     bool crossCheck = false; ///< a second opinion (e.g. cuBLAS), never used as a roof
     bool roof = false; ///< the value the analysis uses for this precision / level on this device
@@ -80,6 +84,7 @@ struct GpuInfo {
     int sms = 0;
     double memoryBytes = 0, l2Bytes = 0, busWidthBits = 0;
     double smMaxHz = 0, smMeasuredHz = 0, memoryHz = 0;
+    double smCounterHz = 0; ///< 1.1: the SM clock the counters saw (sm__cycles_elapsed.avg.per_second); 0 if none
 };
 
 struct Sweep {

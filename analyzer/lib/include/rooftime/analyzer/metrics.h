@@ -51,4 +51,47 @@ struct DerivedWork {
 /// @p counters: metric name → summed value (normalised units: bytes, nanoseconds, counts).
 DerivedWork deriveWork(const std::map<std::string, double>& counters, std::string_view arch);
 
+/// A theoretical ceiling from the GPU's own counters, as Nsight Compute draws its roofs: a unit's
+/// `.peak_sustained` (events per cycle of that unit) × weight × the unit's clock (`*__cycles_elapsed.avg.per_second`)
+/// while the measured launches ran.
+struct CounterPeak {
+    bool compute = true; ///< FLOP/s; else B/s
+    std::string precision; ///< compute: fp64, fp32, fp16, bf16, tf32
+    /// compute: fma (CUDA cores), hmma (mma.sync tensor path), hgmma (Hopper wgmma), tensor (by source type, before
+    /// Hopper: every tensor instruction)
+    std::string pipe;
+    std::string level; ///< bandwidth: L1, L2, HBM
+    double perCycle = 0; ///< FLOPs or bytes per cycle of the unit: peak_sustained × weight
+    double hz = 0; ///< the unit's clock
+    double value = 0; ///< perCycle × hz
+    std::string method; ///< the counters and numbers behind it
+};
+
+/// The peaks one launch's counters give (@p perLaunch: metric → value of one launch, e.g. a mean over measured
+/// launches). Peaks whose counter or clock is missing are left out; empty when the profile has none
+/// (plugins/cupti/metric_sets.h, kPeaks: collected where they cost no pass, always with `--counter-set peaks`).
+std::vector<CounterPeak> counterPeaks(const std::map<std::string, double>& perLaunch);
+/// The SM clock of one launch (sm__cycles_elapsed.avg.per_second), if counted.
+std::optional<double> counterSmClock(const std::map<std::string, double>& perLaunch);
+
+/// The peaks a counters profile holds for one GPU.
+struct ProfilePeaks {
+    std::vector<CounterPeak> peaks;
+    std::optional<double> smHz;
+    std::string kernel; ///< the kernel they were read from
+};
+class Profile;
+/// From the measured kernel with the longest mean launch that has peaks (only kernels whose name contains
+/// @p nameContains, when given: `rooftime ceilings` names its probe's FMA kernel), its counters averaged over its
+/// measured launches. Empty when none has.
+ProfilePeaks profilePeaks(const Profile& profile, std::int64_t device, std::string_view nameContains = {});
+
+struct MachineModel;
+/// Puts @p peaks beside the measured ceilings of GPU @p index (Ceiling::counterTheoretical) and @p smHz into its
+/// GpuInfo::smCounterHz: FMA ceilings take the CUDA-core peak of their precision, WMMA (mma.sync) ones the hmma
+/// peak, cuBLAS ones the hgmma (wgmma) peak, both the by-source-type tensor peak before Hopper; L1, L2 and HBM
+/// bandwidth the l1tex, lts and dram peaks (every pattern: one data path). Returns how many ceilings got one.
+int attachCounterPeaks(
+    MachineModel& model, int index, const std::vector<CounterPeak>& peaks, std::optional<double> smHz);
+
 } // namespace rooftime::analyzer
