@@ -1,14 +1,18 @@
 // SPDX-License-Identifier: MIT
 // Theoretical peaks from the GPU's own counters (`.peak_sustained` × the unit's clock): the arithmetic, which ceiling
 // of a machine file each one joins, the machine file's 1.1 fields, and the choice of launch in a counters profile.
+#include "rooftime/analyzer/format.h"
 #include "rooftime/analyzer/machine.h"
 #include "rooftime/analyzer/metrics.h"
 #include "rooftime/analyzer/profile.h"
 #include "rooftime/analyzer/profile_builder.h"
+#include "rooftime/analyzer/report.h"
 
 #include "process.h"
+#include "two_kernels.h"
 
 #include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
 
 #include <filesystem>
 #include <fstream>
@@ -206,4 +210,61 @@ TEST_CASE("profile peaks: the longest measured launch of the GPU, averaged over 
     CHECK(*warmUp.smHz == Approx(1.2e9));
     CHECK(profilePeaks(p, 0, "fmaKernel<float>").kernel == "void fmaKernel<float>(int, float*)");
     CHECK(profilePeaks(p, 0, "gemm").peaks.empty());
+}
+
+TEST_CASE("report: each kernel's SM clock under counters, and those that ran well below the model's clock", "[peaks]")
+{
+    const std::string path = rooftime::test::scratchDir("counter-clocks") + "/run.rtdb";
+    {
+        ProfileBuilder b(path, "gpu-node", "train.py", "python train.py");
+        b.addDevice(0, "NVIDIA H200", "sm_90", 132);
+        KernelRecord k;
+        auto launch = [&](std::int64_t id, const std::string& name, std::optional<double> hz) {
+            k.id = id;
+            k.name = name;
+            k.durationNs = 1'000'000;
+            k.replayed = true;
+            b.addKernel(k);
+            b.addKernelMetric(id, kSass + "ffma_pred_on.sum", 1e9, "inst");
+            if (hz) b.addKernelMetric(id, kSm, *hz, "cycle/second");
+        };
+        launch(1, "fast", 1.98e9);
+        launch(2, "slow", 1.1e9);
+        launch(3, "slow", 1.3e9);
+        launch(4, "unclocked", std::nullopt); // recorded where the clock would have cost a pass
+        b.finish(10'000'000);
+    }
+    std::vector<Profile> profiles;
+    profiles.push_back(Profile::open(path));
+    const MachineModel h200 = readMachineFile(rooftime::test::testData("machines/nvidia-h200-vm.json"));
+    ReportOptions options;
+    options.by = ReportBy::Kernel;
+    const Report report = buildReport(profiles, &h200, options);
+    std::map<std::string, std::optional<double>> clock;
+    for (const auto& r : report.rows)
+        clock[r.name] = r.smClockHz;
+    CHECK(clock.at("fast") == Approx(1.98e9));
+    CHECK(clock.at("slow") == Approx(1.2e9)); // the mean of its measured launches
+    CHECK_FALSE(clock.at("unclocked"));
+    const FormatOptions wide { 0, 1000 }; // one line, unwrapped
+    const std::string text = formatReport(report, OutputFormat::Text, wide);
+    CHECK(text.find("SM clock under counters: 1.200–1.980 GHz over 2 kernels; the machine model's roofs were "
+                    "measured at 1.978 GHz (1 kernel ran more than 10% below it")
+        != std::string::npos);
+    const auto json = nlohmann::json::parse(formatReport(report, OutputFormat::Json, {}));
+    std::size_t withClock = 0;
+    for (const auto& row : json["rows"])
+        if (!row["sm_clock_hz"].is_null()) ++withClock;
+    CHECK(withClock == 2);
+    // Without a machine model: the clocks alone.
+    const std::string bare = formatReport(buildReport(profiles, nullptr, options), OutputFormat::Text, {});
+    CHECK(bare.find("SM clock under counters: 1.200–1.980 GHz over 2 kernels.") != std::string::npos);
+    // Counters without clocks: no line.
+    const std::string old = rooftime::test::scratchDir("counter-clocks-none") + "/run.rtdb";
+    rooftime::test::writeTwoKernelProfile(old, nullptr, 1e9);
+    std::vector<Profile> oldProfiles;
+    oldProfiles.push_back(Profile::open(old));
+    const Report noClocks = buildReport(oldProfiles, &h200, options);
+    CHECK(noClocks.rows.size() == 2);
+    CHECK(formatReport(noClocks, OutputFormat::Text, {}).find("SM clock") == std::string::npos);
 }

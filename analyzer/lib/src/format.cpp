@@ -200,6 +200,32 @@ std::string shortPath(const ReportRow& r, std::size_t width)
     return elideFront(parts.front() + " > ... > " + tail, width);
 }
 
+/// The SM clocks the counters saw, beside the clock the machine model's roofs were measured at: a kernel measured
+/// well below it was slowed by its clock (power, heat, or a locked clock), not only by its code.
+std::string clockLine(const Report& report, const FormatOptions& options)
+{
+    std::vector<double> clocks;
+    for (const ReportRow& r : report.rows)
+        if (r.smClockHz) clocks.push_back(*r.smClockHz);
+    if (clocks.empty()) return {};
+    const auto [lo, hi] = std::minmax_element(clocks.begin(), clocks.end());
+    std::string text = fmt::format("SM clock under counters: {}{:.3f} GHz over {} {}",
+        *lo < *hi * 0.999 ? fmt::format("{:.3f}–", *lo / 1e9) : std::string(), *hi / 1e9, clocks.size(),
+        clocks.size() == 1 ? "kernel" : "kernels");
+    double model = 0;
+    if (report.machine)
+        for (const GpuInfo& g : report.machine->gpus)
+            model = std::max(model, g.smMeasuredHz);
+    if (model > 0) {
+        const auto slow = std::count_if(clocks.begin(), clocks.end(), [&](double c) { return c < 0.9 * model; });
+        text += fmt::format("; the machine model's roofs were measured at {:.3f} GHz", model / 1e9);
+        if (slow > 0)
+            text += fmt::format(" ({} {} more than 10% below it: slowed by the clock, not only by the code)", slow,
+                slow == 1 ? "kernel ran" : "kernels ran");
+    }
+    return wrap(text + ".", options.width);
+}
+
 std::string formatText(const Report& report, const FormatOptions& options)
 {
     std::string out;
@@ -262,6 +288,7 @@ std::string formatText(const Report& report, const FormatOptions& options)
     } else if (!report.machine) {
         out += "\nNo roof columns: no machine model (pass --machine FILE).\n";
     }
+    out += clockLine(report, options);
     if (report.runSpread) {
         const Spread& rs = *report.runSpread;
         // The rows whose slowest rank keeps the others waiting longest.
@@ -411,8 +438,9 @@ std::string formatJson(const Report& report, const FormatOptions& options)
             { "declared_instances", r.declaredCount }, { "implicitly_closed", r.implicitlyClosed },
             { "device", r.device }, { "config", r.config }, { "replayed", r.replayed },
             { "work_time_s", r.workSeconds }, { "tensor_uncounted_instructions", optJson(r.tensorUncounted) },
-            { "flops_by_class", classJson(r.flopsByClass) }, { "bytes_by_level", r.bytesByLevel },
-            { "roof", roofJson(r.roof) }, { "ranks", spreadJson(r.spread, r.rankSeconds) },
+            { "sm_clock_hz", optJson(r.smClockHz) }, { "flops_by_class", classJson(r.flopsByClass) },
+            { "bytes_by_level", r.bytesByLevel }, { "roof", roofJson(r.roof) },
+            { "ranks", spreadJson(r.spread, r.rankSeconds) },
             { "sources",
                 { { "time", sourceName(r.timeSource) }, { "flops", sourceName(r.workSource) },
                     { "bytes", sourceName(r.workSource) } } } });

@@ -223,6 +223,7 @@ void addKernelRows(Report& report, const std::vector<Profile>& profiles, const R
                 w.flops.begin(), w.flops.end(), [](const auto& f) { return f.first.tensor && f.second > 0; });
             if (m.arch != "sm_70" && pipe != k.counters.end() && pipe->second > 0 && !tensorCounted)
                 r.tensorUncounted = pipe->second * scale;
+            if (auto hz = counterSmClock(k.counters)) r.smClockHz = *hz / static_cast<double>(k.replayed);
         }
         report.rows.push_back(std::move(r));
     }

@@ -52,6 +52,9 @@ struct ReportRow {
     /// Kernels (sm_75 and later): tensor-pipe instructions, scaled to all launches, when the collected counters
     /// count none of their operations (mma.sync under Tier 1): the row's FLOPs and roof are then too low.
     std::optional<double> tensorUncounted;
+    /// Kernels: the SM clock their measured launches ran at (mean of sm__cycles_elapsed.avg.per_second), where
+    /// the counters have it.
+    std::optional<double> smClockHz;
     std::map<FlopClass, double> flopsByClass;
     std::map<std::string, double> bytesByLevel;
     /// By callpath, a region with declared work: the FLOPs its kernels executed (counters), and their ratio.
