@@ -446,7 +446,10 @@ pydir=$kit/samples/python
 declare -A py_args=([cnn_train]="" [lstm_train]="--seq 16")
 # DEVICE_CHECK_PY_RUNS: the runs, in order, as SCRIPT:MODE (plain, time, kineto = torch.profiler with CUDA
 # activities, the reference for time mode; counters; ncu). Overhead runs alternate so that drift hits every mode.
-py_runs=${DEVICE_CHECK_PY_RUNS:-"cnn_train:plain lstm_train:plain cnn_train:time lstm_train:time cnn_train:kineto lstm_train:kineto cnn_train:counters lstm_train:counters cnn_train:ncu lstm_train:ncu"}
+# Where time mode's cost on the CNN comes from (docs/cupti.md, overhead): timenocupti = the collector without CUPTI
+# (CUDA_INJECTION64_PATH unset: NVTX ranges and the process only), timenonvtx = CUPTI without NVTX injection,
+# timekernel = CUPTI tracing kernels only (ROOFTIME_CUPTI_ACTIVITIES=none: no memcpy, memset or device records).
+py_runs=${DEVICE_CHECK_PY_RUNS:-"cnn_train:plain lstm_train:plain cnn_train:time lstm_train:time cnn_train:kineto lstm_train:kineto cnn_train:timenocupti cnn_train:timenonvtx cnn_train:timekernel cnn_train:plain cnn_train:time cnn_train:counters lstm_train:counters cnn_train:ncu lstm_train:ncu"}
 # Timed steps of the overhead runs (many: a step is a few ms) and of the replaying runs (counters replay the first
 # launches of every kernel; ncu replays every launch).
 timed_steps="--steps ${DEVICE_CHECK_PY_STEPS:-100} --warmup 10"
@@ -470,10 +473,16 @@ for run in $py_runs; do
     time)
         ((have_gpu)) || { skip "$name" "no GPU: nvidia-smi lists none"; continue; }
         record_step "$name" 90 time "$data/python/$py-time.rtdb" python3 "$pydir/$py.py" "${pa[@]}" "${ts[@]}" ;;
-    timeoff) # time mode with CUPTI's own clock shifted by an offset (no timestamp callback)
+    timeoff | timenocupti | timenonvtx | timekernel) # time mode, one part changed (above)
         ((have_gpu)) || { skip "$name" "no GPU: nvidia-smi lists none"; continue; }
-        record_step "$name" 90 time "$work/$name.rtdb" env ROOFTIME_CUPTI_TIMESTAMPS=offset python3 "$pydir/$py.py" \
-            "${pa[@]}" "${ts[@]}" ;;
+        case $mode in
+        timeoff) change=(ROOFTIME_CUPTI_TIMESTAMPS=offset) ;; # CUPTI's clock shifted by an offset, no callback
+        timenocupti) change=(-u CUDA_INJECTION64_PATH) ;;
+        timenonvtx) change=(-u NVTX_INJECTION64_PATH) ;;
+        timekernel) change=(ROOFTIME_CUPTI_ACTIVITIES=none) ;;
+        esac
+        record_step "$name" 90 time "$work/$name.rtdb" env "${change[@]}" python3 "$pydir/$py.py" "${pa[@]}" \
+            "${ts[@]}" ;;
     counters)
         ((have_gpu)) || { skip "$name" "no GPU: nvidia-smi lists none"; continue; }
         # faulthandler: a crash shows the Python threads' stacks in the log.
@@ -503,9 +512,10 @@ for run in $py_runs; do
     esac
 done
 say ""
-say "Step time (\`# step_ms\`, mean of the timed steps) and wall time of each run; step-time overhead against the"
-say "mean of the plain runs of the same script; lstm_train runs with \`--seq 16\` in every mode. plain, time and"
-say "kineto (torch.profiler, CUDA activities) time $timed_steps; counters and ncu $replay_steps."
+say "Step time (\`# step_ms\`, mean of the timed steps, and \`# step_ms_median\`) and wall time of each run; step-time"
+say "overheads (mean and median) against the mean of the plain runs' values of the same script; lstm_train runs with"
+say "\`--seq 16\` in every mode. plain, the time variants and kineto (torch.profiler, CUDA activities) time"
+say "$timed_steps; counters and ncu $replay_steps."
 say ""
 python3 - "$out/logs" >>"$summary" 2>"$work/compare-python.err" <<'PY' || say "comparison failed: $(tail -3 "$work/compare-python.err")"
 import os, re, sys
@@ -515,30 +525,38 @@ runs = []
 with open(os.path.join(logs, "steps.tsv")) as f:
     for line in f:
         name, rc, secs = line.rstrip("\n").split("\t")
-        m = re.match(r"py-(\w+?)-(plain|time|timeoff|kineto|counters|ncu)(?:-\d+)?$", name)
+        m = re.match(r"py-(\w+?)-(plain|time|timeoff|timenocupti|timenonvtx|timekernel|kineto|counters|ncu)(?:-\d+)?$",
+                     name)
         if m:
             runs.append((m.group(1), m.group(2), name, rc, float(secs)))
 
-def step_ms(name):
+def step_ms(name, key="step_ms"):
     try:
         with open(os.path.join(logs, f"{name}.log"), errors="replace") as f:
-            vals = [float(m.group(1)) for m in re.finditer(r"^# step_ms (\S+)", f.read(), re.M)]
+            vals = [float(m.group(1)) for m in re.finditer(rf"^# {key} (\S+)", f.read(), re.M)]
         return vals[-1] if vals else None
     except OSError:
         return None
 
 base = {}
 for py, mode, name, rc, secs in runs:
-    ms = step_ms(name)
-    if mode == "plain" and ms is not None:
-        base.setdefault(py, []).append(ms)
-print("| script | run | exit | wall s | step ms | step overhead |")
+    for key in ("step_ms", "step_ms_median"):
+        ms = step_ms(name, key)
+        if mode == "plain" and ms is not None:
+            base.setdefault((py, key), []).append(ms)
+print("| script | run | exit | wall s | step ms (mean / median) | overhead (mean / median) |")
 print("|---|---|---|---|---|---|")
+fmt_ms = lambda v: "-" if v is None else f"{v:.3f}"
 for py, mode, name, rc, secs in runs:
-    ms = step_ms(name)
-    b = sum(base[py]) / len(base[py]) if base.get(py) else None
-    over = f"{100 * (ms - b) / b:+.1f} %" if ms is not None and b and mode in ("time", "timeoff", "kineto") else "-"
-    print(f"| {py} | {name[len('py-' + py) + 1:]} | {rc} | {secs:.1f} | {'-' if ms is None else f'{ms:.3f}'} | {over} |")
+    cells, overs = [], []
+    for key in ("step_ms", "step_ms_median"):
+        ms = step_ms(name, key)
+        b = base.get((py, key))
+        b = sum(b) / len(b) if b else None
+        cells.append(fmt_ms(ms))
+        overs.append(f"{100 * (ms - b) / b:+.1f} %" if ms is not None and b and mode not in ("plain", "counters", "ncu")
+                     else "-")
+    print(f"| {py} | {name[len('py-' + py) + 1:]} | {rc} | {secs:.1f} | {' / '.join(cells)} | {' / '.join(overs)} |")
 PY
 fi
 

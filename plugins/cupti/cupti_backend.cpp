@@ -340,8 +340,22 @@ bool CuptiBackend::start(const backend::Settings& settings) noexcept
             cuptiUnsubscribe(m_subscriber);
             return false;
         }
+        // ROOFTIME_CUPTI_ACTIVITIES (comma-separated device, memcpy, memset; kernels always): fewer kinds, to
+        // measure what each costs a launch-bound program (docs/cupti.md, overhead).
+        const char* kinds = std::getenv("ROOFTIME_CUPTI_ACTIVITIES");
+        auto wanted = [&](const char* name) {
+            if (!kinds) return true;
+            const std::string list = std::string(",") + kinds + ",";
+            return list.find(std::string(",") + name + ",") != std::string::npos;
+        };
+        if (kinds)
+            note(std::string("activity kinds limited to kernels and '") + kinds + "' (ROOFTIME_CUPTI_ACTIVITIES)");
         for (CUpti_ActivityKind kind : { CUPTI_ACTIVITY_KIND_DEVICE, CUPTI_ACTIVITY_KIND_CONCURRENT_KERNEL,
                  CUPTI_ACTIVITY_KIND_MEMCPY, CUPTI_ACTIVITY_KIND_MEMSET }) {
+            if ((kind == CUPTI_ACTIVITY_KIND_DEVICE && !wanted("device"))
+                || (kind == CUPTI_ACTIVITY_KIND_MEMCPY && !wanted("memcpy"))
+                || (kind == CUPTI_ACTIVITY_KIND_MEMSET && !wanted("memset")))
+                continue;
             rc = cuptiActivityEnable(kind);
             if (rc != CUPTI_SUCCESS && kind == CUPTI_ACTIVITY_KIND_CONCURRENT_KERNEL) {
                 fail("activity", "cannot trace kernels (" + resultText(rc) + "); continuing without GPU kernels");

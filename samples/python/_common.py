@@ -45,7 +45,8 @@ def load_torch(program):
 def train(torch, program, args, model, make_batch, loss_fn, optimizer):
     """Runs warmup + steps training steps; each step is an NVTX range "step" with sub-ranges "forward", "backward"
     and "optimizer" (nested, so `rooftime report --window-range step` gives one row per step). Prints the mean
-    time of the timed steps as the machine-readable last line `# step_ms X`."""
+    time of the timed steps as the machine-readable last line `# step_ms X`, after `# step_ms_median X` (single
+    steps of a launch-bound loop scatter widely: the median resists the slow outliers)."""
     nvtx = torch.cuda.nvtx
     times = []
     profiler = None
@@ -78,4 +79,7 @@ def train(torch, program, args, model, make_batch, loss_fn, optimizer):
     mean_ms = 1e3 * sum(times) / len(times)
     print(f"{program}: {args.steps} steps after {args.warmup} warmup, loss {loss.item():.4f}, "
           f"device {torch.cuda.get_device_name(0)}, torch {torch.__version__}")
+    ordered = sorted(times)
+    median_ms = 1e3 * (ordered[len(ordered) // 2] + ordered[(len(ordered) - 1) // 2]) / 2
+    print(f"# step_ms_median {median_ms:.4f}")
     print(f"# step_ms {mean_ms:.4f}")
