@@ -156,3 +156,70 @@ TEST_CASE("a level split by a burst of interference is still one level", "[plate
     CHECK(l3->fromBytes < 2 * MiB);
     CHECK(l3->toBytes > 8 * MiB);
 }
+
+namespace {
+// Two sweeps rooftime measured on the 2-vCPU Zen 3 VM of bench/ceilings_vs_likwid.sh (2026-11-27, session 6), as
+// recorded: one thread reading, and two threads running triad.
+const std::vector<SweepPoint> kVmRead1 {
+    { 4096, 189.9e9 }, { 5120, 204.5e9 }, { 6144, 187.5e9 }, { 8192, 160.2e9 }, { 10240, 169.3e9 },
+    { 12288, 169.8e9 }, { 16384, 171.8e9 }, { 20480, 199.3e9 }, { 25600, 199.5e9 }, { 32768, 193.6e9 },
+    { 40960, 100.5e9 }, { 51200, 101.5e9 }, { 65536, 99.8e9 }, { 81920, 88.6e9 }, { 103424, 88.5e9 },
+    { 131072, 89.9e9 }, { 164864, 88.9e9 }, { 207872, 85.9e9 }, { 262144, 82.9e9 }, { 329728, 84.1e9 },
+    { 415744, 75.9e9 }, { 524288, 83.1e9 }, { 660480, 80.6e9 }, { 831488, 67.5e9 }, { 1048576, 70.7e9 },
+    { 1320960, 76.9e9 }, { 1664000, 77.1e9 }, { 2097152, 78.1e9 }, { 2641920, 78.1e9 }, { 3328000, 75.8e9 },
+    { 4194304, 77.8e9 }, { 5283840, 75.7e9 }, { 6657024, 68.5e9 }, { 8388608, 65.7e9 }, { 10568704, 63.0e9 },
+    { 13315072, 45.3e9 }, { 16777216, 32.3e9 }, { 21137408, 23.4e9 }, { 26631168, 20.4e9 }, { 33554432, 17.2e9 },
+    { 42275840, 16.8e9 }, { 53263360, 16.7e9 }, { 67108864, 14.6e9 }, { 84551680, 14.0e9 }, { 106527744, 14.1e9 },
+    { 134217728, 14.3e9 }, { 169103360, 15.3e9 }, { 213056512, 14.1e9 }, { 268435456, 14.5e9 },
+    { 338206720, 15.8e9 }, { 426114048, 16.1e9 }, { 536870912, 15.7e9 }, { 676414464, 17.2e9 },
+    { 852229120, 17.6e9 }, { 1073741824, 17.3e9 }
+};
+const std::vector<SweepPoint> kVmTriad2 {
+    { 6144, 370.4e9 }, { 12288, 403.5e9 }, { 18432, 403.9e9 }, { 24576, 402.1e9 }, { 30720, 396.8e9 },
+    { 36864, 399.5e9 }, { 49152, 399.9e9 }, { 61440, 381.0e9 }, { 79872, 310.0e9 }, { 98304, 222.0e9 },
+    { 129024, 208.2e9 }, { 159744, 204.1e9 }, { 202752, 202.8e9 }, { 258048, 203.0e9 }, { 325632, 203.3e9 },
+    { 411648, 202.7e9 }, { 522240, 201.5e9 }, { 657408, 183.2e9 }, { 829440, 175.8e9 }, { 1044480, 173.0e9 },
+    { 1320960, 166.5e9 }, { 1658880, 149.8e9 }, { 2095104, 144.3e9 }, { 2641920, 142.5e9 }, { 3323904, 142.7e9 },
+    { 4190208, 142.1e9 }, { 5283840, 140.3e9 }, { 6653952, 140.9e9 }, { 8386560, 139.4e9 }, { 10567680, 141.8e9 },
+    { 13314048, 135.6e9 }, { 16773120, 130.4e9 }, { 21135360, 125.9e9 }, { 26628096, 120.5e9 },
+    { 33552384, 121.3e9 }, { 42270720, 95.0e9 }, { 53262336, 37.2e9 }, { 67104768, 38.0e9 }, { 84547584, 31.6e9 },
+    { 106524672, 43.4e9 }, { 134215680, 39.5e9 }, { 169101312, 39.9e9 }, { 213055488, 38.3e9 },
+    { 268431360, 29.1e9 }, { 338202624, 28.6e9 }, { 426110976, 30.3e9 }, { 536868864, 30.6e9 },
+    { 676411392, 30.4e9 }, { 852228096, 30.3e9 }, { 1073737728, 29.9e9 }
+};
+} // namespace
+
+TEST_CASE("a VM's read sweep: a slow stretch of L2 stays L2 and does not lift L3", "[plateau]")
+{
+    const auto r = detectPlateaus(kVmRead1, kCaches);
+    for (const auto& p : r.plateaus)
+        UNSCOPED_INFO(p.level << " " << p.value / 1e9 << " GB/s " << p.fromBytes << "–" << p.toBytes);
+    const Plateau* l2 = find(r, "L2");
+    const Plateau* l3 = find(r, "L3");
+    REQUIRE(l2);
+    REQUIRE(l3);
+    // 80–660 KiB read at 76–90 GB/s, closer to L3's 63–78 than to L2's first 100: by value alone they joined L3.
+    CHECK(l2->toBytes >= 400 * KiB);
+    CHECK(l3->fromBytes >= 400 * KiB);
+    CHECK(l3->value < 80e9);
+    CHECK(l3->value > 74e9);
+    CHECK(l2->value > 85e9);
+}
+
+TEST_CASE("DRAM's value is the asymptote, not a cache the system does not report", "[plateau]")
+{
+    // Two threads, their caches: 2 × 32 KiB, 2 × 512 KiB, one 32 MiB L3. From 50 to 210 MiB triad ran at 32–43
+    // GB/s, from 256 MiB on at 29–31: the DRAM roof is the latter.
+    const std::vector<CacheCapacity> team { { "L1", 64 * KiB }, { "L2", 1 * MiB }, { "L3", 32 * MiB } };
+    const auto r = detectPlateaus(kVmTriad2, team);
+    const Plateau* dram = find(r, "DRAM");
+    REQUIRE(dram);
+    CHECK(dram->fromBytes < 60 * MiB); // the plateau is all of it
+    CHECK(dram->value == Approx(30.4e9).epsilon(0.02));
+    // Clean curves keep their value (the asymptote equals the plateau).
+    const auto clean = detectPlateaus(curve(kFourLevels, 1 * GiB, 0, 1), kCaches);
+    CHECK(find(clean, "DRAM")->value == Approx(16e9).epsilon(0.01));
+    // A sweep that ends before 8 × the last cache takes the plateau's larger half.
+    const auto shortSweep = detectPlateaus(curve(kFourLevels, 200 * MiB, 0.02, 4), kCaches);
+    CHECK(find(shortSweep, "DRAM")->value == Approx(16e9).epsilon(0.04));
+}

@@ -69,11 +69,21 @@ PlateauResult detectPlateaus(
         return median(std::vector<double>(
             smooth.begin() + static_cast<long>(r.first), smooth.begin() + static_cast<long>(r.last) + 1));
     };
+    // The cache whose capacity holds a run's central working set; DRAM beyond the last.
+    auto levelOf = [&](const Run& r) -> std::string {
+        const double centre = std::sqrt(pts[r.first].bytes * pts[r.last].bytes);
+        for (const auto& c : caches)
+            if (centre <= c.bytes) return c.level;
+        return "DRAM";
+    };
     std::vector<Run> kept;
     for (const Run& r : runs) {
         if (r.size() < options.minPoints) continue;
-        if (!kept.empty() && close(runMedian(kept.back()), runMedian(r), options.tolerance)) {
-            kept.back().last = r.last; // same level, interrupted by a dip
+        // Same level, interrupted by a dip: merged by value, but never across a capacity the system reports (a
+        // slow L2 stretch would otherwise join L3 and lift its value).
+        if (!kept.empty() && close(runMedian(kept.back()), runMedian(r), options.tolerance)
+            && (caches.empty() || levelOf(kept.back()) == levelOf(r))) {
+            kept.back().last = r.last;
             continue;
         }
         kept.push_back(r);
@@ -81,19 +91,10 @@ PlateauResult detectPlateaus(
 
     // Name each run: by capacity when the cache sizes are known, else by order.
     std::vector<std::string> names(kept.size());
-    for (std::size_t i = 0; i < kept.size(); ++i) {
-        if (caches.empty()) {
-            names[i] = i + 1 == kept.size() && i > 0 ? "DRAM" : fmt::format("L{}", i + 1);
-            continue;
-        }
-        const double centre = std::sqrt(pts[kept[i].first].bytes * pts[kept[i].last].bytes);
-        names[i] = "DRAM";
-        for (const auto& c : caches)
-            if (centre <= c.bytes) {
-                names[i] = c.level;
-                break;
-            }
-    }
+    for (std::size_t i = 0; i < kept.size(); ++i)
+        names[i] = !caches.empty()          ? levelOf(kept[i])
+            : i + 1 == kept.size() && i > 0 ? "DRAM"
+                                            : fmt::format("L{}", i + 1);
     // Consecutive runs that claim one level are one plateau that noise split apart.
     std::vector<std::pair<Run, std::string>> levels;
     for (std::size_t i = 0; i < kept.size(); ++i) {
@@ -109,6 +110,17 @@ PlateauResult detectPlateaus(
         std::size_t first = r.first, last = r.last;
         if (r.size() >= 3) ++first;
         if (r.size() >= 5) --last;
+        if (name == "DRAM" && !caches.empty()) {
+            // Memory's rate is the asymptote: caches the system does not report (a host's larger L3 seen from a
+            // VM, memory-side caches) lift the start of the plateau. Its points at 8 × the last cache and beyond
+            // when there are three, else its larger half.
+            const double far = 8 * caches.back().bytes;
+            std::size_t from = r.first;
+            while (from <= r.last && pts[from].bytes < far)
+                ++from;
+            first = r.last + 1 - from >= 3 ? from : std::max(first, r.first + r.size() / 2);
+            last = r.last;
+        }
         std::vector<double> v(smooth.begin() + static_cast<long>(first), smooth.begin() + static_cast<long>(last) + 1);
         std::sort(v.begin(), v.end());
         const double q = 0.75 * static_cast<double>(v.size() - 1);

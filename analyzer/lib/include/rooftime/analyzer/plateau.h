@@ -9,7 +9,8 @@
  *  2. Walking up the sizes, a point joins the current run while its smoothed value stays within
  *     `tolerance` (relative) of the run's median; otherwise a new run starts.
  *  3. Runs of fewer than `minPoints` points are transitions between levels and are dropped; neighbouring
- *     plateaus whose medians differ by less than `tolerance` are merged.
+ *     plateaus whose medians differ by less than `tolerance` are merged, unless (with cache sizes) they fall
+ *     into different levels by the rule of 4.
  *  4. Naming: with cache capacities (sysfs), a plateau belongs to the smallest cache whose capacity holds
  *     the plateau's central working set (geometric mean of its first and last size); beyond the last
  *     cache it is DRAM. Consecutive plateaus claiming one level are one plateau that noise split apart.
@@ -17,7 +18,8 @@
  *  5. A plateau's value is the upper quartile of its smoothed values, leaving out its first point (and its
  *     last one when it has five or more: they sit in transitions). Upper quartile rather than median, since
  *     interference on a shared machine only ever slows a run down; not the maximum, which one lucky point
- *     would set.
+ *     would set. DRAM's value comes from its points at 8 × the last cache and beyond (at least three; else its
+ *     larger half): memory's rate is the asymptote, and caches the system does not report lift the rest.
  * Mismatches between plateau edges and the cache capacities are reported as notes, never hidden.
  */
 #pragma once
