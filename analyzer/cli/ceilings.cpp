@@ -34,6 +34,8 @@ constexpr int kGpuTimeoutSeconds = 600;
 
 std::string gpuCompanion()
 {
+    // Another build or install of the companion (and the tests' stand-ins for a GPU).
+    if (const char* env = std::getenv("ROOFTIME_CEILINGS_GPU"); env && *env) return env;
     std::error_code ec;
     const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
     const fs::path candidate = exe.parent_path() / "rooftime-ceilings-gpu";
@@ -128,11 +130,17 @@ void addCounterPeaks(analyzer::MachineModel& model, const std::string& companion
     std::string why;
     try {
         if (rc != 0 || !fs::exists(profile)) {
+            // The probe's own last word, else record's ("rooftime: no profile written …").
             std::ifstream in(log);
-            std::string line, last;
-            while (std::getline(in, line))
-                if (!line.empty()) last = line;
-            why = fmt::format("the probe failed (status {}{}{})", rc, last.empty() ? "" : ": ", last);
+            std::string line, own, last;
+            while (std::getline(in, line)) {
+                if (line.empty()) continue;
+                last = line;
+                if (line.rfind("rooftime: ", 0) != 0) own = line;
+            }
+            const std::string said = own.empty() ? last : own;
+            why = rc != 0 ? fmt::format("the probe exited with status {}{}{}", rc, said.empty() ? "" : ": ", said)
+                          : fmt::format("the probe wrote no profile{}{}", said.empty() ? "" : ": ", said);
         } else {
             const auto p = analyzer::Profile::open(profile);
             // The probe's fp32 FMA launch: after the warm-up, the clock up (rooftime-ceilings-gpu --probe).

@@ -4,9 +4,12 @@
 #include "report_json.h"
 
 #include "rooftime/analyzer/machine.h"
+#include "rooftime/analyzer/profile_builder.h"
 
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
+#include <map>
 
 using namespace rooftime::test;
 using namespace rooftime::analyzer;
@@ -178,4 +181,114 @@ TEST_CASE("the GPU companion without a GPU: one line, exit 3, nothing on stdout"
     CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
     CHECK(run({ companion, "--device", "x" }).status == 2);
     CHECK(run({ companion, "--frobnicate" }).status == 2);
+}
+
+TEST_CASE(
+    "ceilings --gpu: where the GPU's counters cannot be read, the measured ceilings stand with a note", "[ceilings]")
+{
+    // A stand-in companion (ROOFTIME_CEILINGS_GPU): the H200's measurement as rooftime-ceilings-gpu prints it, and a
+    // probe that fails as one does where counters are denied, or that runs no kernel at all.
+    const std::string dir = scratchDir("ceilings_probe");
+    const auto h200 = nlohmann::json::parse(readFile(testData("machines/nvidia-h200-vm.json")));
+    nlohmann::json doc = { { "gpu", h200["gpus"][0] }, { "ceilings", nlohmann::json::array() },
+        { "sweeps", nlohmann::json::array() }, { "notes", nlohmann::json::array() } };
+    for (const auto& c : h200["ceilings"])
+        if (c["device"] == "gpu0") doc["ceilings"].push_back(c);
+    for (const auto& s : h200["sweeps"])
+        if (s["device"] == "gpu0") doc["sweeps"].push_back(s);
+    {
+        std::ofstream(dir + "/measurement.json") << doc.dump();
+    }
+    auto companion = [&](const std::string& name, const std::string& probe) {
+        const std::string path = dir + "/" + name;
+        std::ofstream(path) << "#!/bin/sh\ncase \" $* \" in *\" --probe \"*) " << probe << " ;; esac\ncat '" << dir
+                            << "/measurement.json'\n";
+        fs::permissions(path, fs::perms::owner_all);
+        return path;
+    };
+    // A probe recorded where counters work: what the collector writes for the probe's FMA launch on an H200 at
+    // 1.755 GHz, put where `rooftime record` asked for it.
+    const std::string fixture = dir + "/probe-fixture.rtdb";
+    const std::string tmp = dir + "/tmp"; // the probe's temporary folder goes here
+    fs::create_directories(tmp);
+    {
+        ProfileBuilder b(fixture, "gpu-node", "rooftime-ceilings-gpu", "rooftime-ceilings-gpu --device 0 --probe");
+        b.addDevice(0, "NVIDIA H200", "sm_90", 132);
+        KernelRecord k;
+        k.id = 1;
+        k.name = "void fmaKernel<float>(int, float*, BlockClock*)";
+        k.durationNs = 8'000'000;
+        k.replayed = true;
+        b.addKernel(k);
+        const std::string sass = "smsp__sass_thread_inst_executed_op_";
+        for (const auto& [metric, value] :
+            std::map<std::string, double> { { "sm__cycles_elapsed.avg.per_second", 1.755e9 },
+                { "dram__cycles_elapsed.avg.per_second", 2.619e9 }, { sass + "ffma_pred_on.sum.peak_sustained", 16896 },
+                { sass + "dfma_pred_on.sum.peak_sustained", 8448 }, { "dram__bytes.sum.peak_sustained", 1840 } })
+            b.addKernelMetric(1, metric, value, "");
+        b.finish(100'000'000);
+    }
+    struct Case {
+        std::string name, probe, phrase;
+    };
+    const Case cases[] = {
+        { "denied", "echo 'rooftime: counters: the GPU said no (simulated)' >&2; echo 'probe: gave up' >&2; exit 4",
+            "the probe exited with status 4: probe: gave up" },
+        { "idle", "exit 0", "the probe wrote no profile: rooftime: no profile written" },
+    };
+    {
+        const std::string out = dir + "/counted.json";
+        RunResult r = run({ rooftimeBin(), "ceilings", "--gpu", "0", "-o", out },
+            { { "ROOFTIME_CEILINGS_GPU", companion("counted", "cp '" + fixture + "' \"$ROOFTIME_OUTPUT\"; exit 0") },
+                { "ROOFTIME_CACHE_DIR", dir + "/cache" }, { "TMPDIR", tmp } });
+        INFO(r.err);
+        REQUIRE(r.status == 0);
+        CHECK(r.err.find("gpu0: counter peaks for 5 ceilings (SM clock 1755 MHz under counters)") != std::string::npos);
+        const MachineModel m = readMachineFile(out);
+        CHECK(m.gpus.at(0).smCounterHz == Approx(1.755e9));
+        for (const auto& ceiling : m.ceilings) {
+            INFO(ceiling.precision << ceiling.level << " " << ceiling.variant << ceiling.pattern);
+            if (ceiling.device == "gpu0" && ceiling.kind == CeilingKind::Compute && ceiling.variant == "fma"
+                && ceiling.precision != "fp16")
+                CHECK(
+                    *ceiling.counterTheoretical == Approx((ceiling.precision == "fp32" ? 16896 : 8448) * 2 * 1.755e9));
+            else if (ceiling.device == "gpu0" && ceiling.level == "HBM")
+                CHECK(*ceiling.counterTheoretical == Approx(1840 * 2.619e9)); // 4.82 TB/s
+            else
+                CHECK_FALSE(ceiling.counterTheoretical);
+        }
+        CHECK(std::none_of(m.notes.begin(), m.notes.end(),
+            [](const std::string& n) { return n.find("no theoretical peaks") != std::string::npos; }));
+        RunResult show = run({ rooftimeBin(), "ceilings", "--show", out });
+        CHECK(show.out.find("SM clock under counters: 1.755 GHz") != std::string::npos);
+        CHECK(show.out.find("counters  ratio") != std::string::npos);
+    }
+    for (const Case& c : cases) {
+        INFO(c.name);
+        const std::string out = dir + "/" + c.name + ".json";
+        RunResult r = run({ rooftimeBin(), "ceilings", "--gpu", "0", "-o", out },
+            { { "ROOFTIME_CEILINGS_GPU", companion(c.name, c.probe) }, { "ROOFTIME_CACHE_DIR", dir + "/cache" },
+                { "TMPDIR", tmp } });
+        INFO(r.err);
+        REQUIRE(r.status == 0);
+        CHECK(r.err.find("reading the GPU's own peaks from its counters") != std::string::npos);
+        CHECK(r.err.find(c.phrase) != std::string::npos);
+        const MachineModel m = readMachineFile(out);
+        const bool noted = std::any_of(m.notes.begin(), m.notes.end(), [&](const std::string& n) {
+            return n.find("GPU 0: no theoretical peaks from the GPU's counters: " + c.phrase) != std::string::npos
+                && n.find("the table's values stand") != std::string::npos;
+        });
+        CHECK(noted);
+        // The measured ceilings and their table values, untouched; no counter value invented.
+        std::size_t gpu = 0;
+        for (const auto& ceiling : m.ceilings) {
+            if (ceiling.device != "gpu0") continue;
+            ++gpu;
+            CHECK_FALSE(ceiling.counterTheoretical);
+        }
+        CHECK(gpu == doc["ceilings"].size());
+        CHECK(m.gpus.at(0).smCounterHz == 0);
+        // Nothing left behind.
+        CHECK(fs::is_empty(tmp));
+    }
 }
