@@ -176,6 +176,16 @@ tier1+=,dram__bytes_read.sum,dram__bytes_write.sum,lts__t_bytes.sum,l1tex__t_byt
 tier1+=,sm__inst_executed_pipe_tensor.sum,sm__ops_path_tensor_op_hgmma_src_fp16.sum
 tier1+=,sm__ops_path_tensor_op_hgmma_src_bf16_dst_fp32.sum,sm__ops_path_tensor_src_fp8.sum
 tier1+=,sm__ops_path_tensor_src_fp64.sum
+# The peaks and clocks Tier 1 carries on Hopper at no extra pass (plugins/cupti/metric_sets.h, kPeaks*): the same
+# metrics for both tools.
+for unit in sm dram lts l1tex; do tier1+=,${unit}__cycles_elapsed.avg.per_second; done
+for op in dfma ffma hfma; do tier1+=,smsp__sass_thread_inst_executed_op_${op}_pred_on.sum.peak_sustained; done
+tier1+=,dram__bytes.sum.peak_sustained,lts__t_bytes.sum.peak_sustained,l1tex__t_bytes.sum.peak_sustained
+for path in hgmma_src_fp16 hgmma_src_bf16_dst_fp32 hgmma_src_tf32_dst_fp32 hmma_src_fp16_dst_fp32 \
+    hmma_src_bf16_dst_fp32 hmma_src_tf32_dst_fp32; do
+    tier1+=,sm__ops_path_tensor_op_${path}.sum.peak_sustained
+done
+tier1+=,sm__ops_path_tensor_src_fp64.sum.peak_sustained
 ncu=${NCU:-$(command -v ncu || ls /usr/local/cuda/bin/ncu /opt/nvidia/nsight-compute/*/ncu 2>/dev/null | head -1)}
 # ncu_step NAME LIMIT CSV CMD...: Nsight Compute with the Tier-1 metrics, every kernel of every process, no clock
 # locking and no cache flush before each pass (as under rooftime: CUPTI's kernel replay flushes nothing; ncu's default
@@ -444,16 +454,22 @@ pydir=$kit/samples/python
 # per time step and layer, forward and backward, so that at its default an ncu run (every kernel replayed, tens of ms
 # each) would not end within its time limit.
 declare -A py_args=([cnn_train]="" [lstm_train]="--seq 16")
+# Steps of the replaying runs (counters, ncu). ncu replays every launch (13 s a CNN step on the H200), counters
+# mode the first launches of each kernel only, and both pay 10-15 s of start-up: the whole-run goal (counters mode
+# at most 1/10 of ncu's wall time) needs about 16 steps, more than this run's budget holds. Measure it in a call of
+# its own (tools/README.md): DEVICE_CHECK_PARTS=python DEVICE_CHECK_PY_RUNS="cnn_train:counters cnn_train:ncu"
+# DEVICE_CHECK_CNN_REPLAY_STEPS=16 (about 270 s). cuDNN's LSTM under ncu does not end within any limit this budget
+# allows (killed at 130 s in session 5): no ncu run for it by default.
+declare -A py_replay=([cnn_train]="--steps ${DEVICE_CHECK_CNN_REPLAY_STEPS:-3} --warmup 1" [lstm_train]="--steps 3 --warmup 1")
 # DEVICE_CHECK_PY_RUNS: the runs, in order, as SCRIPT:MODE (plain, time, kineto = torch.profiler with CUDA
 # activities, the reference for time mode; counters; ncu). Overhead runs alternate so that drift hits every mode.
 # Where time mode's cost on the CNN comes from (docs/cupti.md, overhead): timenocupti = the collector without CUPTI
 # (CUDA_INJECTION64_PATH unset: NVTX ranges and the process only), timenonvtx = CUPTI without NVTX injection,
 # timekernel = CUPTI tracing kernels only (ROOFTIME_CUPTI_ACTIVITIES=none: no memcpy, memset or device records).
-py_runs=${DEVICE_CHECK_PY_RUNS:-"cnn_train:plain lstm_train:plain cnn_train:time lstm_train:time cnn_train:kineto lstm_train:kineto cnn_train:timenocupti cnn_train:timenonvtx cnn_train:timekernel cnn_train:plain cnn_train:time cnn_train:counters lstm_train:counters cnn_train:ncu lstm_train:ncu"}
+py_runs=${DEVICE_CHECK_PY_RUNS:-"cnn_train:plain lstm_train:plain cnn_train:time lstm_train:time cnn_train:kineto lstm_train:kineto cnn_train:timenocupti cnn_train:timenonvtx cnn_train:timekernel cnn_train:plain cnn_train:time cnn_train:counters lstm_train:counters cnn_train:ncu"}
 # Timed steps of the overhead runs (many: a step is a few ms) and of the replaying runs (counters replay the first
 # launches of every kernel; ncu replays every launch).
 timed_steps="--steps ${DEVICE_CHECK_PY_STEPS:-100} --warmup 10"
-replay_steps="--steps 3 --warmup 1"
 declare -A py_seen=()
 for run in $py_runs; do
     py=${run%%:*} mode=${run#*:}
@@ -466,7 +482,7 @@ for run in $py_runs; do
     name=py-$py-$mode$( ((n > 1)) && echo "-$n")
     read -ra pa <<<"${py_args[$py]}"
     read -ra ts <<<"$timed_steps"
-    read -ra rs <<<"$replay_steps"
+    read -ra rs <<<"${py_replay[$py]}"
     case $mode in
     plain) step "$name" 90 "${plain_env[@]}" python3 "$pydir/$py.py" "${pa[@]}" "${ts[@]}" ;;
     kineto) gpu_step "$name" 90 "${plain_env[@]}" python3 "$pydir/$py.py" "${pa[@]}" "${ts[@]}" --torch-profiler ;;
@@ -507,7 +523,7 @@ for run in $py_runs; do
         ;;
     ncu)
         if [[ ${DEVICE_CHECK_NCU:-1} == 0 ]]; then skip "$name" "DEVICE_CHECK_NCU=0"; continue; fi
-        ncu_step "$name" 150 "$work/$py-ncu.csv" python3 "$pydir/$py.py" "${pa[@]}" "${rs[@]}" ;;
+        ncu_step "$name" 270 "$work/$py-ncu.csv" python3 "$pydir/$py.py" "${pa[@]}" "${rs[@]}" ;;
     *) skip "$name" "unknown mode '$mode' in DEVICE_CHECK_PY_RUNS" ;;
     esac
 done
@@ -515,7 +531,7 @@ say ""
 say "Step time (\`# step_ms\`, mean of the timed steps, and \`# step_ms_median\`) and wall time of each run; step-time"
 say "overheads (mean and median) against the mean of the plain runs' values of the same script; lstm_train runs with"
 say "\`--seq 16\` in every mode. plain, the time variants and kineto (torch.profiler, CUDA activities) time"
-say "$timed_steps; counters and ncu $replay_steps."
+say "$timed_steps; counters and ncu: cnn_train ${py_replay[cnn_train]}, lstm_train ${py_replay[lstm_train]}."
 say ""
 python3 - "$out/logs" >>"$summary" 2>"$work/compare-python.err" <<'PY' || say "comparison failed: $(tail -3 "$work/compare-python.err")"
 import os, re, sys
@@ -586,7 +602,7 @@ if compgen -G "$data/*/*" >/dev/null || [[ -s $out/machine.json ]]; then
         [[ -d $data/stacks ]] && echo "- \`stacks/lstm_chain.rtdb\`: \`rooftime record --mode time --call-stacks $([[ ${machine_opt[0]} == --machine ]] && echo "--machine machine.json" || echo "--no-machine") -o DIR/%p.rtdb -- samples/cuda/lstm_chain --steps 10\` (for \`report --by callpath\`)."
         echo "- \`python/SCRIPT-time.rtdb\`: \`rooftime record --mode time -- python3 samples/python/SCRIPT.py ARGS ${timed_steps:-}\`"
         echo "  (ARGS: none for cnn_train, \`--seq 16\` for lstm_train; the last such run);"
-        echo "  \`python/SCRIPT-counters.rtdb\`: the same with \`--mode counters\` and \`${replay_steps:-}\`."
+        echo "  \`python/SCRIPT-counters.rtdb\`: the same with \`--mode counters\` and \`${py_replay[cnn_train]}\` (cnn_train), \`${py_replay[lstm_train]}\` (lstm_train)."
         echo ""
         echo "Files of a step that failed are kept as they were left; see summary.md of the same run."
     } >"$data/README.md"
