@@ -226,6 +226,7 @@ bool measure(analyzer::MachineModel& model, const MeasureRequest& req)
         }
     }
     analyzer::markRoofs(model);
+    if (model.mode.empty()) model.mode = req.quick ? "quick" : "full"; // GPUs only, no CPU model kept
     return true;
 }
 

@@ -76,7 +76,9 @@ std::string formatMachineText(const MachineModel& m)
         m.identity.host, m.os);
     out += fmt::format("  CPU: {} ({}), {} logical CPUs, {} cores, {} socket{}; flags: {}\n", m.cpu.model, m.cpu.vendor,
         m.cpu.logicalCpus, m.cpu.cores, m.cpu.sockets, m.cpu.sockets == 1 ? "" : "s", fmt::join(m.cpu.flags, " "));
-    out += fmt::format("  clock: {:.3f} GHz measured (1 core), nominal {}\n", m.cpu.measuredHz / 1e9,
+    out += fmt::format("  clock: {}, nominal {}\n",
+        m.cpu.measuredHz > 0 ? fmt::format("{:.3f} GHz measured (1 core)", m.cpu.measuredHz / 1e9)
+                             : std::string("not measured (GPUs only)"),
         m.cpu.nominalHz > 0 ? fmt::format("{:.3f} GHz", m.cpu.nominalHz / 1e9) : "unknown");
     std::vector<std::string> caches;
     for (const auto& c : m.cpu.caches)
