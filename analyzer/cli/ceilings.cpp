@@ -31,6 +31,7 @@ constexpr int kExitOk = 0;
 constexpr int kExitUsage = 2;
 constexpr int kGpuCompanionNoGpu = 3;
 constexpr int kGpuTimeoutSeconds = 600;
+constexpr int kProbeTimeoutSeconds = 120; // the counter probe takes seconds; a hang must not hold `ceilings` long
 
 std::string gpuCompanion()
 {
@@ -54,7 +55,8 @@ int visibleGpus()
 
 /// Runs the companion, its stderr (progress) passed through or, with @p stderrFile, written there, its stdout
 /// (JSON) captured. Returns the exit status, -1 when it could not run, 124 after the time limit (then it is killed).
-int runCapture(const std::vector<std::string>& args, std::string& out, const std::string& stderrFile = {})
+int runCapture(const std::vector<std::string>& args, std::string& out, const std::string& stderrFile = {},
+    int timeoutSeconds = kGpuTimeoutSeconds)
 {
     int fds[2];
     if (pipe2(fds, O_CLOEXEC) != 0) return -1;
@@ -79,16 +81,25 @@ int runCapture(const std::vector<std::string>& args, std::string& out, const std
         _exit(127);
     }
     close(fds[1]);
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(kGpuTimeoutSeconds);
-    bool timedOut = false;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeoutSeconds);
     char buf[65536];
     for (;;) {
         const auto left
             = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
         if (left.count() <= 0) {
-            timedOut = true;
-            kill(pid, SIGKILL);
-            break;
+            // SIGTERM first: `rooftime record` (the counter probe) passes it on to its program; then SIGKILL.
+            kill(pid, SIGTERM);
+            bool gone = false;
+            for (int i = 0; i < 50 && !gone; ++i) {
+                gone = waitpid(pid, nullptr, WNOHANG) == pid;
+                if (!gone) usleep(100'000);
+            }
+            if (!gone) {
+                kill(pid, SIGKILL);
+                while (waitpid(pid, nullptr, 0) < 0 && errno == EINTR) { }
+            }
+            close(fds[0]);
+            return 124;
         }
         pollfd p { fds[0], POLLIN, 0 };
         const int r = poll(&p, 1, static_cast<int>(std::min<long long>(left.count(), 1000)));
@@ -102,7 +113,6 @@ int runCapture(const std::vector<std::string>& args, std::string& out, const std
     close(fds[0]);
     int status = 0;
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR) { }
-    if (timedOut) return 124;
     if (WIFEXITED(status)) return WEXITSTATUS(status);
     return 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
 }
@@ -126,7 +136,7 @@ void addCounterPeaks(analyzer::MachineModel& model, const std::string& companion
     const int rc
         = runCapture({ self.string(), "record", "--mode", "counters", "--counter-set", "peaks", "--counters", "1",
                          "--no-machine", "-o", profile, "--", companion, "--device", std::to_string(gpu), "--probe" },
-            out, log);
+            out, log, kProbeTimeoutSeconds);
     std::string why;
     try {
         if (rc != 0 || !fs::exists(profile)) {
@@ -139,8 +149,9 @@ void addCounterPeaks(analyzer::MachineModel& model, const std::string& companion
                 if (line.rfind("rooftime: ", 0) != 0) own = line;
             }
             const std::string said = own.empty() ? last : own;
-            why = rc != 0 ? fmt::format("the probe exited with status {}{}{}", rc, said.empty() ? "" : ": ", said)
-                          : fmt::format("the probe wrote no profile{}{}", said.empty() ? "" : ": ", said);
+            why = rc == 124 ? fmt::format("the probe did not end within {} s", kProbeTimeoutSeconds)
+                : rc != 0   ? fmt::format("the probe exited with status {}{}{}", rc, said.empty() ? "" : ": ", said)
+                            : fmt::format("the probe wrote no profile{}{}", said.empty() ? "" : ": ", said);
         } else {
             const auto p = analyzer::Profile::open(profile);
             // The probe's fp32 FMA launch: after the warm-up, the clock up (rooftime-ceilings-gpu --probe).
