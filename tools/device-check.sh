@@ -602,7 +602,7 @@ if compgen -G "$data/*/*" >/dev/null || [[ -s $out/machine.json ]]; then
         [[ -d $data/stacks ]] && echo "- \`stacks/lstm_chain.rtdb\`: \`rooftime record --mode time --call-stacks $([[ ${machine_opt[0]} == --machine ]] && echo "--machine machine.json" || echo "--no-machine") -o DIR/%p.rtdb -- samples/cuda/lstm_chain --steps 10\` (for \`report --by callpath\`)."
         echo "- \`python/SCRIPT-time.rtdb\`: \`rooftime record --mode time -- python3 samples/python/SCRIPT.py ARGS ${timed_steps:-}\`"
         echo "  (ARGS: none for cnn_train, \`--seq 16\` for lstm_train; the last such run);"
-        echo "  \`python/SCRIPT-counters.rtdb\`: the same with \`--mode counters\` and \`${py_replay[cnn_train]}\` (cnn_train), \`${py_replay[lstm_train]}\` (lstm_train)."
+        echo "  \`python/SCRIPT-counters.rtdb\`: the same with \`--mode counters\` and \`${py_replay[cnn_train]:-}\` (cnn_train), \`${py_replay[lstm_train]:-}\` (lstm_train)."
         echo ""
         echo "Files of a step that failed are kept as they were left; see summary.md of the same run."
     } >"$data/README.md"

@@ -111,8 +111,18 @@ int runCapture(const std::vector<std::string>& args, std::string& out, const std
         out.append(buf, static_cast<std::size_t>(n));
     }
     close(fds[0]);
+    // Output closed: the child is ending, but a child that closed it and hangs is still held to the deadline.
     int status = 0;
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) { }
+    for (;;) {
+        const pid_t w = waitpid(pid, &status, WNOHANG);
+        if (w == pid || (w < 0 && errno != EINTR)) break;
+        if (std::chrono::steady_clock::now() >= deadline) {
+            kill(pid, SIGKILL);
+            while (waitpid(pid, &status, 0) < 0 && errno == EINTR) { }
+            return 124;
+        }
+        usleep(10'000);
+    }
     if (WIFEXITED(status)) return WEXITSTATUS(status);
     return 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
 }
@@ -124,12 +134,27 @@ void addCounterPeaks(analyzer::MachineModel& model, const std::string& companion
 {
     std::error_code ec;
     const fs::path self = fs::read_symlink("/proc/self/exe", ec);
-    const char* tmp = std::getenv("TMPDIR");
-    std::string dir = std::string(tmp && *tmp ? tmp : "/tmp") + "/rooftime-peaks-XXXXXX";
-    if (ec || !mkdtemp(dir.data())) {
-        model.notes.push_back(fmt::format("GPU {}: counter peaks not read (no temporary folder)", gpu));
+    if (ec) {
+        model.notes.push_back(
+            fmt::format("GPU {}: counter peaks not read (cannot find this rooftime: {})", gpu, ec.message()));
         return;
     }
+    const char* tmp = std::getenv("TMPDIR");
+    std::string dir = std::string(tmp && *tmp ? tmp : "/tmp") + "/rooftime-peaks-XXXXXX";
+    if (!mkdtemp(dir.data())) {
+        model.notes.push_back(fmt::format("GPU {}: counter peaks not read (no temporary folder in {}: {})", gpu,
+            tmp && *tmp ? tmp : "/tmp", std::strerror(errno)));
+        return;
+    }
+    // Removed on every way out.
+    struct Cleanup {
+        std::string dir;
+        ~Cleanup()
+        {
+            std::error_code ignored;
+            fs::remove_all(dir, ignored);
+        }
+    } cleanup { dir };
     const std::string profile = dir + "/probe.rtdb", log = dir + "/probe.log";
     if (verbose) fmt::print(stderr, "rooftime ceilings: gpu{}: reading the GPU's own peaks from its counters\n", gpu);
     std::string out;
@@ -139,7 +164,7 @@ void addCounterPeaks(analyzer::MachineModel& model, const std::string& companion
             out, log, kProbeTimeoutSeconds);
     std::string why;
     try {
-        if (rc != 0 || !fs::exists(profile)) {
+        if (rc != 0 || !fs::exists(profile, ec)) {
             // The probe's own last word, else record's ("rooftime: no profile written …").
             std::ifstream in(log);
             std::string line, own, last;
@@ -177,7 +202,6 @@ void addCounterPeaks(analyzer::MachineModel& model, const std::string& companion
         if (verbose) fmt::print(stderr, "rooftime ceilings: {}\n", note);
         model.notes.push_back(note);
     }
-    fs::remove_all(dir, ec);
 }
 
 struct MeasureRequest {
@@ -186,6 +210,9 @@ struct MeasureRequest {
     bool gpusExplicit = false;
     bool quick = false;
     bool verbose = true;
+    /// The GPU's own peaks from a counter probe: `rooftime ceilings` only, not the quick model a first `record`
+    /// measures (a nested counters-mode run there would cost more than the few seconds it promises).
+    bool counterPeaks = false;
 };
 
 /// Measures into @p model. Returns false (message printed) when an explicitly requested part failed.
@@ -228,7 +255,7 @@ bool measure(analyzer::MachineModel& model, const MeasureRequest& req)
             }
             try {
                 analyzer::mergeGpuMeasurement(model, json, companion);
-                addCounterPeaks(model, companion, g, req.verbose);
+                if (req.counterPeaks) addCounterPeaks(model, companion, g, req.verbose);
             } catch (const analyzer::MachineError& e) {
                 fmt::print(stderr, "rooftime ceilings: {}\n", e.what());
                 if (req.gpusExplicit) return false;
@@ -290,6 +317,7 @@ int runCeilings(const CeilingsOptions& options)
         }
     const std::string out = options.output.empty() ? analyzer::machineCachePath(here) : options.output;
     MeasureRequest req;
+    req.counterPeaks = true;
     req.quick = options.quick;
     req.gpusExplicit = !options.gpus.empty();
     req.cpu = options.cpu || options.gpus.empty();

@@ -24,6 +24,7 @@
 #include <thread>
 #include <unistd.h>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 namespace rooftime::cupti {
@@ -207,6 +208,7 @@ private:
     std::vector<std::uint8_t> m_configImage;
     std::vector<const char*> m_metrics;
     std::vector<std::string> m_units;
+    std::unordered_set<std::string> m_missingNoted; ///< counters said to be missing on this chip
     std::map<CUcontext, ContextCounters> m_contexts;
     CUcontext m_activeContext = nullptr;
     std::unordered_map<std::string, int> m_launchCounts;
@@ -666,8 +668,9 @@ bool CuptiBackend::setUpHost(CUcontext ctx, std::uint32_t device)
         std::size_t alone = 0;
         if (!configureCounters(chip.pChipName, availability, wanted, {}, alone)) return false;
         if (!configureCounters(chip.pChipName, availability, wanted, peaks, passes)) return false;
-        if (passes > alone) {
-            note("peaks and clocks not collected: on " + std::string(chip.pChipName) + " they would add a pass");
+        if (passes > alone || passes == 0) {
+            note("peaks and clocks not collected: on " + std::string(chip.pChipName)
+                + (passes == 0 ? " their cost in passes is unknown" : " they would add a pass"));
             if (!configureCounters(chip.pChipName, availability, wanted, {}, passes)) return false;
         }
     }
@@ -708,7 +711,7 @@ bool CuptiBackend::configureCounters(const char* chipName, const std::vector<std
         if (cuptiProfilerHostGetMetricProperties(&mp) == CUPTI_SUCCESS) {
             m_metrics.push_back(m);
             m_units.push_back(normaliseUnit(mp.pDimUnit));
-        } else if (required) {
+        } else if (required && m_missingNoted.insert(m).second) { // once, though configured up to 3 times
             note(std::string("counter ") + m + " does not exist on " + chipName + "; not collected");
         }
     };
@@ -726,6 +729,7 @@ bool CuptiBackend::configureCounters(const char* chipName, const std::vector<std
     size.pHostObject = m_hostObject;
     if ((rc = cuptiProfilerHostConfigAddMetrics(&add)) != CUPTI_SUCCESS
         || (rc = cuptiProfilerHostGetConfigImageSize(&size)) != CUPTI_SUCCESS) {
+        releaseHostObject();
         disableCounters("cannot configure the counters (" + resultText(rc) + ")", resultText(rc));
         return false;
     }
@@ -735,14 +739,14 @@ bool CuptiBackend::configureCounters(const char* chipName, const std::vector<std
     get.configImageSize = m_configImage.size();
     get.pConfigImage = m_configImage.data();
     if ((rc = cuptiProfilerHostGetConfigImage(&get)) != CUPTI_SUCCESS) {
+        releaseHostObject();
         disableCounters("cannot configure the counters (" + resultText(rc) + ")", resultText(rc));
         return false;
     }
     auto np = params<CUpti_Profiler_Host_GetNumOfPasses_Params>(CUpti_Profiler_Host_GetNumOfPasses_Params_STRUCT_SIZE);
     np.configImageSize = m_configImage.size();
     np.pConfigImage = m_configImage.data();
-    cuptiProfilerHostGetNumOfPasses(&np);
-    passes = np.numOfPasses;
+    passes = cuptiProfilerHostGetNumOfPasses(&np) == CUPTI_SUCCESS ? np.numOfPasses : 0; // 0: unknown
     return true;
 }
 

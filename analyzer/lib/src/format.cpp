@@ -205,19 +205,24 @@ std::string shortPath(const ReportRow& r, std::size_t width)
 std::string clockLine(const Report& report, const FormatOptions& options)
 {
     std::vector<double> clocks;
-    for (const ReportRow& r : report.rows)
-        if (r.smClockHz) clocks.push_back(*r.smClockHz);
+    std::size_t slow = 0;
+    double model = 0; // the clock the roofs were measured at, of the GPUs whose kernels have clocks
+    for (const ReportRow& r : report.rows) {
+        if (!r.smClockHz) continue;
+        clocks.push_back(*r.smClockHz);
+        if (!report.machine) continue;
+        for (const GpuInfo& g : report.machine->gpus)
+            if (r.device == fmt::format("gpu{}", g.index) && g.smMeasuredHz > 0) {
+                model = std::max(model, g.smMeasuredHz);
+                slow += *r.smClockHz < 0.9 * g.smMeasuredHz ? 1 : 0;
+            }
+    }
     if (clocks.empty()) return {};
     const auto [lo, hi] = std::minmax_element(clocks.begin(), clocks.end());
     std::string text = fmt::format("SM clock under counters: {}{:.3f} GHz over {} {}",
         *lo < *hi * 0.999 ? fmt::format("{:.3f}–", *lo / 1e9) : std::string(), *hi / 1e9, clocks.size(),
         clocks.size() == 1 ? "kernel" : "kernels");
-    double model = 0;
-    if (report.machine)
-        for (const GpuInfo& g : report.machine->gpus)
-            model = std::max(model, g.smMeasuredHz);
     if (model > 0) {
-        const auto slow = std::count_if(clocks.begin(), clocks.end(), [&](double c) { return c < 0.9 * model; });
         text += fmt::format("; the machine model's roofs were measured at {:.3f} GHz", model / 1e9);
         if (slow > 0)
             text += fmt::format(" ({} {} more than 10% below it: slowed by the clock, not only by the code)", slow,

@@ -9,8 +9,8 @@
  *  2. Walking up the sizes, a point joins the current run while its smoothed value stays within
  *     `tolerance` (relative) of the run's median; otherwise a new run starts.
  *  3. Runs of fewer than `minPoints` points are transitions between levels and are dropped; neighbouring
- *     plateaus whose medians differ by less than `tolerance` are merged, unless (with cache sizes) they fall
- *     into different levels by the rule of 4.
+ *     plateaus whose medians differ by less than `tolerance` are merged, unless (with cache sizes) step 4
+ *     would name them different levels.
  *  4. Naming: with cache capacities (sysfs), a plateau belongs to the smallest cache whose capacity holds
  *     the plateau's central working set (geometric mean of its first and last size); beyond the last
  *     cache it is DRAM. Consecutive plateaus claiming one level are one plateau that noise split apart.
