@@ -109,8 +109,11 @@ ProfilePeaks profilePeaks(const Profile& profile, std::int64_t device, std::stri
         if (k.device != device || k.replayed == 0 || k.count == 0) continue;
         if (!nameContains.empty() && k.name.find(nameContains) == std::string::npos) continue;
         std::map<std::string, double> perLaunch;
-        for (const auto& [name, v] : k.counters)
-            perLaunch[name] = v / static_cast<double>(k.replayed);
+        for (const auto& [name, v] : k.counters) {
+            auto n = k.counterLaunches.find(name);
+            perLaunch[name]
+                = v / static_cast<double>(n != k.counterLaunches.end() && n->second ? n->second : k.replayed);
+        }
         auto peaks = counterPeaks(perLaunch);
         const double mean = static_cast<double>(k.durationNs) / static_cast<double>(k.count);
         if (peaks.empty() || mean <= longest) continue;

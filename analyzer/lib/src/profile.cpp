@@ -730,10 +730,12 @@ std::vector<KernelAggregate> Profile::aggregateKernels(bool byConfig) const
     };
     // Counter sums per aggregate, keyed by the metric's string id first (names resolved once at the end).
     std::vector<std::unordered_map<std::int64_t, double>> sums(out.size());
+    std::vector<std::unordered_map<std::int64_t, std::uint64_t>> counts(out.size());
     query("SELECT kernel, metric, value FROM kernel_metric", [&](sqlite3_stmt* s) {
         auto it = ofLaunch.find(sqlite3_column_int64(s, 0));
         if (it == ofLaunch.end()) return; // counters of a launch not marked replayed are not mixed in
         sums[it->second][sqlite3_column_int64(s, 1)] += sqlite3_column_double(s, 2);
+        ++counts[it->second][sqlite3_column_int64(s, 1)];
     });
     for (std::size_t i = 0; i < out.size(); ++i) {
         out[i].name = lookup(keys[i].name);
@@ -744,6 +746,8 @@ std::vector<KernelAggregate> Profile::aggregateKernels(bool byConfig) const
         }
         for (const auto& [metric, v] : sums[i])
             out[i].counters[lookup(metric)] += v;
+        for (const auto& [metric, n] : counts[i])
+            out[i].counterLaunches[lookup(metric)] += n;
     }
     return out;
 }

@@ -192,6 +192,8 @@ void addKernelRows(Report& report, const std::vector<Profile>& profiles, const R
             m.replayed += k.replayed;
             for (const auto& [name, v] : k.counters)
                 m.counters[name] += v;
+            for (const auto& [name, n] : k.counterLaunches)
+                m.counterLaunches[name] += n;
         }
     }
     for (auto& [key, m] : merged) {
@@ -223,7 +225,11 @@ void addKernelRows(Report& report, const std::vector<Profile>& profiles, const R
                 w.flops.begin(), w.flops.end(), [](const auto& f) { return f.first.tensor && f.second > 0; });
             if (m.arch != "sm_70" && pipe != k.counters.end() && pipe->second > 0 && !tensorCounted)
                 r.tensorUncounted = pipe->second * scale;
-            if (auto hz = counterSmClock(k.counters)) r.smClockHz = *hz / static_cast<double>(k.replayed);
+            // A mean over the launches that counted the clock: others may come from a profile without it.
+            if (auto hz = counterSmClock(k.counters))
+                if (auto n = k.counterLaunches.find("sm__cycles_elapsed.avg.per_second");
+                    n != k.counterLaunches.end() && n->second > 0)
+                    r.smClockHz = *hz / static_cast<double>(n->second);
         }
         report.rows.push_back(std::move(r));
     }

@@ -87,6 +87,9 @@ struct KernelAggregate {
     std::int64_t durationNs = 0;
     std::uint64_t replayed = 0; ///< launches with counters
     std::map<std::string, double> counters; ///< summed over the replayed launches (normalised units)
+    /// Per counter, the replayed launches that have it (fewer than `replayed` where some launches were recorded
+    /// with another counter set): divide by this, not by `replayed`, for a mean per launch.
+    std::map<std::string, std::uint64_t> counterLaunches;
 };
 
 struct DeviceInfo {
