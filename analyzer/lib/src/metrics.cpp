@@ -101,6 +101,17 @@ std::optional<double> counterSmClock(const std::map<std::string, double>& perLau
     return it->second;
 }
 
+std::map<std::string, double> perLaunchCounters(const KernelAggregate& k)
+{
+    std::map<std::string, double> out;
+    for (const auto& [name, v] : k.counters) {
+        auto n = k.counterLaunches.find(name);
+        const std::uint64_t launches = n != k.counterLaunches.end() && n->second ? n->second : k.replayed;
+        if (launches > 0) out[name] = v / static_cast<double>(launches);
+    }
+    return out;
+}
+
 ProfilePeaks profilePeaks(const Profile& profile, std::int64_t device, std::string_view nameContains)
 {
     ProfilePeaks out;
@@ -108,12 +119,7 @@ ProfilePeaks profilePeaks(const Profile& profile, std::int64_t device, std::stri
     for (const KernelAggregate& k : profile.aggregateKernels(false)) {
         if (k.device != device || k.replayed == 0 || k.count == 0) continue;
         if (!nameContains.empty() && k.name.find(nameContains) == std::string::npos) continue;
-        std::map<std::string, double> perLaunch;
-        for (const auto& [name, v] : k.counters) {
-            auto n = k.counterLaunches.find(name);
-            perLaunch[name]
-                = v / static_cast<double>(n != k.counterLaunches.end() && n->second ? n->second : k.replayed);
-        }
+        const auto perLaunch = perLaunchCounters(k);
         auto peaks = counterPeaks(perLaunch);
         const double mean = static_cast<double>(k.durationNs) / static_cast<double>(k.count);
         if (peaks.empty() || mean <= longest) continue;

@@ -226,10 +226,7 @@ void addKernelRows(Report& report, const std::vector<Profile>& profiles, const R
             if (m.arch != "sm_70" && pipe != k.counters.end() && pipe->second > 0 && !tensorCounted)
                 r.tensorUncounted = pipe->second * scale;
             // A mean over the launches that counted the clock: others may come from a profile without it.
-            if (auto hz = counterSmClock(k.counters))
-                if (auto n = k.counterLaunches.find("sm__cycles_elapsed.avg.per_second");
-                    n != k.counterLaunches.end() && n->second > 0)
-                    r.smClockHz = *hz / static_cast<double>(n->second);
+            r.smClockHz = counterSmClock(perLaunchCounters(k));
         }
         report.rows.push_back(std::move(r));
     }

@@ -74,6 +74,10 @@ std::vector<CounterPeak> counterPeaks(const std::map<std::string, double>& perLa
 /// The SM clock of one launch (sm__cycles_elapsed.avg.per_second), if counted.
 std::optional<double> counterSmClock(const std::map<std::string, double>& perLaunch);
 
+struct KernelAggregate;
+/// Each counter of a kernel aggregate as a mean per launch: over the replayed launches that have it.
+std::map<std::string, double> perLaunchCounters(const KernelAggregate& k);
+
 /// The peaks a counters profile holds for one GPU.
 struct ProfilePeaks {
     std::vector<CounterPeak> peaks;
