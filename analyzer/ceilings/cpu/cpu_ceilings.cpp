@@ -264,20 +264,37 @@ struct Arrays {
     }
 };
 
-/// The fastest of many short runs: a run that shared its core with another process only looks slower.
-double measureClock(double target, int runs)
+/// The core clock on @p cpus, all running the add chain at once (one core: its turbo clock; all cores: the
+/// clock they hold together, which is what an all-core peak runs at). Per run the mean over the cores; the
+/// fastest of many short runs, because a run that shared its core with another process only looks slower.
+double measureClock(const std::vector<int>& cpus, double target, int runs)
 {
+    const auto n = cpus.size();
+    std::vector<double> rate(n);
     double best = 0;
-    std::thread([&] {
-        pinTo(allowedCpus().front());
-        for (int k = 0; k < runs; ++k) {
-            const std::uint64_t n = static_cast<std::uint64_t>(target * 4e9);
-            const auto t0 = Clock::now();
-            const std::uint64_t adds = runAddChain(n);
-            const double dt = seconds(Clock::now() - t0);
-            if (adds > 0 && dt > 0) best = std::max(best, static_cast<double>(adds) / dt);
-        }
-    }).join();
+    std::barrier start(static_cast<std::ptrdiff_t>(n));
+    std::barrier done(static_cast<std::ptrdiff_t>(n), [&]() noexcept {
+        double sum = 0;
+        for (double r : rate)
+            sum += r;
+        best = std::max(best, sum / static_cast<double>(n));
+    });
+    std::vector<std::thread> team;
+    for (std::size_t i = 0; i < n; ++i)
+        team.emplace_back([&, i] {
+            pinTo(cpus[i]);
+            for (int k = 0; k < runs; ++k) {
+                start.arrive_and_wait();
+                const auto count = static_cast<std::uint64_t>(target * 4e9);
+                const auto t0 = Clock::now();
+                const std::uint64_t adds = runAddChain(count);
+                const double dt = seconds(Clock::now() - t0);
+                rate[i] = adds > 0 && dt > 0 ? static_cast<double>(adds) / dt : 0;
+                done.arrive_and_wait();
+            }
+        });
+    for (auto& t : team)
+        t.join();
     return best;
 }
 
@@ -376,7 +393,7 @@ void measureCpu(MachineModel& model, const CpuMeasureOptions& options)
     // The clock is measured before and after the peaks; the faster reading counts.
     const double clockRun = quick ? 0.003 : 0.01;
     const int clockRuns = quick ? 8 : 10;
-    cpu.measuredHz = measureClock(clockRun, clockRuns);
+    cpu.measuredHz = measureClock({ all.front() }, clockRun, clockRuns);
 
     std::erase_if(model.ceilings, [](const Ceiling& c) { return c.device == "cpu"; });
     std::erase_if(model.sweeps, [](const analyzer::Sweep& s) { return s.device == "cpu"; });
@@ -414,21 +431,50 @@ void measureCpu(MachineModel& model, const CpuMeasureOptions& options)
         }
     }
 
-    cpu.measuredHz = std::max(cpu.measuredHz, measureClock(clockRun, clockRuns));
-    say(fmt::format("core clock {:.3f} GHz (1 core, dependent integer adds)", cpu.measuredHz / 1e9));
-    const double clock = cpu.measuredHz > 0 ? cpu.measuredHz : cpu.nominalHz;
-    const std::string clockWhy = cpu.measuredHz > 0 ? "measured, 1 core" : "nominal";
+    cpu.measuredHz = std::max(cpu.measuredHz, measureClock({ all.front() }, clockRun, clockRuns));
+    if (all.size() > 1) cpu.measuredAllCoresHz = measureClock(all, clockRun, clockRuns);
+    say(fmt::format("core clock {:.3f} GHz (1 core, dependent integer adds){}", cpu.measuredHz / 1e9,
+        cpu.measuredAllCoresHz > 0
+            ? fmt::format(", {:.3f} GHz with all {} running", cpu.measuredAllCoresHz / 1e9, threadsText(all.size()))
+            : std::string()));
+    double impliedHz = 0; // the clock the best one-core FMA peak needs at the assumed FLOP per cycle
+    std::string impliedBy;
     for (Ceiling& c : model.ceilings) {
-        if (c.device != "cpu" || c.kind != CeilingKind::Compute || clock <= 0) continue;
+        if (c.device != "cpu" || c.kind != CeilingKind::Compute) continue;
         const Isa isa = c.variant == "avx512_fma" ? Isa::Avx512Fma
             : c.variant == "avx2_fma"             ? Isa::Avx2Fma
                                                   : Isa::Scalar;
         std::string why;
         const double perCycle = flopsPerCycle(cpu, isa, c.precision == "fp64" ? Precision::Fp64 : Precision::Fp32, why);
-        const int cores = c.threads == 1 ? 1 : std::max(1, cpu.cores);
+        if (c.threads == 1 && c.value / perCycle > impliedHz) {
+            impliedHz = c.value / perCycle;
+            impliedBy = fmt::format("{} {} at {}", c.precision, c.variant, why);
+        }
+        const bool allCores = c.threads > 1;
+        const double measured = allCores && cpu.measuredAllCoresHz > 0 ? cpu.measuredAllCoresHz : cpu.measuredHz;
+        const double clock = measured > 0 ? measured : cpu.nominalHz;
+        if (clock <= 0) continue;
+        const std::string clockWhy = measured <= 0   ? "nominal"
+            : allCores && cpu.measuredAllCoresHz > 0 ? "measured, all cores running"
+                                                     : "measured, 1 core";
+        const int cores = allCores ? std::max(1, cpu.cores) : 1;
         c.theoretical = perCycle * clock * cores;
         c.theoreticalMethod
             = fmt::format("{} × {:.3f} GHz ({}) × {} core{}", why, clock / 1e9, clockWhy, cores, cores > 1 ? "s" : "");
+    }
+    // The add chain and the FMA peaks check each other: no FMA kernel beats the clock × the FLOP per cycle, and a
+    // clock far above what the best one needs means either fewer FMA pipes than assumed or a chain the core ran
+    // faster than one add per cycle. Either way the theoretical values above are off, and the file says so.
+    if (cpu.measuredHz > 0 && impliedHz > 0) {
+        if (impliedHz > cpu.measuredHz * 1.05)
+            model.notes.push_back(fmt::format("cpu clock check: the one-core FMA peak ({}) needs at least {:.3f} GHz, "
+                                              "more than the {:.3f} GHz measured; theoretical peaks are low",
+                impliedBy, impliedHz / 1e9, cpu.measuredHz / 1e9));
+        else if (cpu.measuredHz > impliedHz * 1.6)
+            model.notes.push_back(fmt::format("cpu clock check: the measured {:.3f} GHz is {:.1f}× the {:.3f} GHz the "
+                                              "best one-core FMA peak ({}) needs: this core may have fewer FMA pipes "
+                                              "than assumed, or the clock reads high; theoretical peaks may be high",
+                cpu.measuredHz / 1e9, cpu.measuredHz / impliedHz, impliedHz / 1e9, impliedBy));
     }
 
     // Bandwidth: working-set sweeps per pattern, then plateaus named by level.
