@@ -255,6 +255,9 @@ bool measure(analyzer::MachineModel& model, const MeasureRequest& req)
             }
             try {
                 analyzer::mergeGpuMeasurement(model, json, companion);
+                const std::string driver = analyzer::installedNvidiaDriver();
+                for (auto& gpu : model.gpus)
+                    if (gpu.index == g) gpu.nvidiaDriver = driver;
                 if (req.counterPeaks) addCounterPeaks(model, companion, g, req.verbose);
             } catch (const analyzer::MachineError& e) {
                 fmt::print(stderr, "rooftime ceilings: {}\n", e.what());
@@ -278,11 +281,13 @@ std::vector<int> allGpus()
 
 } // namespace
 
-std::optional<analyzer::MachineModel> loadMachineOption(const std::string& command, const std::string& path)
+std::optional<analyzer::MachineModel> loadMachineOption(
+    const std::string& command, const std::string& path, bool againstThisMachine)
 {
     try {
         analyzer::MachineModel m = analyzer::readMachineFile(path);
-        const auto mismatch = analyzer::identityMismatches(m, analyzer::currentHardware());
+        const auto mismatch = againstThisMachine ? analyzer::identityMismatches(m, analyzer::currentHardware())
+                                                 : std::vector<std::string>();
         if (!mismatch.empty())
             fmt::print(stderr, "{}: warning: machine file '{}' was measured on other hardware: {}; using it anyway\n",
                 command, path, fmt::join(mismatch, ", "));
@@ -305,7 +310,7 @@ int runCeilings(const CeilingsOptions& options)
                 path);
             return kExitUsage;
         }
-        auto m = loadMachineOption("rooftime ceilings", path);
+        auto m = loadMachineOption("rooftime ceilings", path, true);
         if (!m) return kExitUsage;
         fmt::print("{}", analyzer::formatMachineText(*m));
         return kExitOk;
@@ -358,7 +363,7 @@ int runCeilings(const CeilingsOptions& options)
 std::optional<std::string> machineForRecord(const std::string& machineFile)
 {
     if (!machineFile.empty()) {
-        if (!loadMachineOption("rooftime record", machineFile)) return std::nullopt;
+        if (!loadMachineOption("rooftime record", machineFile, true)) return std::nullopt;
         std::error_code ec;
         return fs::absolute(machineFile, ec).string();
     }

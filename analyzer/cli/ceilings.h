@@ -26,8 +26,10 @@ int runCeilings(const CeilingsOptions& options);
 /// a message said). std::nullopt: an error that stops record (message printed).
 std::optional<std::string> machineForRecord(const std::string& machineFile);
 
-/// Reads a --machine FILE for an analysis command; prints the error (prefixed by @p command) or the warning
-/// naming a hardware mismatch. std::nullopt on error.
-std::optional<analyzer::MachineModel> loadMachineOption(const std::string& command, const std::string& path);
+/// Reads a --machine FILE; prints the error (prefixed by @p command) and, with @p againstThisMachine (record, which
+/// measures here), the warning naming a mismatch with this machine's hardware. Analyses compare the file with the
+/// hardware the profiles were recorded on instead (buildReport's machineWarnings). std::nullopt on error.
+std::optional<analyzer::MachineModel> loadMachineOption(
+    const std::string& command, const std::string& path, bool againstThisMachine = false);
 
 } // namespace rooftime::cli

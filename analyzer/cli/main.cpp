@@ -116,6 +116,10 @@ int runReport(const std::vector<std::string>& inputs, const std::string& format,
             profiles.push_back(analyzer::Profile::open(path));
         analyzer::Report report = analyzer::buildReport(profiles, machine ? &*machine : nullptr, reportOptions);
         analyzer::sortRows(report, *sortKey);
+        // The text shows them under `machine:`; JSON and CSV go to other programs, a person reads stderr.
+        if (*fmtKind != analyzer::OutputFormat::Text)
+            for (const std::string& w : report.machineWarnings)
+                fmt::print(stderr, "rooftime report: warning: {}\n", w);
         const std::string text = analyzer::formatReport(report, *fmtKind, { static_cast<std::size_t>(top), width });
         std::fwrite(text.data(), 1, text.size(), stdout);
         return kExitOk;

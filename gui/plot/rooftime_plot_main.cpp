@@ -62,14 +62,7 @@ int main(int argc, char** argv)
     gui::PlotScene scene;
     analyzer::ReportBy plotted = analyzer::ReportBy::Range;
     try {
-        if (!args.machine.empty()) {
-            machine = analyzer::readMachineFile(args.machine);
-            const auto mismatch = analyzer::identityMismatches(*machine, analyzer::currentHardware());
-            if (!mismatch.empty())
-                fmt::print(stderr,
-                    "rooftime plot: warning: machine file '{}' was measured on other hardware: {}; using it anyway\n",
-                    args.machine, fmt::join(mismatch, ", "));
-        }
+        if (!args.machine.empty()) machine = analyzer::readMachineFile(args.machine);
         std::vector<analyzer::Profile> profiles;
         for (const std::string& path : analyzer::expandProfilePaths(args.profiles))
             profiles.push_back(analyzer::Profile::open(path));

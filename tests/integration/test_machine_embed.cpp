@@ -57,6 +57,10 @@ TEST_CASE("record embeds the cached machine model and report uses it", "[machine
     INFO(r.err);
     REQUIRE(r.status == 0);
     CHECK(r.err.find("measuring") == std::string::npos); // the fixture's model is cached
+    // Which model the profiles carry is said before the program runs.
+    CHECK(r.err.find("rooftime: machine model: ") != std::string::npos);
+    CHECK(r.err.find("quick model of ") != std::string::npos);
+    CHECK(r.err.find("(" + cachedModel() + ")") != std::string::npos);
     const auto j = reportJson({ dir + "/p.rtdb" });
     REQUIRE(j["machine"].is_object());
     CHECK(j["machine"]["source"] == "embedded in " + dir + "/p.rtdb");
@@ -126,6 +130,23 @@ TEST_CASE("record --machine embeds the given file, other hardware only warns", "
     const auto oj = nlohmann::json::parse(o.out);
     CHECK(oj["machine"]["source"] == "--machine " + cachedModel());
     CHECK(oj["machine"]["host"] == analyzer::currentHardware().host);
+    // This host's file on a profile recorded here: no warning (the embedded model came from elsewhere and does
+    // not describe the recording host, so its host and GPUs are what count).
+    CHECK(oj["machine_warnings"].empty());
+
+    // The other file applied to a profile recorded here: warned against the recording hardware, also by report.
+    const std::string plain = dir + "/plain";
+    REQUIRE(recordWith(plain, {}).status == 0);
+    RunResult w
+        = run({ rooftimeBin(), "report", "--format", "json", "--machine", dir + "/other.json", plain + "/p.rtdb" });
+    INFO(w.err);
+    REQUIRE(w.status == 0);
+    const auto wj = nlohmann::json::parse(w.out);
+    REQUIRE(wj["machine_warnings"].size() == 1);
+    const std::string warning = wj["machine_warnings"][0];
+    CHECK_THAT(warning, Catch::Contains("was measured on other hardware than '" + plain + "/p.rtdb' was recorded on"));
+    CHECK_THAT(warning, Catch::Contains("host 'elsewhere' (recorded on '" + analyzer::currentHardware().host + "')"));
+    CHECK_THAT(warning, Catch::Contains("CPU 'Some Other CPU' (recorded on '"));
 }
 
 TEST_CASE("bad --machine files stop record and report before anything runs", "[machine]")

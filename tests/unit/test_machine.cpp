@@ -143,7 +143,7 @@ TEST_CASE("machine file versions: newer minor read, newer major refused", "[mach
     const std::string text = serializeMachine(sampleModel());
     CHECK(parseMachine(withVersion(text, "1.9"), "m.json").minor == 9);
     CHECK_THROWS_WITH(parseMachine(withVersion(text, "2.0"), "m.json"),
-        Catch::Contains("'m.json'") && Catch::Contains("version 2.0 is newer") && Catch::Contains("(1.1)"));
+        Catch::Contains("'m.json'") && Catch::Contains("version 2.0 is newer") && Catch::Contains("(1.2)"));
     CHECK_THROWS_WITH(
         parseMachine(withVersion(text, "one"), "m.json"), Catch::Contains("invalid machine file version"));
 }
@@ -311,4 +311,95 @@ TEST_CASE("a GPU measurement merges into the model and replaces an older one", "
     CHECK_THROWS_WITH(mergeGpuMeasurement(m, wrongDevice.dump(), "companion"), Catch::Contains("expected gpu0"));
     CHECK_THROWS_WITH(mergeGpuMeasurement(m, "no json", "companion"), Catch::Contains("not JSON"));
     CHECK_THROWS_WITH(mergeGpuMeasurement(m, "{}", "companion"), Catch::Contains("gpu: missing"));
+}
+
+TEST_CASE("machine file 1.2: all-core clock, NVIDIA driver build, theoretical at the measured SM clock", "[machine]")
+{
+    MachineModel m = sampleModel();
+    m.cpu.measuredAllCoresHz = 2.9e9;
+    GpuInfo g;
+    g.index = 0;
+    g.name = "NVIDIA H200";
+    g.driverVersion = "13.0";
+    g.nvidiaDriver = "580.159.04";
+    g.smMaxHz = 1.98e9;
+    g.smMeasuredHz = 1.755e9;
+    m.gpus.push_back(g);
+    Ceiling c = compute("fp64", "fma", 0, 60e12);
+    c.device = "gpu0";
+    c.theoretical = 67e12;
+    c.theoreticalAtMeasuredClock = 67e12 * 1.755 / 1.98;
+    m.ceilings.push_back(c);
+    markRoofs(m);
+    const MachineModel r = parseMachine(serializeMachine(m), "round trip");
+    CHECK(r.minor == 2);
+    CHECK(r.cpu.measuredAllCoresHz == 2.9e9);
+    REQUIRE(r.gpus.size() == 1);
+    CHECK(r.gpus[0].nvidiaDriver == "580.159.04");
+    CHECK(r.gpus[0].driverVersion == "13.0");
+    const Ceiling* gc = r.computeRoof("gpu0", "fp64");
+    REQUIRE(gc);
+    REQUIRE(gc->theoreticalAtMeasuredClock);
+    CHECK(*gc->theoreticalAtMeasuredClock == Approx(59.39e12).epsilon(1e-3));
+    // --show names the driver build and the ratio at the measured clock.
+    const std::string text = formatMachineText(r);
+    CHECK_THAT(text, Catch::Contains("driver 580.159.04 for CUDA 13.0"));
+    CHECK_THAT(text, Catch::Contains("101% of 59.4 TFLOP/s at the measured clock"));
+    // A 1.1 file (none of these fields) still reads, with them unknown.
+    auto old = nlohmann::json::parse(serializeMachine(sampleModel()));
+    old["version"] = "1.1";
+    const MachineModel o = parseMachine(old.dump(), "1.1");
+    CHECK(o.cpu.measuredAllCoresHz == 0);
+}
+
+TEST_CASE("the NVIDIA driver build is read from /proc/driver/nvidia/version text", "[machine]")
+{
+    CHECK(nvidiaDriverVersion("NVRM version: NVIDIA UNIX x86_64 Kernel Module  580.95.05  Tue Sep 23 09:53:22 UTC "
+                              "2025\nGCC version:  gcc version 12.2.0 (Debian 12.2.0-14)\n")
+        == "580.95.05");
+    CHECK(nvidiaDriverVersion("NVRM version: NVIDIA UNIX Open Kernel Module for x86_64  580.159.04  Release Build  "
+                              "(dvs-builder@U16-I3-B13-4-3)  Thu Nov 13 2025\n")
+        == "580.159.04");
+    CHECK(nvidiaDriverVersion("NVRM version: NVIDIA UNIX Open Kernel Module for aarch64  575.57.08\n") == "575.57.08");
+    CHECK(nvidiaDriverVersion("").empty());
+    CHECK(nvidiaDriverVersion("GCC version: 12.2.0\n").empty()); // no module line
+    CHECK(nvidiaDriverVersion("NVRM version: NVIDIA UNIX x86_64 Kernel Module\n").empty());
+}
+
+TEST_CASE("counter permission preflight: RmProfilingAdminOnly against the process's capabilities", "[machine]")
+{
+    const std::string restricted = "ResmanDebugLevel: 4294967295\nRmProfilingAdminOnly: 1\nEnableMSI: 1\n";
+    const std::string open = "ResmanDebugLevel: 4294967295\nRmProfilingAdminOnly: 0\n";
+    const std::string user = "Name:\tpython3\nCapInh:\t0000000000000000\nCapEff:\t0000000000000000\n";
+    const std::string root = "Name:\tpython3\nCapEff:\t000001ffffffffff\n";
+    const std::string perfmon = "CapEff:\t0000004000000000\n"; // bit 38 only
+    const std::string sysAdmin = "CapEff:\t0000000000200000\n"; // bit 21 only
+    const std::string problem = counterPermissionProblem(restricted, user);
+    CHECK_THAT(problem, Catch::Contains("RmProfilingAdminOnly: 1"));
+    CHECK_THAT(problem, Catch::Contains("NVreg_RestrictProfilingToAdminUsers=0"));
+    CHECK(counterPermissionProblem(restricted, root).empty());
+    CHECK(counterPermissionProblem(restricted, perfmon).empty());
+    CHECK(counterPermissionProblem(restricted, sysAdmin).empty());
+    CHECK(counterPermissionProblem(open, user).empty());
+    CHECK(counterPermissionProblem("", user).empty()); // no driver: nothing to say here
+    CHECK(counterPermissionProblem(restricted, "CapEff:\tnot-hex\n").empty());
+}
+
+TEST_CASE("hardware mismatches against a partial identity (a profile's host and GPUs)", "[machine]")
+{
+    MachineModel m = sampleModel();
+    m.identity = { "gpu-node", "Intel(R) Xeon(R) Processor", 16, { "NVIDIA H200" } };
+    HardwareIdentity recorded;
+    recorded.partial = true;
+    recorded.host = "gpu-node";
+    recorded.gpuModels = { "NVIDIA H200" };
+    CHECK(identityMismatches(m, recorded, "recorded on").empty());
+    recorded.gpuModels.clear(); // a CPU-only program on that node: not a mismatch
+    CHECK(identityMismatches(m, recorded, "recorded on").empty());
+    recorded.gpuModels = { "NVIDIA H100 80GB HBM3" };
+    recorded.host = "other";
+    const auto mismatch = identityMismatches(m, recorded, "recorded on");
+    REQUIRE(mismatch.size() == 2);
+    CHECK(mismatch[0] == "host 'gpu-node' (recorded on 'other')");
+    CHECK_THAT(mismatch[1], Catch::Contains("(recorded on 'NVIDIA H100 80GB HBM3')"));
 }

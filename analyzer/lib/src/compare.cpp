@@ -529,6 +529,9 @@ Comparison compareRuns(const std::vector<Profile>& base, const std::vector<Profi
     if (!current.empty()) c.currentCommand = current.front().process().cmdline;
 
     // What may make the two sides not comparable: said, never fatal (CI decides).
+    for (const Report* r : { &rb, &rc })
+        for (const std::string& w : r->machineWarnings)
+            if (std::find(c.warnings.begin(), c.warnings.end(), w) == c.warnings.end()) c.warnings.push_back(w);
     if (c.baseCommand != c.currentCommand)
         c.warnings.push_back(
             fmt::format("the sides ran different commands: '{}' and '{}'", c.baseCommand, c.currentCommand));

@@ -4,6 +4,7 @@
 #include "rooftime/analyzer/format.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
@@ -134,6 +135,7 @@ Ceiling parseCeiling(const Reader& r, const json& j, const std::string& where)
     c.method = r.str(j, "method", where);
     c.theoretical = r.optNum(j, "theoretical", where);
     c.theoreticalMethod = r.str(j, "theoretical_method", where);
+    c.theoreticalAtMeasuredClock = r.optNum(j, "theoretical_at_measured_clock", where);
     c.counterTheoretical = r.optNum(j, "counter_theoretical", where);
     c.counterTheoreticalMethod = r.str(j, "counter_theoretical_method", where);
     if (auto ws = j.find("working_set"); ws != j.end() && !ws->is_null()) {
@@ -160,6 +162,7 @@ json ceilingJson(const Ceiling& c)
     j["unit"] = c.unit;
     j["method"] = c.method;
     j["theoretical"] = c.theoretical ? json(*c.theoretical) : json(nullptr);
+    if (c.theoreticalAtMeasuredClock) j["theoretical_at_measured_clock"] = *c.theoreticalAtMeasuredClock;
     if (!c.theoreticalMethod.empty()) j["theoretical_method"] = c.theoreticalMethod;
     if (c.counterTheoretical) {
         j["counter_theoretical"] = *c.counterTheoretical;
@@ -181,6 +184,7 @@ GpuInfo parseGpu(const Reader& r, const json& g, const std::string& where)
     gpu.arch = r.str(g, "arch", where);
     gpu.driverVersion = r.str(g, "driver_version", where);
     gpu.runtimeVersion = r.str(g, "runtime_version", where);
+    gpu.nvidiaDriver = r.str(g, "nvidia_driver", where);
     gpu.sms = r.integer(g, "sms", where);
     gpu.memoryBytes = r.num(g, "memory_bytes", where);
     gpu.l2Bytes = r.num(g, "l2_bytes", where);
@@ -203,6 +207,7 @@ json gpuJson(const GpuInfo& g)
         { "clocks",
             { { "sm_max_hz", g.smMaxHz }, { "sm_measured_hz", g.smMeasuredHz }, { "memory_hz", g.memoryHz } } } };
     if (g.smCounterHz > 0) j["clocks"]["sm_counter_hz"] = g.smCounterHz;
+    if (!g.nvidiaDriver.empty()) j["nvidia_driver"] = g.nvidiaDriver;
     return j;
 }
 
@@ -357,6 +362,7 @@ MachineModel parseMachineUnchecked(std::string_view text, const std::string& ori
             r.object(*ck, "cpu.clocks");
             m.cpu.nominalHz = r.num(*ck, "nominal_hz", "cpu.clocks");
             m.cpu.measuredHz = r.num(*ck, "measured_hz", "cpu.clocks");
+            m.cpu.measuredAllCoresHz = r.num(*ck, "measured_all_cores_hz", "cpu.clocks");
         }
     }
     m.identity.cpuModel = m.cpu.model;
@@ -407,6 +413,7 @@ std::string serializeMachine(const MachineModel& m)
     json gpus = json::array();
     for (const auto& g : m.gpus)
         gpus.push_back(gpuJson(g));
+    if (m.cpu.measuredAllCoresHz > 0) j["cpu"]["clocks"]["measured_all_cores_hz"] = m.cpu.measuredAllCoresHz;
     j["gpus"] = gpus;
     json ceilings = json::array();
     for (const auto& c : m.ceilings)
@@ -558,18 +565,75 @@ std::string cpuinfoValue(const std::string& text, const std::vector<std::string>
     return {};
 }
 
+namespace {
+/// A small text file of /proc or /sys; empty when it cannot be read.
+std::string readProcText(const fs::path& path)
+{
+    try {
+        std::ifstream in(path);
+        std::stringstream ss;
+        ss << in.rdbuf();
+        return ss.str();
+    } catch (...) {
+        return {};
+    }
+}
+} // namespace
+
+std::string nvidiaDriverVersion(std::string_view procText)
+{
+    // "NVRM version: NVIDIA UNIX x86_64 Kernel Module  580.95.05  …" or "… Open Kernel Module for x86_64  580.95.05 …"
+    const auto at = procText.find("Kernel Module");
+    if (at == std::string_view::npos) return {};
+    auto line = procText.substr(at, procText.find('\n', at) - at);
+    for (std::size_t i = 0; i < line.size(); ++i) {
+        if (!std::isdigit(static_cast<unsigned char>(line[i])) || (i > 0 && line[i - 1] != ' ')) continue;
+        std::size_t end = i;
+        while (end < line.size() && (std::isdigit(static_cast<unsigned char>(line[end])) || line[end] == '.'))
+            ++end;
+        const auto version = line.substr(i, end - i);
+        if (version.find('.') != std::string_view::npos && (end == line.size() || line[end] == ' '))
+            return std::string(version);
+    }
+    return {};
+}
+
+std::string installedNvidiaDriver()
+{
+    return nvidiaDriverVersion(readProcText("/proc/driver/nvidia/version"));
+}
+
+std::string counterPermissionProblem(const std::string& nvidiaParams, const std::string& procStatus)
+{
+    if (cpuinfoValue(nvidiaParams, { "RmProfilingAdminOnly" }) != "1") return {};
+    // CapEff is a hexadecimal mask; CAP_SYS_ADMIN is bit 21, CAP_PERFMON bit 38. Root in a container often lacks both.
+    const std::string capEff = cpuinfoValue(procStatus, { "CapEff" });
+    if (!capEff.empty()) {
+        unsigned long long mask = 0;
+        try {
+            mask = std::stoull(capEff, nullptr, 16);
+        } catch (const std::exception&) {
+            return {};
+        }
+        if (mask & ((1ull << 21) | (1ull << 38))) return {};
+    }
+    return "GPU counters are restricted to administrators on this machine (RmProfilingAdminOnly: 1) and this process "
+           "has neither CAP_SYS_ADMIN nor CAP_PERFMON, so counters mode will record kernel times only; fix: load the "
+           "nvidia module with NVreg_RestrictProfilingToAdminUsers=0, or run with CAP_SYS_ADMIN (CAP_PERFMON on driver "
+           "R565+; containers: --cap-add=SYS_ADMIN)";
+}
+
+std::string counterPermissionProblem()
+{
+    return counterPermissionProblem(readProcText("/proc/driver/nvidia/params"), readProcText("/proc/self/status"));
+}
+
 HardwareIdentity currentHardware()
 {
     HardwareIdentity id;
     char host[256] = {};
     if (gethostname(host, sizeof host - 1) == 0) id.host = host;
-    std::string cpuinfo;
-    try {
-        std::ifstream in("/proc/cpuinfo");
-        std::stringstream ss;
-        ss << in.rdbuf();
-        cpuinfo = ss.str();
-    } catch (...) { }
+    const std::string cpuinfo = readProcText("/proc/cpuinfo");
     id.cpuModel = cpuinfoValue(cpuinfo, { "model name", "Model", "cpu model", "Processor" });
     if (id.cpuModel.empty()) id.cpuModel = "unknown CPU";
     // The machine's CPUs, not this process's affinity: MPI ranks bound to one core are on the same hardware.
@@ -577,10 +641,7 @@ HardwareIdentity currentHardware()
     std::error_code ec;
     std::vector<std::string> gpus;
     for (const auto& e : fs::directory_iterator("/proc/driver/nvidia/gpus", ec)) {
-        std::ifstream in(e.path() / "information");
-        std::stringstream ss;
-        ss << in.rdbuf();
-        const std::string model = cpuinfoValue(ss.str(), { "Model" });
+        const std::string model = cpuinfoValue(readProcText(e.path() / "information"), { "Model" });
         if (!model.empty()) gpus.push_back(model);
     }
     std::sort(gpus.begin(), gpus.end());
@@ -588,20 +649,29 @@ HardwareIdentity currentHardware()
     return id;
 }
 
-std::vector<std::string> identityMismatches(const MachineModel& model, const HardwareIdentity& here)
+std::vector<std::string> identityMismatches(
+    const MachineModel& model, const HardwareIdentity& here, std::string_view hereName)
 {
     std::vector<std::string> out;
     const HardwareIdentity& there = model.identity;
-    if (there.host != here.host) out.push_back(fmt::format("host '{}' (here '{}')", there.host, here.host));
-    if (there.cpuModel != here.cpuModel)
-        out.push_back(fmt::format("CPU '{}' (here '{}')", there.cpuModel, here.cpuModel));
-    if (there.logicalCpus != here.logicalCpus)
-        out.push_back(fmt::format("{} CPUs (here {})", there.logicalCpus, here.logicalCpus));
-    if (there.gpuModels != here.gpuModels) {
+    if (!here.host.empty() && there.host != here.host)
+        out.push_back(fmt::format("host '{}' ({} '{}')", there.host, hereName, here.host));
+    if (!here.cpuModel.empty() && there.cpuModel != here.cpuModel)
+        out.push_back(fmt::format("CPU '{}' ({} '{}')", there.cpuModel, hereName, here.cpuModel));
+    if (here.logicalCpus > 0 && there.logicalCpus != here.logicalCpus)
+        out.push_back(fmt::format("{} CPUs ({} {})", there.logicalCpus, hereName, here.logicalCpus));
+    // A partial identity (a profile's devices) lists only the GPUs the program used.
+    const bool gpusDiffer = here.partial
+        ? std::any_of(here.gpuModels.begin(), here.gpuModels.end(),
+            [&](const std::string& g) {
+                return std::find(there.gpuModels.begin(), there.gpuModels.end(), g) == there.gpuModels.end();
+            })
+        : there.gpuModels != here.gpuModels;
+    if (gpusDiffer) {
         auto list = [](const std::vector<std::string>& v) {
             return v.empty() ? std::string("no GPU") : fmt::format("{}", fmt::join(v, ", "));
         };
-        out.push_back(fmt::format("GPUs '{}' (here '{}')", list(there.gpuModels), list(here.gpuModels)));
+        out.push_back(fmt::format("GPUs '{}' ({} '{}')", list(there.gpuModels), hereName, list(here.gpuModels)));
     }
     return out;
 }

@@ -49,10 +49,14 @@ std::string deviceTitle(const MachineModel& m, const std::string& device)
 
 } // namespace
 
-std::string machineSummary(const MachineModel& m)
+std::string machineSummary(const MachineModel& m, bool withRoofs)
 {
     std::vector<std::string> parts;
     for (const auto& device : devices(m)) {
+        if (!withRoofs) {
+            parts.push_back(deviceTitle(m, device));
+            continue;
+        }
         std::vector<std::string> roofs;
         for (auto kind : { CeilingKind::Compute, CeilingKind::Bandwidth, CeilingKind::Launch })
             for (const auto& c : m.ceilings)
@@ -85,10 +89,10 @@ std::string formatMachineText(const MachineModel& m)
         caches.push_back(fmt::format("L{} {} ×{}", c.level, humanBytes(c.bytes), c.instances));
     if (!caches.empty()) out += fmt::format("  caches (sysfs): {}\n", fmt::join(caches, ", "));
     for (const auto& g : m.gpus)
-        out += fmt::format("  gpu{}: {} ({}, {} SMs), driver {}, runtime {}, SM clock {:.3f} GHz measured / {:.3f} "
-                           "GHz max, memory {}\n",
-                   g.index, g.name, g.arch, g.sms, g.driverVersion, g.runtimeVersion, g.smMeasuredHz / 1e9,
-                   g.smMaxHz / 1e9, humanBytes(g.memoryBytes))
+        out += fmt::format("  gpu{}: {} ({}, {} SMs), driver {}CUDA {}, runtime {}, SM clock {:.3f} GHz measured / "
+                           "{:.3f} GHz max, memory {}\n",
+                   g.index, g.name, g.arch, g.sms, g.nvidiaDriver.empty() ? "" : g.nvidiaDriver + " for ",
+                   g.driverVersion, g.runtimeVersion, g.smMeasuredHz / 1e9, g.smMaxHz / 1e9, humanBytes(g.memoryBytes))
             + (g.smCounterHz > 0 ? fmt::format("  (SM clock under counters: {:.3f} GHz)\n", g.smCounterHz / 1e9) : "");
     for (const auto& device : devices(m)) {
         out += fmt::format("\n{}\n", deviceTitle(m, device));
@@ -106,6 +110,9 @@ std::string formatMachineText(const MachineModel& m)
                     extra = fmt::format("{}–{}", humanBytes(c.workingSet->first), humanBytes(c.workingSet->second));
                 if (c.roof) extra += extra.empty() ? "roof" : "  roof";
                 if (c.crossCheck) extra += extra.empty() ? "cross-check" : "  cross-check";
+                if (c.theoreticalAtMeasuredClock && *c.theoreticalAtMeasuredClock > 0)
+                    extra += fmt::format("{}{:.0f}% of {} at the measured clock", extra.empty() ? "" : "  ",
+                        100 * c.value / *c.theoreticalAtMeasuredClock, siValue(*c.theoreticalAtMeasuredClock) + c.unit);
                 auto ratio = [&](const std::optional<double>& t) {
                     return t && *t > 0 ? fmt::format("{:.0f}%", 100 * c.value / *t) : std::string("-");
                 };

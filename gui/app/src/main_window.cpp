@@ -187,6 +187,11 @@ void MainWindow::updateStatus()
         status += fmt::format(" · lost {} of {} analysed", analyzer::humanSeconds(r.summary.lostSeconds),
             analyzer::humanSeconds(r.summary.seconds));
     status += " · machine: " + (r.machine ? r.machineSource : std::string("none (open with --machine FILE)"));
+    // A machine file from other hardware than the profiles': said where the machine is named, in full on hover.
+    if (!r.machineWarnings.empty())
+        status += fmt::format(" · warning: {}{}", r.machineWarnings.front(),
+            r.machineWarnings.size() > 1 ? fmt::format(" (+{} more)", r.machineWarnings.size() - 1) : "");
+    m_status->setToolTip(q(fmt::format("{}", fmt::join(r.machineWarnings, "\n"))));
     if (!m_view->problem().isEmpty()) status += " · " + m_view->problem().toStdString();
     if (m_comparison)
         status += fmt::format(" · against {} baseline run{}: {}", m_comparison->basePaths.size(),

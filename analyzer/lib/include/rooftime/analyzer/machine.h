@@ -21,7 +21,9 @@ namespace rooftime::analyzer {
 
 inline constexpr const char* kMachineFormatName = "rooftime-machine";
 inline constexpr int kMachineMajor = 1;
-inline constexpr int kMachineMinor = 1; ///< 1.1: counter_theoretical, clocks.sm_counter_hz
+/// 1.1: counter_theoretical, clocks.sm_counter_hz; 1.2: theoretical_at_measured_clock,
+/// cpu.clocks.measured_all_cores_hz, gpus[].nvidia_driver
+inline constexpr int kMachineMinor = 2;
 
 /// A machine file that cannot be used. what() names the origin (file) and the problem.
 class MachineError : public std::runtime_error {
@@ -46,6 +48,8 @@ struct Ceiling {
     std::string unit;
     std::string method;
     std::optional<double> theoretical;
+    /// GPUs (1.2): the same formula at the SM clock measured under load instead of the boost table's maximum.
+    std::optional<double> theoreticalAtMeasuredClock;
     std::string theoreticalMethod;
     /// GPUs (1.1): the theoretical value the GPU's own counters give (`.peak_sustained` × the clock seen while
     /// `rooftime ceilings` recorded a probe), as Nsight Compute computes its roofs; beside the table's value.
@@ -76,11 +80,13 @@ struct CpuInfo {
     std::vector<CacheInfo> caches;
     double nominalHz = 0; ///< from cpufreq or the model name; 0 if unknown
     double measuredHz = 0; ///< one core, integer add chain
+    double measuredAllCoresHz = 0; ///< 1.2: per core with all allowed CPUs running the chain; 0 if not measured
 };
 
 struct GpuInfo {
     int index = 0;
     std::string name, uuid, arch, driverVersion, runtimeVersion;
+    std::string nvidiaDriver; ///< 1.2: the kernel module's version (/proc/driver/nvidia/version), e.g. 580.95.05
     int sms = 0;
     double memoryBytes = 0, l2Bytes = 0, busWidthBits = 0;
     double smMaxHz = 0, smMeasuredHz = 0, memoryHz = 0;
@@ -105,6 +111,8 @@ struct HardwareIdentity {
     std::string cpuModel;
     int logicalCpus = 0; ///< online CPUs of the machine (not the affinity of one process)
     std::vector<std::string> gpuModels;
+    /// Only what a profile without an embedded machine model tells: its host and the GPUs the program used.
+    bool partial = false;
     /// Stable short hash of everything but the host name.
     std::string key() const;
 };
@@ -148,18 +156,34 @@ void markRoofs(MachineModel& model);
 /// The value of the first of @p keys present in /proc/cpuinfo-style text ("key<tabs>: value"); empty if none.
 std::string cpuinfoValue(const std::string& text, const std::vector<std::string>& keys);
 
+/// The NVIDIA kernel module's version in /proc/driver/nvidia/version text ("… Kernel Module  580.95.05  …"); empty if
+/// none. The CUDA driver API reports only the CUDA version it supports (13.0), not the driver build.
+std::string nvidiaDriverVersion(std::string_view procText);
+/// Why GPU counters will be refused, from /proc/driver/nvidia/params (`RmProfilingAdminOnly: 1`) and
+/// /proc/self/status (`CapEff` without CAP_SYS_ADMIN or CAP_PERFMON), with the fix; empty when they look allowed or
+/// the texts do not say (no driver). The second form reads this machine's files.
+std::string counterPermissionProblem(const std::string& nvidiaParams, const std::string& procStatus);
+std::string counterPermissionProblem();
+/// nvidiaDriverVersion() of this machine's /proc/driver/nvidia/version; empty without the driver.
+std::string installedNvidiaDriver();
+
 /// The hardware this process runs on (host name, /proc/cpuinfo, /proc/driver/nvidia). Cheap: no measurement.
 HardwareIdentity currentHardware();
 /// Differences between where @p model was measured and @p here, one phrase each ("host vm ≠ node12").
-std::vector<std::string> identityMismatches(const MachineModel& model, const HardwareIdentity& here);
+/// Fields @p here does not know (an empty CPU model, 0 CPUs) are not compared; a partial @p here only needs its
+/// GPUs to be among the model's.
+std::vector<std::string> identityMismatches(
+    const MachineModel& model, const HardwareIdentity& here, std::string_view hereName = "here");
 /// Cache folder: $ROOFTIME_CACHE_DIR, else $XDG_CACHE_HOME/rooftime, else ~/.cache/rooftime.
 std::string cacheDirectory();
 /// The per-user machine file for @p id: <cache>/machines/<host>-<key>.json.
 std::string machineCachePath(const HardwareIdentity& id);
 
-/// One line: the roofs of each device ("AMD EPYC, 2 CPUs: fp64 98.5 GFLOP/s, … DRAM 17.4 GB/s").
-std::string machineSummary(const MachineModel& model);
-/// Every ceiling with its theoretical value, method and the provenance (`rooftime ceilings --show`).
+/// One line: the roofs of each device ("AMD EPYC, 2 CPUs: fp64 98.5 GFLOP/s, … DRAM 17.4 GB/s"), or without
+/// @p withRoofs only the devices ("AMD EPYC, 2 CPUs; full model of 2026-11-27").
+std::string machineSummary(const MachineModel& model, bool withRoofs = true);
+/// Every ceiling with its theoretical values and working set, the notes and the provenance (`rooftime ceilings
+/// --show`); the methods are in the file.
 std::string formatMachineText(const MachineModel& model);
 
 } // namespace rooftime::analyzer
