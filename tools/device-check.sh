@@ -8,7 +8,7 @@
 # Compute CSVs and the machine file, laid out for tests/data/: `tar xzf tests-data.tar.gz -C tests/data`) and
 # logs.tar.gz (every log and raw output). Each step has its own time limit, capped by what is left of the whole
 # run's budget (DEVICE_CHECK_BUDGET seconds, default 420); a failing step is reported in summary.md and the next
-# one runs. DEVICE_CHECK_PARTS (default "ceilings torch samples python") picks the sections to run.
+# one runs. DEVICE_CHECK_PARTS (default "ceilings torch overhead samples python") picks the sections to run.
 # Without a GPU the GPU steps are reported as skipped; the CUDA samples and Python scripts still run once, so
 # their failure paths (exit 1, exit 2) show in the summary.
 set -uo pipefail

@@ -5,6 +5,7 @@
 #include "ceilings.h"
 
 #include "output_name.h"
+#include "rooftime/analyzer/machine.h"
 #include "rooftime/analyzer/symbolize.h"
 
 #include <fmt/format.h>
@@ -81,10 +82,16 @@ int runRecord(const RecordOptions& options)
     } else {
         const auto machine = machineForRecord(options.machine);
         if (!machine) return 2;
-        if (machine->empty())
+        if (machine->empty()) {
             unsetenv("ROOFTIME_MACHINE");
-        else
+        } else {
             setenv("ROOFTIME_MACHINE", machine->c_str(), 1);
+            // Which roofs the profiles will carry: a quick model stays cached until `rooftime ceilings` replaces it.
+            try {
+                fmt::print(stderr, "rooftime: machine model: {} ({})\n",
+                    analyzer::machineSummary(analyzer::readMachineFile(*machine), false), *machine);
+            } catch (const analyzer::MachineError&) { }
+        }
     }
 
     // Each recorded process appends the path of its profile here (one short O_APPEND write each).
@@ -104,12 +111,25 @@ int runRecord(const RecordOptions& options)
     setenv("NVTX_INJECTION64_PATH", collector.c_str(), 1);
 #endif
     // The CUDA driver loads this library at cuInit and calls InitializeInjection (GPU kernels, docs/cupti.md).
-    setenv("CUDA_INJECTION64_PATH", collector.c_str(), 1);
+    // Another tool's injection (rooftime run under nsys or ncu) is left in place: one CUPTI user per process, and
+    // that tool came first. The collector still records markers and says at exit that CUDA ran without it.
+    const char* injection = std::getenv("CUDA_INJECTION64_PATH");
+    if (injection && *injection && collector != injection)
+        fmt::print(stderr,
+            "rooftime: CUDA_INJECTION64_PATH already names another tool's library ({}): left in place, so GPU "
+            "kernels are not recorded by rooftime\n",
+            injection);
+    else
+        setenv("CUDA_INJECTION64_PATH", collector.c_str(), 1);
     if (!options.counters.empty())
         setenv("ROOFTIME_COUNTER_LAUNCHES", options.counters == "all" ? "0" : options.counters.c_str(), 1);
     if (!options.counterSet.empty()) setenv("ROOFTIME_COUNTER_SET", options.counterSet.c_str(), 1);
     setenv("ROOFTIME_OUTPUT", pattern.c_str(), 1);
     setenv("ROOFTIME_MODE", options.mode.c_str(), 1);
+    // Said before the run, not only by each process once CUDA starts: a long job should not run for nothing.
+    if (options.mode == "counters")
+        if (const std::string problem = analyzer::counterPermissionProblem(); !problem.empty())
+            fmt::print(stderr, "rooftime: warning: {}\n", problem);
     if (options.callStacks) setenv("ROOFTIME_STACKS", "1", 1);
     setenv("ROOFTIME_MANIFEST", manifestPath.c_str(), 1);
 

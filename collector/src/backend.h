@@ -48,6 +48,8 @@ struct KernelRecord {
     std::uint64_t region = 0; ///< innermost open region on that thread at launch (region.seq), 0 when none
     std::uint32_t stack = 0; ///< host call stack of the launch (frame.id on that thread), 0 when not recorded
     std::int64_t launchNs = 0; ///< when the launch call was made (Host::nowNs), 0 when unknown
+    std::uint32_t graphId = 0; ///< the CUDA graph launched, 0 for a launch outside graphs
+    std::uint64_t graphNodeId = 0; ///< its kernel node (unique across graphs), 0 outside graphs
     bool replayed = false; ///< counters were collected for this launch (metrics holds them)
     std::vector<MetricValue> metrics;
 };

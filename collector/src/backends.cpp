@@ -173,16 +173,32 @@ void Recording::checkCudaAtExit() noexcept
         // Said only when sure: a program may load CUDA libraries and never initialize CUDA (--help, a PyTorch
         // script that stays on the CPU), which on a GPU machine is no problem.
         std::string msg;
+        std::string status = "unavailable: no GPU";
         if (!cudaDriverLibraryExists())
             msg = "no GPU found: this machine has no CUDA driver (libcuda.so.1); continuing without GPU kernels";
         else if (::access("/dev/nvidiactl", F_OK) != 0)
             msg = "no GPU found: the CUDA driver is installed but there is no NVIDIA device (/dev/nvidiactl); "
                   "continuing without GPU kernels";
-        else
+        else if (libraryMapped("libcuda.so")) {
+            status = "unavailable: CUDA injection not loaded";
+            // The driver ran in this process but never called InitializeInjection: the variable names another
+            // tool's library (rooftime run under nsys/ncu, or such a tool under rooftime), or none.
+            const char* injection = std::getenv("CUDA_INJECTION64_PATH");
+            const std::string ours = collectorFolder();
+            if (!injection || !*injection)
+                msg = "CUDA ran without rooftime's injection (CUDA_INJECTION64_PATH is not set in this process); "
+                      "no GPU kernels recorded";
+            else if (!ours.empty() && std::string_view(injection).starts_with(ours + "/"))
+                msg = std::string("CUDA ran but the driver never loaded rooftime's injection library (") + injection
+                    + "); no GPU kernels recorded";
+            else
+                msg = std::string("CUDA ran with another tool's injection (CUDA_INJECTION64_PATH=") + injection
+                    + "); no GPU kernels recorded by rooftime";
+        } else
             return;
         printLine(msg);
         addDiagnostic("collector", msg);
-        setCountersStatus("unavailable: no GPU");
+        setCountersStatus(status);
     } catch (...) { }
 }
 

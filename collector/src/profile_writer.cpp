@@ -90,7 +90,8 @@ std::unique_ptr<ProfileWriter> ProfileWriter::create(
         || !prepare("INSERT OR REPLACE INTO device(id, name, arch, sms) VALUES(?,?,?,?)", &w->m_insDevice)
         || !prepare("INSERT INTO kernel(id, name, mangled, device, context, stream, grid_x, grid_y, grid_z, block_x,"
                     " block_y, block_z, registers, shared_bytes, start_ns, end_ns, duration_ns, correlation, thread,"
-                    " region, replayed, launch_ns) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    " region, replayed, launch_ns, graph_id, graph_node_id) "
+                    "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             &w->m_insKernel)
         || !prepare("INSERT INTO kernel_metric(kernel, metric, value, unit) VALUES(?,?,?,?)", &w->m_insKernelMetric)
         || !prepare("INSERT INTO memop(kind, copy_kind, bytes, device, context, stream, start_ns, end_ns,"
@@ -346,6 +347,8 @@ void ProfileWriter::addKernel(
     bindOptional(s, 20, k.region);
     sqlite3_bind_int(s, 21, k.replayed ? 1 : 0);
     bindOptional(s, 22, static_cast<std::uint64_t>(std::max<std::int64_t>(k.launchNs, 0)));
+    bindOptional(s, 23, k.graphId);
+    bindOptional(s, 24, k.graphNodeId);
     if (sqlite3_step(s) != SQLITE_DONE) fail("cannot insert kernel");
     sqlite3_reset(s);
     ++m_rows;

@@ -181,6 +181,8 @@ private:
     void releaseHostObject() noexcept;
     void stopAndDecode(ContextCounters& c);
     void disableCounters(const std::string& why, const std::string& status) noexcept;
+    /// disableCounters() with what @p rc means (counterFailure): "cannot DOING (CODE)" or the known cause's fix.
+    void counterCallFailed(CUptiResult rc, const std::string& doing) noexcept;
 
     Host* m_host;
     pid_t m_pid;
@@ -587,12 +589,22 @@ void CuptiBackend::disableCounters(const std::string& why, const std::string& st
     fail("counters", why + "; continuing without GPU counters (kernel times are still recorded)");
 }
 
+void CuptiBackend::counterCallFailed(CUptiResult rc, const std::string& doing) noexcept
+{
+    try {
+        const CounterFailure f = counterFailure(rc, doing, resultText(rc));
+        disableCounters(f.why, f.status);
+    } catch (...) {
+        disableCounters("cannot " + doing, "error");
+    }
+}
+
 bool CuptiBackend::setUpHost(CUcontext ctx, std::uint32_t device)
 {
     auto init = params<CUpti_Profiler_Initialize_Params>(CUpti_Profiler_Initialize_Params_STRUCT_SIZE);
     CUptiResult rc = cuptiProfilerInitialize(&init);
     if (rc != CUPTI_SUCCESS) {
-        disableCounters("cannot initialize the CUPTI profiler (" + resultText(rc) + ")", resultText(rc));
+        counterCallFailed(rc, "initialize the CUPTI profiler");
         return false;
     }
     auto sup = params<CUpti_Profiler_DeviceSupported_Params>(CUpti_Profiler_DeviceSupported_Params_STRUCT_SIZE);
@@ -618,7 +630,7 @@ bool CuptiBackend::setUpHost(CUcontext ctx, std::uint32_t device)
     chip.deviceIndex = device;
     rc = cuptiDeviceGetChipName(&chip);
     if (rc != CUPTI_SUCCESS || !chip.pChipName) {
-        disableCounters("cannot read the GPU's chip name (" + resultText(rc) + ")", resultText(rc));
+        counterCallFailed(rc, "read the GPU's chip name");
         return false;
     }
     auto avail = params<CUpti_Profiler_GetCounterAvailability_Params>(
@@ -631,14 +643,8 @@ bool CuptiBackend::setUpHost(CUcontext ctx, std::uint32_t device)
         avail.pCounterAvailabilityImage = availability.data();
         rc = cuptiProfilerGetCounterAvailability(&avail);
     }
-    if (rc == CUPTI_ERROR_HARDWARE_BUSY) {
-        disableCounters("the GPU's counters are held by another profiler (DCGM or dcgm-exporter: `dcgmi profile "
-                        "--pause` frees them)",
-            "counters held by another profiler (DCGM?)");
-        return false;
-    }
     if (rc != CUPTI_SUCCESS) {
-        disableCounters("cannot query counter availability (" + resultText(rc) + ")", resultText(rc));
+        counterCallFailed(rc, "query counter availability");
         return false;
     }
     const std::string& set = m_settings.counterSet;
@@ -730,7 +736,7 @@ bool CuptiBackend::configureCounters(const char* chipName, const std::vector<std
     if ((rc = cuptiProfilerHostConfigAddMetrics(&add)) != CUPTI_SUCCESS
         || (rc = cuptiProfilerHostGetConfigImageSize(&size)) != CUPTI_SUCCESS) {
         releaseHostObject();
-        disableCounters("cannot configure the counters (" + resultText(rc) + ")", resultText(rc));
+        counterCallFailed(rc, "configure the counters");
         return false;
     }
     m_configImage.assign(size.configImageSize, 0);
@@ -740,7 +746,7 @@ bool CuptiBackend::configureCounters(const char* chipName, const std::vector<std
     get.pConfigImage = m_configImage.data();
     if ((rc = cuptiProfilerHostGetConfigImage(&get)) != CUPTI_SUCCESS) {
         releaseHostObject();
-        disableCounters("cannot configure the counters (" + resultText(rc) + ")", resultText(rc));
+        counterCallFailed(rc, "configure the counters");
         return false;
     }
     auto np = params<CUpti_Profiler_Host_GetNumOfPasses_Params>(CUpti_Profiler_Host_GetNumOfPasses_Params_STRUCT_SIZE);
@@ -766,38 +772,15 @@ ContextCounters* CuptiBackend::countersFor(CUcontext ctx)
     std::uint32_t device = 0;
     CUptiResult rc = cuptiGetDeviceId(ctx, &device);
     if (rc != CUPTI_SUCCESS) {
-        disableCounters("cannot find the device of a CUDA context (" + resultText(rc) + ")", resultText(rc));
+        counterCallFailed(rc, "find the device of a CUDA context");
         return nullptr;
     }
     if (!m_hostReady && !setUpHost(ctx, device)) return nullptr;
     auto en = params<CUpti_RangeProfiler_Enable_Params>(CUpti_RangeProfiler_Enable_Params_STRUCT_SIZE);
     en.ctx = ctx;
     rc = cuptiRangeProfilerEnable(&en);
-    if (rc == CUPTI_ERROR_INSUFFICIENT_PRIVILEGES || rc == CUPTI_ERROR_VIRTUALIZED_DEVICE_INSUFFICIENT_PRIVILEGES) {
-        disableCounters("GPU counters need permission (ERR_NVGPUCTRPERM): load the nvidia module with "
-                        "NVreg_RestrictProfilingToAdminUsers=0, or run with CAP_SYS_ADMIN (CAP_PERFMON on driver "
-                        "R565+; containers: --cap-add=SYS_ADMIN)",
-            "insufficient privileges (ERR_NVGPUCTRPERM)");
-        return nullptr;
-    }
-    if (rc == CUPTI_ERROR_MIG_DEVICE_NOT_SUPPORTED) {
-        disableCounters("GPU counters are not available on this MIG instance (only a compute instance that fills "
-                        "its GPU instance can be profiled)",
-            "MIG instance");
-        return nullptr;
-    }
-    if (rc == CUPTI_ERROR_CONFIDENTIAL_COMPUTING_NOT_SUPPORTED) {
-        disableCounters("GPU counters are not available with confidential computing", "confidential computing");
-        return nullptr;
-    }
-    if (rc == CUPTI_ERROR_HARDWARE_BUSY) {
-        disableCounters("the GPU's counters are held by another profiler (DCGM or dcgm-exporter: `dcgmi profile "
-                        "--pause` frees them)",
-            "counters held by another profiler (DCGM?)");
-        return nullptr;
-    }
     if (rc != CUPTI_SUCCESS) {
-        disableCounters("cannot enable the range profiler (" + resultText(rc) + ")", resultText(rc));
+        counterCallFailed(rc, "enable the range profiler");
         return nullptr;
     }
     ContextCounters c;
@@ -820,7 +803,7 @@ ContextCounters* CuptiBackend::countersFor(CUcontext ctx)
         rc = cuptiRangeProfilerCounterDataImageInitialize(&ci);
     }
     if (rc != CUPTI_SUCCESS) {
-        disableCounters("cannot prepare the counter data (" + resultText(rc) + ")", resultText(rc));
+        counterCallFailed(rc, "prepare the counter data");
         return nullptr;
     }
     // Configured once per context, as NVIDIA's samples do: later batches re-initialize the counter data image
@@ -841,7 +824,7 @@ ContextCounters* CuptiBackend::countersFor(CUcontext ctx)
     sc.targetNestingLevel = 1;
     rc = cuptiRangeProfilerSetConfig(&sc);
     if (rc != CUPTI_SUCCESS) {
-        disableCounters("cannot configure the range profiler (" + resultText(rc) + ")", resultText(rc));
+        counterCallFailed(rc, "configure the range profiler");
         return nullptr;
     }
     return &stored;
@@ -928,7 +911,7 @@ bool CuptiBackend::countersOnLaunch(CUcontext ctx, const char* symbol, std::uint
             st.pRangeProfilerObject = c->object;
             const CUptiResult rc = cuptiRangeProfilerStart(&st);
             if (rc != CUPTI_SUCCESS) {
-                disableCounters("cannot start the range profiler (" + resultText(rc) + ")", resultText(rc));
+                counterCallFailed(rc, "start the range profiler");
                 return true;
             }
             c->started = true;

@@ -25,6 +25,30 @@ std::string demangle(const char* name, std::string& mangled)
     return readable;
 }
 
+CounterFailure counterFailure(CUptiResult rc, const std::string& doing, const std::string& codeText)
+{
+    switch (rc) {
+    case CUPTI_ERROR_INSUFFICIENT_PRIVILEGES:
+    case CUPTI_ERROR_VIRTUALIZED_DEVICE_INSUFFICIENT_PRIVILEGES:
+        return { "GPU counters need permission (ERR_NVGPUCTRPERM): load the nvidia module with "
+                 "NVreg_RestrictProfilingToAdminUsers=0, or run with CAP_SYS_ADMIN (CAP_PERFMON on driver R565+; "
+                 "containers: --cap-add=SYS_ADMIN)",
+            "insufficient privileges (ERR_NVGPUCTRPERM)" };
+    case CUPTI_ERROR_MIG_DEVICE_NOT_SUPPORTED:
+        return { "GPU counters are not available on this MIG instance (only a compute instance that fills its GPU "
+                 "instance can be profiled)",
+            "MIG instance" };
+    case CUPTI_ERROR_CONFIDENTIAL_COMPUTING_NOT_SUPPORTED:
+        return { "GPU counters are not available with confidential computing", "confidential computing" };
+    case CUPTI_ERROR_HARDWARE_BUSY:
+        return { "the GPU's counters are held by another profiler (DCGM or dcgm-exporter: `dcgmi profile --pause` "
+                 "frees them)",
+            "counters held by another profiler (DCGM?)" };
+    default:
+        return { "cannot " + doing + " (" + codeText + ")", codeText };
+    }
+}
+
 std::string normaliseUnit(const char* cuptiUnit)
 {
     const std::string u = cuptiUnit ? cuptiUnit : "";
@@ -52,6 +76,8 @@ backend::KernelRecord translateKernel(const CUpti_ActivityKernel10& k)
     r.startNs = static_cast<std::int64_t>(k.start);
     r.endNs = static_cast<std::int64_t>(k.end);
     r.correlation = k.correlationId;
+    r.graphId = k.graphId;
+    r.graphNodeId = k.graphNodeId;
     return r;
 }
 

@@ -29,6 +29,16 @@ std::string demangle(const char* name, std::string& mangled);
 /// `nanosecond` where the format and Nsight Compute imports say `nsecond`; values keep their scale.
 std::string normaliseUnit(const char* cuptiUnit);
 
+/// Why counters stop after a failed profiler call, for the user (`why`, with the fix where there is one) and for
+/// the profile's `meta.counters` (`status`).
+struct CounterFailure {
+    std::string why;
+    std::string status;
+};
+/// The known causes (no permission, MIG, confidential computing, counters held by DCGM) whichever profiler call
+/// meets them first, else "cannot DOING (CODE)". @p codeText: CUPTI's name for @p rc.
+CounterFailure counterFailure(CUptiResult rc, const std::string& doing, const std::string& codeText);
+
 backend::KernelRecord translateKernel(const CUpti_ActivityKernel10& k);
 backend::MemoryRecord translateMemcpy(const CUpti_ActivityMemcpy6& m);
 backend::MemoryRecord translateMemset(const CUpti_ActivityMemset4& m);

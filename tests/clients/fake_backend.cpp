@@ -51,6 +51,8 @@ public:
         k.metrics.clear();
         k.replayed = false;
         k.correlation = 43;
+        k.graphId = 3; // a kernel node of a graph launch
+        k.graphNodeId = 0x100000005ull;
         kernels.push_back(k);
         m_host->addKernels(std::move(kernels));
         backend::MemoryRecord m;

@@ -35,7 +35,8 @@ TEST_CASE("the program's output and exit status are unchanged under record")
     CHECK(plain.status == 7);
     CHECK(recorded.status == 7);
     CHECK(recorded.out == plain.out);
-    CHECK_THAT(recorded.err, Catch::StartsWith(plain.err));
+    CHECK_THAT(recorded.err, Catch::StartsWith("rooftime: machine model: "));
+    CHECK_THAT(afterMachineLine(recorded.err), Catch::StartsWith(plain.err));
     CHECK(filesIn(dir).size() == 1);
 }
 
@@ -202,6 +203,23 @@ TEST_CASE("record: usage errors and commands that cannot run")
     RunResult missing = run({ rooftimeBin(), "record", "--", "/nonexistent/program" });
     CHECK(missing.status == 127);
     CHECK_THAT(missing.err, Catch::Contains("cannot run '/nonexistent/program'"));
+}
+
+TEST_CASE("another tool's CUDA_INJECTION64_PATH is left in place, with one line")
+{
+    const std::string dir = scratchDir("other-injection");
+    const RunResult r = run({ rooftimeBin(), "record", "--no-machine", "-o", dir + "/p.rtdb", "--", "/usr/bin/env" },
+        { { "CUDA_INJECTION64_PATH", "/opt/other-tool/libinjection.so" } });
+    CHECK(r.status == 0);
+    CHECK_THAT(r.out, Catch::Contains("CUDA_INJECTION64_PATH=/opt/other-tool/libinjection.so\n"));
+    CHECK_THAT(r.err,
+        Catch::Contains("rooftime: CUDA_INJECTION64_PATH already names another tool's library "
+                        "(/opt/other-tool/libinjection.so): left in place"));
+    // Without one, record sets its own.
+    const RunResult own = run({ rooftimeBin(), "record", "--no-machine", "-o", dir + "/q.rtdb", "--", "/usr/bin/env" });
+    CHECK_THAT(own.out, Catch::Contains("CUDA_INJECTION64_PATH=/"));
+    CHECK_THAT(own.out, Catch::Contains("librooftime_collector.so\n"));
+    CHECK(own.err.find("another tool") == std::string::npos);
 }
 
 TEST_CASE("counters mode without a counter backend says so and records time")

@@ -59,6 +59,16 @@ inline RunResult record(const std::string& dir, const std::vector<std::string>& 
     return run(argv, env);
 }
 
+/// @p err of `rooftime record` without its first line when that names the machine model (said before the
+/// program starts): what follows is the program's stderr, then record's own lines.
+inline std::string afterMachineLine(const std::string& err)
+{
+    const std::string prefix = "rooftime: machine model: ";
+    if (err.compare(0, prefix.size(), prefix) != 0) return err;
+    const auto nl = err.find('\n');
+    return nl == std::string::npos ? std::string() : err.substr(nl + 1);
+}
+
 struct Recorded {
     RunResult result;
     std::vector<std::string> files;

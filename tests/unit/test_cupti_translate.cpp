@@ -58,8 +58,16 @@ TEST_CASE("CUPTI kernel record: names demangled, mangled kept, launch configurat
     CHECK(r.startNs == 1'000'000);
     CHECK(r.endNs == 1'250'000);
     CHECK(r.correlation == 42);
+    CHECK(r.graphId == 0); // not a graph launch
+    CHECK(r.graphNodeId == 0);
     CHECK(!r.replayed);
     CHECK(r.metrics.empty());
+    auto node = kernel("_Z5triadPdPKdS1_di", 43);
+    node.graphId = 9;
+    node.graphNodeId = 0x900000002ull;
+    const backend::KernelRecord g = rooftime::cupti::translateKernel(node);
+    CHECK(g.graphId == 9);
+    CHECK(g.graphNodeId == 0x900000002ull);
 }
 
 TEST_CASE("CUPTI kernel names: templates demangle, C names and garbage stay as they are")
@@ -323,4 +331,27 @@ TEST_CASE("Counter values: the buffer thread and a launching thread at once lose
             CHECK(k.metrics.at(0).value == static_cast<double>(k.correlation));
         }
     CHECK(m.pending() == 0);
+}
+
+TEST_CASE("a failed profiler call names its known cause with the fix, whichever call meets it", "[cupti]")
+{
+    using rooftime::cupti::counterFailure;
+    for (const char* doing :
+        { "initialize the CUPTI profiler", "query counter availability", "enable the range profiler" }) {
+        INFO(doing);
+        const auto perm
+            = counterFailure(CUPTI_ERROR_INSUFFICIENT_PRIVILEGES, doing, "CUPTI_ERROR_INSUFFICIENT_PRIVILEGES");
+        CHECK_THAT(perm.why, Catch::Contains("ERR_NVGPUCTRPERM"));
+        CHECK_THAT(perm.why, Catch::Contains("NVreg_RestrictProfilingToAdminUsers=0"));
+        CHECK(perm.status == "insufficient privileges (ERR_NVGPUCTRPERM)");
+        CHECK(counterFailure(CUPTI_ERROR_VIRTUALIZED_DEVICE_INSUFFICIENT_PRIVILEGES, doing, "x").status == perm.status);
+        CHECK_THAT(counterFailure(CUPTI_ERROR_HARDWARE_BUSY, doing, "x").why, Catch::Contains("dcgmi profile --pause"));
+        CHECK(counterFailure(CUPTI_ERROR_MIG_DEVICE_NOT_SUPPORTED, doing, "x").status == "MIG instance");
+        CHECK(counterFailure(CUPTI_ERROR_CONFIDENTIAL_COMPUTING_NOT_SUPPORTED, doing, "x").status
+            == "confidential computing");
+    }
+    const auto other
+        = counterFailure(CUPTI_ERROR_INVALID_PARAMETER, "prepare the counter data", "CUPTI_ERROR_INVALID_PARAMETER");
+    CHECK(other.why == "cannot prepare the counter data (CUPTI_ERROR_INVALID_PARAMETER)");
+    CHECK(other.status == "CUPTI_ERROR_INVALID_PARAMETER");
 }

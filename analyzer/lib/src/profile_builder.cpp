@@ -37,8 +37,8 @@ ProfileBuilder::ProfileBuilder(
     exec(schema::kCreateSql);
     m_insKernel = prepare("INSERT INTO kernel(id, name, mangled, device, context, stream, grid_x, grid_y, grid_z, "
                           "block_x, block_y, block_z, registers, shared_bytes, start_ns, end_ns, duration_ns, "
-                          "correlation, thread, region, replayed, launch_ns) "
-                          "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+                          "correlation, thread, region, replayed, launch_ns, graph_id, graph_node_id) "
+                          "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
     m_insMetric = prepare("INSERT INTO kernel_metric(kernel, metric, value, unit) VALUES(?,?,?,?)");
     m_insString = prepare("INSERT INTO string(id, text) VALUES(?,?)");
     setMeta("format", schema::kFormatName);
@@ -158,6 +158,8 @@ void ProfileBuilder::addKernel(const KernelRecord& k)
     bindOpt(s, 20, k.region);
     sqlite3_bind_int(s, 21, k.replayed ? 1 : 0);
     bindOpt(s, 22, k.launchNs);
+    bindOpt(s, 23, k.graphId);
+    bindOpt(s, 24, k.graphNodeId);
     step(s, "a kernel (duplicate launch id?)");
 }
 

@@ -17,8 +17,8 @@ namespace rooftime::schema {
 inline constexpr const char* kFormatName = "rooftime-profile";
 inline constexpr int kMajor = 1;
 /// 1.1 added machine, device, kernel, kernel_metric; 1.2 memop, frame, region_stack, kernel_stack, module;
-/// 1.3 kernel.launch_ns, symbol
-inline constexpr int kMinor = 3;
+/// 1.3 kernel.launch_ns, symbol; 1.4 kernel.graph_id, graph_node_id
+inline constexpr int kMinor = 4;
 
 /// Region kinds, column region.kind.
 enum class RegionKind : std::int32_t {
@@ -53,7 +53,8 @@ CREATE TABLE kernel(
     context INTEGER, stream INTEGER, grid_x INTEGER, grid_y INTEGER, grid_z INTEGER,
     block_x INTEGER, block_y INTEGER, block_z INTEGER, registers INTEGER, shared_bytes INTEGER,
     start_ns INTEGER, end_ns INTEGER, duration_ns INTEGER NOT NULL,
-    correlation INTEGER, thread INTEGER, region INTEGER, replayed INTEGER NOT NULL, launch_ns INTEGER);
+    correlation INTEGER, thread INTEGER, region INTEGER, replayed INTEGER NOT NULL, launch_ns INTEGER,
+    graph_id INTEGER, graph_node_id INTEGER);
 CREATE TABLE kernel_metric(kernel INTEGER NOT NULL, metric INTEGER NOT NULL, value REAL NOT NULL, unit TEXT NOT NULL);
 CREATE TABLE memop(
     kind INTEGER NOT NULL, copy_kind INTEGER, bytes INTEGER NOT NULL, device INTEGER NOT NULL, context INTEGER,

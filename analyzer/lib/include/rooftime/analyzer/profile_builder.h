@@ -36,6 +36,7 @@ struct KernelRecord {
     std::optional<std::int64_t> thread, region; ///< the launching thread and its innermost region's seq
     bool replayed = false; ///< counters were collected for this launch
     std::optional<std::int64_t> launchNs; ///< when the launch call was made (schema 1.3)
+    std::optional<std::int64_t> graphId, graphNodeId; ///< the CUDA graph and kernel node (schema 1.4)
 };
 
 /// One region instance (docs/format.md, table region); synthetic profiles for tests and benchmarks.
