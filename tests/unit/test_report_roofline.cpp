@@ -11,6 +11,8 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+
 using namespace rooftime::analyzer;
 using rooftime::test::scratchDir;
 
@@ -59,6 +61,13 @@ std::string buildProfile(const std::string& dir)
     return path;
 }
 
+/// The text with its wrapped lines joined, for phrases that may wrap.
+std::string oneLine(std::string text)
+{
+    std::replace(text.begin(), text.end(), '\n', ' ');
+    return text;
+}
+
 const ReportRow& row(const Report& r, const std::string& name)
 {
     for (const auto& x : r.rows)
@@ -87,6 +96,20 @@ TEST_CASE("kernels: counters scaled from replayed launches, each limiter, ranked
     CHECK(gemm.timeSeconds == Approx(3e-3));
     CHECK(*gemm.flops == Approx(3 * 20e9)); // 2 FLOPs per FFMA, ×3 launches
     CHECK(gemm.bytesByLevel.at("HBM") == Approx(3 * 2e9));
+    // The one replayed launch is the whole sample; the other two took as long.
+    REQUIRE(gemm.workSpread);
+    CHECK(gemm.workSpread->launches == 1);
+    CHECK(gemm.workSpread->flopsMin == Approx(20e9));
+    CHECK(gemm.workSpread->flopsMax == Approx(20e9));
+    CHECK(gemm.workSpread->bytesMax == Approx(2e9));
+    CHECK(gemm.workSpread->flopsSpread() == 0);
+    CHECK(gemm.workSpread->unmeasured == 2);
+    // One of the two unmeasured launches ran in a configuration (grid 256) the measured one did not have.
+    CHECK(gemm.workSpread->unmeasuredOtherConfig == 1);
+    CHECK(gemm.workSpread->doubts()
+        == std::vector<std::string> { "1 of 2 unmeasured launches in a launch configuration no measured one had" });
+    REQUIRE(gemm.workSpread->unmeasuredTimeRatio);
+    CHECK(*gemm.workSpread->unmeasuredTimeRatio == Approx(1.0));
     REQUIRE(gemm.roof);
     // compute 60e9/50e12 = 1.2 ms, HBM 6e9/3e12 = 2 ms: memory-bound, 2 ms of 3 ms.
     CHECK(gemm.roof->limiter == LimiterKind::Memory);
@@ -101,6 +124,7 @@ TEST_CASE("kernels: counters scaled from replayed launches, each limiter, ranked
 
     const ReportRow& tiny = row(r, "tiny");
     CHECK(tiny.workSource == Source::None);
+    CHECK_FALSE(tiny.workSpread);
     CHECK(tiny.roof->limiter == LimiterKind::Launch);
     CHECK(tiny.roof->floorSeconds == Approx(2e-3));
     CHECK(tiny.roof->lostSeconds == Approx(0.5e-3));
@@ -125,6 +149,85 @@ TEST_CASE("kernels: counters scaled from replayed launches, each limiter, ranked
     const std::string text = formatReport(r, OutputFormat::Text, { 0, 120 });
     CHECK(text.find("3 kernels with known work cover") != std::string::npos);
     CHECK(text.find("held by HBM") != std::string::npos);
+    CHECK(oneLine(text).find("Sources: the FLOPs and bytes of 2 kernel rows come from counters: 1 measured on every "
+                             "launch, 1 scaled from the 2 launches replayed (of 4). 1 kernel row (1000 launches) has "
+                             "no counters")
+        != std::string::npos);
+    CHECK(oneLine(text).find("The scaled work of 1 row may be off, the unmeasured launches doing other work than the "
+                             "measured ones (another size under the same name; `record --counters all` measures "
+                             "every launch): gemm (1 of 2 unmeasured launches in a launch configuration no measured "
+                             "one had).")
+        != std::string::npos);
+    CHECK(j["rows"][0]["work_per_launch"]["launches_sampled"] == 1);
+    CHECK(j["rows"][0]["work_per_launch"]["unmeasured_time_ratio"].get<double>() == Approx(1.0));
+}
+
+TEST_CASE("scaled kernel work: the spread of the sampled launches, and unmeasured launches of another size", "[report]")
+{
+    const std::string path = scratchDir("report_work_spread") + "/spread.rtdb";
+    {
+        ProfileBuilder b(path, "gpu-node", "train.py", "python train.py");
+        b.addDevice(0, "NVIDIA H100", "sm_90", 132);
+        b.addMachine("test", kMachine);
+        // "grow": three replayed launches of 10 us doing 1, 1.2 and 1 G FFMA; seven more of 30 us not replayed, four
+        // of them in a bigger grid (another size under the same name). "steady": ten launches alike, three
+        // replayed. "cold": like steady, but the first replayed launch reads three times the bytes (cold caches).
+        for (int i = 0; i < 10; ++i) {
+            b.addKernel(launch(1 + i, "grow", i < 3 ? 10'000 : 30'000, i < 3, i >= 6 ? 512 : 128));
+            b.addKernel(launch(100 + i, "steady", 20'000, i < 3));
+            b.addKernel(launch(200 + i, "cold", 20'000, i < 3));
+            if (i < 3) {
+                b.addKernelMetric(1 + i, kFfma, i == 1 ? 1.2e9 : 1e9, "inst");
+                b.addKernelMetric(1 + i, "dram__bytes_read.sum", 1e6, "byte");
+                b.addKernelMetric(100 + i, kFfma, 5e8, "inst");
+                b.addKernelMetric(100 + i, "dram__bytes_read.sum", 2e6, "byte");
+                b.addKernelMetric(200 + i, kFfma, 5e8, "inst");
+                b.addKernelMetric(200 + i, "dram__bytes_read.sum", i == 0 ? 6e6 : 2e6, "byte");
+            }
+        }
+        b.finish(1'000'000);
+    }
+    std::vector<Profile> profiles;
+    profiles.push_back(Profile::open(path));
+    ReportOptions options;
+    options.by = ReportBy::Kernel;
+    const Report r = buildReport(profiles, nullptr, options);
+    const ReportRow& grow = row(r, "grow");
+    REQUIRE(grow.workSpread);
+    CHECK(grow.workSpread->launches == 3);
+    CHECK(grow.workSpread->flopsMin == Approx(2e9));
+    CHECK(grow.workSpread->flopsMax == Approx(2.4e9));
+    CHECK(grow.workSpread->flopsSpread() == Approx(0.4 / 2.4));
+    CHECK(grow.workSpread->unmeasured == 7);
+    CHECK(grow.workSpread->unmeasuredOtherConfig == 4);
+    CHECK(*grow.workSpread->unmeasuredTimeRatio == Approx(3.0));
+    CHECK(grow.workSpread->replayedMeanSeconds == Approx(10e-6));
+    CHECK(grow.workSpread->doubts()
+        == std::vector<std::string> { "FLOPs per launch differ by 17% over the 3 measured",
+            "4 of 7 unmeasured launches in a launch configuration no measured one had" });
+    CHECK(*grow.flops == Approx(10 * 2 * 3.2e9 / 3)); // the mean replayed launch, for all ten
+    const ReportRow& steady = row(r, "steady");
+    CHECK(steady.workSpread->flopsSpread() == 0);
+    CHECK(*steady.workSpread->unmeasuredTimeRatio == Approx(1.0));
+    CHECK(steady.workSpread->doubts().empty());
+    const ReportRow& cold = row(r, "cold");
+    CHECK(cold.workSpread->bytesMax == Approx(6e6));
+    CHECK(cold.workSpread->bytesMin == Approx(2e6));
+    CHECK(cold.workSpread->doubts().empty()); // bytes of a cold first launch are no other size
+    const std::string text = oneLine(formatReport(r, OutputFormat::Text, { 0, 200 }));
+    INFO(text);
+    CHECK(text.find("0 measured on every launch, 3 scaled from the 9 launches replayed (of 30)") != std::string::npos);
+    CHECK(text.find("The scaled work of 1 row may be off") != std::string::npos);
+    CHECK(text.find("grow (FLOPs per launch differ by 17% over the 3 measured, 4 of 7 unmeasured launches in a launch "
+                    "configuration no measured one had)")
+        != std::string::npos);
+    CHECK(text.find("steady (") == std::string::npos);
+    const auto j = nlohmann::json::parse(formatReport(r, OutputFormat::Json, {}));
+    for (const auto& jr : j["rows"])
+        if (jr["name"] == "grow") {
+            CHECK(jr["work_per_launch"]["unmeasured_other_config"] == 4);
+            CHECK(jr["work_per_launch"]["doubts"].size() == 2);
+        }
 }
 
 TEST_CASE("kernels by launch configuration are separate rows", "[report]")
@@ -140,8 +243,15 @@ TEST_CASE("kernels by launch configuration are separate rows", "[report]")
         if (x.name == "gemm") {
             ++gemms;
             CHECK((x.config == "grid(128,1,1) block(256,1,1)" || x.config == "grid(256,1,1) block(256,1,1)"));
-            // The grid-256 launch has no replayed sibling: time only.
-            if (x.config == "grid(256,1,1) block(256,1,1)") CHECK(x.workSource == Source::None);
+            // The grid-256 launch was not replayed (the collector replays a name's first launches): it takes the
+            // name's mean launch, estimated, with its time against the measured launch's.
+            if (x.config == "grid(256,1,1) block(256,1,1)") {
+                CHECK(x.workSource == Source::Estimated);
+                CHECK(x.replayed == 0);
+                CHECK(*x.flops == Approx(20e9));
+                REQUIRE(x.workSpread);
+                CHECK(*x.workSpread->unmeasuredTimeRatio == Approx(1.0));
+            }
         }
     CHECK(gemms == 2);
 }
@@ -248,4 +358,54 @@ TEST_CASE("windows over kernel launches: per-launch counters of the signature, l
         CHECK(w.roof->bindingKind == LimiterKind::Launch);
         CHECK(w.timeSeconds == Approx(10e-3));
     }
+}
+
+TEST_CASE(
+    "report --machine is checked against the hardware the profiles were recorded on, not the reader's", "[report]")
+{
+    const std::string path = scratchDir("report_machine_mismatch") + "/plain.rtdb";
+    {
+        ProfileBuilder b(path, "gpu-node", "train.py", "python train.py"); // no embedded model
+        b.addDevice(0, "NVIDIA H100", "sm_90", 132);
+        b.addKernel(launch(1, "gemm", 1'000'000, false));
+        b.finish(2'000'000);
+    }
+    std::vector<Profile> profiles;
+    profiles.push_back(Profile::open(path));
+    const HardwareIdentity recorded = recordedHardware(profiles.front());
+    CHECK(recorded.partial);
+    CHECK(recorded.host == "gpu-node");
+    CHECK(recorded.gpuModels == std::vector<std::string> { "NVIDIA H100" });
+
+    MachineModel same = parseMachine(kMachine, "h100.json");
+    same.identity = { "gpu-node", "Some CPU", 64, { "NVIDIA H100", "NVIDIA H100" } };
+    CHECK(buildReport(profiles, &same, {}).machineWarnings.empty());
+
+    MachineModel laptop = same;
+    laptop.origin = "laptop.json";
+    laptop.identity = { "laptop", "Laptop CPU", 8, {} };
+    const Report r = buildReport(profiles, &laptop, {});
+    REQUIRE(r.machineWarnings.size() == 1);
+    CHECK(r.machineWarnings[0]
+        == "machine file 'laptop.json' was measured on other hardware than '" + path
+            + "' was recorded on: host 'laptop' (recorded on 'gpu-node'), GPUs 'no GPU' (recorded on 'NVIDIA H100'); "
+              "using it anyway");
+
+    // A profile embedding the model of its own host: the whole identity counts (here the CPU).
+    const std::string embedded = scratchDir("report_machine_mismatch") + "/embedded.rtdb";
+    {
+        MachineModel own = same;
+        own.cpu.model = "Recording CPU"; // the identity's CPU is read from it
+        ProfileBuilder b(embedded, "gpu-node", "train.py", "python train.py");
+        b.addDevice(0, "NVIDIA H100", "sm_90", 132);
+        b.addMachine("own", serializeMachine(own));
+        b.addKernel(launch(1, "gemm", 1'000'000, false));
+        b.finish(2'000'000);
+    }
+    std::vector<Profile> withModel;
+    withModel.push_back(Profile::open(embedded));
+    CHECK_FALSE(recordedHardware(withModel.front()).partial);
+    const Report e = buildReport(withModel, &same, {});
+    REQUIRE(e.machineWarnings.size() == 1);
+    CHECK_THAT(e.machineWarnings[0], Catch::Contains("CPU 'Some CPU' (recorded on 'Recording CPU')"));
 }

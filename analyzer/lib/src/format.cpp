@@ -200,6 +200,51 @@ std::string shortPath(const ReportRow& r, std::size_t width)
     return elideFront(parts.front() + " > ... > " + tail, width);
 }
 
+/// Where the kernels' work comes from: measured on every launch, or scaled from the replayed ones; and the scaled
+/// rows whose estimate is doubtful, largest time first.
+std::string sourcesLine(const Report& report, const FormatOptions& options)
+{
+    std::size_t measured = 0, estimated = 0;
+    std::uint64_t replayed = 0, launches = 0;
+    std::vector<const ReportRow*> doubtful;
+    std::size_t without = 0;
+    std::uint64_t withoutLaunches = 0;
+    for (const ReportRow& r : report.rows) {
+        if (r.kind == "kernel" && !r.workSpread) {
+            ++without;
+            withoutLaunches += r.count;
+        }
+        if (r.kind != "kernel" || !r.workSpread) continue;
+        ++(r.workSource == Source::Measured ? measured : estimated);
+        replayed += r.replayed;
+        launches += r.count;
+        if (r.workSource == Source::Estimated && !r.workSpread->doubts().empty()) doubtful.push_back(&r);
+    }
+    if (measured + estimated == 0) return {};
+    std::string text = fmt::format("Sources: the FLOPs and bytes of {} kernel row{} come from counters: {} measured on "
+                                   "every launch, {} scaled from the {} launches replayed (of {}).",
+        measured + estimated, measured + estimated == 1 ? "" : "s", measured, estimated, replayed, launches);
+    // Never replayed (collectives, launches while counters were paused or had stopped): time only.
+    if (without > 0)
+        text += fmt::format(" {} kernel row{} ({} launches) {} no counters (the profile's notes say why where known).",
+            without, without == 1 ? "" : "s", withoutLaunches, without == 1 ? "has" : "have");
+    if (!doubtful.empty()) {
+        std::stable_sort(doubtful.begin(), doubtful.end(),
+            [](const ReportRow* a, const ReportRow* b) { return a->timeSeconds > b->timeSeconds; });
+        std::vector<std::string> named;
+        for (std::size_t i = 0; i < doubtful.size() && i < 3; ++i)
+            named.push_back(fmt::format(
+                "{} ({})", elideMiddle(doubtful[i]->name, 40), fmt::join(doubtful[i]->workSpread->doubts(), ", ")));
+        text
+            += fmt::format(" The scaled work of {} row{} may be off, the unmeasured launches doing other work than the "
+                           "measured ones (another size under the same name; `record --counters all` measures every "
+                           "launch): {}{}.",
+                doubtful.size(), doubtful.size() == 1 ? "" : "s", fmt::join(named, "; "),
+                doubtful.size() > named.size() ? "; …" : "");
+    }
+    return wrap(text, options.width);
+}
+
 /// The SM clocks the counters saw, beside the clock the machine model's roofs were measured at: a kernel measured
 /// well below it was slowed by its clock (power, heat, or a locked clock), not only by its code.
 std::string clockLine(const Report& report, const FormatOptions& options)
@@ -294,6 +339,7 @@ std::string formatText(const Report& report, const FormatOptions& options)
         out += "\nNo roof columns: no machine model (pass --machine FILE).\n";
     }
     out += clockLine(report, options);
+    out += sourcesLine(report, options);
     if (report.runSpread) {
         const Spread& rs = *report.runSpread;
         // The rows whose slowest rank keeps the others waiting longest.
@@ -355,6 +401,16 @@ std::string formatText(const Report& report, const FormatOptions& options)
     out += "work: decl. declared with rooftime_add_work (part.: by some instances; rates and roofs use their\n"
            "time), meas. measured by counters, estim. scaled from the launches replayed. Time is timed.\n";
     return out;
+}
+
+nlohmann::json workSpreadJson(const std::optional<WorkSpread>& s)
+{
+    if (!s) return nullptr;
+    return { { "launches_sampled", s->launches }, { "flops_min", s->flopsMin }, { "flops_max", s->flopsMax },
+        { "bytes_min", s->bytesMin }, { "bytes_max", s->bytesMax }, { "unmeasured", s->unmeasured },
+        { "unmeasured_other_config", s->unmeasuredOtherConfig },
+        { "unmeasured_time_ratio", s->unmeasuredTimeRatio ? nlohmann::json(*s->unmeasuredTimeRatio) : nullptr },
+        { "replayed_mean_s", s->replayedMeanSeconds }, { "doubts", s->doubts() } };
 }
 
 nlohmann::json optJson(const std::optional<double>& v)
@@ -443,9 +499,9 @@ std::string formatJson(const Report& report, const FormatOptions& options)
             { "declared_instances", r.declaredCount }, { "implicitly_closed", r.implicitlyClosed },
             { "device", r.device }, { "config", r.config }, { "replayed", r.replayed },
             { "work_time_s", r.workSeconds }, { "tensor_uncounted_instructions", optJson(r.tensorUncounted) },
-            { "sm_clock_hz", optJson(r.smClockHz) }, { "flops_by_class", classJson(r.flopsByClass) },
-            { "bytes_by_level", r.bytesByLevel }, { "roof", roofJson(r.roof) },
-            { "ranks", spreadJson(r.spread, r.rankSeconds) },
+            { "sm_clock_hz", optJson(r.smClockHz) }, { "work_per_launch", workSpreadJson(r.workSpread) },
+            { "flops_by_class", classJson(r.flopsByClass) }, { "bytes_by_level", r.bytesByLevel },
+            { "roof", roofJson(r.roof) }, { "ranks", spreadJson(r.spread, r.rankSeconds) },
             { "sources",
                 { { "time", sourceName(r.timeSource) }, { "flops", sourceName(r.workSource) },
                     { "bytes", sourceName(r.workSource) } } } });

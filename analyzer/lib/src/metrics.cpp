@@ -7,7 +7,10 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <set>
+#include <map>
+#include <tuple>
+#include <unordered_map>
+#include <vector>
 
 namespace rooftime::analyzer {
 
@@ -230,43 +233,68 @@ const std::vector<std::string>& knownArchitectures()
     return archs;
 }
 
+namespace {
+
+/// The rules of each metric name, in the table's order (built once: deriveWork runs per kernel and per sampled
+/// launch, and looking every rule up by a fresh std::string cost a quarter of a million-launch report).
+const std::unordered_map<std::string_view, std::vector<const MetricRule*>>& rulesByMetric()
+{
+    static const auto index = [] {
+        std::unordered_map<std::string_view, std::vector<const MetricRule*>> m;
+        for (const MetricRule& r : metricRules())
+            m[r.metric].push_back(&r);
+        return m;
+    }();
+    return index;
+}
+
+} // namespace
+
 DerivedWork deriveWork(const std::map<std::string, double>& counters, std::string_view arch)
 {
     DerivedWork out;
-    // For each target (flop class or level): the lowest group with a counter present.
-    std::map<std::string, int> chosen;
-    auto keyOf = [](const MetricRule& r) {
-        return r.target == MetricTarget::Flops ? std::string(r.precision) + (r.tensor ? "|t" : "|c")
-            : r.target == MetricTarget::Bytes  ? "B|" + std::string(r.level)
-                                               : std::string("T");
-    };
-    std::set<std::string_view> read;
-    for (const MetricRule& r : metricRules()) {
-        if (!archMatches(r.archs, arch) || !counters.count(std::string(r.metric))) continue;
-        auto [it, inserted] = chosen.try_emplace(keyOf(r), r.group);
-        if (!inserted) it->second = std::min(it->second, r.group);
+    // The rules that apply, with their counter's value; then per target (flop class or level) the lowest group
+    // with a counter present.
+    std::vector<std::pair<const MetricRule*, double>> present;
+    const auto& byMetric = rulesByMetric();
+    for (const auto& [name, v] : counters) {
+        bool read = false;
+        if (auto it = byMetric.find(std::string_view(name)); it != byMetric.end())
+            for (const MetricRule* r : it->second)
+                if (archMatches(r->archs, arch)) {
+                    present.emplace_back(r, v);
+                    read = true;
+                }
+        if (!read && !peakCounter(name)) out.unused.push_back(name);
     }
-    for (const MetricRule& r : metricRules()) {
-        if (!archMatches(r.archs, arch)) continue;
-        auto c = counters.find(std::string(r.metric));
-        if (c == counters.end()) continue;
-        read.insert(r.metric);
-        if (chosen.at(keyOf(r)) != r.group) continue; // another group counts the same work
-        const double v = c->second * r.weight;
-        switch (r.target) {
+    // Table order, as sums were always formed (the same last bits of every value).
+    std::sort(present.begin(), present.end(), [](const auto& x, const auto& y) { return x.first < y.first; });
+    using Target = std::tuple<MetricTarget, std::string_view, bool>;
+    auto targetOf = [](const MetricRule& r) {
+        return r.target == MetricTarget::Flops ? Target { r.target, r.precision, r.tensor }
+            : r.target == MetricTarget::Bytes  ? Target { r.target, r.level, false }
+                                               : Target { r.target, {}, false };
+    };
+    std::map<Target, int> chosen;
+    for (const auto& [r, v] : present) {
+        auto [it, inserted] = chosen.try_emplace(targetOf(*r), r->group);
+        if (!inserted) it->second = std::min(it->second, r->group);
+    }
+    for (const auto& [r, v] : present) {
+        if (chosen.at(targetOf(*r)) != r->group) continue; // another group counts the same work
+        const double w = v * r->weight;
+        switch (r->target) {
         case MetricTarget::Flops:
-            out.flops[{ std::string(r.precision), r.tensor }] += v;
+            out.flops[{ std::string(r->precision), r->tensor }] += w;
             break;
         case MetricTarget::Bytes:
-            out.bytes[std::string(r.level)] += v;
+            out.bytes[std::string(r->level)] += w;
             break;
         case MetricTarget::Time:
-            out.seconds = out.seconds.value_or(0) + v;
+            out.seconds = out.seconds.value_or(0) + w;
             break;
         }
     }
-    for (const auto& [name, v] : counters)
-        if (!read.count(name) && !peakCounter(name)) out.unused.push_back(name);
     return out;
 }
 

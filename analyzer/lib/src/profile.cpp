@@ -153,7 +153,9 @@ Profile Profile::open(const std::string& path)
     checkContainer(path);
     Profile p;
     p.m_path = path;
-    if (sqlite3_open_v2(path.c_str(), &p.m_db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK)
+    // One thread uses a Profile at a time: no per-connection mutex, which every sqlite3_column_* call would lock
+    // (8 % of a kernel report over a million launches).
+    if (sqlite3_open_v2(path.c_str(), &p.m_db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, nullptr) != SQLITE_OK)
         throw ProfileError(path, std::string("cannot open: ") + (p.m_db ? sqlite3_errmsg(p.m_db) : "out of memory"));
     sqlite3_busy_timeout(p.m_db, 2000);
 
@@ -695,28 +697,57 @@ std::vector<KernelAggregate> Profile::aggregateKernels(bool byConfig) const
     };
     std::unordered_map<Key, std::size_t, KeyHash> index;
     std::unordered_map<std::int64_t, std::size_t> ofLaunch; // launch id -> aggregate, replayed launches only
+    std::unordered_map<std::int64_t, std::size_t> sampleOf; // launch id -> its slot in sampled, if sampled
+    std::vector<std::pair<std::size_t, std::unordered_map<std::int64_t, double>>> sampled; // aggregate, counters
     std::vector<Key> keys;
+    // Per aggregate and launch configuration: launches replayed and not. A configuration none of whose launches was
+    // replayed ran work the counters never saw (another size under the same name). A short list per aggregate,
+    // searched from its last hit: a kernel has few configurations and repeats them (a hash per launch cost 15 %).
+    struct ConfigCount {
+        std::array<std::int64_t, 6> config;
+        std::uint64_t replayed = 0, other = 0;
+    };
+    std::vector<std::vector<ConfigCount>> configsOf;
+    std::vector<std::size_t> lastConfig;
     const auto replayedNs = replayedDurations();
     query("SELECT id, name, device, IFNULL(grid_x,0), IFNULL(grid_y,0), IFNULL(grid_z,0), IFNULL(block_x,0), "
           "IFNULL(block_y,0), IFNULL(block_z,0), duration_ns, replayed FROM kernel",
         [&](sqlite3_stmt* s) {
+            std::array<std::int64_t, 6> config;
+            for (int i = 0; i < 6; ++i)
+                config[static_cast<std::size_t>(i)] = sqlite3_column_int64(s, 3 + i);
             Key key { sqlite3_column_int64(s, 1), sqlite3_column_int64(s, 2), {} };
-            if (byConfig)
-                for (int i = 0; i < 6; ++i)
-                    key.config[static_cast<std::size_t>(i)] = sqlite3_column_int64(s, 3 + i);
+            if (byConfig) key.config = config;
             auto [it, inserted] = index.try_emplace(key, out.size());
             if (inserted) {
                 out.emplace_back();
                 keys.push_back(key);
+                configsOf.emplace_back();
+                lastConfig.push_back(0);
             }
             KernelAggregate& a = out[it->second];
             ++a.count;
             const std::int64_t ns = sqlite3_column_int64(s, 9);
             auto replayed = ns == 0 ? replayedNs.find(sqlite3_column_int64(s, 0)) : replayedNs.end();
-            a.durationNs += replayed != replayedNs.end() ? replayed->second : ns;
+            const std::int64_t launchNs = replayed != replayedNs.end() ? replayed->second : ns;
+            a.durationNs += launchNs;
+            auto& configs = configsOf[it->second];
+            std::size_t& last = lastConfig[it->second];
+            if (last >= configs.size() || configs[last].config != config) {
+                last = 0;
+                while (last < configs.size() && configs[last].config != config)
+                    ++last;
+                if (last == configs.size()) configs.push_back({ config });
+            }
+            ++(sqlite3_column_int(s, 10) ? configs[last].replayed : configs[last].other);
             if (sqlite3_column_int(s, 10)) {
                 ++a.replayed;
+                a.replayedDurationNs += launchNs;
                 ofLaunch.emplace(sqlite3_column_int64(s, 0), it->second);
+                if (a.replayed <= KernelAggregate::kLaunchSamples) {
+                    sampleOf.emplace(sqlite3_column_int64(s, 0), sampled.size());
+                    sampled.emplace_back(it->second, std::unordered_map<std::int64_t, double>());
+                }
             }
         });
     std::unordered_map<std::int64_t, std::string> strings;
@@ -736,6 +767,8 @@ std::vector<KernelAggregate> Profile::aggregateKernels(bool byConfig) const
         if (it == ofLaunch.end()) return; // counters of a launch not marked replayed are not mixed in
         sums[it->second][sqlite3_column_int64(s, 1)] += sqlite3_column_double(s, 2);
         ++counts[it->second][sqlite3_column_int64(s, 1)];
+        if (auto sample = sampleOf.find(sqlite3_column_int64(s, 0)); sample != sampleOf.end())
+            sampled[sample->second].second[sqlite3_column_int64(s, 1)] += sqlite3_column_double(s, 2);
     });
     for (std::size_t i = 0; i < out.size(); ++i) {
         out[i].name = lookup(keys[i].name);
@@ -748,6 +781,15 @@ std::vector<KernelAggregate> Profile::aggregateKernels(bool byConfig) const
             out[i].counters[lookup(metric)] += v;
         for (const auto& [metric, n] : counts[i])
             out[i].counterLaunches[lookup(metric)] += n;
+    }
+    for (std::size_t i = 0; i < out.size(); ++i)
+        for (const ConfigCount& c : configsOf[i])
+            if (c.replayed == 0) out[i].unmeasuredOtherConfig += c.other;
+    for (const auto& [aggregate, counters] : sampled) {
+        std::map<std::string, double> named;
+        for (const auto& [metric, v] : counters)
+            named[lookup(metric)] = v;
+        if (!named.empty()) out[aggregate].launchSamples.push_back(std::move(named));
     }
     return out;
 }

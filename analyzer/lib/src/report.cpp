@@ -14,6 +14,26 @@
 
 namespace rooftime::analyzer {
 
+double WorkSpread::flopsSpread() const
+{
+    return flopsMax > 0 ? (flopsMax - flopsMin) / flopsMax : 0;
+}
+
+std::vector<std::string> WorkSpread::doubts() const
+{
+    std::vector<std::string> out;
+    if (unmeasured == 0) return out;
+    if (flopsSpread() > 0.1)
+        out.push_back(
+            fmt::format("FLOPs per launch differ by {:.0f}% over the {} measured", 100 * flopsSpread(), launches));
+    if (unmeasuredOtherConfig > 0)
+        out.push_back(fmt::format("{} of {} unmeasured launches in a launch configuration no measured one had",
+            unmeasuredOtherConfig, unmeasured));
+    // Not the time ratio: under replay a launch runs alone with cold caches (a few-µs kernel also reads about 1 µs
+    // longer, docs/cupti.md), and in the H200 recordings replayed launches of the same size took 1.6–2.2× as long.
+    return out;
+}
+
 const char* sourceName(Source s)
 {
     switch (s) {
@@ -90,6 +110,18 @@ void chooseMachine(Report& report, const std::vector<Profile>& profiles, const M
     if (machine) {
         report.machine = *machine;
         report.machineSource = "--machine " + machine->origin;
+        // Against the hardware the profiles were recorded on, not the one reading them: an H100 run analysed on a
+        // laptop with the H100's file is right, a laptop's file applied to it is not.
+        std::map<std::string, std::vector<std::string>> byMismatch;
+        for (const Profile& p : profiles) {
+            const auto mismatch = identityMismatches(*machine, recordedHardware(p), "recorded on");
+            if (!mismatch.empty()) byMismatch[fmt::format("{}", fmt::join(mismatch, ", "))].push_back(p.path());
+        }
+        for (const auto& [what, paths] : byMismatch)
+            report.machineWarnings.push_back(fmt::format(
+                "machine file '{}' was measured on other hardware than '{}'{} was recorded on: {}; using it anyway",
+                machine->origin, paths.front(),
+                paths.size() > 1 ? fmt::format(" (and {} more profiles)", paths.size() - 1) : "", what));
         return;
     }
     std::string firstKey;
@@ -167,11 +199,46 @@ std::string limiterLabel(const Analysis& a)
 
 namespace {
 
+/// The work per launch over @p k's sampled launches, and the time of its unmeasured launches against the
+/// measured ones (@p borrowed: the name's replayed launches and their time, for a configuration with none).
+WorkSpread workSpread(const KernelAggregate& k, const std::string& arch,
+    const std::optional<std::pair<std::uint64_t, std::int64_t>>& borrowed)
+{
+    WorkSpread s;
+    for (const auto& sample : k.launchSamples) {
+        const DerivedWork w = deriveWork(sample, arch);
+        double flops = 0;
+        for (const auto& [cls, v] : w.flops)
+            flops += v;
+        const auto hbm = w.bytes.find("HBM");
+        const double bytes = hbm == w.bytes.end() ? 0 : hbm->second;
+        s.flopsMin = s.launches ? std::min(s.flopsMin, flops) : flops;
+        s.flopsMax = s.launches ? std::max(s.flopsMax, flops) : flops;
+        s.bytesMin = s.launches ? std::min(s.bytesMin, bytes) : bytes;
+        s.bytesMax = s.launches ? std::max(s.bytesMax, bytes) : bytes;
+        ++s.launches;
+    }
+    const std::uint64_t replayed = borrowed ? borrowed->first : k.replayed;
+    const std::int64_t replayedNs = borrowed ? borrowed->second : k.replayedDurationNs;
+    s.unmeasured = borrowed ? k.count : k.count - k.replayed;
+    s.unmeasuredOtherConfig = borrowed ? k.count : k.unmeasuredOtherConfig;
+    const std::int64_t unmeasuredNs = borrowed ? k.durationNs : k.durationNs - k.replayedDurationNs;
+    if (replayed > 0 && replayedNs > 0) {
+        s.replayedMeanSeconds = static_cast<double>(replayedNs) * 1e-9 / static_cast<double>(replayed);
+        if (s.unmeasured > 0)
+            s.unmeasuredTimeRatio
+                = static_cast<double>(unmeasuredNs) * 1e-9 / static_cast<double>(s.unmeasured) / s.replayedMeanSeconds;
+    }
+    return s;
+}
+
 void addKernelRows(Report& report, const std::vector<Profile>& profiles, const ReportOptions& options)
 {
     struct Merged {
         KernelAggregate k;
         std::string arch;
+        /// Configurations without replayed launches: the replayed launches and their time of the name's others.
+        std::optional<std::pair<std::uint64_t, std::int64_t>> borrowed;
     };
     std::map<std::tuple<std::string, std::int64_t, std::string>, Merged> merged;
     std::map<std::tuple<std::string, std::int64_t, std::string>, std::vector<double>> perProfile;
@@ -184,7 +251,8 @@ void addKernelRows(Report& report, const std::vector<Profile>& profiles, const R
             auto& times = perProfile[{ k.name, k.device, k.config }];
             times.resize(profiles.size());
             times[index] += static_cast<double>(k.durationNs) * 1e-9;
-            auto [it, inserted] = merged.try_emplace({ k.name, k.device, k.config }, Merged { k, arch[k.device] });
+            auto [it, inserted]
+                = merged.try_emplace({ k.name, k.device, k.config }, Merged { k, arch[k.device], std::nullopt });
             if (inserted) continue;
             KernelAggregate& m = it->second.k;
             m.count += k.count;
@@ -194,10 +262,43 @@ void addKernelRows(Report& report, const std::vector<Profile>& profiles, const R
                 m.counters[name] += v;
             for (const auto& [name, n] : k.counterLaunches)
                 m.counterLaunches[name] += n;
+            m.replayedDurationNs += k.replayedDurationNs;
+            m.unmeasuredOtherConfig += k.unmeasuredOtherConfig;
+            for (auto& s : k.launchSamples)
+                if (m.launchSamples.size() < KernelAggregate::kLaunchSamples) m.launchSamples.push_back(std::move(s));
         }
     }
+    // By launch configuration: the collector replays the first launches of each kernel name, so a configuration
+    // seen only later has no counters of its own; it takes the mean launch of its name (estimated, and its
+    // time against the measured launches' says how well that fits).
+    struct NameWork {
+        std::map<std::string, double> counters;
+        std::uint64_t replayed = 0;
+        std::int64_t replayedNs = 0;
+        std::vector<std::map<std::string, double>> samples;
+    };
+    std::map<std::pair<std::string, std::int64_t>, NameWork> byName;
+    if (options.withLaunchConfig)
+        for (const auto& [key, m] : merged) {
+            NameWork& n = byName[{ m.k.name, m.k.device }];
+            n.replayed += m.k.replayed;
+            n.replayedNs += m.k.replayedDurationNs;
+            for (const auto& [c, v] : m.k.counters)
+                n.counters[c] += v;
+            for (const auto& s : m.k.launchSamples)
+                if (n.samples.size() < KernelAggregate::kLaunchSamples) n.samples.push_back(s);
+        }
     for (auto& [key, m] : merged) {
-        const KernelAggregate& k = m.k;
+        KernelAggregate& k = m.k;
+        if (k.replayed == 0 && options.withLaunchConfig) {
+            // Borrowed from the name: counters, replayed count and samples of its measured configurations.
+            auto it = byName.find({ k.name, k.device });
+            if (it != byName.end() && it->second.replayed > 0) {
+                k.counters = it->second.counters;
+                k.launchSamples = it->second.samples;
+                m.borrowed = { it->second.replayed, it->second.replayedNs };
+            }
+        }
         ReportRow r;
         r.rankSeconds = perProfile[key];
         r.name = k.name;
@@ -209,15 +310,17 @@ void addKernelRows(Report& report, const std::vector<Profile>& profiles, const R
         r.timeSeconds = static_cast<double>(k.durationNs) * 1e-9;
         r.workSeconds = r.timeSeconds;
         r.share = report.runSeconds > 0 ? r.timeSeconds / report.runSeconds : 0;
-        if (k.replayed > 0) {
+        const std::uint64_t replayed = m.borrowed ? m.borrowed->first : k.replayed;
+        if (replayed > 0) {
             // Counters of the replayed launches stand for all launches of the signature.
-            const double scale = static_cast<double>(k.count) / static_cast<double>(k.replayed);
+            const double scale = static_cast<double>(k.count) / static_cast<double>(replayed);
             const DerivedWork w = deriveWork(k.counters, m.arch);
             for (const auto& [cls, v] : w.flops)
                 r.flopsByClass[cls] = v * scale;
             for (const auto& [lvl, v] : w.bytes)
                 r.bytesByLevel[lvl] = v * scale;
             r.workSource = k.replayed == k.count ? Source::Measured : Source::Estimated;
+            r.workSpread = workSpread(k, m.arch, m.borrowed);
             // After Volta the tensor-pipe instruction counter is no FLOP count (docs/metrics.md); when it shows
             // tensor work that no operation counter saw, say so rather than show a tensor kernel without it.
             auto pipe = k.counters.find("sm__inst_executed_pipe_tensor.sum");
@@ -226,7 +329,7 @@ void addKernelRows(Report& report, const std::vector<Profile>& profiles, const R
             if (m.arch != "sm_70" && pipe != k.counters.end() && pipe->second > 0 && !tensorCounted)
                 r.tensorUncounted = pipe->second * scale;
             // A mean over the launches that counted the clock: others may come from a profile without it.
-            r.smClockHz = counterSmClock(perLaunchCounters(k));
+            if (!m.borrowed) r.smClockHz = counterSmClock(perLaunchCounters(k));
         }
         report.rows.push_back(std::move(r));
     }
@@ -573,6 +676,25 @@ void analyseRows(Report& report, const ReportOptions& options)
 }
 
 } // namespace
+
+HardwareIdentity recordedHardware(const Profile& profile)
+{
+    HardwareIdentity id;
+    id.host = profile.process().host;
+    // The embedded model describes the recording machine unless `record --machine` brought one from elsewhere.
+    if (auto embedded = profile.embeddedMachine()) {
+        try {
+            MachineModel m = parseMachine(embedded->json, embedded->source);
+            if (m.identity.host == id.host) return m.identity;
+        } catch (const MachineError&) { }
+    }
+    id.partial = true;
+    for (const DeviceInfo& d : profile.devices())
+        if (!d.name.empty() && std::find(id.gpuModels.begin(), id.gpuModels.end(), d.name) == id.gpuModels.end())
+            id.gpuModels.push_back(d.name);
+    std::sort(id.gpuModels.begin(), id.gpuModels.end());
+    return id;
+}
 
 Report buildReport(const std::vector<Profile>& profiles, const MachineModel* machine, const ReportOptions& options)
 {

@@ -90,6 +90,13 @@ struct KernelAggregate {
     /// Per counter, the replayed launches that have it (fewer than `replayed` where some launches were recorded
     /// with another counter set): divide by this, not by `replayed`, for a mean per launch.
     std::map<std::string, std::uint64_t> counterLaunches;
+    std::int64_t replayedDurationNs = 0; ///< time of the replayed launches (part of durationNs)
+    /// Launches without counters whose launch configuration (grid, block) no replayed launch of this name had.
+    std::uint64_t unmeasuredOtherConfig = 0;
+    /// The counters of the first kLaunchSamples replayed launches, one map each: how much one launch's work
+    /// varies, for the spread of the estimate.
+    std::vector<std::map<std::string, double>> launchSamples;
+    static constexpr std::size_t kLaunchSamples = 8;
 };
 
 struct DeviceInfo {

@@ -27,6 +27,25 @@ struct Spread {
     double imbalance = 0; ///< (max − mean) / max: the share of the slowest rank's time the others wait
 };
 
+/// Kernels with counters: how far the work of the launches that stand for all of them can be trusted.
+struct WorkSpread {
+    std::size_t launches = 0; ///< replayed launches sampled (the first KernelAggregate::kLaunchSamples)
+    double flopsMin = 0, flopsMax = 0; ///< FLOPs per launch, all classes
+    double bytesMin = 0, bytesMax = 0; ///< bytes per launch at the row's level (HBM; a cold first launch reads more)
+    std::uint64_t unmeasured = 0; ///< launches without counters, whose work is scaled
+    std::uint64_t unmeasuredOtherConfig = 0; ///< of them, with a launch configuration no measured launch had
+    /// Mean time of a launch without counters over that of a replayed one; absent when all were replayed.
+    std::optional<double> unmeasuredTimeRatio;
+    double replayedMeanSeconds = 0; ///< a replayed launch's mean time (taken under replay)
+    /// (max − min) / max of the sampled launches' FLOPs; 0 without FLOPs.
+    double flopsSpread() const;
+    /// Why the scaled work may be off, one phrase each; empty when nothing says so: FLOPs that differ by more than
+    /// 10 % between the sampled launches, or unmeasured launches in a launch configuration no measured one had.
+    /// Bytes are not compared (a first, cold launch reads more than the warm ones after it), nor times (a replayed
+    /// launch runs alone and cold): both are in the JSON for a reader to judge.
+    std::vector<std::string> doubts() const;
+};
+
 struct ReportRow {
     std::string name; ///< "domain::name" for NVTX ranges in a named domain
     std::string kind; ///< "marker", "nvtx", "nvtx-range", "kernel", "window", "path", "path-kernel", "rank"
@@ -55,6 +74,7 @@ struct ReportRow {
     /// Kernels: the SM clock their measured launches ran at (mean of sm__cycles_elapsed.avg.per_second), where
     /// the counters have it.
     std::optional<double> smClockHz;
+    std::optional<WorkSpread> workSpread; ///< kernels with counters
     std::map<FlopClass, double> flopsByClass;
     std::map<std::string, double> bytesByLevel;
     /// By callpath, a region with declared work: the FLOPs its kernels executed (counters), and their ratio.
@@ -122,9 +142,14 @@ enum class SortKey { Lost, Time, Count, Flops, Bytes, Intensity, FlopRate, Effic
 std::optional<SortKey> parseSortKey(const std::string& text);
 const std::vector<std::string>& sortKeyNames();
 
+/// The hardware @p profile was recorded on: the identity of its embedded machine model when that was measured on the
+/// recording host, else a partial identity (its host and the GPUs it used).
+HardwareIdentity recordedHardware(const Profile& profile);
+
 /// Reads and aggregates the profiles (instances with the same kind and name summed across files). The machine
-/// model is @p machine when given (--machine), else the one embedded in the first profile. Throws ProfileError
-/// for an embedded model that cannot be read.
+/// model is @p machine when given (--machine; a warning in machineWarnings for each recorded hardware it was not
+/// measured on), else the one embedded in the first profile. Throws ProfileError for an embedded model that cannot
+/// be read.
 Report buildReport(
     const std::vector<Profile>& profiles, const MachineModel* machine = nullptr, const ReportOptions& options = {});
 void sortRows(Report& report, SortKey key);
