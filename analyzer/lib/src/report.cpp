@@ -251,9 +251,13 @@ void addKernelRows(Report& report, const std::vector<Profile>& profiles, const R
             auto& times = perProfile[{ k.name, k.device, k.config }];
             times.resize(profiles.size());
             times[index] += static_cast<double>(k.durationNs) * 1e-9;
-            auto [it, inserted]
-                = merged.try_emplace({ k.name, k.device, k.config }, Merged { k, arch[k.device], std::nullopt });
-            if (inserted) continue;
+            auto key = std::make_tuple(k.name, k.device, k.config);
+            auto it = merged.find(key);
+            if (it == merged.end()) { // moved, not copied: counters and samples are maps of strings
+                const std::string a = arch[k.device];
+                merged.emplace(std::move(key), Merged { std::move(k), a, std::nullopt });
+                continue;
+            }
             KernelAggregate& m = it->second.k;
             m.count += k.count;
             m.durationNs += k.durationNs;
