@@ -179,7 +179,7 @@ void Recording::checkCudaAtExit() noexcept
         else if (::access("/dev/nvidiactl", F_OK) != 0)
             msg = "no GPU found: the CUDA driver is installed but there is no NVIDIA device (/dev/nvidiactl); "
                   "continuing without GPU kernels";
-        else if (libraryMapped("libcuda.so")) {
+        else if (cudaInitialized()) {
             status = "unavailable: CUDA injection not loaded";
             // The driver ran in this process but never called InitializeInjection: the variable names another
             // tool's library (rooftime run under nsys/ncu, or such a tool under rooftime), or none.

@@ -3,6 +3,7 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <dlfcn.h>
 #include <elf.h>
 #include <fcntl.h>
 #include <link.h>
@@ -100,6 +101,20 @@ bool processLooksLikeCuda() noexcept
 {
     return libraryMapped("libcudart.so") || libraryMapped("libcuda.so")
         || elfHasSection("/proc/self/exe", ".nv_fatbin");
+}
+
+bool cudaInitialized() noexcept
+{
+    // RTLD_NOLOAD: only a driver the program loaded itself; the collector never loads or links CUDA.
+    void* driver = dlopen("libcuda.so.1", RTLD_LAZY | RTLD_NOLOAD);
+    if (!driver) return false;
+    using CtxGetCurrent = int (*)(void**);
+    auto get = reinterpret_cast<CtxGetCurrent>(dlsym(driver, "cuCtxGetCurrent"));
+    void* ctx = nullptr;
+    constexpr int kNotInitialized = 3; // CUDA_ERROR_NOT_INITIALIZED
+    const bool initialized = get && get(&ctx) != kNotInitialized;
+    dlclose(driver);
+    return initialized;
 }
 
 bool cudaDriverLibraryExists() noexcept

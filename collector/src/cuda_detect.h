@@ -22,6 +22,11 @@ bool libraryMapped(const char* nameContains) noexcept;
 /// The executable has device code, or libcudart / libcuda is mapped.
 bool processLooksLikeCuda() noexcept;
 
+/// Whether CUDA was initialized in this process (cuInit ran), asked of the driver already loaded here
+/// (cuCtxGetCurrent answers CUDA_ERROR_NOT_INITIALIZED before cuInit); false when libcuda is not loaded. Loading
+/// libcuda (`import torch` may) is not initializing it: only an initialized driver calls InitializeInjection.
+bool cudaInitialized() noexcept;
+
 /// Whether the dynamic loader could find libcuda.so.1 (ld.so.cache, LD_LIBRARY_PATH), without loading it.
 bool cudaDriverLibraryExists() noexcept;
 
