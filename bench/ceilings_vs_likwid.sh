@@ -60,6 +60,9 @@ l1=$(($(cache_kib 1) / 2))
 l2s=$(($(cache_kib 2) / 4))
 l2=$(($(cache_kib 2) / 2))
 l3s=$(($(cache_kib 3) / 16))
+# Past L2 by a margin on CPUs whose L3 is small against their L2 (8 MiB L3, 1.25 MiB L2: L3/16 would sit in L2).
+((l3s < 4 * $(cache_kib 2))) && l3s=$((4 * $(cache_kib 2)))
+((l3s >= l3q)) && l3s=$((l3q / 2))
 l3q=$(($(cache_kib 3) / 4))
 dram=1048576
 

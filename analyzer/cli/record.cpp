@@ -113,8 +113,9 @@ int runRecord(const RecordOptions& options)
     // The CUDA driver loads this library at cuInit and calls InitializeInjection (GPU kernels, docs/cupti.md).
     // Another tool's injection (rooftime run under nsys or ncu) is left in place: one CUPTI user per process, and
     // that tool came first. The collector still records markers and says at exit that CUDA ran without it.
+    // A collector of another rooftime build (a hand-set variable, docs/cli.md) is replaced, not kept: one per process.
     const char* injection = std::getenv("CUDA_INJECTION64_PATH");
-    if (injection && *injection && collector != injection)
+    if (injection && *injection && fs::path(injection).filename() != fs::path(collector).filename())
         fmt::print(stderr,
             "rooftime: CUDA_INJECTION64_PATH already names another tool's library ({}): left in place, so GPU "
             "kernels are not recorded by rooftime\n",

@@ -198,7 +198,7 @@ void Recording::checkCudaAtExit() noexcept
             return;
         printLine(msg);
         addDiagnostic("collector", msg);
-        setCountersStatus(status);
+        if (m_settings.mode == "counters") setCountersStatus(status); // time mode keeps `off` (docs/format.md)
     } catch (...) { }
 }
 

@@ -215,6 +215,13 @@ TEST_CASE("another tool's CUDA_INJECTION64_PATH is left in place, with one line"
     CHECK_THAT(r.err,
         Catch::Contains("rooftime: CUDA_INJECTION64_PATH already names another tool's library "
                         "(/opt/other-tool/libinjection.so): left in place"));
+    // Another rooftime build's collector is replaced by this one's (one collector per process), silently.
+    const RunResult stale
+        = run({ rooftimeBin(), "record", "--no-machine", "-o", dir + "/s.rtdb", "--", "/usr/bin/env" },
+            { { "CUDA_INJECTION64_PATH", "/opt/old-rooftime/lib/librooftime_collector.so" } });
+    CHECK(stale.out.find("/opt/old-rooftime") == std::string::npos);
+    CHECK_THAT(stale.out, Catch::Contains("librooftime_collector.so\n"));
+    CHECK(stale.err.find("another tool") == std::string::npos);
     // Without one, record sets its own.
     const RunResult own = run({ rooftimeBin(), "record", "--no-machine", "-o", dir + "/q.rtdb", "--", "/usr/bin/env" });
     CHECK_THAT(own.out, Catch::Contains("CUDA_INJECTION64_PATH=/"));

@@ -379,9 +379,13 @@ TEST_CASE("counter permission preflight: RmProfilingAdminOnly against the proces
     CHECK_THAT(problem, Catch::Contains("NVreg_RestrictProfilingToAdminUsers=0"));
     CHECK(counterPermissionProblem(restricted, root).empty());
     CHECK(counterPermissionProblem(restricted, perfmon).empty());
+    CHECK(counterPermissionProblem(restricted, perfmon, "580.95.05").empty());
+    CHECK_FALSE(counterPermissionProblem(restricted, perfmon, "550.54.15").empty()); // CAP_PERFMON from R565
+    CHECK(counterPermissionProblem(restricted, sysAdmin, "550.54.15").empty());
     CHECK(counterPermissionProblem(restricted, sysAdmin).empty());
     CHECK(counterPermissionProblem(open, user).empty());
     CHECK(counterPermissionProblem("", user).empty()); // no driver: nothing to say here
+    CHECK(counterPermissionProblem(restricted, perfmon, "garbage").empty()); // cannot tell: no warning
     CHECK(counterPermissionProblem(restricted, "CapEff:\tnot-hex\n").empty());
 }
 

@@ -390,6 +390,10 @@ TEST_CASE(
         == "machine file 'laptop.json' was measured on other hardware than '" + path
             + "' was recorded on: host 'laptop' (recorded on 'gpu-node'), GPUs 'no GPU' (recorded on 'NVIDIA H100'); "
               "using it anyway");
+    // The text wraps it rather than cutting out the differences.
+    CHECK(oneLine(formatReport(r, OutputFormat::Text, { 0, 80 }))
+              .find("GPUs 'no GPU' (recorded on 'NVIDIA H100'); using it anyway")
+        != std::string::npos);
 
     // A profile embedding the model of its own host: the whole identity counts (here the CPU).
     const std::string embedded = scratchDir("report_machine_mismatch") + "/embedded.rtdb";
@@ -408,4 +412,62 @@ TEST_CASE(
     const Report e = buildReport(withModel, &same, {});
     REQUIRE(e.machineWarnings.size() == 1);
     CHECK_THAT(e.machineWarnings[0], Catch::Contains("CPU 'Some CPU' (recorded on 'Recording CPU')"));
+}
+
+TEST_CASE(
+    "work spread over merged profiles: configurations measured in either, samples without FLOP counters", "[report]")
+{
+    const std::string dir = scratchDir("report_spread_merge");
+    // Rank 0 replays grid 128 and runs grid 256 unmeasured; rank 1 the other way round, recorded with a counter set
+    // without FFMA. Merged, every configuration was measured somewhere, and rank 1's samples have no FLOPs to compare.
+    for (int rank = 0; rank < 2; ++rank) {
+        ProfileBuilder b(dir + "/r" + std::to_string(rank) + ".rtdb", "gpu-node", "train.py", "python train.py");
+        b.addDevice(0, "NVIDIA H100", "sm_90", 132);
+        b.addMachine("test", kMachine);
+        const std::int64_t measured = rank == 0 ? 128 : 256, other = rank == 0 ? 256 : 128;
+        for (int i = 0; i < 5; ++i) {
+            b.addKernel(launch(1 + i, "k", 10'000, i < 3, i < 3 ? measured : other));
+            if (i < 3) {
+                if (rank == 0) b.addKernelMetric(1 + i, kFfma, 1e9, "inst");
+                b.addKernelMetric(1 + i, "dram__bytes_read.sum", 1e6, "byte");
+            }
+        }
+        b.finish(1'000'000);
+    }
+    std::vector<Profile> profiles;
+    profiles.push_back(Profile::open(dir + "/r0.rtdb"));
+    profiles.push_back(Profile::open(dir + "/r1.rtdb"));
+    CHECK(profiles[0].aggregateKernels(false).at(0).unmeasuredOtherConfig() == 2); // alone, rank 0 never ran 256
+    ReportOptions options;
+    options.by = ReportBy::Kernel;
+    const Report r = buildReport(profiles, nullptr, options);
+    const ReportRow& k = row(r, "k");
+    REQUIRE(k.workSpread);
+    CHECK(k.workSpread->launches == 6);
+    CHECK(k.workSpread->unmeasured == 4);
+    CHECK(k.workSpread->unmeasuredOtherConfig == 0);
+    CHECK(k.workSpread->flopsMin == Approx(2e9)); // rank 1's samples have no FFMA counter, not 0 FLOPs
+    CHECK(k.workSpread->flopsSpread() == 0);
+    CHECK(k.workSpread->doubts().empty());
+}
+
+TEST_CASE("launch configurations: many per kernel name are counted exactly", "[report]")
+{
+    const std::string path = scratchDir("report_many_configs") + "/var.rtdb";
+    {
+        ProfileBuilder b(path, "gpu-node", "train.py", "python train.py");
+        b.addDevice(0, "NVIDIA H100", "sm_90", 132);
+        // Variable batch sizes: grids 1..40, the first three replayed, grid 5 twice more at the end (found again
+        // once the list is indexed by hash).
+        for (int g = 1; g <= 40; ++g)
+            b.addKernel(launch(g, "var", 1'000, g <= 3, g));
+        b.addKernel(launch(41, "var", 1'000, false, 5));
+        b.addKernel(launch(42, "var", 1'000, false, 2));
+        b.finish(1'000'000);
+    }
+    const Profile p = Profile::open(path);
+    const auto kernels = p.aggregateKernels(false);
+    REQUIRE(kernels.size() == 1);
+    CHECK(kernels[0].launchConfigs.size() == 40);
+    CHECK(kernels[0].unmeasuredOtherConfig() == 38); // grids 4..40 once, grid 5 again; grid 2 was measured
 }

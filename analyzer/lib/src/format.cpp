@@ -303,8 +303,9 @@ std::string formatText(const Report& report, const FormatOptions& options)
             + elideMiddle(report.machineSource, options.width - 13) + ")\n";
     else
         out += "  machine: none embedded (see the notes above); pass --machine FILE\n";
+    // Wrapped, not cut: the differences come last and are the point.
     for (const std::string& w : report.machineWarnings)
-        out += "  warning: " + elideMiddle(w, options.width - 11) + "\n";
+        out += wrap("  warning: " + w, options.width);
     if (report.rows.empty()) {
         out += report.by == ReportBy::Kernel
             ? "\nNo kernels in these profiles (kernels come from CUPTI recording or `rooftime import ncu`).\n"

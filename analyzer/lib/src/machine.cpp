@@ -603,19 +603,24 @@ std::string installedNvidiaDriver()
     return nvidiaDriverVersion(readProcText("/proc/driver/nvidia/version"));
 }
 
-std::string counterPermissionProblem(const std::string& nvidiaParams, const std::string& procStatus)
+std::string counterPermissionProblem(
+    const std::string& nvidiaParams, const std::string& procStatus, const std::string& driverVersion)
 {
     if (cpuinfoValue(nvidiaParams, { "RmProfilingAdminOnly" }) != "1") return {};
-    // CapEff is a hexadecimal mask; CAP_SYS_ADMIN is bit 21, CAP_PERFMON bit 38. Root in a container often lacks both.
+    // CapEff is a hexadecimal mask; CAP_SYS_ADMIN is bit 21, CAP_PERFMON bit 38, which drivers accept from R565 on
+    // (an unknown driver is given the benefit of the doubt). Root in a container often lacks both.
     const std::string capEff = cpuinfoValue(procStatus, { "CapEff" });
     if (!capEff.empty()) {
         unsigned long long mask = 0;
+        int major = 0;
         try {
             mask = std::stoull(capEff, nullptr, 16);
+            if (!driverVersion.empty()) major = std::stoi(driverVersion);
         } catch (const std::exception&) {
             return {};
         }
-        if (mask & ((1ull << 21) | (1ull << 38))) return {};
+        const bool perfmon = major == 0 || major >= 565;
+        if (mask & ((1ull << 21) | (perfmon ? 1ull << 38 : 0))) return {};
     }
     return "GPU counters are restricted to administrators on this machine (RmProfilingAdminOnly: 1) and this process "
            "has neither CAP_SYS_ADMIN nor CAP_PERFMON, so counters mode will record kernel times only; fix: load the "
@@ -625,7 +630,8 @@ std::string counterPermissionProblem(const std::string& nvidiaParams, const std:
 
 std::string counterPermissionProblem()
 {
-    return counterPermissionProblem(readProcText("/proc/driver/nvidia/params"), readProcText("/proc/self/status"));
+    return counterPermissionProblem(
+        readProcText("/proc/driver/nvidia/params"), readProcText("/proc/self/status"), installedNvidiaDriver());
 }
 
 HardwareIdentity currentHardware()

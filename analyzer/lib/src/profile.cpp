@@ -676,6 +676,42 @@ std::vector<DeviceInfo> Profile::devices() const
     return out;
 }
 
+namespace {
+struct ConfigHash {
+    std::size_t operator()(const std::array<std::int64_t, 6>& c) const
+    {
+        std::size_t h = 0;
+        for (auto v : c)
+            h = h * 1000003u ^ std::hash<std::int64_t>()(v);
+        return h;
+    }
+};
+} // namespace
+
+std::uint64_t KernelAggregate::unmeasuredOtherConfig() const
+{
+    std::uint64_t n = 0;
+    for (const ConfigLaunches& c : launchConfigs)
+        if (c.replayed == 0) n += c.other;
+    return n;
+}
+
+void KernelAggregate::addLaunchConfigs(const std::vector<ConfigLaunches>& more)
+{
+    std::unordered_map<std::array<std::int64_t, 6>, std::size_t, ConfigHash> at;
+    for (std::size_t i = 0; i < launchConfigs.size(); ++i)
+        at.emplace(launchConfigs[i].config, i);
+    for (const ConfigLaunches& c : more) {
+        auto [it, inserted] = at.try_emplace(c.config, launchConfigs.size());
+        if (inserted)
+            launchConfigs.push_back(c);
+        else {
+            launchConfigs[it->second].replayed += c.replayed;
+            launchConfigs[it->second].other += c.other;
+        }
+    }
+}
+
 std::vector<KernelAggregate> Profile::aggregateKernels(bool byConfig) const
 {
     std::vector<KernelAggregate> out;
@@ -700,15 +736,11 @@ std::vector<KernelAggregate> Profile::aggregateKernels(bool byConfig) const
     std::unordered_map<std::int64_t, std::size_t> sampleOf; // launch id -> its slot in sampled, if sampled
     std::vector<std::pair<std::size_t, std::vector<std::pair<std::int64_t, double>>>> sampled; // aggregate, counters
     std::vector<Key> keys;
-    // Per aggregate and launch configuration: launches replayed and not. A configuration none of whose launches was
-    // replayed ran work the counters never saw (another size under the same name). A short list per aggregate,
-    // searched from its last hit: a kernel has few configurations and repeats them (a hash per launch cost 15 %).
-    struct ConfigCount {
-        std::array<std::int64_t, 6> config;
-        std::uint64_t replayed = 0, other = 0;
-    };
-    std::vector<std::vector<ConfigCount>> configsOf;
+    // Per aggregate and launch configuration: launches replayed and not (KernelAggregate::launchConfigs). A short
+    // list searched from its last hit (a kernel has few configurations and repeats them; a hash per launch cost
+    // 15 %), indexed by a hash once it grows past 16 (variable batch sizes can make thousands).
     std::vector<std::size_t> lastConfig;
+    std::vector<std::unordered_map<std::array<std::int64_t, 6>, std::size_t, ConfigHash>> configIndex;
     const auto replayedNs = replayedDurations();
     // Plain columns: sqlite3_column_int64 reads NULL as 0, and every SQL operator per row costs (IFNULL on six
     // columns was a tenth of a million-launch report).
@@ -725,8 +757,8 @@ std::vector<KernelAggregate> Profile::aggregateKernels(bool byConfig) const
             if (inserted) {
                 out.emplace_back();
                 keys.push_back(key);
-                configsOf.emplace_back();
                 lastConfig.push_back(0);
+                configIndex.emplace_back();
             }
             KernelAggregate& a = out[it->second];
             ++a.count;
@@ -734,13 +766,25 @@ std::vector<KernelAggregate> Profile::aggregateKernels(bool byConfig) const
             auto replayed = ns == 0 ? replayedNs.find(sqlite3_column_int64(s, 0)) : replayedNs.end();
             const std::int64_t launchNs = replayed != replayedNs.end() ? replayed->second : ns;
             a.durationNs += launchNs;
-            auto& configs = configsOf[it->second];
+            auto& configs = a.launchConfigs;
             std::size_t& last = lastConfig[it->second];
             if (last >= configs.size() || configs[last].config != config) {
-                last = 0;
-                while (last < configs.size() && configs[last].config != config)
-                    ++last;
-                if (last == configs.size()) configs.push_back({ config });
+                auto& byHash = configIndex[it->second];
+                if (configs.size() <= 16) {
+                    last = 0;
+                    while (last < configs.size() && configs[last].config != config)
+                        ++last;
+                } else {
+                    if (byHash.empty())
+                        for (std::size_t i = 0; i < configs.size(); ++i)
+                            byHash.emplace(configs[i].config, i);
+                    auto found = byHash.find(config);
+                    last = found == byHash.end() ? configs.size() : found->second;
+                }
+                if (last == configs.size()) {
+                    configs.push_back({ config });
+                    if (!byHash.empty()) byHash.emplace(config, last);
+                }
             }
             ++(sqlite3_column_int(s, replayedColumn) ? configs[last].replayed : configs[last].other);
             if (sqlite3_column_int(s, replayedColumn)) {
@@ -785,9 +829,6 @@ std::vector<KernelAggregate> Profile::aggregateKernels(bool byConfig) const
         for (const auto& [metric, n] : counts[i])
             out[i].counterLaunches[lookup(metric)] += n;
     }
-    for (std::size_t i = 0; i < out.size(); ++i)
-        for (const ConfigCount& c : configsOf[i])
-            if (c.replayed == 0) out[i].unmeasuredOtherConfig += c.other;
     for (const auto& [aggregate, counters] : sampled) {
         std::map<std::string, double> named;
         for (const auto& [metric, v] : counters)

@@ -205,23 +205,29 @@ WorkSpread workSpread(const KernelAggregate& k, const std::string& arch,
     const std::optional<std::pair<std::uint64_t, std::int64_t>>& borrowed)
 {
     WorkSpread s;
+    // Over the samples that have the counters: merged profiles may hold launches recorded with another set.
+    std::size_t withFlops = 0, withBytes = 0;
     for (const auto& sample : k.launchSamples) {
         const DerivedWork w = deriveWork(sample, arch);
-        double flops = 0;
-        for (const auto& [cls, v] : w.flops)
-            flops += v;
-        const auto hbm = w.bytes.find("HBM");
-        const double bytes = hbm == w.bytes.end() ? 0 : hbm->second;
-        s.flopsMin = s.launches ? std::min(s.flopsMin, flops) : flops;
-        s.flopsMax = s.launches ? std::max(s.flopsMax, flops) : flops;
-        s.bytesMin = s.launches ? std::min(s.bytesMin, bytes) : bytes;
-        s.bytesMax = s.launches ? std::max(s.bytesMax, bytes) : bytes;
         ++s.launches;
+        if (!w.flops.empty()) {
+            double flops = 0;
+            for (const auto& [cls, v] : w.flops)
+                flops += v;
+            s.flopsMin = withFlops ? std::min(s.flopsMin, flops) : flops;
+            s.flopsMax = withFlops ? std::max(s.flopsMax, flops) : flops;
+            ++withFlops;
+        }
+        if (const auto hbm = w.bytes.find("HBM"); hbm != w.bytes.end()) {
+            s.bytesMin = withBytes ? std::min(s.bytesMin, hbm->second) : hbm->second;
+            s.bytesMax = withBytes ? std::max(s.bytesMax, hbm->second) : hbm->second;
+            ++withBytes;
+        }
     }
     const std::uint64_t replayed = borrowed ? borrowed->first : k.replayed;
     const std::int64_t replayedNs = borrowed ? borrowed->second : k.replayedDurationNs;
     s.unmeasured = borrowed ? k.count : k.count - k.replayed;
-    s.unmeasuredOtherConfig = borrowed ? k.count : k.unmeasuredOtherConfig;
+    s.unmeasuredOtherConfig = borrowed ? k.count : k.unmeasuredOtherConfig();
     const std::int64_t unmeasuredNs = borrowed ? k.durationNs : k.durationNs - k.replayedDurationNs;
     if (replayed > 0 && replayedNs > 0) {
         s.replayedMeanSeconds = static_cast<double>(replayedNs) * 1e-9 / static_cast<double>(replayed);
@@ -267,7 +273,7 @@ void addKernelRows(Report& report, const std::vector<Profile>& profiles, const R
             for (const auto& [name, n] : k.counterLaunches)
                 m.counterLaunches[name] += n;
             m.replayedDurationNs += k.replayedDurationNs;
-            m.unmeasuredOtherConfig += k.unmeasuredOtherConfig;
+            m.addLaunchConfigs(k.launchConfigs);
             for (auto& s : k.launchSamples)
                 if (m.launchSamples.size() < KernelAggregate::kLaunchSamples) m.launchSamples.push_back(std::move(s));
         }

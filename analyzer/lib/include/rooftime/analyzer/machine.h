@@ -160,9 +160,11 @@ std::string cpuinfoValue(const std::string& text, const std::vector<std::string>
 /// none. The CUDA driver API reports only the CUDA version it supports (13.0), not the driver build.
 std::string nvidiaDriverVersion(std::string_view procText);
 /// Why GPU counters will be refused, from /proc/driver/nvidia/params (`RmProfilingAdminOnly: 1`) and
-/// /proc/self/status (`CapEff` without CAP_SYS_ADMIN or CAP_PERFMON), with the fix; empty when they look allowed or
-/// the texts do not say (no driver). The second form reads this machine's files.
-std::string counterPermissionProblem(const std::string& nvidiaParams, const std::string& procStatus);
+/// /proc/self/status (`CapEff` without CAP_SYS_ADMIN, or CAP_PERFMON on a driver of R565 or later: @p driverVersion,
+/// empty when unknown), with the fix; empty when they look allowed or the texts do not say (no driver). The second
+/// form reads this machine's files.
+std::string counterPermissionProblem(
+    const std::string& nvidiaParams, const std::string& procStatus, const std::string& driverVersion = {});
 std::string counterPermissionProblem();
 /// nvidiaDriverVersion() of this machine's /proc/driver/nvidia/version; empty without the driver.
 std::string installedNvidiaDriver();

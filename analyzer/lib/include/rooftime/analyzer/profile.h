@@ -5,6 +5,7 @@
  */
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -91,8 +92,17 @@ struct KernelAggregate {
     /// with another counter set): divide by this, not by `replayed`, for a mean per launch.
     std::map<std::string, std::uint64_t> counterLaunches;
     std::int64_t replayedDurationNs = 0; ///< time of the replayed launches (part of durationNs)
-    /// Launches without counters whose launch configuration (grid, block) no replayed launch of this name had.
-    std::uint64_t unmeasuredOtherConfig = 0;
+    /// Per launch configuration (grid x, y, z, block x, y, z): launches replayed and not.
+    struct ConfigLaunches {
+        std::array<std::int64_t, 6> config {};
+        std::uint64_t replayed = 0, other = 0;
+    };
+    std::vector<ConfigLaunches> launchConfigs;
+    /// Launches without counters in a configuration none of whose launches was replayed (another size under the
+    /// same name, whose work the counters never saw).
+    std::uint64_t unmeasuredOtherConfig() const;
+    /// Adds the configurations of the same kernel in another profile (before unmeasuredOtherConfig() is asked).
+    void addLaunchConfigs(const std::vector<ConfigLaunches>& more);
     /// The counters of the first kLaunchSamples replayed launches, one map each: how much one launch's work
     /// varies, for the spread of the estimate.
     std::vector<std::map<std::string, double>> launchSamples;
