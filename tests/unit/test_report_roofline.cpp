@@ -379,7 +379,15 @@ TEST_CASE(
 
     MachineModel same = parseMachine(kMachine, "h100.json");
     same.identity = { "gpu-node", "Some CPU", 64, { "NVIDIA H100", "NVIDIA H100" } };
-    CHECK(buildReport(profiles, &same, {}).machineWarnings.empty());
+    ReportOptions byKernel;
+    byKernel.by = ReportBy::Kernel;
+    const Report sameReport = buildReport(profiles, &same, byKernel);
+    CHECK(sameReport.machineWarnings.empty());
+    // A time-mode profile: the report says where FLOPs and bytes would come from.
+    CHECK(oneLine(formatReport(sameReport, OutputFormat::Text, { 0, 100 }))
+              .find("Sources: 1 kernel row (1 launch) with times only: no counters were recorded (`rooftime record "
+                    "--mode counters` measures FLOPs and bytes on the first launches of each kernel).")
+        != std::string::npos);
 
     MachineModel laptop = same;
     laptop.origin = "laptop.json";

@@ -220,14 +220,22 @@ std::string sourcesLine(const Report& report, const FormatOptions& options)
         launches += r.count;
         if (r.workSource == Source::Estimated && !r.workSpread->doubts().empty()) doubtful.push_back(&r);
     }
-    if (measured + estimated == 0) return {};
+    if (measured + estimated == 0)
+        return without == 0
+            ? std::string()
+            : wrap(fmt::format("Sources: {} kernel row{} ({} launch{}) with times only: no counters were "
+                               "recorded (`rooftime record --mode counters` measures FLOPs and bytes "
+                               "on the first launches of each kernel).",
+                       without, without == 1 ? "" : "s", withoutLaunches, withoutLaunches == 1 ? "" : "es"),
+                options.width);
     std::string text = fmt::format("Sources: the FLOPs and bytes of {} kernel row{} come from counters: {} measured on "
                                    "every launch, {} scaled from the {} launches replayed (of {}).",
         measured + estimated, measured + estimated == 1 ? "" : "s", measured, estimated, replayed, launches);
     // Never replayed (collectives, launches while counters were paused or had stopped): time only.
     if (without > 0)
-        text += fmt::format(" {} kernel row{} ({} launches) {} no counters (the profile's notes say why where known).",
-            without, without == 1 ? "" : "s", withoutLaunches, without == 1 ? "has" : "have");
+        text += fmt::format(" {} kernel row{} ({} launch{}) {} no counters (the profile's notes say why where known).",
+            without, without == 1 ? "" : "s", withoutLaunches, withoutLaunches == 1 ? "" : "es",
+            without == 1 ? "has" : "have");
     if (!doubtful.empty()) {
         std::stable_sort(doubtful.begin(), doubtful.end(),
             [](const ReportRow* a, const ReportRow* b) { return a->timeSeconds > b->timeSeconds; });
