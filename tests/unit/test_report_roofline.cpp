@@ -68,6 +68,17 @@ std::string oneLine(std::string text)
     return text;
 }
 
+/// The report by kernel of the profiles at @p paths, with the model they embed.
+Report kernelReport(const std::vector<std::string>& paths)
+{
+    std::vector<Profile> profiles;
+    for (const std::string& path : paths)
+        profiles.push_back(Profile::open(path));
+    ReportOptions options;
+    options.by = ReportBy::Kernel;
+    return buildReport(profiles, nullptr, options);
+}
+
 const ReportRow& row(const Report& r, const std::string& name)
 {
     for (const auto& x : r.rows)
@@ -187,11 +198,7 @@ TEST_CASE("scaled kernel work: the spread of the sampled launches, and unmeasure
         }
         b.finish(1'000'000);
     }
-    std::vector<Profile> profiles;
-    profiles.push_back(Profile::open(path));
-    ReportOptions options;
-    options.by = ReportBy::Kernel;
-    const Report r = buildReport(profiles, nullptr, options);
+    const Report r = kernelReport({ path });
     const ReportRow& grow = row(r, "grow");
     REQUIRE(grow.workSpread);
     CHECK(grow.workSpread->launches == 3);
@@ -442,13 +449,9 @@ TEST_CASE(
         }
         b.finish(1'000'000);
     }
-    std::vector<Profile> profiles;
-    profiles.push_back(Profile::open(dir + "/r0.rtdb"));
-    profiles.push_back(Profile::open(dir + "/r1.rtdb"));
-    CHECK(profiles[0].aggregateKernels(false).at(0).unmeasuredOtherConfig() == 2); // alone, rank 0 never ran 256
-    ReportOptions options;
-    options.by = ReportBy::Kernel;
-    const Report r = buildReport(profiles, nullptr, options);
+    // Alone, rank 0 never measured grid 256.
+    CHECK(Profile::open(dir + "/r0.rtdb").aggregateKernels(false).at(0).unmeasuredOtherConfig() == 2);
+    const Report r = kernelReport({ dir + "/r0.rtdb", dir + "/r1.rtdb" });
     const ReportRow& k = row(r, "k");
     REQUIRE(k.workSpread);
     CHECK(k.workSpread->launches == 6);
