@@ -350,6 +350,38 @@ PY
             say "call-path table failed: $(tail -3 "$work/callpath.err")"
     fi
 fi
+# CUDA graphs: the same chain captured into one CUDA graph and launched with cudaGraphLaunch. Every kernel
+# should carry its graph and node (schema 1.4) and the thread and region of the graph launch; counters mode
+# pauses around graph launches, so none is replayed.
+say ""
+say "CUDA graphs: lstm_chain --graph (40 steps captured, 80 kernels in one graph launched from the lstm_chain region), time and counters."
+if ((!have_gpu)); then
+    skip graph-lstm_chain "no GPU: nvidia-smi lists none"
+else
+    mkdir -p "$data/graph"
+    for mode in time counters; do
+        record_step "graph-lstm_chain-$mode" 30 "$mode" "$data/graph/lstm_chain-$mode.rtdb" \
+            "$kit/samples/cuda/lstm_chain" --graph --steps 40
+    done
+    python3 - "$data/graph" >>"$summary" 2>"$work/graph.err" <<'PY' || say "graph table failed: $(tail -3 "$work/graph.err")"
+import os, sqlite3, sys
+print("")
+print("| mode | kernels | with graph id | graphs | with thread | with region | replayed |")
+print("|---|---|---|---|---|---|---|")
+for mode in ("time", "counters"):
+    path = os.path.join(sys.argv[1], f"lstm_chain-{mode}.rtdb")
+    if not os.path.exists(path):
+        print(f"| {mode} | missing | | | | | |")
+        continue
+    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    q = lambda sql: db.execute(sql).fetchone()[0]
+    print(f"| {mode} | {q('SELECT COUNT(*) FROM kernel')} | {q('SELECT COUNT(graph_id) FROM kernel')} "
+          f"| {q('SELECT COUNT(DISTINCT graph_id) FROM kernel')} | {q('SELECT COUNT(thread) FROM kernel')} "
+          f"| {q('SELECT COUNT(region) FROM kernel')} | {q('SELECT SUM(replayed) FROM kernel')} |")
+print("")
+print("Expected: 80 kernels, 80 with a graph id, 1 graph, 80 with thread and region, 0 replayed.")
+PY
+fi
 say ""
 say "Per kernel and launch: FLOPs of rooftime --mode counters against ncu (must be equal), and ncu's against the"
 say "sample's \`# expect\` line (WMMA's HMMA work is not in Tier 1: expect a mismatch there); HBM bytes (dram read +"
@@ -599,6 +631,7 @@ if compgen -G "$data/*/*" >/dev/null || [[ -s $out/machine.json ]]; then
         for s in ${cuda_samples:-}; do echo "  - \`$s ${sample_args[$s]}\`"; done
         echo "- \`ncu/SAMPLE.csv\`: \`LC_ALL=C ncu --target-processes all --replay-mode kernel --clock-control none --cache-control none --metrics TIER1 --csv --page raw --print-units base --log-file SAMPLE.csv samples/cuda/SAMPLE ARGS\`,"
         echo "  \`ncu/SAMPLE.rtdb\`: \`rooftime import ncu SAMPLE.csv -o SAMPLE.rtdb\`; TIER1 = \`$tier1\`."
+        [[ -d $data/graph ]] && echo "- \`graph/lstm_chain-MODE.rtdb\`: \`rooftime record --mode time|counters -o DIR/%p.rtdb -- samples/cuda/lstm_chain --graph --steps 40\` (kernels of a CUDA graph launch)."
         [[ -d $data/stacks ]] && echo "- \`stacks/lstm_chain.rtdb\`: \`rooftime record --mode time --call-stacks $([[ ${machine_opt[0]} == --machine ]] && echo "--machine machine.json" || echo "--no-machine") -o DIR/%p.rtdb -- samples/cuda/lstm_chain --steps 10\` (for \`report --by callpath\`)."
         echo "- \`python/SCRIPT-time.rtdb\`: \`rooftime record --mode time -- python3 samples/python/SCRIPT.py ARGS ${timed_steps:-}\`"
         echo "  (ARGS: none for cnn_train, \`--seq 16\` for lstm_train; the last such run);"

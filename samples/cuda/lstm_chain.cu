@@ -14,6 +14,8 @@
 // --threads N runs N chains at once, one per host thread, each on its own stream with its own state (the weights
 // are shared): launches of several threads, as a data-loader or multi-stream program makes them; every total
 // above is N times as large.
+// --graph captures each chain's T steps into a CUDA graph (stream capture) and launches the graph once: the same
+// kernels, run by one cudaGraphLaunch, as CUDA-graph training loops (torch.cuda.graphs) run theirs.
 
 #include "cuda_support.h"
 
@@ -35,7 +37,7 @@ using rooftime::samples::KernelTally;
 using rooftime::samples::RegionTally;
 
 constexpr const char* kProgram = "lstm_chain";
-constexpr const char* kUsage = "lstm_chain [--steps T=1000] [--hidden H=256] [--threads N=1]";
+constexpr const char* kUsage = "lstm_chain [--steps T=1000] [--hidden H=256] [--threads N=1] [--graph]";
 constexpr int kThreads = 128;
 
 __device__ float hardSigmoid(float x)
@@ -90,6 +92,7 @@ int run(int argc, char** argv)
     std::int64_t steps = 1000;
     std::int64_t hidden = 256;
     std::int64_t threads = 1;
+    bool graph = false;
     Args args(argc, argv, kProgram, kUsage);
     while (args.next()) {
         if (args.is("--steps"))
@@ -98,6 +101,8 @@ int run(int argc, char** argv)
             hidden = args.integer(1, 4096);
         else if (args.is("--threads"))
             threads = args.integer(1, 16);
+        else if (args.is("--graph"))
+            graph = true;
         else
             args.unknown();
     }
@@ -105,6 +110,7 @@ int run(int argc, char** argv)
     rooftime_set_param("steps", static_cast<double>(steps));
     rooftime_set_param("hidden", static_cast<double>(hidden));
     rooftime_set_param("threads", static_cast<double>(threads));
+    rooftime_set_param("graph", graph ? 1.0 : 0.0);
 
     const auto hs = static_cast<std::size_t>(hidden);
     std::vector<float> hw(4 * hs * hs);
@@ -122,6 +128,8 @@ int run(int argc, char** argv)
     struct Lane {
         DeviceBuffer<float> gates, c, h;
         cudaStream_t stream = nullptr;
+        cudaGraph_t graph = nullptr; // --graph: the captured steps
+        cudaGraphExec_t exec = nullptr;
         Lane(std::size_t hsize)
             : gates(4 * hsize, kProgram)
             , c(hsize, kProgram)
@@ -154,7 +162,7 @@ int run(int argc, char** argv)
     RegionTally region(name);
     const rooftime::samples::Stopwatch watch;
     rooftime_begin(name);
-    auto chain = [&](Lane& lane) {
+    auto launchSteps = [&](Lane& lane) {
         for (std::int64_t t = 0; t < steps; ++t) {
             lstm_gemv<<<gemvBlocks, kThreads, 0, lane.stream>>>(
                 w.get(), lane.h.get(), bias.get(), lane.gates.get(), hi);
@@ -162,6 +170,20 @@ int run(int argc, char** argv)
             lstm_cell<<<cellBlocks, kThreads, 0, lane.stream>>>(lane.gates.get(), lane.c.get(), lane.h.get(), hi);
             rooftime::samples::launchCheck(kProgram, "lstm_cell");
         }
+    };
+    auto chain = [&](Lane& lane) {
+        if (!graph) {
+            launchSteps(lane);
+            return;
+        }
+        // Thread-local capture: several threads capture their own chains at once.
+        using rooftime::samples::cudaCheck;
+        cudaCheck(
+            cudaStreamBeginCapture(lane.stream, cudaStreamCaptureModeThreadLocal), kProgram, "cudaStreamBeginCapture");
+        launchSteps(lane);
+        cudaCheck(cudaStreamEndCapture(lane.stream, &lane.graph), kProgram, "cudaStreamEndCapture");
+        cudaCheck(cudaGraphInstantiate(&lane.exec, lane.graph, 0), kProgram, "cudaGraphInstantiate");
+        cudaCheck(cudaGraphLaunch(lane.exec, lane.stream), kProgram, "cudaGraphLaunch");
     };
     if (threads == 1) {
         chain(*lanes.front());
@@ -197,8 +219,11 @@ int run(int argc, char** argv)
             return rooftime::samples::kFailureExit;
         }
     }
-    for (auto& lane : lanes)
+    for (auto& lane : lanes) {
+        if (lane->exec) cudaGraphExecDestroy(lane->exec);
+        if (lane->graph) cudaGraphDestroy(lane->graph);
         cudaStreamDestroy(lane->stream);
+    }
     double checksum = 0.0;
     for (std::size_t u = 0; u < hs; ++u) {
         if (!std::isfinite(hh[u]) || std::fabs(hh[u]) > 1.0f) {
