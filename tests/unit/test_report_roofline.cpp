@@ -375,6 +375,8 @@ TEST_CASE(
         ProfileBuilder b(path, "gpu-node", "train.py", "python train.py"); // no embedded model
         b.addDevice(0, "NVIDIA H100", "sm_90", 132);
         b.addKernel(launch(1, "gemm", 1'000'000, false));
+        b.addDiagnostic("cupti", "CUPTI dropped 12 GPU activity records");
+        b.addDiagnostic("cupti", "counters on GH100: 19 metrics, 2 passes per measured launch (kernel replay)");
         b.finish(2'000'000);
     }
     std::vector<Profile> profiles;
@@ -390,6 +392,10 @@ TEST_CASE(
     byKernel.by = ReportBy::Kernel;
     const Report sameReport = buildReport(profiles, &same, byKernel);
     CHECK(sameReport.machineWarnings.empty());
+    // Records CUPTI dropped are a warning (kernels are missing), other diagnostics notes.
+    const std::string sameText = formatReport(sameReport, OutputFormat::Text, { 0, 100 });
+    CHECK(sameText.find("    warning: cupti: CUPTI dropped 12 GPU activity records\n") != std::string::npos);
+    CHECK(sameText.find("    note: cupti: counters on GH100") != std::string::npos);
     // A time-mode profile: the report says where FLOPs and bytes would come from.
     CHECK(oneLine(formatReport(sameReport, OutputFormat::Text, { 0, 100 }))
               .find("Sources: 1 kernel row (1 launch) with times only: no counters were recorded (`rooftime record "

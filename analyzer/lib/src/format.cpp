@@ -303,8 +303,10 @@ std::string formatText(const Report& report, const FormatOptions& options)
         }
         if (p.droppedEvents)
             out += fmt::format("    warning: {} events dropped (writer could not keep up)\n", p.droppedEvents);
+        // Lost GPU records are a warning like lost events: kernel counts and times are short, not just annotated.
         for (const std::string& d : p.diagnostics)
-            out += "    note: " + elideMiddle(d, options.width - 10) + "\n";
+            out += (d.starts_with("cupti: CUPTI dropped ") ? "    warning: " : "    note: ")
+                + elideMiddle(d, options.width - 13) + "\n";
     }
     if (report.machine)
         out += "  machine: " + elideMiddle(machineSummary(*report.machine), options.width - 11) + "\n           ("
