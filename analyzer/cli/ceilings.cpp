@@ -362,19 +362,27 @@ int runCeilings(const CeilingsOptions& options)
 
 std::optional<std::string> machineForRecord(const std::string& machineFile)
 {
+    // Which roofs the profiles will carry, said before the program starts: a quick model stays cached until
+    // `rooftime ceilings` replaces it.
+    auto chosen = [](const analyzer::MachineModel& m, const std::string& path) {
+        fmt::print(stderr, "rooftime: machine model: {} ({})\n", analyzer::machineSummary(m, false), path);
+        return path;
+    };
     if (!machineFile.empty()) {
-        if (!loadMachineOption("rooftime record", machineFile, true)) return std::nullopt;
+        const auto m = loadMachineOption("rooftime record", machineFile, true);
+        if (!m) return std::nullopt;
         std::error_code ec;
-        return fs::absolute(machineFile, ec).string();
+        return chosen(*m, fs::absolute(machineFile, ec).string());
     }
     const auto here = analyzer::currentHardware();
     const std::string cached = analyzer::machineCachePath(here);
+    std::optional<analyzer::MachineModel> read;
     // A cached model that does not read is measured again; it is said once, before the lock.
     auto usable = [&](bool say) {
         std::error_code ec;
         if (!fs::exists(cached, ec)) return false;
         try {
-            analyzer::readMachineFile(cached);
+            read = analyzer::readMachineFile(cached);
             return true;
         } catch (const analyzer::MachineError& e) {
             if (say)
@@ -383,7 +391,7 @@ std::optional<std::string> machineForRecord(const std::string& machineFile)
             return false;
         }
     };
-    if (usable(true)) return cached;
+    if (usable(true)) return chosen(*read, cached);
     // Ranks of one job on one node start together: the first measures, the others wait for its file.
     std::error_code ec;
     fs::create_directories(fs::path(cached).parent_path(), ec);
@@ -396,7 +404,7 @@ std::optional<std::string> machineForRecord(const std::string& machineFile)
             if (fd >= 0) ::close(fd);
         }
     } unlock { lockFd };
-    if (usable(false)) return cached;
+    if (usable(false)) return chosen(*read, cached);
     fmt::print(stderr,
         "rooftime: no machine model for this host yet: measuring one in quick mode (a few seconds; "
         "`rooftime ceilings` measures the full one)\n");
@@ -413,7 +421,7 @@ std::optional<std::string> machineForRecord(const std::string& machineFile)
         return std::string();
     }
     fmt::print(stderr, "rooftime: machine model saved to {}\n", cached);
-    return cached;
+    return chosen(model, cached);
 }
 
 } // namespace rooftime::cli

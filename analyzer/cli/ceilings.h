@@ -22,8 +22,9 @@ struct CeilingsOptions {
 int runCeilings(const CeilingsOptions& options);
 
 /// The machine file `rooftime record` embeds: @p machineFile when given (validated, mismatches warned), else the
-/// cached model of this hardware, measured in quick mode when there is none. An empty string means none (with
-/// a message said). std::nullopt: an error that stops record (message printed).
+/// cached model of this hardware, measured in quick mode when there is none; says which on stderr (`rooftime:
+/// machine model: …`). An empty string means none (with a message said). std::nullopt: an error that stops record
+/// (message printed).
 std::optional<std::string> machineForRecord(const std::string& machineFile);
 
 /// Reads a --machine FILE; prints the error (prefixed by @p command) and, with @p againstThisMachine (record, which

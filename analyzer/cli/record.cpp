@@ -86,11 +86,6 @@ int runRecord(const RecordOptions& options)
             unsetenv("ROOFTIME_MACHINE");
         } else {
             setenv("ROOFTIME_MACHINE", machine->c_str(), 1);
-            // Which roofs the profiles will carry: a quick model stays cached until `rooftime ceilings` replaces it.
-            try {
-                fmt::print(stderr, "rooftime: machine model: {} ({})\n",
-                    analyzer::machineSummary(analyzer::readMachineFile(*machine), false), *machine);
-            } catch (const analyzer::MachineError&) { }
         }
     }
 
