@@ -7,6 +7,7 @@
 
 #include "gpu_machine.h"
 #include "process.h"
+#include "report_of.h"
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
@@ -68,15 +69,9 @@ std::string oneLine(std::string text)
     return text;
 }
 
-/// The report by kernel of the profiles at @p paths, with the model they embed.
 Report kernelReport(const std::vector<std::string>& paths)
 {
-    std::vector<Profile> profiles;
-    for (const std::string& path : paths)
-        profiles.push_back(Profile::open(path));
-    ReportOptions options;
-    options.by = ReportBy::Kernel;
-    return buildReport(profiles, nullptr, options);
+    return rooftime::test::reportOf(paths, ReportBy::Kernel);
 }
 
 const ReportRow& row(const Report& r, const std::string& name)
@@ -474,8 +469,8 @@ TEST_CASE("launch configurations: many per kernel name are counted exactly", "[r
     {
         ProfileBuilder b(path, "gpu-node", "train.py", "python train.py");
         b.addDevice(0, "NVIDIA H100", "sm_90", 132);
-        // Variable batch sizes: grids 1..40, the first three replayed, grid 5 twice more at the end (found again
-        // once the list is indexed by hash).
+        // Variable batch sizes: grids 1..40, the first three replayed, grid 5 and grid 2 again at the end (found
+        // again by the configuration index, not only as the last one seen).
         for (int g = 1; g <= 40; ++g)
             b.addKernel(launch(g, "var", 1'000, g <= 3, g));
         b.addKernel(launch(41, "var", 1'000, false, 5));

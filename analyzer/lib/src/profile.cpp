@@ -736,9 +736,9 @@ std::vector<KernelAggregate> Profile::aggregateKernels(bool byConfig) const
     std::unordered_map<std::int64_t, std::size_t> sampleOf; // launch id -> its slot in sampled, if sampled
     std::vector<std::pair<std::size_t, std::vector<std::pair<std::int64_t, double>>>> sampled; // aggregate, counters
     std::vector<Key> keys;
-    // Per aggregate and launch configuration: launches replayed and not (KernelAggregate::launchConfigs). A short
-    // list searched from its last hit (a kernel has few configurations and repeats them; a hash per launch cost
-    // 15 %), indexed by a hash once it grows past 16 (variable batch sizes can make thousands).
+    // Per aggregate and launch configuration: launches replayed and not (KernelAggregate::launchConfigs). Its last
+    // hit first (a kernel repeats its configuration; a hash per launch cost 15 %), else its hash index (variable
+    // batch sizes can make thousands of configurations).
     std::vector<std::size_t> lastConfig;
     std::vector<std::unordered_map<std::array<std::int64_t, 6>, std::size_t, ConfigHash>> configIndex;
     const auto replayedNs = replayedDurations();
@@ -769,25 +769,13 @@ std::vector<KernelAggregate> Profile::aggregateKernels(bool byConfig) const
             auto& configs = a.launchConfigs;
             std::size_t& last = lastConfig[it->second];
             if (last >= configs.size() || configs[last].config != config) {
-                auto& byHash = configIndex[it->second];
-                if (configs.size() <= 16) {
-                    last = 0;
-                    while (last < configs.size() && configs[last].config != config)
-                        ++last;
-                } else {
-                    if (byHash.empty())
-                        for (std::size_t i = 0; i < configs.size(); ++i)
-                            byHash.emplace(configs[i].config, i);
-                    auto found = byHash.find(config);
-                    last = found == byHash.end() ? configs.size() : found->second;
-                }
-                if (last == configs.size()) {
-                    configs.push_back({ config });
-                    if (!byHash.empty()) byHash.emplace(config, last);
-                }
+                auto [found, added] = configIndex[it->second].try_emplace(config, configs.size());
+                if (added) configs.push_back({ config });
+                last = found->second;
             }
-            ++(sqlite3_column_int(s, replayedColumn) ? configs[last].replayed : configs[last].other);
-            if (sqlite3_column_int(s, replayedColumn)) {
+            const bool replayedLaunch = sqlite3_column_int(s, replayedColumn) != 0;
+            ++(replayedLaunch ? configs[last].replayed : configs[last].other);
+            if (replayedLaunch) {
                 ++a.replayed;
                 a.replayedDurationNs += launchNs;
                 ofLaunch.emplace(sqlite3_column_int64(s, 0), it->second);
