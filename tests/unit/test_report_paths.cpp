@@ -7,6 +7,7 @@
 #include "rooftime/analyzer/report.h"
 
 #include "process.h"
+#include "report_of.h"
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
@@ -102,12 +103,7 @@ const ReportRow& row(const Report& r, const std::string& name)
 /// `--by callpath` over the profiles at @p paths.
 Report callpathReport(const std::vector<std::string>& paths)
 {
-    std::vector<Profile> profiles;
-    for (const std::string& p : paths)
-        profiles.push_back(Profile::open(p));
-    ReportOptions options;
-    options.by = ReportBy::Callpath;
-    return buildReport(profiles, nullptr, options);
+    return rooftime::test::reportOf(paths, ReportBy::Callpath);
 }
 
 bool hasRow(const Report& r, const std::string& name)
