@@ -44,7 +44,11 @@ public:
                 first = m_seen.insert(key ? key : "").second;
             }
             if (!first && print) return;
-            if (print) printLine(message);
+            if (print) {
+                printLine(message);
+                std::lock_guard lock(m_mutex);
+                m_lastPrinted = message;
+            }
             Recording::instance().addDiagnostic(m_component, message);
         } catch (...) { }
     }
@@ -54,11 +58,17 @@ public:
     }
     backend::LaunchContext launchContext() noexcept override { return Recording::instance().launchContext(); }
     std::int64_t nowNs() noexcept override { return collector::nowNs(); }
+    std::string lastPrinted()
+    {
+        std::lock_guard lock(m_mutex);
+        return m_lastPrinted;
+    }
 
 private:
     std::string m_component;
     std::mutex m_mutex;
     std::set<std::string> m_seen;
+    std::string m_lastPrinted; ///< the backend's last line on stderr (why it stopped, when it did)
 };
 
 /// The folder of librooftime_collector.so, from the address of one of its functions.
@@ -123,7 +133,7 @@ bool Recording::startCudaBackend() noexcept
                 + "); continuing without GPU kernels";
             printLine(msg);
             addDiagnostic("collector", msg);
-            setCountersStatus("unavailable: no CUPTI backend");
+            gpuBackendUnusable("no CUPTI backend");
             return false;
         }
         auto create = reinterpret_cast<backend::CreateFn>(::dlsym(handle, backend::kCreateSymbol));
@@ -134,20 +144,38 @@ bool Recording::startCudaBackend() noexcept
                 + "' does not match this collector (rebuild both); continuing without GPU kernels";
             printLine(msg);
             addDiagnostic("collector", msg);
+            gpuBackendUnusable("the CUPTI backend does not match this collector");
             return false;
         }
-        if (!b->available()) return false; // the backend said why
+        if (!b->available()) { // the backend said why
+            gpuBackendUnusable(host.lastPrinted());
+            return false;
+        }
         backend::Settings s;
         s.mode = m_settings.mode;
         s.counterLaunches = m_settings.counterLaunches;
         s.counterSet = m_settings.counterSet;
         s.exitTimeoutMs = m_settings.exitTimeoutMs;
-        if (!b->start(s)) return false;
+        if (!b->start(s)) {
+            gpuBackendUnusable(host.lastPrinted());
+            return false;
+        }
         m_gpuBackend.store(b);
         return true;
     } catch (...) {
         return false;
     }
+}
+
+void Recording::gpuBackendUnusable(const std::string& why) noexcept
+{
+    try {
+        if (m_settings.mode != "counters") return; // time mode keeps `off` (docs/format.md)
+        std::string reason = why.empty() ? std::string("CUPTI could not be used") : why;
+        const std::size_t tail = reason.find("; continuing without");
+        if (tail != std::string::npos) reason.resize(tail);
+        setCountersStatus("unavailable: " + reason);
+    } catch (...) { }
 }
 
 void Recording::stopBackends() noexcept

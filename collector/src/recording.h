@@ -128,6 +128,8 @@ public:
     void queueMemoryOps(std::vector<backend::MemoryRecord>&& ops) noexcept;
     void queueDevice(const backend::DeviceRecord& device) noexcept;
     void setCountersStatus(const std::string& status) noexcept;
+    /// The CUDA backend cannot be used at all (@p why: its one line): in counters mode the profile says so.
+    void gpuBackendUnusable(const std::string& why) noexcept;
     const Settings& settings() const { return m_settings; }
     bool isActive() noexcept;
 

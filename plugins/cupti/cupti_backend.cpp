@@ -681,10 +681,11 @@ bool CuptiBackend::setUpHost(CUcontext ctx, std::uint32_t device)
         }
     }
     note(std::string("counters on ") + chip.pChipName + ": " + std::to_string(m_metrics.size()) + " metrics, "
-        + std::to_string(passes) + " passes per measured launch (kernel replay)");
+        + std::to_string(passes) + (passes == 1 ? " pass" : " passes") + " per measured launch (kernel replay)");
     m_host->setCountersStatus(
         "cupti: " + (peaksOnly ? std::string("peaks") : std::string("tier ") + (tier2 ? "2" : "1")) + ", "
-        + std::to_string(m_metrics.size()) + " metrics, " + std::to_string(passes) + " passes, first "
+        + std::to_string(m_metrics.size()) + " metrics, " + std::to_string(passes) + (passes == 1 ? " pass" : " passes")
+        + ", first "
         + (m_settings.counterLaunches > 0 ? std::to_string(m_settings.counterLaunches) : std::string("all"))
         + " launches per kernel");
     m_hostReady = true;
