@@ -207,9 +207,14 @@ std::string sourcesLine(const Report& report, const FormatOptions& options)
     std::size_t measured = 0, estimated = 0;
     std::uint64_t replayed = 0, launches = 0;
     std::vector<const ReportRow*> doubtful;
-    std::size_t without = 0;
-    std::uint64_t withoutLaunches = 0;
+    std::size_t without = 0, untimedRows = 0, timeless = 0;
+    std::uint64_t withoutLaunches = 0, untimed = 0;
     for (const ReportRow& r : report.rows) {
+        if (r.kind == "kernel" && r.untimed > 0) {
+            ++untimedRows;
+            untimed += r.untimed;
+            timeless += r.untimed == r.count;
+        }
         if (r.kind == "kernel" && !r.workSpread) {
             ++without;
             withoutLaunches += r.count;
@@ -220,13 +225,23 @@ std::string sourcesLine(const Report& report, const FormatOptions& options)
         launches += r.count;
         if (r.workSource == Source::Estimated && !r.workSpread->doubts().empty()) doubtful.push_back(&r);
     }
+    // Replayed launches whose values (their time among them) were lost: a guess, said as one.
+    std::string untimedText;
+    if (untimed > 0)
+        untimedText = fmt::format(" {} launch{} in {} kernel row{} recorded no time (replayed, the counter values "
+                                  "lost) and count{} at the row's mean launch time (time estimated{}).",
+            untimed, untimed == 1 ? "" : "es", untimedRows, untimedRows == 1 ? "" : "s", untimed == 1 ? "s" : "",
+            timeless == 0 ? std::string()
+                          : fmt::format("; {} row{} without any timed launch show{} 0 s", timeless,
+                              timeless == 1 ? "" : "s", timeless == 1 ? "s" : ""));
     if (measured + estimated == 0)
         return without == 0
             ? std::string()
             : wrap(fmt::format("Sources: {} kernel row{} ({} launch{}) with times only: no counters were "
                                "recorded (`rooftime record --mode counters` measures FLOPs and bytes "
                                "on the first launches of each kernel).",
-                       without, without == 1 ? "" : "s", withoutLaunches, withoutLaunches == 1 ? "" : "es"),
+                       without, without == 1 ? "" : "s", withoutLaunches, withoutLaunches == 1 ? "" : "es")
+                    + untimedText,
                 options.width);
     std::string text = fmt::format("Sources: the FLOPs and bytes of {} kernel row{} come from counters: {} measured on "
                                    "every launch, {} scaled from the {} launches replayed (of {}).",
@@ -236,6 +251,7 @@ std::string sourcesLine(const Report& report, const FormatOptions& options)
         text += fmt::format(" {} kernel row{} ({} launch{}) {} no counters (the profile's notes say why where known).",
             without, without == 1 ? "" : "s", withoutLaunches, withoutLaunches == 1 ? "" : "es",
             without == 1 ? "has" : "have");
+    text += untimedText;
     if (!doubtful.empty()) {
         std::stable_sort(doubtful.begin(), doubtful.end(),
             [](const ReportRow* a, const ReportRow* b) { return a->timeSeconds > b->timeSeconds; });
@@ -508,7 +524,7 @@ std::string formatJson(const Report& report, const FormatOptions& options)
             { "bytes", optJson(r.bytes) }, { "intensity", optJson(r.intensity) },
             { "flops_per_s", optJson(r.flopsPerSecond) }, { "bytes_per_s", optJson(r.bytesPerSecond) },
             { "declared_instances", r.declaredCount }, { "implicitly_closed", r.implicitlyClosed },
-            { "device", r.device }, { "config", r.config }, { "replayed", r.replayed },
+            { "device", r.device }, { "config", r.config }, { "replayed", r.replayed }, { "untimed", r.untimed },
             { "work_time_s", r.workSeconds }, { "tensor_uncounted_instructions", optJson(r.tensorUncounted) },
             { "sm_clock_hz", optJson(r.smClockHz) }, { "work_per_launch", workSpreadJson(r.workSpread) },
             { "flops_by_class", classJson(r.flopsByClass) }, { "bytes_by_level", r.bytesByLevel },

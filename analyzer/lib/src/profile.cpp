@@ -766,6 +766,7 @@ std::vector<KernelAggregate> Profile::aggregateKernels(bool byConfig) const
             auto replayed = ns == 0 ? replayedNs.find(sqlite3_column_int64(s, 0)) : replayedNs.end();
             const std::int64_t launchNs = replayed != replayedNs.end() ? replayed->second : ns;
             a.durationNs += launchNs;
+            if (launchNs == 0) ++a.untimed;
             auto& configs = a.launchConfigs;
             std::size_t& last = lastConfig[it->second];
             if (last >= configs.size() || configs[last].config != config) {
@@ -806,6 +807,11 @@ std::vector<KernelAggregate> Profile::aggregateKernels(bool byConfig) const
             sampled[sample->second].second.emplace_back(sqlite3_column_int64(s, 1), sqlite3_column_double(s, 2));
     });
     for (std::size_t i = 0; i < out.size(); ++i) {
+        // A kernel takes time: a launch without any (its replay's values lost) counts at the mean of the others.
+        KernelAggregate& a = out[i];
+        if (a.untimed > 0 && a.untimed < a.count)
+            a.durationNs += static_cast<std::int64_t>(std::llround(static_cast<double>(a.durationNs)
+                * static_cast<double>(a.untimed) / static_cast<double>(a.count - a.untimed)));
         out[i].name = lookup(keys[i].name);
         out[i].device = keys[i].device;
         if (byConfig) {

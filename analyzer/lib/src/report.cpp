@@ -273,6 +273,7 @@ void addKernelRows(Report& report, const std::vector<Profile>& profiles, const R
             for (const auto& [name, n] : k.counterLaunches)
                 m.counterLaunches[name] += n;
             m.replayedDurationNs += k.replayedDurationNs;
+            m.untimed += k.untimed;
             m.addLaunchConfigs(k.launchConfigs);
             for (auto& s : k.launchSamples)
                 if (m.launchSamples.size() < KernelAggregate::kLaunchSamples) m.launchSamples.push_back(std::move(s));
@@ -317,6 +318,8 @@ void addKernelRows(Report& report, const std::vector<Profile>& profiles, const R
         r.config = k.config;
         r.count = k.count;
         r.replayed = k.replayed;
+        r.untimed = k.untimed;
+        if (k.untimed > 0) r.timeSource = Source::Estimated;
         r.timeSeconds = static_cast<double>(k.durationNs) * 1e-9;
         r.workSeconds = r.timeSeconds;
         r.share = report.runSeconds > 0 ? r.timeSeconds / report.runSeconds : 0;

@@ -92,6 +92,9 @@ struct KernelAggregate {
     /// with another counter set): divide by this, not by `replayed`, for a mean per launch.
     std::map<std::string, std::uint64_t> counterLaunches;
     std::int64_t replayedDurationNs = 0; ///< time of the replayed launches (part of durationNs)
+    /// Launches with no time at all (duration 0: replayed, and their counter values, gpu__time_duration among them,
+    /// were lost): durationNs counts each at the mean of the aggregate's timed launches.
+    std::uint64_t untimed = 0;
     /// Per launch configuration (grid x, y, z, block x, y, z): launches replayed and not.
     struct ConfigLaunches {
         std::array<std::int64_t, 6> config {};

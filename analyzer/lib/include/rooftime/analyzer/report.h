@@ -68,6 +68,9 @@ struct ReportRow {
     std::string device; ///< whose roofs apply: "cpu", "gpu0"
     std::string config; ///< kernels by launch configuration
     std::uint64_t replayed = 0; ///< kernels: launches with counters (the rest scaled from them)
+    /// Kernels: launches without a time of their own (KernelAggregate::untimed), in the time at their kernel's
+    /// mean (timeSource Estimated).
+    std::uint64_t untimed = 0;
     /// Kernels (sm_75 and later): tensor-pipe instructions, scaled to all launches, when the collected counters
     /// count none of their operations (mma.sync under Tier 1): the row's FLOPs and roof are then too low.
     std::optional<double> tensorUncounted;
