@@ -223,6 +223,42 @@ TEST_CASE("H200 recordings: kernels keep their launching threads, NVTX ranges an
     CHECK(std::stoi(forward) >= 25 * 20); // every step's forward pass launches at least 20 kernels
 }
 
+TEST_CASE("H200 recordings: launches whose replay values were dropped count at their kernel's mean time", "[gpu-data]")
+{
+    // Run 1's PyTorch LSTM in counters mode: cuDNN's fills between kernels added ranges, so 15 replayed launches
+    // lost their values, their time with them (duration 0, not marked replayed).
+    const std::string lstm = testData("gpu/python/lstm_train-counters.rtdb");
+    CHECK(sqlOne(lstm, "SELECT count(*) FROM kernel WHERE duration_ns = 0 AND NOT replayed") == "15");
+    std::uint64_t untimed = 0;
+    int rows = 0, withTimed = 0;
+    for (const auto& [name, row] : kernelRows(lstm)) {
+        const auto u = row["untimed"].get<std::uint64_t>();
+        if (u == 0) {
+            CHECK(row["sources"]["time"] == "timed");
+            continue;
+        }
+        INFO(name);
+        untimed += u;
+        ++rows;
+        CHECK(row["sources"]["time"] == "estimated");
+        // With some timed launches: time_s holds every launch at their mean, so it exceeds the timed ones' sum.
+        if (u < row["count"].get<std::uint64_t>()) {
+            ++withTimed;
+            const std::string timedNs = sqlOne(lstm,
+                "SELECT sum(CASE WHEN k.duration_ns > 0 THEN k.duration_ns ELSE (SELECT m.value FROM kernel_metric m"
+                " JOIN string s ON s.id = m.metric WHERE m.kernel = k.id AND s.text = 'gpu__time_duration.sum') END)"
+                " FROM kernel k JOIN string n ON n.id = k.name WHERE n.text = '"
+                    + name + "' AND (k.duration_ns > 0 OR k.replayed)");
+            const double count = row["count"].get<double>();
+            CHECK(row["time_s"].get<double>()
+                == Approx(std::stod(timedNs) * 1e-9 * count / (count - static_cast<double>(u))).epsilon(1e-4));
+        }
+    }
+    CHECK(untimed == 15);
+    CHECK(rows == 8);
+    CHECK(withTimed == 6);
+}
+
 TEST_CASE("H200 machine file: measured ceilings in sane bounds, beside their theoretical values", "[gpu-data]")
 {
     const auto m = nlohmann::json::parse(readFile(h200()));

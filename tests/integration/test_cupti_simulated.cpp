@@ -1,0 +1,331 @@
+// SPDX-License-Identifier: MIT
+// The real CUPTI plugin recording a program on a simulated GPU (tests/clients/fake_cupti.h): launch callbacks,
+// activity buffers, kernel replay of the first launches per kernel, batches, pauses, contexts, threads, exit, and
+// every degradation path, without a GPU. It checks rooftime's use of CUPTI as docs/cupti.md describes CUPTI; what
+// only a real GPU shows is tools/device-check.sh's.
+#include "report_json.h"
+#include "sql_one.h"
+
+#include <algorithm>
+#include <sstream>
+
+using namespace rooftime::test;
+
+namespace {
+
+std::vector<std::string> stderrLines(const std::string& err)
+{
+    std::vector<std::string> out;
+    std::istringstream in(afterMachineLine(err));
+    for (std::string line; std::getline(in, line);)
+        out.push_back(line);
+    return out;
+}
+
+struct SimRun {
+    RunResult result;
+    std::string profile;
+};
+
+SimRun recordSim(const std::string& name, const std::vector<std::string>& recordArgs,
+    const std::vector<std::string>& clientArgs, const std::map<std::string, std::string>& env = {})
+{
+    const std::string dir = scratchDir("cupti-sim-" + name);
+    std::vector<std::string> argv { rooftimeBin(), "record" };
+    argv.insert(argv.end(), recordArgs.begin(), recordArgs.end());
+    argv.insert(argv.end(), { "-o", dir + "/p.%p.rtdb", "--", client("gpu_sim_client") });
+    argv.insert(argv.end(), clientArgs.begin(), clientArgs.end());
+    SimRun r { run(argv, env), {} };
+    INFO(r.result.out << r.result.err);
+    // The fake says where the plugin broke a rule of the CUPTI API (a profiler left started at exit among them).
+    CHECK(r.result.err.find("fake-cupti: misuse") == std::string::npos);
+    const auto files = filesIn(dir);
+    REQUIRE(files.size() == 1);
+    r.profile = files[0];
+    return r;
+}
+
+std::string count(const std::string& profile, const std::string& where)
+{
+    return sqlOne(profile, "SELECT count(*) FROM kernel k JOIN string s ON s.id = k.name WHERE " + where);
+}
+
+/// Launches whose `metric` value is not `factor` × their grid size (the client's signature of each launch).
+std::string offValues(const std::string& profile, const std::string& metric, double factor)
+{
+    return sqlOne(profile,
+        "SELECT count(*) FROM kernel k JOIN kernel_metric m ON m.kernel = k.id JOIN string s ON s.id = m.metric"
+        " WHERE s.text = '"
+            + metric + "' AND m.value != " + std::to_string(factor) + " * k.grid_x");
+}
+
+/// Launches replayed that lack the value of `metric`.
+std::string missingValues(const std::string& profile, const std::string& metric)
+{
+    return sqlOne(profile,
+        "SELECT count(*) FROM kernel k WHERE k.replayed AND NOT EXISTS (SELECT 1 FROM kernel_metric m JOIN string s"
+        " ON s.id = m.metric WHERE m.kernel = k.id AND s.text = '"
+            + metric + "')");
+}
+
+constexpr const char* kFfma = "smsp__sass_thread_inst_executed_op_ffma_pred_on.sum";
+
+} // namespace
+
+TEST_CASE("simulated GPU, counters mode: the first 3 launches of each kernel replayed, each with its own values")
+{
+    const SimRun r = recordSim("counters", { "--mode", "counters" }, { "mixed" });
+    const std::string& p = r.profile;
+    CHECK(r.result.status == 0);
+    CHECK_THAT(r.result.out, Catch::Contains("gpu_sim_client: mixed done, 19 launches"));
+    CHECK(sqlOne(p, "SELECT value FROM meta WHERE key = 'counters'")
+        == "cupti: tier 1, 19 metrics, 1 pass, first 3 launches per kernel");
+    // 19 launches, one of them failed: 18 kernels; none lost, no batch dropped.
+    CHECK(sqlOne(p, "SELECT count(*) FROM kernel") == "18");
+    CHECK(sqlOne(p,
+              "SELECT count(*) FROM diagnostic WHERE message LIKE '%ranges%' OR message LIKE '%lost%'"
+              " OR message LIKE '%got no counter values%'")
+        == "0");
+
+    // Which launches were replayed: the first three of gemm (runtime launches, some nested), the driver-only
+    // launch, the flaky kernel's launch that ran, both of the second context, the worker thread's, the last one.
+    CHECK(count(p, "s.text LIKE 'void gemm<64>%' AND k.replayed") == "3");
+    CHECK(count(p, "s.text LIKE 'void gemm<64>%' AND k.replayed AND k.grid_x <= 3") == "3");
+    CHECK(count(p, "s.text LIKE 'nccl%' AND k.replayed") == "0"); // collectives never
+    CHECK(count(p, "s.text LIKE 'nccl%'") == "2");
+    CHECK(count(p, "s.text = 'fill_driver_only' AND k.replayed") == "1");
+    CHECK(count(p, "s.text = 'flaky'") == "1");
+    CHECK(count(p, "s.text = 'flaky' AND k.replayed") == "1");
+    CHECK(count(p, "s.text LIKE 'graph_%' AND k.graph_id = 1 AND NOT k.replayed") == "3");
+    CHECK(count(p, "s.text = 'gemm_on_device_1' AND k.replayed AND k.device = 1") == "2");
+    CHECK(count(p, "s.text = 'worker_kernel' AND k.replayed") == "2");
+    CHECK(count(p, "s.text = 'tail' AND k.replayed") == "1"); // measured last: decoded at exit
+    CHECK(sqlOne(p, "SELECT count(*) FROM kernel WHERE replayed") == "10");
+
+    // Every replayed launch got its own values (FFMA = 10 × grid, DRAM read 4096 ×, time 5000 + 10 × grid ns);
+    // launches not replayed have none, and their own times.
+    CHECK(missingValues(p, kFfma) == "0");
+    CHECK(missingValues(p, "gpu__time_duration.sum") == "0");
+    CHECK(offValues(p, kFfma, 10) == "0");
+    CHECK(offValues(p, "dram__bytes_read.sum", 4096) == "0");
+    CHECK(sqlOne(p,
+              "SELECT count(*) FROM kernel k JOIN kernel_metric m ON m.kernel = k.id JOIN string s ON s.id = m.metric"
+              " WHERE s.text = 'gpu__time_duration.sum' AND m.value != 5000 + 10 * k.grid_x")
+        == "0");
+    CHECK(
+        sqlOne(p, "SELECT count(*) FROM kernel_metric m JOIN kernel k ON k.id = m.kernel WHERE NOT k.replayed") == "0");
+    CHECK(sqlOne(p, "SELECT count(*) FROM kernel WHERE NOT replayed AND duration_ns != 5000 + 10 * grid_x") == "0");
+
+    // Launch context: the worker's kernels on its thread and in its region, the step's in "step", the last in none.
+    CHECK(sqlOne(p,
+              "SELECT count(DISTINCT s.text) || ' ' || min(s.text) FROM kernel k JOIN string n ON n.id = k.name"
+              " JOIN region r ON r.thread = k.thread AND r.seq = k.region JOIN string s ON s.id = r.name"
+              " WHERE n.text = 'worker_kernel'")
+        == "1 worker");
+    CHECK(sqlOne(p,
+              "SELECT count(*) FROM kernel k JOIN string n ON n.id = k.name JOIN region r ON r.thread = k.thread"
+              " AND r.seq = k.region JOIN string s ON s.id = r.name WHERE s.text = 'step'")
+        == "15");
+    CHECK(count(p, "s.text = 'tail' AND k.region IS NULL") == "1");
+    CHECK(sqlOne(p,
+              "SELECT count(DISTINCT k.thread) FROM kernel k JOIN string s ON s.id = k.name"
+              " WHERE s.text IN ('worker_kernel', 'tail')")
+        == "2");
+    CHECK(sqlOne(p, "SELECT count(*) FROM kernel WHERE thread IS NULL") == "0");
+
+    // The copy and the driver's fill, and both devices.
+    CHECK(sqlOne(p, "SELECT group_concat(kind || ':' || bytes) FROM (SELECT kind, bytes FROM memop ORDER BY kind)")
+        == "0:1048576,1:4096");
+    CHECK(sqlOne(p, "SELECT count(*) FROM device") == "2");
+
+    // The analyzer scales gemm's 3 measured launches to its 6: FLOPs = 6 × mean(2 × FFMA) = 6 × 40.
+    const nlohmann::json report = [&] {
+        const RunResult rep = run({ rooftimeBin(), "report", "--by", "kernel", "--format", "json", p });
+        INFO(rep.err);
+        REQUIRE(rep.status == 0);
+        return nlohmann::json::parse(rep.out);
+    }();
+    const nlohmann::json* gemm = findRow(report, "void gemm<64>(float const*, float const*, float*, int)");
+    REQUIRE(gemm);
+    CHECK((*gemm)["count"] == 6);
+    CHECK((*gemm)["flops"].get<double>() == Approx(240));
+    CHECK((*gemm)["sources"]["flops"] == "estimated");
+    const nlohmann::json* tail = findRow(report, "tail");
+    REQUIRE(tail);
+    CHECK((*tail)["flops"].get<double>() == Approx(2 * 10 * 19));
+    CHECK((*tail)["sources"]["flops"] == "measured");
+    CHECK((*tail)["time_s"].get<double>() == Approx((5000 + 10 * 19) * 1e-9));
+}
+
+TEST_CASE("simulated GPU, --counters all: 150 launches in batches of 64, every value on its own launch")
+{
+    const SimRun r = recordSim("batches", { "--mode", "counters", "--counters", "all" }, { "batch", "150" });
+    const std::string& p = r.profile;
+    CHECK(r.result.status == 0);
+    CHECK(sqlOne(p, "SELECT count(*) || ' ' || sum(replayed) FROM kernel") == "150 150");
+    CHECK(missingValues(p, kFfma) == "0");
+    CHECK(offValues(p, kFfma, 10) == "0");
+    CHECK(offValues(p, "dram__bytes_write.sum", 1024) == "0");
+}
+
+TEST_CASE("simulated GPU, time mode: every launch with its own time, thread and region, no counters")
+{
+    const SimRun r = recordSim("time", { "--mode", "time" }, { "mixed" });
+    const std::string& p = r.profile;
+    CHECK(r.result.status == 0);
+    CHECK(sqlOne(p, "SELECT value FROM meta WHERE key = 'counters'") == "off");
+    CHECK(sqlOne(p, "SELECT count(*) || ' ' || sum(replayed) FROM kernel") == "18 0");
+    CHECK(sqlOne(p, "SELECT count(*) FROM kernel_metric") == "0");
+    CHECK(sqlOne(p, "SELECT count(*) FROM kernel WHERE duration_ns != 5000 + 10 * grid_x") == "0");
+    // On the profile's clock (CUPTI's timestamp callback): inside the process's run, after its launch.
+    CHECK(sqlOne(p,
+              "SELECT count(*) FROM kernel k, process pr WHERE k.start_ns < pr.start_ns OR k.end_ns > pr.end_ns"
+              " OR k.start_ns < k.launch_ns")
+        == "0");
+    CHECK(sqlOne(p, "SELECT count(*) FROM kernel WHERE thread IS NULL") == "0");
+}
+
+TEST_CASE("simulated GPU, ROOFTIME_CUPTI_TIMESTAMPS=offset: CUPTI's own clock shifted onto the profile's")
+{
+    // The fake's CUPTI clock is 11.6 days away from CLOCK_MONOTONIC: unshifted times would fall outside the run.
+    const SimRun r
+        = recordSim("offset", { "--mode", "time" }, { "mixed" }, { { "ROOFTIME_CUPTI_TIMESTAMPS", "offset" } });
+    const std::string& p = r.profile;
+    CHECK(sqlOne(p, "SELECT count(*) FROM kernel") == "18");
+    CHECK(sqlOne(p, "SELECT count(*) FROM kernel k, process pr WHERE k.start_ns < pr.start_ns OR k.end_ns > pr.end_ns")
+        == "0");
+    CHECK(sqlOne(p, "SELECT count(*) FROM diagnostic WHERE message LIKE '%ROOFTIME_CUPTI_TIMESTAMPS=offset%'") == "1");
+}
+
+TEST_CASE("simulated GPU: a range no launch announced drops its batch's values, never puts them on another kernel")
+{
+    const SimRun r = recordSim("stray", { "--mode", "counters" }, { "stray" });
+    const std::string& p = r.profile;
+    CHECK(r.result.status == 0);
+    // The batch of before_stray and the first after_stray returned 3 ranges for 2 launches: both without values.
+    CHECK(sqlOne(p,
+              "SELECT count(*) FROM diagnostic WHERE message = 'the range profiler returned 3 ranges for 2 measured "
+              "launches; their counter values are dropped (ranges cannot be matched to launches)'")
+        == "1");
+    CHECK(count(p, "s.text = 'before_stray'") == "1");
+    CHECK(
+        sqlOne(p, "SELECT count(*) FROM kernel_metric m JOIN kernel k ON k.id = m.kernel WHERE k.grid_x <= 2") == "0");
+    // The next batch is measured again, with its own values.
+    CHECK(count(p, "s.text = 'after_stray' AND k.replayed AND k.grid_x = 3") == "1");
+    CHECK(offValues(p, kFfma, 10) == "0");
+    CHECK(missingValues(p, kFfma) == "0");
+    // A launch replayed whose values were lost has no time at all (its record has none): the report counts it at
+    // its kernel's mean launch time and says so, rather than count it as 0 s.
+    CHECK(count(p, "s.text = 'after_stray' AND k.duration_ns = 0 AND NOT k.replayed") == "1");
+    const RunResult byKernel = run({ rooftimeBin(), "report", "--by", "kernel", "--format", "json", p });
+    REQUIRE(byKernel.status == 0);
+    const nlohmann::json kernels = nlohmann::json::parse(byKernel.out);
+    const nlohmann::json* after = findRow(kernels, "after_stray");
+    REQUIRE(after);
+    CHECK((*after)["untimed"] == 1);
+    CHECK((*after)["sources"]["time"] == "estimated");
+    CHECK((*after)["time_s"].get<double>() == Approx(2 * (5000 + 10 * 3) * 1e-9));
+    RunResult text = run({ rooftimeBin(), "report", "--by", "kernel", p });
+    REQUIRE(text.status == 0);
+    std::replace(text.out.begin(), text.out.end(), '\n', ' '); // the paragraph wraps
+    CHECK_THAT(text.out,
+        Catch::Contains("3 launches in 3 kernel rows recorded no time (replayed, the counter values lost) and count at "
+                        "the row's mean launch time (time estimated; 2 rows without any timed launch show 0 s)"));
+}
+
+TEST_CASE("simulated GPU: the program's exit status passes through, its last measured launch decoded at exit")
+{
+    const SimRun r = recordSim("exit", { "--mode", "counters" }, { "exit", "7" });
+    CHECK(r.result.status == 7);
+    CHECK_THAT(r.result.out, Catch::Contains("gpu_sim_client: exit 7"));
+    CHECK(sqlOne(r.profile, "SELECT count(*) || ' ' || sum(replayed) FROM kernel") == "1 1");
+    CHECK(missingValues(r.profile, kFfma) == "0");
+}
+
+TEST_CASE("simulated GPU: counters refused or unsupported, one line with the fix, every kernel still timed")
+{
+    struct Case {
+        std::string env, value, line, status;
+    };
+    const Case c = GENERATE(values<Case>({
+        { "FAKE_CUPTI_FAIL", "cuptiRangeProfilerEnable=INSUFFICIENT_PRIVILEGES",
+            "NVreg_RestrictProfilingToAdminUsers=0", "unavailable: insufficient privileges (ERR_NVGPUCTRPERM)" },
+        { "FAKE_CUPTI_FAIL", "cuptiProfilerGetCounterAvailability=INSUFFICIENT_PRIVILEGES",
+            "NVreg_RestrictProfilingToAdminUsers=0", "unavailable: insufficient privileges (ERR_NVGPUCTRPERM)" },
+        { "FAKE_CUPTI_FAIL", "cuptiProfilerGetCounterAvailability=HARDWARE_BUSY", "dcgmi profile --pause",
+            "unavailable: counters held by another profiler (DCGM?)" },
+        { "FAKE_CUPTI_FAIL", "cuptiRangeProfilerEnable=MIG_DEVICE_NOT_SUPPORTED", "MIG instance",
+            "unavailable: MIG instance" },
+        { "FAKE_CUPTI_FAIL", "cuptiProfilerInitialize=CONFIDENTIAL_COMPUTING_NOT_SUPPORTED", "confidential computing",
+            "unavailable: confidential computing" },
+        { "FAKE_CUPTI_UNSUPPORTED", "vgpu", "vGPU with profiling disabled",
+            "unavailable: GPU counters are not supported on this device (vGPU with profiling disabled: the host "
+            "administrator can enable it)" },
+        { "FAKE_CUPTI_FAIL", "cuptiRangeProfilerStart=UNKNOWN", "cannot start the range profiler (CUPTI_ERROR_UNKNOWN)",
+            "unavailable: CUPTI_ERROR_UNKNOWN" },
+    }));
+    INFO(c.value);
+    const SimRun r = recordSim("refused", { "--mode", "counters" }, { "mixed" }, { { c.env, c.value } });
+    const std::string& p = r.profile;
+    CHECK(r.result.status == 0);
+    CHECK_THAT(r.result.out, Catch::Contains("gpu_sim_client: mixed done, 19 launches"));
+    int printed = 0;
+    for (const std::string& line : stderrLines(r.result.err))
+        if (line.find(c.line) != std::string::npos) {
+            ++printed;
+            CHECK_THAT(line, Catch::StartsWith("rooftime: "));
+            CHECK_THAT(line, Catch::EndsWith("continuing without GPU counters (kernel times are still recorded)"));
+        }
+    CHECK(printed == 1);
+    CHECK(sqlOne(p, "SELECT value FROM meta WHERE key = 'counters'") == c.status);
+    CHECK(sqlOne(p, "SELECT count(*) FROM diagnostic WHERE message LIKE '%" + c.line + "%'") == "1");
+    // Timing goes on: all 18 kernels, each with its time, none replayed.
+    CHECK(sqlOne(p, "SELECT count(*) || ' ' || sum(replayed) FROM kernel") == "18 0");
+    CHECK(sqlOne(p, "SELECT count(*) FROM kernel WHERE duration_ns != 5000 + 10 * grid_x") == "0");
+}
+
+TEST_CASE("simulated GPU: CUPTI held by another tool or of another version, one line, the program runs untouched")
+{
+    struct Case {
+        std::string env, value, line;
+    };
+    const Case c = GENERATE(values<Case>({
+        { "FAKE_CUPTI_HOLDER", "nsys", "CUPTI is already used by nsys (one tool at a time" },
+        { "FAKE_CUPTI_VERSION", "120100", "the loaded CUPTI has API version 120100, this build needs a 13.x" },
+    }));
+    INFO(c.value);
+    const std::string mode = GENERATE("time", "counters");
+    const SimRun r = recordSim("held", { "--mode", mode }, { "mixed" }, { { c.env, c.value } });
+    const std::string& p = r.profile;
+    CHECK(r.result.status == 0);
+    CHECK_THAT(r.result.out, Catch::Contains("gpu_sim_client: mixed done, 19 launches"));
+    int printed = 0, others = 0;
+    for (const std::string& line : stderrLines(r.result.err)) {
+        if (line.find(c.line) != std::string::npos) {
+            ++printed;
+            CHECK_THAT(line, Catch::EndsWith("; continuing without GPU kernels"));
+        } else if (line.find("wrote") == std::string::npos && line.find(".rtdb") == std::string::npos)
+            ++others;
+    }
+    CHECK(printed == 1);
+    CHECK(others == 0);
+    CHECK(sqlOne(p, "SELECT count(*) FROM kernel") == "0");
+    // The profile says why there are no counters (time mode has none to miss).
+    const std::string status = sqlOne(p, "SELECT value FROM meta WHERE key = 'counters'");
+    if (mode == "time")
+        CHECK(status == "off");
+    else
+        CHECK_THAT(status, Catch::StartsWith("unavailable: " + c.line));
+}
+
+TEST_CASE("simulated GPU: records CUPTI dropped are said once and shown as a warning by report")
+{
+    const SimRun r = recordSim("dropped", { "--mode", "time" }, { "mixed" }, { { "FAKE_CUPTI_DROPPED", "5" } });
+    int printed = 0;
+    for (const std::string& line : stderrLines(r.result.err))
+        printed += line.find("CUPTI dropped GPU activity records") != std::string::npos;
+    CHECK(printed == 1);
+    const RunResult rep = run({ rooftimeBin(), "report", r.profile });
+    REQUIRE(rep.status == 0);
+    CHECK_THAT(rep.out, Catch::Contains("warning: cupti: CUPTI dropped 5 GPU activity records"));
+}
