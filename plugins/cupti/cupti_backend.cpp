@@ -16,6 +16,7 @@
 #include <climits>
 #include <cstdlib>
 #include <cstring>
+#include <dlfcn.h>
 #include <link.h>
 #include <map>
 #include <memory>
@@ -106,6 +107,54 @@ thread_local std::uint32_t t_runtimeCorrelation = 0;
 thread_local rooftime::collector::backend::LaunchContext t_runtimeContext; // of the runtime launch in progress
 /// Counters mode: that runtime launch was already counted (its driver launch only adds its id).
 thread_local bool t_runtimeCounted = false;
+/// Counters mode: the launch, graph launch, copy or fill calls this thread is inside of (a runtime call and the
+/// driver call within it count twice), and the context of the outermost; CuptiBackend::m_gpuCallers counts the
+/// threads where it is not 0, per context.
+thread_local int t_gpuCalls = 0;
+thread_local CUcontext t_gpuCallContext = nullptr;
+
+/// Makes @p ctx current on the calling thread for the scope, where another or none is: the Range Profiler is ended
+/// at exit on the exiting thread, which may never have used that context (a program launching only from worker
+/// threads), and Range Profiler calls on a thread without a context crashed a PyTorch process on the H200. Through
+/// the libcuda already in the process: the plugin links none.
+class ContextScope {
+public:
+    explicit ContextScope(CUcontext ctx) noexcept
+    {
+        const Driver& d = driver();
+        CUcontext now = nullptr;
+        if (!d.get || !d.push || !d.pop || !ctx || d.get(&now) != CUDA_SUCCESS || now == ctx) return;
+        m_pushed = d.push(ctx) == CUDA_SUCCESS;
+    }
+    ~ContextScope()
+    {
+        CUcontext popped = nullptr;
+        if (m_pushed) driver().pop(&popped);
+    }
+    ContextScope(const ContextScope&) = delete;
+    ContextScope& operator=(const ContextScope&) = delete;
+
+private:
+    struct Driver {
+        CUresult (*get)(CUcontext*) = nullptr;
+        CUresult (*push)(CUcontext) = nullptr;
+        CUresult (*pop)(CUcontext*) = nullptr;
+    };
+    static const Driver& driver() noexcept
+    {
+        static const Driver d = [] {
+            Driver out;
+            if (void* h = ::dlopen("libcuda.so.1", RTLD_NOW | RTLD_NOLOAD)) {
+                out.get = reinterpret_cast<CUresult (*)(CUcontext*)>(::dlsym(h, "cuCtxGetCurrent"));
+                out.push = reinterpret_cast<CUresult (*)(CUcontext)>(::dlsym(h, "cuCtxPushCurrent_v2"));
+                out.pop = reinterpret_cast<CUresult (*)(CUcontext*)>(::dlsym(h, "cuCtxPopCurrent_v2"));
+            }
+            return out;
+        }();
+        return d;
+    }
+    bool m_pushed = false;
+};
 
 /// At a callback's exit: the API call returned an error (cudaError_t and CUresult are both 0 on success).
 bool failed(const CUpti_CallbackData* cb)
@@ -115,17 +164,24 @@ bool failed(const CUpti_CallbackData* cb)
 
 /// Range Profiler state of one context (counters mode).
 struct ContextCounters {
+    CUcontext ctx = nullptr;
     CUpti_RangeProfiler_Object* object = nullptr;
     std::vector<std::uint8_t> counterData;
     bool started = false;
     /// The thread of the last pending launch. Launches of two threads may run in another order than their
-    /// callbacks came; a batch is decoded before another thread's launch joins it, so such a swap shows as a
-    /// range-count mismatch (values dropped) and never puts one kernel's values on another.
+    /// callbacks came; a batch is decoded before another thread's launch joins it.
     std::thread::id lastThread;
+    /// Another thread was inside a launch, copy or fill when this batch started: that call's kernel, submitted
+    /// after its callback, may be a range of this batch. Its values are dropped (CuptiBackend::stopAndDecode).
+    bool tainted = false;
     /// The launches measured since the last decode, in launch order (auto range: one range per launch, in
     /// execution order; launches are serialized under auto range). Each with all its correlation ids: the one
     /// counted, then the runtime or driver calls around or inside it (the kernel record carries one of them).
-    std::vector<std::vector<std::uint32_t>> pending;
+    struct Launch {
+        std::string name; ///< its kernel (m_launchCounts' key)
+        std::vector<std::uint32_t> ids;
+    };
+    std::vector<Launch> pending;
 };
 
 class CuptiBackend final : public backend::Backend {
@@ -219,10 +275,19 @@ private:
     /// thread that is inside CUPTI (a Range Profiler call under m_countersMutex) while CUPTI waits on it.
     CounterMatcher m_match;
     /// Measured launches whose values will never come: their held records go out without counters.
-    void releaseLost(const std::vector<std::uint32_t>& ids);
+    void releaseLost(const std::vector<ContextCounters::Launch>& launches);
+    std::unordered_map<std::string, int> m_retries; ///< per kernel: measurements given back (releaseLost)
     /// A measured launch that failed ran no kernel and gets no range: out of its batch.
     void countersLaunchFailed(std::uint32_t correlation) noexcept;
     std::vector<std::string> m_noReplay; ///< kNoReplayPatterns and ROOFTIME_NO_REPLAY
+    /// Threads inside a launch, copy or fill call (counters mode; t_gpuCalls), and of them the others than the
+    /// calling thread: a batch started or stopped while another thread's call has not returned may hold that
+    /// call's range instead of one of its own launches, and a count that still matches would put one kernel's
+    /// values on another (tests/integration/test_cupti_simulated.cpp, "race").
+    std::mutex m_callersMutex;
+    std::unordered_map<CUcontext, int> m_gpuCallers; ///< nullptr: calls whose context CUPTI did not say
+    void gpuCall(const CUpti_CallbackData* cb) noexcept;
+    int othersInGpuCalls(CUcontext ctx) noexcept;
 };
 
 CuptiBackend* g_backend = nullptr;
@@ -420,6 +485,7 @@ void CuptiBackend::onCallback(CUpti_CallbackDomain domain, CUpti_CallbackId cbid
             return;
         }
         const auto* cb = static_cast<const CUpti_CallbackData*>(data);
+        gpuCall(cb);
         if (domain == CUPTI_CB_DOMAIN_DRIVER_API && cbid < m_pauseBefore.size() && m_pauseBefore[cbid]) {
             if (cb->callbackSite == CUPTI_API_ENTER && m_counters) countersPause();
             return;
@@ -469,6 +535,37 @@ void CuptiBackend::onCallback(CUpti_CallbackDomain domain, CUpti_CallbackId cbid
         else
             countersOnLaunch(cb->context, cb->symbolName, cb->correlationId);
     } catch (...) { }
+}
+
+void CuptiBackend::gpuCall(const CUpti_CallbackData* cb) noexcept
+{
+    // Every API callback enabled is a launch, graph launch, copy or fill (counters mode adds the last two).
+    try {
+        if (cb->callbackSite == CUPTI_API_ENTER) {
+            if (!m_counters || t_gpuCalls++ > 0) return;
+            t_gpuCallContext = cb->context;
+            std::lock_guard lock(m_callersMutex);
+            ++m_gpuCallers[t_gpuCallContext];
+        } else if (t_gpuCalls > 0 && --t_gpuCalls == 0) {
+            std::lock_guard lock(m_callersMutex);
+            --m_gpuCallers[t_gpuCallContext];
+        }
+    } catch (...) { }
+}
+
+int CuptiBackend::othersInGpuCalls(CUcontext ctx) noexcept
+{
+    try {
+        std::lock_guard lock(m_callersMutex);
+        auto count = [&](CUcontext c) {
+            auto it = m_gpuCallers.find(c);
+            return it == m_gpuCallers.end() ? 0 : it->second;
+        };
+        const bool mine = t_gpuCalls > 0 && (t_gpuCallContext == ctx || t_gpuCallContext == nullptr);
+        return count(ctx) + (ctx ? count(nullptr) : 0) - (mine ? 1 : 0);
+    } catch (...) {
+        return 1; // unknown: the batch is not trusted
+    }
 }
 
 void CuptiBackend::onBuffer(CUcontext ctx, std::uint32_t stream, std::uint8_t* buffer, std::size_t valid) noexcept
@@ -564,6 +661,7 @@ void CuptiBackend::beforeExit() noexcept
         std::lock_guard lock(m_countersMutex);
         m_counters = false;
         for (auto& [ctx, c] : m_contexts) {
+            const ContextScope current(ctx);
             stopAndDecode(c);
             auto dp = params<CUpti_RangeProfiler_Disable_Params>(CUpti_RangeProfiler_Disable_Params_STRUCT_SIZE);
             dp.pRangeProfilerObject = c.object;
@@ -785,6 +883,7 @@ ContextCounters* CuptiBackend::countersFor(CUcontext ctx)
         return nullptr;
     }
     ContextCounters c;
+    c.ctx = ctx;
     c.object = en.pRangeProfilerObject;
     auto ds = params<CUpti_RangeProfiler_GetCounterDataSize_Params>(
         CUpti_RangeProfiler_GetCounterDataSize_Params_STRUCT_SIZE);
@@ -840,15 +939,27 @@ void CuptiBackend::countersAlias(std::uint32_t runtimeId, std::uint32_t driverId
         auto it = m_contexts.find(m_activeContext);
         if (it != m_contexts.end())
             for (auto p = it->second.pending.rbegin(); p != it->second.pending.rend(); ++p)
-                if (std::find(p->begin(), p->end(), runtimeId) != p->end()) {
-                    p->push_back(driverId);
+                if (std::find(p->ids.begin(), p->ids.end(), runtimeId) != p->ids.end()) {
+                    p->ids.push_back(driverId);
                     return;
                 }
     } catch (...) { }
 }
 
-void CuptiBackend::releaseLost(const std::vector<std::uint32_t>& ids)
+void CuptiBackend::releaseLost(const std::vector<ContextCounters::Launch>& launches)
 {
+    std::vector<std::uint32_t> ids;
+    for (const auto& l : launches) {
+        ids.insert(ids.end(), l.ids.begin(), l.ids.end());
+        // Its measurement did not count: a later launch of the kernel takes its place, up to K more per kernel
+        // (a program where measurements keep failing must not be replayed throughout).
+        auto n = m_launchCounts.find(l.name);
+        int& retried = m_retries[l.name];
+        if (n != m_launchCounts.end() && n->second > 0 && retried < m_settings.counterLaunches) {
+            --n->second;
+            ++retried;
+        }
+    }
     std::vector<backend::KernelRecord> released = m_match.lost(ids);
     if (!released.empty()) m_host->addKernels(std::move(released));
 }
@@ -861,10 +972,10 @@ void CuptiBackend::countersLaunchFailed(std::uint32_t correlation) noexcept
         if (it == m_contexts.end()) return;
         auto& pending = it->second.pending;
         for (auto p = pending.rbegin(); p != pending.rend(); ++p)
-            if (std::find(p->begin(), p->end(), correlation) != p->end()) {
-                const std::vector<std::uint32_t> ids = *p;
+            if (std::find(p->ids.begin(), p->ids.end(), correlation) != p->ids.end()) {
+                const std::vector<ContextCounters::Launch> failed { *p };
                 pending.erase(std::next(p).base());
-                releaseLost(ids);
+                releaseLost(failed);
                 return;
             }
     } catch (...) { }
@@ -916,13 +1027,14 @@ bool CuptiBackend::countersOnLaunch(CUcontext ctx, const char* symbol, std::uint
                 return true;
             }
             c->started = true;
+            c->tainted = othersInGpuCalls(ctx) > 0;
             m_activeContext = ctx;
         }
         // A driver launch counted on its own may still be inside a runtime call (its context was unknown there).
         const std::uint32_t outer = t_runtimeCorrelation != correlation ? t_runtimeCorrelation : 0;
-        c->pending.push_back({ correlation });
+        c->pending.push_back({ name, { correlation } });
         c->lastThread = std::this_thread::get_id();
-        if (outer) c->pending.back().push_back(outer);
+        if (outer) c->pending.back().ids.push_back(outer);
         m_match.measured(correlation, outer);
     } catch (...) { }
     return true;
@@ -939,16 +1051,25 @@ void CuptiBackend::stopAndDecode(ContextCounters& c)
     dd.pRangeProfilerObject = c.object;
     if (rc == CUPTI_SUCCESS) rc = cuptiRangeProfilerDecodeData(&dd);
     std::vector<std::pair<std::uint32_t, CounterMatcher::Values>> decoded;
-    std::vector<std::uint32_t> lost; ///< ids of launches whose values will not come
+    std::vector<ContextCounters::Launch> lost; ///< launches whose values will not come
     auto info = params<CUpti_RangeProfiler_GetCounterDataInfo_Params>(
         CUpti_RangeProfiler_GetCounterDataInfo_Params_STRUCT_SIZE);
     info.pCounterDataImage = c.counterData.data();
     info.counterDataImageSize = c.counterData.size();
     if (rc == CUPTI_SUCCESS) rc = cuptiRangeProfilerGetCounterDataInfo(&info);
+    // Another thread's call in flight when the batch started or now: its kernel may be among the ranges.
+    const bool unsafe = c.tainted || othersInGpuCalls(c.ctx) > 0;
+    c.tainted = false;
+    const std::string measured
+        = std::to_string(c.pending.size()) + (c.pending.size() == 1 ? " measured launch" : " measured launches");
     if (rc != CUPTI_SUCCESS) {
-        note("counter values of " + std::to_string(c.pending.size()) + " launches lost: " + resultText(rc));
-        for (const auto& ids : c.pending)
-            lost.insert(lost.end(), ids.begin(), ids.end());
+        note("counter values of " + measured + " lost: " + resultText(rc));
+        lost = c.pending;
+    } else if (unsafe && !c.pending.empty()) {
+        note("counter values of " + measured
+            + " dropped: another thread was launching or copying while they were measured, and its kernel may be "
+              "among their ranges");
+        lost = c.pending;
     } else {
         if (dd.numOfRangeDropped > 0)
             note("the range profiler dropped " + std::to_string(dd.numOfRangeDropped) + " ranges");
@@ -957,11 +1078,9 @@ void CuptiBackend::stopAndDecode(ContextCounters& c)
         // then not launch i, and values put on the wrong kernel are worse than none.
         const std::size_t n = info.numTotalRanges == c.pending.size() ? c.pending.size() : 0;
         if (info.numTotalRanges != c.pending.size()) {
-            note("the range profiler returned " + std::to_string(info.numTotalRanges) + " ranges for "
-                + std::to_string(c.pending.size())
-                + " measured launches; their counter values are dropped (ranges cannot be matched to launches)");
-            for (const auto& ids : c.pending)
-                lost.insert(lost.end(), ids.begin(), ids.end());
+            note("the range profiler returned " + std::to_string(info.numTotalRanges) + " ranges for " + measured
+                + "; their counter values are dropped (ranges cannot be matched to launches)");
+            lost = c.pending;
         }
         std::vector<double> values(m_metrics.size());
         for (std::size_t i = 0; i < n; ++i) {
@@ -975,13 +1094,13 @@ void CuptiBackend::stopAndDecode(ContextCounters& c)
             ev.numMetrics = m_metrics.size();
             ev.pMetricValues = values.data();
             if (cuptiProfilerHostEvaluateToGpuValues(&ev) != CUPTI_SUCCESS) {
-                lost.insert(lost.end(), c.pending[i].begin(), c.pending[i].end());
+                lost.push_back(c.pending[i]);
                 continue;
             }
             std::vector<backend::MetricValue> mv;
             for (std::size_t m = 0; m < m_metrics.size(); ++m)
                 mv.push_back({ m_metrics[m], values[m], m_units[m] });
-            decoded.emplace_back(c.pending[i].front(), std::move(mv));
+            decoded.emplace_back(c.pending[i].ids.front(), std::move(mv));
         }
     }
     c.pending.clear();

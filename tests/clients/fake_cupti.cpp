@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -332,6 +333,7 @@ unsigned fake_cupti_launch(const fake_cupti_kernel* k)
     if (inner)
         enter(CUPTI_CB_DOMAIN_RUNTIME_API, CUPTI_RUNTIME_TRACE_CBID_cudaLaunchKernel_v7000, "cudaLaunchKernel", inner);
     enter(CUPTI_CB_DOMAIN_DRIVER_API, CUPTI_DRIVER_TRACE_CBID_cuLaunchKernel, "cuLaunchKernel", driver);
+    if (k->submitDelayNs > 0) std::this_thread::sleep_for(std::chrono::nanoseconds(k->submitDelayNs));
     std::uint64_t start = 0, end = 0;
     bool replayed = false;
     if (!k->fail) place(k->context, k, start, end, replayed);
@@ -437,6 +439,16 @@ void fake_cupti_stray_kernel(int context)
     bool replayed = false;
     place(context, &k, start, end, replayed);
     append(kernelRecord(k, 0, start, end));
+}
+
+int fake_cupti_current(void)
+{
+    return t_current;
+}
+
+void fake_cupti_make_current(int context)
+{
+    t_current = context;
 }
 
 void fake_cupti_deliver(void)

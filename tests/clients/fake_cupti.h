@@ -31,6 +31,7 @@ typedef struct fake_cupti_kernel {
     unsigned gridX, blockX;
     long long durationNs;
     double ffma, dramRead, dramWrite; ///< what the counters of this launch say
+    long long submitDelayNs; ///< the thread pauses this long between the launch callback and the submission
 } fake_cupti_kernel;
 
 /// Launch callbacks around one kernel; the correlation id its record carries (0 when it failed).
@@ -45,6 +46,9 @@ void fake_cupti_memset(int context, unsigned long long bytes);
 void fake_cupti_stray_kernel(int context);
 /// CUPTI's worker completes the current activity buffer now, on a thread of its own.
 void fake_cupti_deliver(void);
+/// The context current on the calling thread (0: none), and making one current (fake_cuda.cpp's driver calls).
+int fake_cupti_current(void);
+void fake_cupti_make_current(int context);
 
 #ifdef __cplusplus
 }

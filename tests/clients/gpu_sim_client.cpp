@@ -2,16 +2,18 @@
 // A CUDA program on the simulated GPU of fake_cupti.h: plays the driver (InitializeInjection, as cuInit does when
 // CUDA_INJECTION64_PATH names the collector, then launches, copies, fills and graphs) while the real CUPTI plugin
 // records it. Each measured launch carries FFMA = 10 × its grid size, so that a test can tell values put on the
-// wrong launch. Usage: gpu_sim_client mixed | batch N | stray | exit N
+// wrong launch. Usage: gpu_sim_client mixed | batch N | stray | race | threads N M | worker_only | exit N
 #include "fake_cupti.h"
 
 #include <rooftime/rooftime.h>
 
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <dlfcn.h>
 #include <thread>
+#include <vector>
 
 namespace {
 
@@ -78,7 +80,8 @@ void mixed()
 int main(int argc, char** argv)
 {
     if (argc < 2) {
-        std::fputs("usage: gpu_sim_client mixed | batch N | stray | exit N\n", stderr);
+        std::fputs(
+            "usage: gpu_sim_client mixed | batch N | stray | race | threads N M | worker_only | exit N\n", stderr);
         return 2;
     }
     using InitFn = int (*)();
@@ -97,6 +100,43 @@ int main(int argc, char** argv)
         launch(kernel("after_stray"));
         fake_cupti_memcpy(1, 4096);
         launch(kernel("after_stray")); // a new batch: measured again
+    } else if (std::strcmp(what, "race") == 0) {
+        // Launches of three threads whose kernels are submitted late: A's range lands in B's batch, which C's
+        // launch decodes before B's own range comes (t in ms: A's callback 0, B's 40, A's kernel 80, C's 120,
+        // B's kernel 200).
+        fake_cupti_kernel a = kernel("race_a"), b = kernel("race_b");
+        a.submitDelayNs = 80'000'000;
+        b.submitDelayNs = 160'000'000;
+        std::thread ta([&] { launch(a); });
+        std::this_thread::sleep_for(std::chrono::milliseconds(40));
+        std::thread tb([&] { launch(b); });
+        std::this_thread::sleep_for(std::chrono::milliseconds(80));
+        launch(kernel("race_c"));
+        ta.join();
+        tb.join();
+        fake_cupti_memcpy(1, 4096); // decodes the last batch
+    } else if (std::strcmp(what, "threads") == 0) {
+        // N threads launching M kernels each at once, each kernel submitted a little after its callback.
+        const int n = argc > 2 ? std::atoi(argv[2]) : 4, m = argc > 3 ? std::atoi(argv[3]) : 40;
+        std::vector<std::vector<fake_cupti_kernel>> plans(static_cast<std::size_t>(n));
+        for (int t = 0; t < n; ++t)
+            for (int i = 0; i < m; ++i) {
+                static const char* const names[] = { "thread_k0", "thread_k1", "thread_k2", "thread_k3" };
+                fake_cupti_kernel k = kernel(names[(t + i) % 4], 1, i % 3);
+                k.submitDelayNs = (k.gridX * 7919) % 200'000; // up to 0.2 ms
+                plans[static_cast<std::size_t>(t)].push_back(k);
+            }
+        std::vector<std::thread> threads;
+        for (const auto& plan : plans)
+            threads.emplace_back([&plan] {
+                for (const auto& k : plan)
+                    launch(k);
+            });
+        for (auto& t : threads)
+            t.join();
+    } else if (std::strcmp(what, "worker_only") == 0) {
+        // The main thread never uses CUDA: at exit it has no current context while the profiler is started.
+        std::thread([] { launch(kernel("from_worker")); }).join();
     } else if (std::strcmp(what, "exit") == 0) {
         launch(kernel("last_words"));
         std::printf("gpu_sim_client: exit %s\n", argc > 2 ? argv[2] : "0");

@@ -233,6 +233,41 @@ TEST_CASE("simulated GPU: a range no launch announced drops its batch's values, 
                         "the row's mean launch time (time estimated; 2 rows without any timed launch show 0 s)"));
 }
 
+TEST_CASE("simulated GPU: a thread's kernel submitted into another's batch drops values, never misplaces them")
+{
+    // race: A's kernel lands in B's batch, which C's launch decodes before B's own kernel comes: the counts match
+    // (1 range, 1 launch) but the values are A's. Every batch another thread's call overlapped is dropped.
+    const SimRun r = recordSim("race", { "--mode", "counters" }, { "race" });
+    const std::string& p = r.profile;
+    CHECK(sqlOne(p, "SELECT count(*) FROM kernel") == "3");
+    CHECK(offValues(p, kFfma, 10) == "0");
+    CHECK(count(p, "s.text = 'race_b' AND k.replayed") == "0");
+    CHECK(sqlOne(p,
+              "SELECT count(*) FROM diagnostic WHERE message LIKE 'counter values of 1 measured launch dropped: "
+              "another thread was launching or copying%'")
+        != "0");
+    // Four threads launching at once, each kernel submitted up to 0.2 ms after its callback: whatever is kept is
+    // on its own launch, and K = 3 allows at most 3 more attempts per kernel where values were dropped.
+    const std::string mode = GENERATE("all", "3");
+    const SimRun t = recordSim("threads", { "--mode", "counters", "--counters", mode }, { "threads", "4", "40" });
+    CHECK(sqlOne(t.profile, "SELECT count(*) FROM kernel") == "160");
+    CHECK(offValues(t.profile, kFfma, 10) == "0");
+    CHECK(missingValues(t.profile, kFfma) == "0");
+    if (mode == "3")
+        CHECK(std::stoi(sqlOne(t.profile, "SELECT count(*) FROM diagnostic WHERE message LIKE 'counter values of %'"))
+            <= 4 * 6);
+}
+
+TEST_CASE("simulated GPU: a profiler started by a worker thread is ended at exit with its context made current")
+{
+    // The exiting thread never used CUDA; the plugin pushes the context (fake libcuda) instead of calling the
+    // Range Profiler on a thread without one (recordSim fails on the fake's misuse line).
+    const SimRun r = recordSim("worker-only", { "--mode", "counters" }, { "worker_only" });
+    CHECK(sqlOne(r.profile, "SELECT count(*) || ' ' || sum(replayed) FROM kernel") == "1 1");
+    CHECK(offValues(r.profile, kFfma, 10) == "0");
+    CHECK(missingValues(r.profile, kFfma) == "0");
+}
+
 TEST_CASE("simulated GPU: the program's exit status passes through, its last measured launch decoded at exit")
 {
     const SimRun r = recordSim("exit", { "--mode", "counters" }, { "exit", "7" });
