@@ -441,6 +441,35 @@ void fake_cupti_stray_kernel(int context)
     append(kernelRecord(k, 0, start, end));
 }
 
+void fake_cupti_destroy_context(int context)
+{
+    t_current = context;
+    CUpti_CallbackFunc f = nullptr;
+    void* user = nullptr;
+    State& s = state();
+    {
+        std::lock_guard lock(s.mutex);
+        if (s.subscribed
+            && s.enabled.count({ CUPTI_CB_DOMAIN_RESOURCE, CUPTI_CBID_RESOURCE_CONTEXT_DESTROY_STARTING })) {
+            f = s.callback;
+            user = s.userdata;
+        }
+    }
+    CUpti_ResourceData r {};
+    r.context = contextHandle(context);
+    if (f) f(user, CUPTI_CB_DOMAIN_RESOURCE, CUPTI_CBID_RESOURCE_CONTEXT_DESTROY_STARTING, &r);
+    complete(); // CUPTI flushes a context's records when it is destroyed
+    std::lock_guard lock(s.mutex);
+    auto it = s.objects.find(context);
+    if (it != s.objects.end()) {
+        if (it->second->started) misuse("context " + std::to_string(context) + " destroyed with its profiler started");
+        delete it->second;
+        s.objects.erase(it);
+    }
+    s.gpuFree.erase(context - 1);
+    t_current = 0;
+}
+
 int fake_cupti_current(void)
 {
     return t_current;

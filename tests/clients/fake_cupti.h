@@ -44,6 +44,9 @@ void fake_cupti_memcpy(int context, unsigned long long bytes);
 void fake_cupti_memset(int context, unsigned long long bytes);
 /// GPU work no launch callback announced (a library's own launch path): a range where the profiler is started.
 void fake_cupti_stray_kernel(int context);
+/// cuCtxDestroy (or cudaDeviceReset) of @p context on the calling thread: CUPTI's resource callback, then the
+/// context is gone (its Range Profiler object with it, if the plugin left one enabled).
+void fake_cupti_destroy_context(int context);
 /// CUPTI's worker completes the current activity buffer now, on a thread of its own.
 void fake_cupti_deliver(void);
 /// The context current on the calling thread (0: none), and making one current (fake_cuda.cpp's driver calls).

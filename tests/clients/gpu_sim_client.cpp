@@ -2,7 +2,7 @@
 // A CUDA program on the simulated GPU of fake_cupti.h: plays the driver (InitializeInjection, as cuInit does when
 // CUDA_INJECTION64_PATH names the collector, then launches, copies, fills and graphs) while the real CUPTI plugin
 // records it. Each measured launch carries FFMA = 10 × its grid size, so that a test can tell values put on the
-// wrong launch. Usage: gpu_sim_client mixed | batch N | stray | race | threads N M | worker_only | exit N
+// wrong launch. Usage: gpu_sim_client mixed | batch N | stray | race | threads N M | worker_only | reset | exit N
 #include "fake_cupti.h"
 
 #include <rooftime/rooftime.h>
@@ -81,7 +81,8 @@ int main(int argc, char** argv)
 {
     if (argc < 2) {
         std::fputs(
-            "usage: gpu_sim_client mixed | batch N | stray | race | threads N M | worker_only | exit N\n", stderr);
+            "usage: gpu_sim_client mixed | batch N | stray | race | threads N M | worker_only | reset | exit N\n",
+            stderr);
         return 2;
     }
     using InitFn = int (*)();
@@ -134,6 +135,14 @@ int main(int argc, char** argv)
             });
         for (auto& t : threads)
             t.join();
+    } else if (std::strcmp(what, "reset") == 0) {
+        // cudaDeviceReset between two phases, as CUDA samples end: the profiler of the destroyed context is
+        // decoded in the callback, and the new context gets one of its own.
+        for (int i = 0; i < 2; ++i)
+            launch(kernel("before_reset"));
+        fake_cupti_destroy_context(1);
+        for (int i = 0; i < 2; ++i)
+            launch(kernel("after_reset"));
     } else if (std::strcmp(what, "worker_only") == 0) {
         // The main thread never uses CUDA: at exit it has no current context while the profiler is started.
         std::thread([] { launch(kernel("from_worker")); }).join();

@@ -268,6 +268,14 @@ TEST_CASE("simulated GPU: a profiler started by a worker thread is ended at exit
     CHECK(missingValues(r.profile, kFfma) == "0");
 }
 
+TEST_CASE("simulated GPU: a context destroyed mid-run (cudaDeviceReset) is decoded first, its successor measured")
+{
+    const SimRun r = recordSim("reset", { "--mode", "counters" }, { "reset" });
+    CHECK(sqlOne(r.profile, "SELECT count(*) || ' ' || sum(replayed) FROM kernel") == "4 4");
+    CHECK(offValues(r.profile, kFfma, 10) == "0");
+    CHECK(missingValues(r.profile, kFfma) == "0");
+}
+
 TEST_CASE("simulated GPU: the program's exit status passes through, its last measured launch decoded at exit")
 {
     const SimRun r = recordSim("exit", { "--mode", "counters" }, { "exit", "7" });
