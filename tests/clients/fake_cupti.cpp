@@ -74,6 +74,7 @@ struct State {
     std::set<CUpti_Profiler_Host_Object*> hosts;
     std::map<std::string, CUptiResult> failures;
     std::size_t droppedToReport = 0;
+    std::vector<std::thread> workers; ///< completing full buffers, as CUPTI's worker thread does
 };
 
 State& state()
@@ -188,8 +189,15 @@ void complete()
     std::uint8_t* buffer = nullptr;
     std::size_t used = 0;
     CUpti_BuffersCallbackCompleteFunc f = nullptr;
+    std::vector<std::thread> workers;
+    State& s = state();
     {
-        State& s = state();
+        std::lock_guard lock(s.mutex);
+        workers.swap(s.workers);
+    }
+    for (auto& w : workers) // full buffers first, in the order they filled
+        w.join();
+    {
         std::lock_guard lock(s.mutex);
         if (!s.buffer) return;
         buffer = s.buffer;
@@ -223,7 +231,21 @@ template <typename Record> void append(const Record& r)
                 return;
             }
         }
-        complete();
+        {
+            // A full buffer goes to the plugin from another thread, as CUPTI's worker does, not the launching one.
+            std::lock_guard lock(s.mutex);
+            if (s.buffer) {
+                std::thread previous = s.workers.empty() ? std::thread() : std::move(s.workers.back());
+                if (!s.workers.empty()) s.workers.pop_back();
+                s.workers.emplace_back(
+                    [f = s.completed, buffer = s.buffer, used = s.used, previous = std::move(previous)]() mutable {
+                        if (previous.joinable()) previous.join(); // in the order they filled
+                        if (f) f(nullptr, 0, buffer, used, used);
+                    });
+                s.buffer = nullptr;
+                s.used = s.bufferSize = 0;
+            }
+        }
         std::uint8_t* fresh = nullptr;
         std::size_t size = 0, maxRecords = 0;
         request(&fresh, &size, &maxRecords);

@@ -7,6 +7,7 @@
 
 #include <rooftime/rooftime.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -135,6 +136,24 @@ int main(int argc, char** argv)
             });
         for (auto& t : threads)
             t.join();
+    } else if (std::strcmp(what, "bench") == 0) {
+        // Host cost per launch (bench/cupti_callbacks.sh): the fake's own work, plus the plugin's and the
+        // collector's callbacks when recorded. Median of 9 rounds.
+        const int n = argc > 2 ? std::atoi(argv[2]) : 100000;
+        std::vector<double> rounds;
+        for (int r = 0; r < 9; ++r) {
+            const auto t0 = std::chrono::steady_clock::now();
+            for (int i = 0; i < n; ++i) {
+                fake_cupti_kernel k = kernel("bench_kernel", 1, 1);
+                k.gridX = 1; // one configuration
+                launch(k);
+            }
+            rounds.push_back(
+                std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - t0).count() / n);
+        }
+        std::sort(rounds.begin(), rounds.end());
+        std::printf("gpu_sim_client: bench %.1f ns per launch (median of 9 rounds of %d)\n", rounds[4], n);
+        return 0;
     } else if (std::strcmp(what, "reset") == 0) {
         // cudaDeviceReset between two phases, as CUDA samples end: the profiler of the destroyed context is
         // decoded in the callback, and the new context gets one of its own.
