@@ -297,9 +297,24 @@ void CUPTIAPI onCallbackEntry(void* self, CUpti_CallbackDomain domain, CUpti_Cal
     static_cast<CuptiBackend*>(self)->onCallback(domain, cbid, data);
 }
 
+/// Activity buffers handed back are kept for the next request: a fresh 4 MiB block is a fresh mapping, and the
+/// thread writing records into it would take a page fault every 4 KiB (about a tenth of the launching thread's
+/// time in the simulated-GPU benchmark, bench/README.md).
+std::mutex g_bufferMutex;
+std::vector<std::uint8_t*> g_freeBuffers; ///< at most kFreeBuffers
+constexpr std::size_t kFreeBuffers = 4;
+
 void CUPTIAPI bufferRequested(std::uint8_t** buffer, std::size_t* size, std::size_t* maxRecords)
 {
-    *buffer = static_cast<std::uint8_t*>(std::aligned_alloc(8, kBufferBytes));
+    *buffer = nullptr;
+    {
+        std::lock_guard lock(g_bufferMutex);
+        if (!g_freeBuffers.empty()) {
+            *buffer = g_freeBuffers.back();
+            g_freeBuffers.pop_back();
+        }
+    }
+    if (!*buffer) *buffer = static_cast<std::uint8_t*>(std::aligned_alloc(8, kBufferBytes));
     *size = *buffer ? kBufferBytes : 0;
     *maxRecords = 0;
 }
@@ -307,6 +322,13 @@ void CUPTIAPI bufferRequested(std::uint8_t** buffer, std::size_t* size, std::siz
 void CUPTIAPI bufferCompleted(CUcontext ctx, std::uint32_t stream, std::uint8_t* buffer, std::size_t, std::size_t valid)
 {
     if (g_backend) g_backend->onBuffer(ctx, stream, buffer, valid);
+    {
+        std::lock_guard lock(g_bufferMutex);
+        if (g_freeBuffers.size() < kFreeBuffers) {
+            g_freeBuffers.push_back(buffer);
+            return;
+        }
+    }
     std::free(buffer);
 }
 

@@ -122,53 +122,72 @@ backend::DeviceRecord translateDevice(const CUpti_ActivityDevice5& d)
     return r;
 }
 
+LaunchTable::LaunchTable()
+    : m_slots(std::make_unique<Slot[]>(kSlots))
+{ }
+
 void LaunchTable::remember(std::uint32_t correlation, backend::LaunchContext context) noexcept
 {
-    try {
-        std::lock_guard lock(m_mutex);
-        if (m_current.size() >= kGeneration) {
-            m_previous.swap(m_current);
-            m_current.clear();
+    if (correlation == 0) return;
+    Slot& s = m_slots[correlation % kSlots];
+    const std::uint32_t seq = s.seq.load(std::memory_order_relaxed);
+    s.seq.store(seq + 1, std::memory_order_relaxed); // odd: being written
+    std::atomic_thread_fence(std::memory_order_release);
+    s.thread.store(context.thread, std::memory_order_relaxed);
+    s.stack.store(context.stack, std::memory_order_relaxed);
+    s.region.store(context.region, std::memory_order_relaxed);
+    s.launchNs.store(context.launchNs, std::memory_order_relaxed);
+    s.id.store(correlation, std::memory_order_relaxed);
+    s.seq.store(seq + 2, std::memory_order_release);
+}
+
+std::optional<backend::LaunchContext> LaunchTable::read(std::uint32_t correlation, bool take) noexcept
+{
+    if (correlation == 0) return std::nullopt;
+    Slot& s = m_slots[correlation % kSlots];
+    // A writer holds a slot for a few stores; one rewriting it now means the id is being forgotten anyway.
+    for (int attempt = 0; attempt < 64; ++attempt) {
+        const std::uint32_t before = s.seq.load(std::memory_order_acquire);
+        if (before & 1u) continue;
+        if (s.id.load(std::memory_order_relaxed) != correlation) return std::nullopt;
+        backend::LaunchContext c;
+        c.thread = s.thread.load(std::memory_order_relaxed);
+        c.stack = s.stack.load(std::memory_order_relaxed);
+        c.region = s.region.load(std::memory_order_relaxed);
+        c.launchNs = s.launchNs.load(std::memory_order_relaxed);
+        std::atomic_thread_fence(std::memory_order_acquire);
+        if (s.seq.load(std::memory_order_relaxed) != before) continue;
+        if (take) {
+            std::uint32_t expected = correlation;
+            if (!s.id.compare_exchange_strong(expected, 0, std::memory_order_relaxed)) return std::nullopt;
         }
-        m_current[correlation] = context;
-    } catch (...) { }
+        return c;
+    }
+    return std::nullopt;
 }
 
 std::optional<backend::LaunchContext> LaunchTable::take(std::uint32_t correlation) noexcept
 {
-    std::lock_guard lock(m_mutex);
-    for (auto* map : { &m_current, &m_previous }) {
-        auto it = map->find(correlation);
-        if (it != map->end()) {
-            const backend::LaunchContext c = it->second;
-            map->erase(it);
-            return c;
-        }
-    }
-    return std::nullopt;
+    return read(correlation, true);
 }
 
 std::optional<backend::LaunchContext> LaunchTable::find(std::uint32_t correlation) noexcept
 {
-    std::lock_guard lock(m_mutex);
-    for (auto* map : { &m_current, &m_previous }) {
-        auto it = map->find(correlation);
-        if (it != map->end()) return it->second;
-    }
-    return std::nullopt;
+    return read(correlation, false);
 }
 
 std::size_t LaunchTable::size() noexcept
 {
-    std::lock_guard lock(m_mutex);
-    return m_current.size() + m_previous.size();
+    std::size_t n = 0;
+    for (std::uint32_t i = 0; i < kSlots; ++i)
+        n += m_slots[i].id.load(std::memory_order_relaxed) != 0;
+    return n;
 }
 
 void LaunchTable::clear() noexcept
 {
-    std::lock_guard lock(m_mutex);
-    m_current.clear();
-    m_previous.clear();
+    for (std::uint32_t i = 0; i < kSlots; ++i)
+        m_slots[i].id.store(0, std::memory_order_relaxed);
 }
 
 // ---- CounterMatcher -----------------------------------------------------------------------------------------

@@ -10,7 +10,9 @@
 
 #include <cupti_activity.h>
 
+#include <atomic>
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -45,24 +47,35 @@ backend::MemoryRecord translateMemset(const CUpti_ActivityMemset4& m);
 backend::DeviceRecord translateDevice(const CUpti_ActivityDevice5& d);
 
 /// Launching thread and region per correlation id, filled in launch callbacks (application threads) and read when
-/// the records arrive (CUPTI's thread). Bounded: ids never matched (the runtime and the driver both report a
-/// launch, one record carries one of the ids) are forgotten after about kGeneration newer launches.
+/// the records arrive (CUPTI's thread). A ring indexed by the id (CUPTI numbers API calls in sequence), without
+/// a lock or an allocation on the launching thread: each slot is a seqlock, so a reader that meets a slot being
+/// rewritten retries or gives up, never waits on a writer. Bounded: an id is forgotten kSlots ids later (ids never
+/// matched, as the runtime and the driver both report a launch and one record carries one of them, need no
+/// cleaning).
 class LaunchTable {
 public:
-    static constexpr std::size_t kGeneration = 1 << 16;
+    static constexpr std::uint32_t kSlots = 1u << 17;
 
+    LaunchTable();
     void remember(std::uint32_t correlation, backend::LaunchContext context) noexcept;
     /// The context of a launch, removed from the table.
     std::optional<backend::LaunchContext> take(std::uint32_t correlation) noexcept;
     /// The context of a launch, left in the table (the kernels of a graph launch share its id).
     std::optional<backend::LaunchContext> find(std::uint32_t correlation) noexcept;
+    /// Ids held (a scan of the ring: for tests).
     std::size_t size() noexcept;
     void clear() noexcept;
 
 private:
-    std::mutex m_mutex;
-    std::unordered_map<std::uint32_t, backend::LaunchContext> m_current;
-    std::unordered_map<std::uint32_t, backend::LaunchContext> m_previous;
+    struct Slot {
+        std::atomic<std::uint32_t> seq { 0 }; ///< odd while the slot is written
+        std::atomic<std::uint32_t> id { 0 }; ///< 0: empty
+        std::atomic<std::uint32_t> thread { 0 }, stack { 0 };
+        std::atomic<std::uint64_t> region { 0 };
+        std::atomic<std::int64_t> launchNs { 0 };
+    };
+    std::optional<backend::LaunchContext> read(std::uint32_t correlation, bool take) noexcept;
+    std::unique_ptr<Slot[]> m_slots;
 };
 
 /// Fills thread and region of a record from the table. shared: the id stays for the other kernels of the same

@@ -5,8 +5,10 @@
 
 #include <catch2/catch.hpp>
 
+#include <atomic>
 #include <cstring>
 #include <thread>
+#include <vector>
 
 using rooftime::cupti::LaunchTable;
 namespace backend = rooftime::collector::backend;
@@ -176,16 +178,61 @@ TEST_CASE("CUPTI launches: every kernel of a graph launch joins the graph launch
     }
 }
 
-TEST_CASE("CUPTI launches: ids never matched are forgotten after two generations")
+TEST_CASE("CUPTI launches: ids never matched are forgotten kSlots ids later")
 {
     LaunchTable table;
-    for (std::uint32_t i = 1; i <= 2 * LaunchTable::kGeneration + 1; ++i)
-        table.remember(i, { 1, i });
-    CHECK(table.size() <= 2 * LaunchTable::kGeneration);
-    CHECK(!table.take(1)); // the oldest is gone
-    const auto last = table.take(2 * LaunchTable::kGeneration + 1);
+    for (std::uint32_t i = 1; i <= LaunchTable::kSlots + 1; ++i)
+        table.remember(i, { 1, i, 0, 10 * static_cast<std::int64_t>(i) });
+    CHECK(table.size() == LaunchTable::kSlots);
+    CHECK(!table.take(1)); // the oldest is gone: its slot holds kSlots + 1
+    const auto last = table.take(LaunchTable::kSlots + 1);
     REQUIRE(last);
-    CHECK(last->region == 2 * LaunchTable::kGeneration + 1);
+    CHECK(last->region == LaunchTable::kSlots + 1);
+    CHECK(last->launchNs == 10 * static_cast<std::int64_t>(LaunchTable::kSlots + 1));
+    const auto second = table.find(2);
+    REQUIRE(second);
+    CHECK(second->region == 2);
+    CHECK(table.size() == LaunchTable::kSlots - 1);
+    table.clear();
+    CHECK(table.size() == 0);
+}
+
+TEST_CASE("CUPTI launches: four launching threads and a reader at once, every id taken once with its own context")
+{
+    LaunchTable table;
+    constexpr std::uint32_t perThread = 20000;
+    std::atomic<int> writing { 4 };
+    std::vector<std::thread> writers;
+    for (std::uint32_t t = 0; t < 4; ++t)
+        writers.emplace_back([&, t] {
+            for (std::uint32_t i = 0; i < perThread; ++i) {
+                const std::uint32_t id = 1 + t + 4 * i; // interleaved, as CUPTI numbers the calls of all threads
+                table.remember(id, { t + 1, id, id / 2, static_cast<std::int64_t>(id) * 3 });
+            }
+            --writing;
+        });
+    // The reader takes ids as they come; whatever it finds is the right launch's, and each id at most once.
+    std::vector<bool> taken(1 + 4 * perThread, false);
+    std::size_t wrong = 0, found = 0;
+    while (writing.load() > 0 || found < 4 * perThread) {
+        bool progress = false;
+        for (std::uint32_t id = 1; id <= 4 * perThread; ++id) {
+            if (taken[id]) continue;
+            if (auto c = table.take(id)) {
+                taken[id] = true;
+                ++found;
+                progress = true;
+                wrong += c->thread != 1 + (id - 1) % 4 || c->region != id || c->stack != id / 2
+                    || c->launchNs != static_cast<std::int64_t>(id) * 3;
+            }
+        }
+        if (!progress && writing.load() == 0) break;
+    }
+    for (auto& w : writers)
+        w.join();
+    CHECK(wrong == 0);
+    CHECK(found == 4 * perThread); // the ring holds more than all of them: none forgotten
+    CHECK(table.size() == 0);
 }
 
 // ---- counter values of measured launches --------------------------------------------------------------------
