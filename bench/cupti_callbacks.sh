@@ -18,20 +18,26 @@ rounds=${2:-5}
 other=${3:-}
 launches=100000
 client="$build/tests/clients/gpu_sim_client"
+[[ -x /usr/bin/time ]] || { echo "cupti_callbacks.sh: needs /usr/bin/time (apt-get install -y time)" >&2; exit 2; }
 [[ -x "$client" ]] || { echo "cupti_callbacks.sh: no $client (build with tests, see the header)" >&2; exit 2; }
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 export ROOFTIME_CACHE_DIR="$out/cache"
 "$build/bin/rooftime" ceilings --cpu --quick -o "$out/machine.json" >/dev/null 2>&1
 ns() { grep -o 'bench [0-9.]* ns' | awk '{print $2}'; }
-declare -a plain rec alt
+# CPU time of a whole run (every thread: CUPTI's buffer threads, the writer) per launch, from /usr/bin/time.
+cpu() { awk -v n=$((9 * launches)) '/^cpu / {printf "%.0f", ($2 + $3) * 1e9 / n}' "$1"; }
+timed() { /usr/bin/time -f 'cpu %U %S' -o "$out/time" "$@"; }
+declare -a plain rec alt recCpu altCpu
 for ((r = 0; r < rounds; ++r)); do
     plain+=("$("$client" bench $launches | ns)")
-    rec+=("$("$build/bin/rooftime" record --mode time --machine "$out/machine.json" -o "$out/p%p.rtdb" -- \
+    rec+=("$(timed "$build/bin/rooftime" record --mode time --machine "$out/machine.json" -o "$out/p%p.rtdb" -- \
         "$client" bench $launches 2>/dev/null | ns)")
+    recCpu+=("$(cpu "$out/time")")
     if [[ -n "$other" ]]; then
-        alt+=("$(ROOFTIME_PLUGIN_DIR="$other" "$build/bin/rooftime" record --mode time --machine "$out/machine.json" \
-            -o "$out/q%p.rtdb" -- "$client" bench $launches 2>/dev/null | ns)")
+        alt+=("$(ROOFTIME_PLUGIN_DIR="$other" timed "$build/bin/rooftime" record --mode time \
+            --machine "$out/machine.json" -o "$out/q%p.rtdb" -- "$client" bench $launches 2>/dev/null | ns)")
+        altCpu+=("$(cpu "$out/time")")
     fi
     rm -f "$out"/*.rtdb
 done
@@ -41,7 +47,9 @@ mr=$(median "${rec[@]}")
 echo "rounds: $rounds of 9 × $launches launches (each round's figure: its median block)"
 echo "plain (stand-in CUPTI, no tool)   ns/launch: ${plain[*]}  median $mp"
 echo "rooftime --mode time               ns/launch: ${rec[*]}  median $mr  (+$(awk -v a="$mr" -v b="$mp" 'BEGIN{printf "%.0f", a-b}') ns)"
+echo "  CPU of the whole run, all threads, ns/launch: ${recCpu[*]}  median $(median "${recCpu[@]}")"
 if [[ -n "$other" ]]; then
     ma=$(median "${alt[@]}")
     echo "rooftime, plugin from $other  ns/launch: ${alt[*]}  median $ma  (+$(awk -v a="$ma" -v b="$mp" 'BEGIN{printf "%.0f", a-b}') ns)"
+    echo "  CPU of the whole run, all threads, ns/launch: ${altCpu[*]}  median $(median "${altCpu[@]}")"
 fi

@@ -4,8 +4,50 @@
 #include <cstdlib>
 #include <cstring>
 #include <cxxabi.h>
+#include <mutex>
+#include <string_view>
+#include <unordered_map>
 
 namespace rooftime::cupti {
+
+namespace {
+
+/// Demangled names by mangled name: __cxa_demangle of a PyTorch template name costs about a microsecond, more
+/// than the rest of a record's handling, and a run repeats a few hundred names millions of times.
+class DemangleCache {
+public:
+    static constexpr std::size_t kMaxNames = 1 << 16; ///< beyond: demangled each time, never unbounded
+    /// False when @p mangled is not cached.
+    bool find(const char* mangled, std::string& readable)
+    {
+        std::lock_guard lock(m_mutex);
+        auto it = m_names.find(std::string_view(mangled));
+        if (it == m_names.end()) return false;
+        readable = it->second;
+        return true;
+    }
+    void add(const char* mangled, const std::string& readable)
+    {
+        std::lock_guard lock(m_mutex);
+        if (m_names.size() < kMaxNames) m_names.emplace(mangled, readable);
+    }
+
+private:
+    struct Hash {
+        using is_transparent = void;
+        std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>()(s); }
+    };
+    std::mutex m_mutex;
+    std::unordered_map<std::string, std::string, Hash, std::equal_to<>> m_names;
+};
+
+DemangleCache& demangleCache()
+{
+    static DemangleCache* cache = new DemangleCache; // leaked: CUPTI's thread may deliver records during exit
+    return *cache;
+}
+
+} // namespace
 
 std::string demangle(const char* name, std::string& mangled)
 {
@@ -13,14 +55,21 @@ std::string demangle(const char* name, std::string& mangled)
     if (!name || !*name) return {};
     // Only Itanium-mangled names: a plain C name ("triad") would otherwise be read as a type name.
     if (std::strncmp(name, "_Z", 2) != 0) return name;
+    std::string readable;
+    if (demangleCache().find(name, readable)) {
+        if (readable != name) mangled = name; // cached as itself: not a name __cxa_demangle reads
+        return readable;
+    }
     int status = 0;
     char* out = abi::__cxa_demangle(name, nullptr, nullptr, &status);
     if (status != 0 || !out) {
         std::free(out);
+        demangleCache().add(name, name);
         return name;
     }
-    std::string readable(out);
+    readable = out;
     std::free(out);
+    demangleCache().add(name, readable);
     mangled = name;
     return readable;
 }

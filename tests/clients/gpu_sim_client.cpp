@@ -144,7 +144,10 @@ int main(int argc, char** argv)
         for (int r = 0; r < 9; ++r) {
             const auto t0 = std::chrono::steady_clock::now();
             for (int i = 0; i < n; ++i) {
-                fake_cupti_kernel k = kernel("bench_kernel", 1, 1);
+                // A PyTorch kernel's name, as CUPTI gives it (mangled).
+                fake_cupti_kernel k = kernel("_ZN2at6native29vectorized_elementwise_kernelILi4ENS0_11FillFunctorIfEENS_"
+                                             "6detail5ArrayIPcLi1EEEEEviT0_T1_",
+                    1, 1);
                 k.gridX = 1; // one configuration
                 launch(k);
             }

@@ -83,6 +83,14 @@ TEST_CASE("CUPTI kernel names: templates demangle, C names and garbage stay as t
     CHECK(rooftime::cupti::demangle("_Znot a name", mangled) == "_Znot a name");
     CHECK(mangled.empty());
     CHECK(rooftime::cupti::demangle(nullptr, mangled).empty());
+    // Asked again (from the cache of names already seen): the same answers.
+    for (int again = 0; again < 2; ++again) {
+        CHECK(rooftime::cupti::demangle("_Z4gemmIfLi128EEvPKT_S2_PS0_i", mangled)
+            == "void gemm<float, 128>(float const*, float const*, float*, int)");
+        CHECK(mangled == "_Z4gemmIfLi128EEvPKT_S2_PS0_i");
+        CHECK(rooftime::cupti::demangle("_Znot a name", mangled) == "_Znot a name");
+        CHECK(mangled.empty());
+    }
 }
 
 TEST_CASE("CUPTI units: nanoseconds become the profile's nsecond, others stay")
