@@ -2,7 +2,8 @@
 // A CUDA program on the simulated GPU of fake_cupti.h: plays the driver (InitializeInjection, as cuInit does when
 // CUDA_INJECTION64_PATH names the collector, then launches, copies, fills and graphs) while the real CUPTI plugin
 // records it. Each measured launch carries FFMA = 10 × its grid size, so that a test can tell values put on the
-// wrong launch. Usage: gpu_sim_client mixed | batch N | stray | race | threads N M | worker_only | reset | exit N
+// wrong launch. Usage: gpu_sim_client mixed | batch N | stray | race | threads N M | worker_only | reset | graph | exit
+// N
 #include "fake_cupti.h"
 
 #include <rooftime/rooftime.h>
@@ -81,8 +82,8 @@ void mixed()
 int main(int argc, char** argv)
 {
     if (argc < 2) {
-        std::fputs(
-            "usage: gpu_sim_client mixed | batch N | stray | race | threads N M | worker_only | reset | exit N\n",
+        std::fputs("usage: gpu_sim_client mixed | batch N | stray | race | threads N M | worker_only | reset | graph | "
+                   "exit N\n",
             stderr);
         return 2;
     }
@@ -165,6 +166,12 @@ int main(int argc, char** argv)
         fake_cupti_destroy_context(1);
         for (int i = 0; i < 2; ++i)
             launch(kernel("after_reset"));
+    } else if (std::strcmp(what, "graph") == 0) {
+        // A graph launched while a batch is started: its kernels must not become ranges of the batch.
+        launch(kernel("around_graph"));
+        fake_cupti_kernel graph[2] = { kernel("graph_x"), kernel("graph_y") };
+        fake_cupti_graph_launch(graph, 2);
+        launch(kernel("around_graph"));
     } else if (std::strcmp(what, "worker_only") == 0) {
         // The main thread never uses CUDA: at exit it has no current context while the profiler is started.
         std::thread([] { launch(kernel("from_worker")); }).join();

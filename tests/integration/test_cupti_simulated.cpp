@@ -268,6 +268,16 @@ TEST_CASE("simulated GPU: a profiler started by a worker thread is ended at exit
     CHECK(missingValues(r.profile, kFfma) == "0");
 }
 
+TEST_CASE("simulated GPU: a graph launched while a batch is started pauses it, its kernels are not ranges")
+{
+    const SimRun r = recordSim("graph", { "--mode", "counters" }, { "graph" });
+    CHECK(sqlOne(r.profile, "SELECT count(*) || ' ' || sum(replayed) FROM kernel") == "4 2");
+    CHECK(count(r.profile, "s.text = 'around_graph' AND k.replayed") == "2");
+    CHECK(count(r.profile, "s.text LIKE 'graph_%' AND k.graph_id = 1 AND NOT k.replayed AND k.duration_ns > 0") == "2");
+    CHECK(offValues(r.profile, kFfma, 10) == "0");
+    CHECK(missingValues(r.profile, kFfma) == "0");
+}
+
 TEST_CASE("simulated GPU: a context destroyed mid-run (cudaDeviceReset) is decoded first, its successor measured")
 {
     const SimRun r = recordSim("reset", { "--mode", "counters" }, { "reset" });
