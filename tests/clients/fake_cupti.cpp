@@ -876,6 +876,16 @@ bool onItsThread(CUpti_RangeProfiler_Object* o, const char* call, bool exact)
         + std::to_string(o->context) + ", current " + std::to_string(t_current) + ")");
     return false;
 }
+enum class Needs { AnyThread, SomeContext, ItsContext };
+/// What every call on a Range Profiler object checks first: CUPTI_SUCCESS when it may go on.
+CUptiResult usable(CUpti_RangeProfiler_Object* o, const char* call, Needs needs)
+{
+    if (!validObject(o, call)) return CUPTI_ERROR_INVALID_PARAMETER;
+    if (CUptiResult rc = injected(call)) return rc;
+    if (needs != Needs::AnyThread && !onItsThread(o, call, needs == Needs::ItsContext))
+        return CUPTI_ERROR_INVALID_CONTEXT;
+    return CUPTI_SUCCESS;
+}
 std::size_t imageBytes(std::size_t maxRanges)
 {
     return sizeof(ImageHeader) + maxRanges * kRangeBytes;
@@ -906,7 +916,7 @@ CUptiResult CUPTIAPI cuptiRangeProfilerEnable(CUpti_RangeProfiler_Enable_Params*
 
 CUptiResult CUPTIAPI cuptiRangeProfilerDisable(CUpti_RangeProfiler_Disable_Params* p)
 {
-    if (!validObject(p->pRangeProfilerObject, "cuptiRangeProfilerDisable")) return CUPTI_ERROR_INVALID_PARAMETER;
+    if (CUptiResult rc = usable(p->pRangeProfilerObject, "cuptiRangeProfilerDisable", Needs::AnyThread)) return rc;
     CUpti_RangeProfiler_Object* o = p->pRangeProfilerObject;
     State& s = state();
     std::lock_guard lock(s.mutex);
@@ -918,8 +928,8 @@ CUptiResult CUPTIAPI cuptiRangeProfilerDisable(CUpti_RangeProfiler_Disable_Param
 
 CUptiResult CUPTIAPI cuptiRangeProfilerGetCounterDataSize(CUpti_RangeProfiler_GetCounterDataSize_Params* p)
 {
-    if (!validObject(p->pRangeProfilerObject, "cuptiRangeProfilerGetCounterDataSize"))
-        return CUPTI_ERROR_INVALID_PARAMETER;
+    if (CUptiResult rc = usable(p->pRangeProfilerObject, "cuptiRangeProfilerGetCounterDataSize", Needs::AnyThread))
+        return rc;
     if (p->maxNumRangeTreeNodes < p->maxNumOfRanges) return CUPTI_ERROR_INVALID_PARAMETER;
     p->counterDataSize = imageBytes(p->maxNumOfRanges);
     return CUPTI_SUCCESS;
@@ -928,8 +938,9 @@ CUptiResult CUPTIAPI cuptiRangeProfilerGetCounterDataSize(CUpti_RangeProfiler_Ge
 CUptiResult CUPTIAPI cuptiRangeProfilerCounterDataImageInitialize(
     CUpti_RangeProfiler_CounterDataImage_Initialize_Params* p)
 {
-    if (!validObject(p->pRangeProfilerObject, "cuptiRangeProfilerCounterDataImageInitialize"))
-        return CUPTI_ERROR_INVALID_PARAMETER;
+    if (CUptiResult rc
+        = usable(p->pRangeProfilerObject, "cuptiRangeProfilerCounterDataImageInitialize", Needs::AnyThread))
+        return rc;
     if (!p->pCounterData || p->counterDataSize < sizeof(ImageHeader)) return CUPTI_ERROR_INVALID_PARAMETER;
     ImageHeader h;
     h.magic = kImageMagic;
@@ -942,7 +953,7 @@ CUptiResult CUPTIAPI cuptiRangeProfilerCounterDataImageInitialize(
 CUptiResult CUPTIAPI cuptiRangeProfilerSetConfig(CUpti_RangeProfiler_SetConfig_Params* p)
 {
     CUpti_RangeProfiler_Object* o = p->pRangeProfilerObject;
-    if (!validObject(o, "cuptiRangeProfilerSetConfig")) return CUPTI_ERROR_INVALID_PARAMETER;
+    if (CUptiResult rc = usable(o, "cuptiRangeProfilerSetConfig", Needs::AnyThread)) return rc;
     ImageHeader h;
     if (!p->pCounterDataImage || p->counterDataImageSize < sizeof h) return CUPTI_ERROR_INVALID_PARAMETER;
     std::memcpy(&h, p->pCounterDataImage, sizeof h);
@@ -967,9 +978,7 @@ CUptiResult CUPTIAPI cuptiRangeProfilerSetConfig(CUpti_RangeProfiler_SetConfig_P
 CUptiResult CUPTIAPI cuptiRangeProfilerStart(CUpti_RangeProfiler_Start_Params* p)
 {
     CUpti_RangeProfiler_Object* o = p->pRangeProfilerObject;
-    if (!validObject(o, "cuptiRangeProfilerStart")) return CUPTI_ERROR_INVALID_PARAMETER;
-    if (CUptiResult rc = injected("cuptiRangeProfilerStart")) return rc;
-    if (!onItsThread(o, "cuptiRangeProfilerStart", true)) return CUPTI_ERROR_INVALID_CONTEXT;
+    if (CUptiResult rc = usable(o, "cuptiRangeProfilerStart", Needs::ItsContext)) return rc;
     State& s = state();
     std::lock_guard lock(s.mutex);
     if (!o->configured || o->started) {
@@ -983,8 +992,7 @@ CUptiResult CUPTIAPI cuptiRangeProfilerStart(CUpti_RangeProfiler_Start_Params* p
 CUptiResult CUPTIAPI cuptiRangeProfilerStop(CUpti_RangeProfiler_Stop_Params* p)
 {
     CUpti_RangeProfiler_Object* o = p->pRangeProfilerObject;
-    if (!validObject(o, "cuptiRangeProfilerStop")) return CUPTI_ERROR_INVALID_PARAMETER;
-    if (!onItsThread(o, "cuptiRangeProfilerStop", false)) return CUPTI_ERROR_INVALID_CONTEXT;
+    if (CUptiResult rc = usable(o, "cuptiRangeProfilerStop", Needs::SomeContext)) return rc;
     State& s = state();
     std::lock_guard lock(s.mutex);
     if (!o->started) {
@@ -999,8 +1007,7 @@ CUptiResult CUPTIAPI cuptiRangeProfilerStop(CUpti_RangeProfiler_Stop_Params* p)
 CUptiResult CUPTIAPI cuptiRangeProfilerDecodeData(CUpti_RangeProfiler_DecodeData_Params* p)
 {
     CUpti_RangeProfiler_Object* o = p->pRangeProfilerObject;
-    if (!validObject(o, "cuptiRangeProfilerDecodeData")) return CUPTI_ERROR_INVALID_PARAMETER;
-    if (!onItsThread(o, "cuptiRangeProfilerDecodeData", false)) return CUPTI_ERROR_INVALID_CONTEXT;
+    if (CUptiResult rc = usable(o, "cuptiRangeProfilerDecodeData", Needs::SomeContext)) return rc;
     State& s = state();
     std::lock_guard lock(s.mutex);
     if (o->started) {

@@ -70,6 +70,13 @@ std::string missingValues(const std::string& profile, const std::string& metric)
 
 constexpr const char* kFfma = "smsp__sass_thread_inst_executed_op_ffma_pred_on.sum";
 
+/// Every replayed launch has its FFMA count, and every FFMA count is its own launch's.
+void checkOwnValues(const std::string& profile)
+{
+    CHECK(offValues(profile, kFfma, 10) == "0");
+    CHECK(missingValues(profile, kFfma) == "0");
+}
+
 } // namespace
 
 TEST_CASE("simulated GPU, counters mode: the first 3 launches of each kernel replayed, each with its own values")
@@ -104,9 +111,8 @@ TEST_CASE("simulated GPU, counters mode: the first 3 launches of each kernel rep
 
     // Every replayed launch got its own values (FFMA = 10 × grid, DRAM read 4096 ×, time 5000 + 10 × grid ns);
     // launches not replayed have none, and their own times.
-    CHECK(missingValues(p, kFfma) == "0");
+    checkOwnValues(p);
     CHECK(missingValues(p, "gpu__time_duration.sum") == "0");
-    CHECK(offValues(p, kFfma, 10) == "0");
     CHECK(offValues(p, "dram__bytes_read.sum", 4096) == "0");
     CHECK(sqlOne(p,
               "SELECT count(*) FROM kernel k JOIN kernel_metric m ON m.kernel = k.id JOIN string s ON s.id = m.metric"
@@ -163,8 +169,7 @@ TEST_CASE("simulated GPU, --counters all: 150 launches in batches of 64, every v
     const std::string& p = r.profile;
     CHECK(r.result.status == 0);
     CHECK(sqlOne(p, "SELECT count(*) || ' ' || sum(replayed) FROM kernel") == "150 150");
-    CHECK(missingValues(p, kFfma) == "0");
-    CHECK(offValues(p, kFfma, 10) == "0");
+    checkOwnValues(p);
     CHECK(offValues(p, "dram__bytes_write.sum", 1024) == "0");
 }
 
@@ -212,8 +217,7 @@ TEST_CASE("simulated GPU: a range no launch announced drops its batch's values, 
         sqlOne(p, "SELECT count(*) FROM kernel_metric m JOIN kernel k ON k.id = m.kernel WHERE k.grid_x <= 2") == "0");
     // The next batch is measured again, with its own values.
     CHECK(count(p, "s.text = 'after_stray' AND k.replayed AND k.grid_x = 3") == "1");
-    CHECK(offValues(p, kFfma, 10) == "0");
-    CHECK(missingValues(p, kFfma) == "0");
+    checkOwnValues(p);
     // A launch replayed whose values were lost has no time at all (its record has none): the report counts it at
     // its kernel's mean launch time and says so, rather than count it as 0 s.
     CHECK(count(p, "s.text = 'after_stray' AND k.duration_ns = 0 AND NOT k.replayed") == "1");
@@ -251,8 +255,7 @@ TEST_CASE("simulated GPU: a thread's kernel submitted into another's batch drops
     const std::string mode = GENERATE("all", "3");
     const SimRun t = recordSim("threads", { "--mode", "counters", "--counters", mode }, { "threads", "4", "40" });
     CHECK(sqlOne(t.profile, "SELECT count(*) FROM kernel") == "160");
-    CHECK(offValues(t.profile, kFfma, 10) == "0");
-    CHECK(missingValues(t.profile, kFfma) == "0");
+    checkOwnValues(t.profile);
     if (mode == "3")
         CHECK(std::stoi(sqlOne(t.profile, "SELECT count(*) FROM diagnostic WHERE message LIKE 'counter values of %'"))
             <= 4 * 6);
@@ -264,8 +267,7 @@ TEST_CASE("simulated GPU: a profiler started by a worker thread is ended at exit
     // Range Profiler on a thread without one (recordSim fails on the fake's misuse line).
     const SimRun r = recordSim("worker-only", { "--mode", "counters" }, { "worker_only" });
     CHECK(sqlOne(r.profile, "SELECT count(*) || ' ' || sum(replayed) FROM kernel") == "1 1");
-    CHECK(offValues(r.profile, kFfma, 10) == "0");
-    CHECK(missingValues(r.profile, kFfma) == "0");
+    checkOwnValues(r.profile);
 }
 
 TEST_CASE("simulated GPU: a graph launched while a batch is started pauses it, its kernels are not ranges")
@@ -274,16 +276,14 @@ TEST_CASE("simulated GPU: a graph launched while a batch is started pauses it, i
     CHECK(sqlOne(r.profile, "SELECT count(*) || ' ' || sum(replayed) FROM kernel") == "4 2");
     CHECK(count(r.profile, "s.text = 'around_graph' AND k.replayed") == "2");
     CHECK(count(r.profile, "s.text LIKE 'graph_%' AND k.graph_id = 1 AND NOT k.replayed AND k.duration_ns > 0") == "2");
-    CHECK(offValues(r.profile, kFfma, 10) == "0");
-    CHECK(missingValues(r.profile, kFfma) == "0");
+    checkOwnValues(r.profile);
 }
 
 TEST_CASE("simulated GPU: a context destroyed mid-run (cudaDeviceReset) is decoded first, its successor measured")
 {
     const SimRun r = recordSim("reset", { "--mode", "counters" }, { "reset" });
     CHECK(sqlOne(r.profile, "SELECT count(*) || ' ' || sum(replayed) FROM kernel") == "4 4");
-    CHECK(offValues(r.profile, kFfma, 10) == "0");
-    CHECK(missingValues(r.profile, kFfma) == "0");
+    checkOwnValues(r.profile);
 }
 
 TEST_CASE("simulated GPU: the program's exit status passes through, its last measured launch decoded at exit")
@@ -292,7 +292,7 @@ TEST_CASE("simulated GPU: the program's exit status passes through, its last mea
     CHECK(r.result.status == 7);
     CHECK_THAT(r.result.out, Catch::Contains("gpu_sim_client: exit 7"));
     CHECK(sqlOne(r.profile, "SELECT count(*) || ' ' || sum(replayed) FROM kernel") == "1 1");
-    CHECK(missingValues(r.profile, kFfma) == "0");
+    checkOwnValues(r.profile);
 }
 
 TEST_CASE("simulated GPU: counters refused or unsupported, one line with the fix, every kernel still timed")
@@ -335,6 +335,24 @@ TEST_CASE("simulated GPU: counters refused or unsupported, one line with the fix
     // Timing goes on: all 18 kernels, each with its time, none replayed.
     CHECK(sqlOne(p, "SELECT count(*) || ' ' || sum(replayed) FROM kernel") == "18 0");
     CHECK(sqlOne(p, "SELECT count(*) FROM kernel WHERE duration_ns != 5000 + 10 * grid_x") == "0");
+}
+
+TEST_CASE("simulated GPU: decoding fails, the values are lost, every kernel is still recorded and said so")
+{
+    const SimRun r = recordSim("decode-fails", { "--mode", "counters" }, { "mixed" },
+        { { "FAKE_CUPTI_FAIL", "cuptiRangeProfilerDecodeData=UNKNOWN" } });
+    const std::string& p = r.profile;
+    CHECK(r.result.status == 0);
+    CHECK(sqlOne(p, "SELECT count(*) FROM kernel") == "18");
+    CHECK(sqlOne(p, "SELECT count(*) FROM kernel_metric") == "0");
+    CHECK(
+        sqlOne(p, "SELECT count(*) FROM diagnostic WHERE message LIKE 'counter values of % lost: CUPTI_ERROR_UNKNOWN'")
+        != "0");
+    // Launches replayed without values have no time: the report says how many count at their kernel's mean.
+    RunResult text = run({ rooftimeBin(), "report", "--by", "kernel", p });
+    REQUIRE(text.status == 0);
+    std::replace(text.out.begin(), text.out.end(), '\n', ' ');
+    CHECK_THAT(text.out, Catch::Contains("recorded no time (replayed, the counter values lost)"));
 }
 
 TEST_CASE("simulated GPU: CUPTI held by another tool or of another version, one line, the program runs untouched")
