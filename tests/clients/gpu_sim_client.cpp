@@ -2,8 +2,7 @@
 // A CUDA program on the simulated GPU of fake_cupti.h: plays the driver (InitializeInjection, as cuInit does when
 // CUDA_INJECTION64_PATH names the collector, then launches, copies, fills and graphs) while the real CUPTI plugin
 // records it. Each measured launch carries FFMA = 10 × its grid size, so that a test can tell values put on the
-// wrong launch. Usage: gpu_sim_client mixed | batch N | stray | race | threads N M | worker_only | reset | graph | exit
-// N
+// wrong launch. Usage: gpu_sim_client SCENARIO [ARGS] (kUsage).
 #include "fake_cupti.h"
 
 #include <rooftime/rooftime.h>
@@ -14,10 +13,16 @@
 #include <cstdlib>
 #include <cstring>
 #include <dlfcn.h>
+#include <string>
+#include <sys/wait.h>
 #include <thread>
+#include <unistd.h>
 #include <vector>
 
 namespace {
+
+constexpr const char* kUsage = "usage: gpu_sim_client mixed | batch N | stray | race | threads N M | worker_only | "
+                               "reset | graph | ranks N | bench N | exit N\n";
 
 unsigned g_grid = 0; ///< every launch a grid size of its own: the launch's name in the profile
 
@@ -82,9 +87,7 @@ void mixed()
 int main(int argc, char** argv)
 {
     if (argc < 2) {
-        std::fputs("usage: gpu_sim_client mixed | batch N | stray | race | threads N M | worker_only | reset | graph | "
-                   "exit N\n",
-            stderr);
+        std::fputs(kUsage, stderr);
         return 2;
     }
     using InitFn = int (*)();
@@ -166,6 +169,28 @@ int main(int argc, char** argv)
         fake_cupti_destroy_context(1);
         for (int i = 0; i < 2; ++i)
             launch(kernel("after_reset"));
+    } else if (std::strcmp(what, "ranks") == 0) {
+        // A launcher (torchrun-like) starting N worker processes, each its own CUDA program on device rank % 2.
+        const int n = argc > 2 ? std::atoi(argv[2]) : 2;
+        std::vector<pid_t> children;
+        for (int rank = 0; rank < n; ++rank) {
+            const pid_t pid = fork();
+            if (pid == 0) {
+                const std::string r = std::to_string(rank);
+                setenv("RANK", r.c_str(), 1);
+                execl("/proc/self/exe", argv[0], "mixed", static_cast<char*>(nullptr));
+                _exit(127);
+            }
+            children.push_back(pid);
+        }
+        int failed = 0;
+        for (pid_t c : children) {
+            int status = 0;
+            waitpid(c, &status, 0);
+            failed += !WIFEXITED(status) || WEXITSTATUS(status) != 0;
+        }
+        std::printf("gpu_sim_client: ranks done, %d of %d workers failed\n", failed, n);
+        return failed == 0 ? 0 : 1;
     } else if (std::strcmp(what, "graph") == 0) {
         // A graph launched while a batch is started: its kernels must not become ranges of the batch.
         launch(kernel("around_graph"));
@@ -180,7 +205,7 @@ int main(int argc, char** argv)
         std::printf("gpu_sim_client: exit %s\n", argc > 2 ? argv[2] : "0");
         return argc > 2 ? std::atoi(argv[2]) : 0;
     } else {
-        std::fprintf(stderr, "gpu_sim_client: unknown scenario %s\n", what);
+        std::fprintf(stderr, "gpu_sim_client: unknown scenario %s\n%s", what, kUsage);
         return 2;
     }
     std::printf("gpu_sim_client: %s done, %u launches\n", what, g_grid);

@@ -286,6 +286,32 @@ TEST_CASE("simulated GPU: a context destroyed mid-run (cudaDeviceReset) is decod
     checkOwnValues(r.profile);
 }
 
+TEST_CASE("simulated GPU: a launcher's worker processes each write their own profile, a report merges them")
+{
+    const std::string dir = scratchDir("cupti-sim-ranks");
+    const RunResult r = run({ rooftimeBin(), "record", "--mode", "counters", "-o", dir + "/p.%r.rtdb", "--",
+        client("gpu_sim_client"), "ranks", "3" });
+    INFO(r.out << r.err);
+    CHECK(r.status == 0);
+    CHECK(r.err.find("fake-cupti: misuse") == std::string::npos);
+    CHECK_THAT(r.out, Catch::Contains("ranks done, 0 of 3 workers failed"));
+    const auto files = filesIn(dir);
+    REQUIRE(files == std::vector<std::string> { dir + "/p.0.rtdb", dir + "/p.1.rtdb", dir + "/p.2.rtdb" });
+    for (const std::string& p : files) {
+        INFO(p);
+        CHECK(sqlOne(p, "SELECT count(*) || ' ' || sum(replayed) FROM kernel") == "18 10");
+        checkOwnValues(p);
+    }
+    const RunResult rep = run({ rooftimeBin(), "report", "--by", "kernel", "--format", "json", dir });
+    REQUIRE(rep.status == 0);
+    const nlohmann::json report = nlohmann::json::parse(rep.out);
+    const nlohmann::json* gemm = findRow(report, "void gemm<64>(float const*, float const*, float*, int)");
+    REQUIRE(gemm);
+    CHECK((*gemm)["count"] == 18);
+    CHECK((*gemm)["replayed"] == 9);
+    CHECK((*gemm)["flops"].get<double>() == Approx(3 * 240));
+}
+
 TEST_CASE("simulated GPU: the program's exit status passes through, its last measured launch decoded at exit")
 {
     const SimRun r = recordSim("exit", { "--mode", "counters" }, { "exit", "7" });
