@@ -229,6 +229,15 @@ TEST_CASE("simulated GPU: a range no launch announced drops its batch's values, 
     CHECK((*after)["untimed"] == 1);
     CHECK((*after)["sources"]["time"] == "estimated");
     CHECK((*after)["time_s"].get<double>() == Approx(2 * (5000 + 10 * 3) * 1e-9));
+    // The same by call path.
+    const RunResult byPath = run({ rooftimeBin(), "report", "--by", "callpath", "--format", "json", p });
+    REQUIRE(byPath.status == 0);
+    const nlohmann::json paths = nlohmann::json::parse(byPath.out);
+    const nlohmann::json* afterPath = findRow(paths, "after_stray");
+    REQUIRE(afterPath);
+    CHECK((*afterPath)["untimed"] == 1);
+    CHECK((*afterPath)["sources"]["time"] == "estimated");
+    CHECK((*afterPath)["time_s"].get<double>() == Approx(2 * (5000 + 10 * 3) * 1e-9));
     RunResult text = run({ rooftimeBin(), "report", "--by", "kernel", p });
     REQUIRE(text.status == 0);
     std::replace(text.out.begin(), text.out.end(), '\n', ' '); // the paragraph wraps

@@ -394,6 +394,8 @@ void addPathRows(Report& report, const std::vector<Profile>& profiles, const Rep
             r.count += a.count;
             r.timeSeconds += t;
             r.exclusiveSeconds = r.exclusiveSeconds.value_or(0) + static_cast<double>(a.exclusiveNs) * 1e-9;
+            r.untimed += a.untimed;
+            if (a.untimed > 0) r.timeSource = Source::Estimated;
             if (a.kernel) {
                 auto w = perLaunch.find({ a.path.back(), a.device });
                 if (w == perLaunch.end()) continue;

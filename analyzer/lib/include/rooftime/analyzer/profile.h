@@ -73,6 +73,7 @@ struct PathAggregate {
     std::uint64_t count = 0;
     std::int64_t timeNs = 0; ///< inclusive
     std::int64_t exclusiveNs = 0; ///< regions: less their directly nested regions; kernels: = timeNs
+    std::uint64_t untimed = 0; ///< kernels: launches without any time, counted at the mean (KernelAggregate)
     std::uint64_t declaredCount = 0;
     std::int64_t declaredTimeNs = 0;
     double flops = 0; ///< declared
