@@ -47,7 +47,9 @@ __attribute__((visibility("default"))) int InitializeInjection(void)
     try {
         Recording& r = Recording::instance();
         if (r.cudaInjected()) return 1;
-        if (r.startCudaBackend()) std::atexit([] { Recording::instance().stopBackends(); });
+        // on_exit, not atexit: the handler learns the exit status, which the exit watchdog ends the process with.
+        if (r.startCudaBackend())
+            ::on_exit([](int status, void*) { Recording::instance().stopBackends(status); }, nullptr);
     } catch (...) { }
     return 1;
 }

@@ -8,8 +8,11 @@
 #include "recording.h"
 
 #include <algorithm>
+#include <atomic>
 #include <csignal>
+#include <cstdio>
 #include <cstdlib>
+#include <ctime>
 #include <dlfcn.h>
 #include <mutex>
 #include <pthread.h>
@@ -178,19 +181,68 @@ void Recording::gpuBackendUnusable(const std::string& why) noexcept
     } catch (...) { }
 }
 
-void Recording::stopBackends() noexcept
+namespace {
+
+/// The backend's stop (last records) on a helper thread, within the exit time limit; false when it did not finish.
+bool stopWithin(backend::Backend* b, int timeoutMs) noexcept
+{
+    if (runWithTimeout([](void* p) { static_cast<backend::Backend*>(p)->stop(); }, b, timeoutMs)) return true;
+    const std::string msg = "the CUPTI flush at exit did not finish within " + std::to_string(timeoutMs)
+        + " ms; the profile lacks the last GPU records";
+    printLine(msg);
+    Recording::instance().addDiagnostic("collector", msg);
+    return false;
+}
+
+/// Watches beforeExit(), which must run on the exiting thread (the Range Profiler is ended where its context is
+/// current): a CUPTI call there that never returns would hang the program at its exit. Past the time limit the
+/// watchdog keeps what it can (the last records, the profile), flushes stdio and ends the process with the
+/// status the program exited with.
+struct ExitWatch {
+    backend::Backend* backend;
+    int status;
+    int timeoutMs;
+    std::atomic<bool> done { false };
+};
+
+void* watchExit(void* arg)
+{
+    auto* w = static_cast<ExitWatch*>(arg);
+    for (int waited = 0; waited < w->timeoutMs; waited += 10) {
+        if (w->done.load(std::memory_order_acquire)) {
+            delete w;
+            return nullptr;
+        }
+        timespec ts { 0, 10'000'000L };
+        nanosleep(&ts, nullptr);
+    }
+    const std::string msg = "ending the CUPTI range profiler at exit did not finish within "
+        + std::to_string(w->timeoutMs) + " ms (ROOFTIME_EXIT_TIMEOUT_MS); ending the process with its exit status "
+        + std::to_string(w->status) + ", the profile keeps what was recorded";
+    printLine(msg);
+    Recording& r = Recording::instance();
+    r.addDiagnostic("collector", msg);
+    stopWithin(w->backend, std::min(w->timeoutMs, 5000));
+    r.finish("exit");
+    std::fflush(nullptr);
+    ::_exit(w->status);
+}
+
+} // namespace
+
+void Recording::stopBackends(int status) noexcept
 {
     if (::getpid() != m_process.pid) return;
     backend::Backend* b = m_gpuBackend.exchange(nullptr);
     if (!b) return;
-    b->beforeExit();
-    const int timeoutMs = std::min(m_settings.exitTimeoutMs, 5000);
-    if (!runWithTimeout([](void* p) { static_cast<backend::Backend*>(p)->stop(); }, b, timeoutMs)) {
-        const std::string msg = "the CUPTI flush at exit did not finish within " + std::to_string(timeoutMs)
-            + " ms; the profile lacks the last GPU records";
-        printLine(msg);
-        addDiagnostic("collector", msg);
+    auto* watch = new (std::nothrow) ExitWatch { b, status, m_settings.exitTimeoutMs };
+    if (watch && startDetachedThread(&watchExit, watch) != 0) {
+        delete watch;
+        watch = nullptr;
     }
+    b->beforeExit();
+    if (watch) watch->done.store(true, std::memory_order_release); // the watchdog frees it
+    stopWithin(b, std::min(m_settings.exitTimeoutMs, 5000));
 }
 
 void Recording::checkCudaAtExit() noexcept

@@ -117,8 +117,9 @@ public:
     // GPU backends (backends.cpp).
     /// InitializeInjection: loads librooftime_cupti.so from the collector's folder and starts it.
     bool startCudaBackend() noexcept;
-    /// At exit, before finish(): hands the backend's last records over, within the exit time limit.
-    void stopBackends() noexcept;
+    /// At exit (on_exit, with the program's exit @p status), before finish(): ends the backend's counters on the
+    /// exiting thread under a watchdog, then hands its last records over, within the exit time limit.
+    void stopBackends(int status) noexcept;
     /// At exit: a CUDA program in which the driver never called InitializeInjection gets one line saying why.
     void checkCudaAtExit() noexcept;
     bool cudaInjected() const noexcept { return m_cudaInjected.load(); }

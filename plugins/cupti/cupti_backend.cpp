@@ -258,6 +258,7 @@ private:
     // counters mode: under m_countersMutex (held across Range Profiler calls), but for the last three
     std::mutex m_countersMutex;
     std::atomic<bool> m_counters { false }; ///< read without the mutex in every callback
+    std::atomic<bool> m_exitBegun { false }; ///< beforeExit() entered
     /// Driver calls that may run GPU work of their own (copies and fills, which the driver may run as kernels): a
     /// started profiler is stopped before them, so that their work never becomes a range of a measured batch.
     std::vector<bool> m_pauseBefore;
@@ -676,7 +677,8 @@ void CuptiBackend::stop() noexcept
 void CuptiBackend::beforeExit() noexcept
 {
     try {
-        if (!mine() || !m_counters) return;
+        // Once: the collector's exit watchdog calls stop() (and so this) while a CUPTI call here may still hang.
+        if (!mine() || !m_counters || m_exitBegun.exchange(true)) return;
         // A program that never destroys its context (PyTorch) ends with the profiler started when its last launch
         // was measured. NVIDIA's samples end the Range Profiler at exit on the program's thread: stop and decode
         // there, disable it per context, then release the host side; launches after this are timed only.

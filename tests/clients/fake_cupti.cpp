@@ -118,6 +118,10 @@ void misuse(const std::string& what)
 
 CUptiResult injected(const char* function)
 {
+    // FAKE_CUPTI_HANG=function: that call never returns (a driver or GPU that hangs).
+    if (const char* hang = std::getenv("FAKE_CUPTI_HANG"); hang && std::strcmp(hang, function) == 0)
+        for (;;)
+            std::this_thread::sleep_for(std::chrono::seconds(1));
     State& s = state();
     auto it = s.failures.find(function);
     return it == s.failures.end() ? CUPTI_SUCCESS : it->second;

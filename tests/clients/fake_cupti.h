@@ -13,7 +13,8 @@
  * HARDWARE_BUSY, MIG_DEVICE_NOT_SUPPORTED, CONFIDENTIAL_COMPUTING_NOT_SUPPORTED, NOT_SUPPORTED, UNKNOWN) makes
  * that function fail; FAKE_CUPTI_HOLDER=NAME: another tool holds the subscriber; FAKE_CUPTI_DROPPED=N: N records
  * reported dropped; FAKE_CUPTI_VERSION=N: the API version reported; FAKE_CUPTI_UNSUPPORTED=vgpu: a vGPU with
- * profiling disabled.
+ * profiling disabled; FAKE_CUPTI_HANG=function: that call never returns (Range Profiler object calls and the
+ * calls FAKE_CUPTI_FAIL knows).
  */
 #pragma once
 

@@ -330,6 +330,25 @@ TEST_CASE("simulated GPU: the program's exit status passes through, its last mea
     checkOwnValues(r.profile);
 }
 
+TEST_CASE("simulated GPU: a CUPTI call that hangs at exit ends the process after the exit time limit, status kept")
+{
+    // Stopping the Range Profiler at exit never returns: the watchdog ends the process with the program's status,
+    // the measured launch's record still flushed (without values), the line said once.
+    const SimRun r = recordSim("hang", { "--mode", "counters" }, { "exit", "7" },
+        { { "FAKE_CUPTI_HANG", "cuptiRangeProfilerStop" }, { "ROOFTIME_EXIT_TIMEOUT_MS", "1000" } });
+    CHECK(r.result.status == 7);
+    CHECK_THAT(r.result.out, Catch::Contains("gpu_sim_client: exit 7")); // stdout flushed before the end
+    int printed = 0;
+    for (const std::string& line : stderrLines(r.result.err))
+        printed
+            += line.find("ending the CUPTI range profiler at exit did not finish within 1000 ms") != std::string::npos;
+    CHECK(printed == 1);
+    CHECK(sqlOne(r.profile, "SELECT count(*) FROM kernel") == "1");
+    CHECK(sqlOne(r.profile, "SELECT count(*) FROM kernel_metric") == "0");
+    CHECK(sqlOne(r.profile, "SELECT count(*) FROM diagnostic WHERE message LIKE 'ending the CUPTI range profiler%'")
+        == "1");
+}
+
 TEST_CASE("simulated GPU: counters refused or unsupported, one line with the fix, every kernel still timed")
 {
     struct Case {
