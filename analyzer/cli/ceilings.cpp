@@ -20,6 +20,7 @@
 #include <poll.h>
 #include <sys/file.h>
 #include <sys/wait.h>
+#include <thread>
 #include <unistd.h>
 
 namespace fs = std::filesystem;
@@ -237,11 +238,29 @@ bool measure(analyzer::MachineModel& model, const MeasureRequest& req)
             fmt::print(stderr, "rooftime: {}\n", msg);
             model.notes.push_back(msg);
         }
-        for (int g : companion.empty() ? std::vector<int>() : req.gpus) {
-            std::vector<std::string> args { companion, "--device", std::to_string(g) };
+        const std::vector<int> gpus = companion.empty() ? std::vector<int>() : req.gpus;
+        std::vector<std::pair<int, std::string>> results(gpus.size()); // status, JSON
+        auto measureOne = [&](std::size_t i) {
+            std::vector<std::string> args { companion, "--device", std::to_string(gpus[i]) };
             if (req.quick) args.push_back("--quick");
-            std::string json;
-            const int rc = runCapture(args, json);
+            results[i].first = runCapture(args, results[i].second);
+        };
+        // Quick mode (the model a first `record` measures): every GPU at once, one companion each, so that an
+        // 8-GPU node waits for one quick measurement, not eight. Full mode measures them one at a time, each
+        // peak undisturbed by the others' load on the host.
+        const bool together = req.quick && gpus.size() > 1;
+        if (together) {
+            std::vector<std::thread> threads;
+            for (std::size_t i = 0; i < gpus.size(); ++i)
+                threads.emplace_back(measureOne, i);
+            for (auto& t : threads)
+                t.join();
+        }
+        for (std::size_t i = 0; i < gpus.size(); ++i) {
+            const int g = gpus[i];
+            if (!together) measureOne(i);
+            const int rc = results[i].first;
+            const std::string& json = results[i].second;
             if (rc != 0) {
                 const std::string why = rc == kGpuCompanionNoGpu ? fmt::format("no usable GPU {}", g)
                     : rc == 124 ? fmt::format("GPU {} measurement stopped after {} s", g, kGpuTimeoutSeconds)

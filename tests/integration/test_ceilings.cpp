@@ -7,9 +7,11 @@
 #include "rooftime/analyzer/profile_builder.h"
 
 #include <algorithm>
+#include <climits>
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <sstream>
 
 using namespace rooftime::test;
 using namespace rooftime::analyzer;
@@ -181,6 +183,79 @@ TEST_CASE("the GPU companion without a GPU: one line, exit 3, nothing on stdout"
     CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
     CHECK(run({ companion, "--device", "x" }).status == 2);
     CHECK(run({ companion, "--frobnicate" }).status == 2);
+}
+
+TEST_CASE("ceilings --quick measures several GPUs at once, a full measurement one after another", "[ceilings]")
+{
+    // Stand-in companions for three GPUs: each logs when it ran, takes a second, and prints the H200's measurement
+    // as its own device's.
+    const std::string dir = scratchDir("ceilings_gpus");
+    const auto h200 = nlohmann::json::parse(readFile(testData("machines/nvidia-h200-vm.json")));
+    for (int g = 0; g < 3; ++g) {
+        const std::string device = "gpu" + std::to_string(g);
+        nlohmann::json doc = { { "gpu", h200["gpus"][0] }, { "ceilings", nlohmann::json::array() },
+            { "sweeps", nlohmann::json::array() }, { "notes", nlohmann::json::array() } };
+        doc["gpu"]["index"] = g;
+        for (auto c : h200["ceilings"])
+            if (c["device"] == "gpu0") {
+                c["device"] = device;
+                doc["ceilings"].push_back(c);
+            }
+        std::ofstream(dir + "/measurement-" + std::to_string(g) + ".json") << doc.dump();
+    }
+    const std::string companion = dir + "/companion";
+    {
+        // Its start time and, a second later, its end time, in ns: the run's interval.
+        std::ofstream script(companion);
+        script << "#!/bin/sh\ncase \" $* \" in *\" --probe \"*) exit 0 ;; esac\n" // no counter probe here
+               << "dev=\nwhile [ $# -gt 0 ]; do [ \"$1\" = --device ] && dev=$2; shift; done\n"
+               << "start=$(date +%s%N)\nsleep 1\necho \"$start $(date +%s%N)\" > \"" << dir << "/ran-$dev\"\n"
+               << "cat \"" << dir << "/measurement-$dev.json\"\n";
+    }
+    fs::permissions(companion, fs::perms::owner_all);
+    // [start, end] of each companion's run, in ns.
+    auto intervals = [&] {
+        std::vector<std::pair<long long, long long>> out;
+        for (int g = 0; g < 3; ++g) {
+            std::istringstream in(readFile(dir + "/ran-" + std::to_string(g)));
+            long long start = 0, end = 0;
+            in >> start >> end;
+            out.emplace_back(start, end);
+        }
+        return out;
+    };
+    for (const bool quick : { true, false }) {
+        INFO((quick ? "quick" : "full"));
+        const std::string out = dir + (quick ? "/quick.json" : "/full.json");
+        std::vector<std::string> argv { rooftimeBin(), "ceilings", "--gpu", "0", "--gpu", "1", "--gpu", "2", "-o",
+            out };
+        if (quick) argv.push_back("--quick");
+        const RunResult r
+            = run(argv, { { "ROOFTIME_CEILINGS_GPU", companion }, { "ROOFTIME_CACHE_DIR", dir + "/cache" } });
+        INFO(r.err);
+        REQUIRE(r.status == 0);
+        const MachineModel m = readMachineFile(out);
+        REQUIRE(m.gpus.size() == 3);
+        const auto perGpu = std::count_if(
+            h200["ceilings"].begin(), h200["ceilings"].end(), [](const auto& c) { return c["device"] == "gpu0"; });
+        for (int g = 0; g < 3; ++g) {
+            CHECK(m.gpus[static_cast<std::size_t>(g)].index == g);
+            CHECK(std::count_if(m.ceilings.begin(), m.ceilings.end(), [&](const auto& c) {
+                return c.device == "gpu" + std::to_string(g);
+            }) == perGpu);
+        }
+        const auto ran = intervals();
+        long long lastStart = 0, firstEnd = LLONG_MAX;
+        for (const auto& [start, end] : ran) {
+            lastStart = std::max(lastStart, start);
+            firstEnd = std::min(firstEnd, end);
+        }
+        if (quick)
+            CHECK(lastStart < firstEnd); // all three were running at one moment
+        else
+            for (std::size_t g = 1; g < ran.size(); ++g)
+                CHECK(ran[g].first >= ran[g - 1].second); // each after the one before
+    }
 }
 
 TEST_CASE(
