@@ -108,10 +108,10 @@ thread_local rooftime::collector::backend::LaunchContext t_runtimeContext; // of
 /// Counters mode: that runtime launch was already counted (its driver launch only adds its id).
 thread_local bool t_runtimeCounted = false;
 /// Counters mode: the launch, graph launch, copy or fill calls this thread is inside of (a runtime call and the
-/// driver call within it count twice), and the context of the outermost; CuptiBackend::m_gpuCallers counts the
-/// threads where it is not 0, per context.
+/// driver call within it count twice), and the batch whose measured launch the outermost is (its count of
+/// unreturned launches goes down when that call returns).
 thread_local int t_gpuCalls = 0;
-thread_local CUcontext t_gpuCallContext = nullptr;
+thread_local std::shared_ptr<std::atomic<int>> t_batch;
 
 /// Makes @p ctx current on the calling thread for the scope, where another or none is: the Range Profiler is ended
 /// at exit on the exiting thread, which may never have used that context (a program launching only from worker
@@ -171,9 +171,13 @@ struct ContextCounters {
     /// The thread of the last pending launch. Launches of two threads may run in another order than their
     /// callbacks came; a batch is decoded before another thread's launch joins it.
     std::thread::id lastThread;
-    /// Another thread was inside a launch, copy or fill when this batch started: that call's kernel, submitted
-    /// after its callback, may be a range of this batch. Its values are dropped (CuptiBackend::stopAndDecode).
-    bool tainted = false;
+    /// Measured launches of this batch whose calls have not returned yet. A kernel is submitted after its launch
+    /// callback, so another thread's launch may start the next batch first; the late kernel is then a range of
+    /// that batch, and its own batch lacks it. A batch decoded while one of its launches is unreturned may miss a
+    /// range, and another's late range can make the count match with every value on the wrong kernel
+    /// (tests/integration/test_cupti_simulated.cpp, "race"): its values are dropped (stopAndDecode). A range
+    /// of another batch's late kernel in a batch whose own launches all returned shows as a count mismatch.
+    std::shared_ptr<std::atomic<int>> unreturned = std::make_shared<std::atomic<int>>(0);
     /// The launches measured since the last decode, in launch order (auto range: one range per launch, in
     /// execution order; launches are serialized under auto range). Each with all its correlation ids: the one
     /// counted, then the runtime or driver calls around or inside it (the kernel record carries one of them).
@@ -281,14 +285,9 @@ private:
     /// A measured launch that failed ran no kernel and gets no range: out of its batch.
     void countersLaunchFailed(std::uint32_t correlation) noexcept;
     std::vector<std::string> m_noReplay; ///< kNoReplayPatterns and ROOFTIME_NO_REPLAY
-    /// Threads inside a launch, copy or fill call (counters mode; t_gpuCalls), and of them the others than the
-    /// calling thread: a batch started or stopped while another thread's call has not returned may hold that
-    /// call's range instead of one of its own launches, and a count that still matches would put one kernel's
-    /// values on another (tests/integration/test_cupti_simulated.cpp, "race").
-    std::mutex m_callersMutex;
-    std::unordered_map<CUcontext, int> m_gpuCallers; ///< nullptr: calls whose context CUPTI did not say
+    /// Counts this thread's launch, copy and fill calls (t_gpuCalls); the outermost one's return ends its
+    /// measured launch (ContextCounters::unreturned).
     void gpuCall(const CUpti_CallbackData* cb) noexcept;
-    int othersInGpuCalls(CUcontext ctx) noexcept;
 };
 
 CuptiBackend* g_backend = nullptr;
@@ -563,31 +562,11 @@ void CuptiBackend::onCallback(CUpti_CallbackDomain domain, CUpti_CallbackId cbid
 void CuptiBackend::gpuCall(const CUpti_CallbackData* cb) noexcept
 {
     // Every API callback enabled is a launch, graph launch, copy or fill (counters mode adds the last two).
-    try {
-        if (cb->callbackSite == CUPTI_API_ENTER) {
-            if (!m_counters || t_gpuCalls++ > 0) return;
-            t_gpuCallContext = cb->context;
-            std::lock_guard lock(m_callersMutex);
-            ++m_gpuCallers[t_gpuCallContext];
-        } else if (t_gpuCalls > 0 && --t_gpuCalls == 0) {
-            std::lock_guard lock(m_callersMutex);
-            --m_gpuCallers[t_gpuCallContext];
-        }
-    } catch (...) { }
-}
-
-int CuptiBackend::othersInGpuCalls(CUcontext ctx) noexcept
-{
-    try {
-        std::lock_guard lock(m_callersMutex);
-        auto count = [&](CUcontext c) {
-            auto it = m_gpuCallers.find(c);
-            return it == m_gpuCallers.end() ? 0 : it->second;
-        };
-        const bool mine = t_gpuCalls > 0 && (t_gpuCallContext == ctx || t_gpuCallContext == nullptr);
-        return count(ctx) + (ctx ? count(nullptr) : 0) - (mine ? 1 : 0);
-    } catch (...) {
-        return 1; // unknown: the batch is not trusted
+    if (cb->callbackSite == CUPTI_API_ENTER) {
+        if (m_counters) ++t_gpuCalls;
+    } else if (t_gpuCalls > 0 && --t_gpuCalls == 0 && t_batch) {
+        t_batch->fetch_sub(1, std::memory_order_release);
+        t_batch.reset();
     }
 }
 
@@ -1051,7 +1030,6 @@ bool CuptiBackend::countersOnLaunch(CUcontext ctx, const char* symbol, std::uint
                 return true;
             }
             c->started = true;
-            c->tainted = othersInGpuCalls(ctx) > 0;
             m_activeContext = ctx;
         }
         // A driver launch counted on its own may still be inside a runtime call (its context was unknown there).
@@ -1060,6 +1038,8 @@ bool CuptiBackend::countersOnLaunch(CUcontext ctx, const char* symbol, std::uint
         c->lastThread = std::this_thread::get_id();
         if (outer) c->pending.back().ids.push_back(outer);
         m_match.measured(correlation, outer);
+        c->unreturned->fetch_add(1, std::memory_order_relaxed);
+        t_batch = c->unreturned;
     } catch (...) { }
     return true;
 }
@@ -1081,9 +1061,9 @@ void CuptiBackend::stopAndDecode(ContextCounters& c)
     info.pCounterDataImage = c.counterData.data();
     info.counterDataImageSize = c.counterData.size();
     if (rc == CUPTI_SUCCESS) rc = cuptiRangeProfilerGetCounterDataInfo(&info);
-    // Another thread's call in flight when the batch started or now: its kernel may be among the ranges.
-    const bool unsafe = c.tainted || othersInGpuCalls(c.ctx) > 0;
-    c.tainted = false;
+    // A measured launch of this batch whose call has not returned: its range may be missing, another in its place.
+    const bool unsafe = c.unreturned->load(std::memory_order_acquire) > 0;
+    c.unreturned = std::make_shared<std::atomic<int>>(0); // the next batch's (late returns count down the old one)
     const std::string measured
         = std::to_string(c.pending.size()) + (c.pending.size() == 1 ? " measured launch" : " measured launches");
     if (rc != CUPTI_SUCCESS) {
@@ -1091,8 +1071,8 @@ void CuptiBackend::stopAndDecode(ContextCounters& c)
         lost = c.pending;
     } else if (unsafe && !c.pending.empty()) {
         note("counter values of " + measured
-            + " dropped: another thread was launching or copying while they were measured, and its kernel may be "
-              "among their ranges");
+            + " dropped: decoded before one of their launch calls returned (another thread's launch came "
+              "meanwhile), so a range of theirs may be missing and another's in its place");
         lost = c.pending;
     } else {
         if (dd.numOfRangeDropped > 0)

@@ -249,7 +249,7 @@ TEST_CASE("simulated GPU: a range no launch announced drops its batch's values, 
 TEST_CASE("simulated GPU: a thread's kernel submitted into another's batch drops values, never misplaces them")
 {
     // race: A's kernel lands in B's batch, which C's launch decodes before B's own kernel comes: the counts match
-    // (1 range, 1 launch) but the values are A's. Every batch another thread's call overlapped is dropped.
+    // (1 range, 1 launch) but the values are A's. A batch decoded before its launches returned is dropped.
     const SimRun r = recordSim("race", { "--mode", "counters" }, { "race" });
     const std::string& p = r.profile;
     CHECK(sqlOne(p, "SELECT count(*) FROM kernel") == "3");
@@ -257,7 +257,7 @@ TEST_CASE("simulated GPU: a thread's kernel submitted into another's batch drops
     CHECK(count(p, "s.text = 'race_b' AND k.replayed") == "0");
     CHECK(sqlOne(p,
               "SELECT count(*) FROM diagnostic WHERE message LIKE 'counter values of 1 measured launch dropped: "
-              "another thread was launching or copying%'")
+              "decoded before one of their launch calls returned%'")
         != "0");
     // Four threads launching at once, each kernel submitted up to 0.2 ms after its callback: whatever is kept is
     // on its own launch, and K = 3 allows at most 3 more attempts per kernel where values were dropped.
