@@ -20,6 +20,7 @@
 #include <poll.h>
 #include <sys/file.h>
 #include <sys/wait.h>
+#include <system_error>
 #include <thread>
 #include <unistd.h>
 
@@ -59,6 +60,12 @@ int visibleGpus()
 int runCapture(const std::vector<std::string>& args, std::string& out, const std::string& stderrFile = {},
     int timeoutSeconds = kGpuTimeoutSeconds)
 {
+    // Built before fork: the child of a multithreaded process (quick mode measures GPUs from threads) must not
+    // allocate before exec.
+    std::vector<char*> argv;
+    for (const auto& a : args)
+        argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
     int fds[2];
     if (pipe2(fds, O_CLOEXEC) != 0) return -1;
     std::fflush(nullptr);
@@ -74,10 +81,6 @@ int runCapture(const std::vector<std::string>& args, std::string& out, const std
             const int err = open(stderrFile.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
             if (err >= 0) dup2(err, STDERR_FILENO);
         }
-        std::vector<char*> argv;
-        for (const auto& a : args)
-            argv.push_back(const_cast<char*>(a.c_str()));
-        argv.push_back(nullptr);
         execv(argv[0], argv.data());
         _exit(127);
     }
@@ -248,17 +251,21 @@ bool measure(analyzer::MachineModel& model, const MeasureRequest& req)
         // Quick mode (the model a first `record` measures): every GPU at once, one companion each, so that an
         // 8-GPU node waits for one quick measurement, not eight. Full mode measures them one at a time, each
         // peak undisturbed by the others' load on the host.
-        const bool together = req.quick && gpus.size() > 1;
-        if (together) {
+        std::vector<bool> measured(gpus.size(), false);
+        if (req.quick && gpus.size() > 1) {
             std::vector<std::thread> threads;
-            for (std::size_t i = 0; i < gpus.size(); ++i)
-                threads.emplace_back(measureOne, i);
+            try {
+                for (std::size_t i = 0; i < gpus.size(); ++i) {
+                    threads.emplace_back(measureOne, i);
+                    measured[i] = true;
+                }
+            } catch (const std::system_error&) { } // no thread: the rest one after another below
             for (auto& t : threads)
                 t.join();
         }
         for (std::size_t i = 0; i < gpus.size(); ++i) {
             const int g = gpus[i];
-            if (!together) measureOne(i);
+            if (!measured[i]) measureOne(i);
             const int rc = results[i].first;
             const std::string& json = results[i].second;
             if (rc != 0) {

@@ -199,22 +199,27 @@ bool stopWithin(backend::Backend* b, int timeoutMs) noexcept
 /// watchdog keeps what it can (the last records, the profile), flushes stdio and ends the process with the
 /// status the program exited with.
 struct ExitWatch {
+    enum State { Watching, Returned, Fired };
     backend::Backend* backend;
     int status;
     int timeoutMs;
-    std::atomic<bool> done { false };
+    /// Exactly one side leaves Watching: the exiting thread (beforeExit returned; the watchdog frees this) or the
+    /// watchdog (it ends the process; the exiting thread then waits for that).
+    std::atomic<int> state { Watching };
 };
 
 void* watchExit(void* arg)
 {
     auto* w = static_cast<ExitWatch*>(arg);
-    for (int waited = 0; waited < w->timeoutMs; waited += 10) {
-        if (w->done.load(std::memory_order_acquire)) {
-            delete w;
-            return nullptr;
-        }
+    for (int waited = 0; waited < w->timeoutMs && w->state.load(std::memory_order_acquire) == ExitWatch::Watching;
+         waited += 10) {
         timespec ts { 0, 10'000'000L };
         nanosleep(&ts, nullptr);
+    }
+    int watching = ExitWatch::Watching;
+    if (!w->state.compare_exchange_strong(watching, ExitWatch::Fired)) { // returned in time
+        delete w;
+        return nullptr;
     }
     const std::string msg = "ending the CUPTI range profiler at exit did not finish within "
         + std::to_string(w->timeoutMs) + " ms (ROOFTIME_EXIT_TIMEOUT_MS); ending the process with its exit status "
@@ -241,7 +246,10 @@ void Recording::stopBackends(int status) noexcept
         watch = nullptr;
     }
     b->beforeExit();
-    if (watch) watch->done.store(true, std::memory_order_release); // the watchdog frees it
+    int watching = ExitWatch::Watching;
+    if (watch && !watch->state.compare_exchange_strong(watching, ExitWatch::Returned))
+        for (;;) // the watchdog fired just now and ends the process: do not run stop() beside it
+            pause();
     stopWithin(b, std::min(m_settings.exitTimeoutMs, 5000));
 }
 

@@ -300,8 +300,9 @@ void CUPTIAPI onCallbackEntry(void* self, CUpti_CallbackDomain domain, CUpti_Cal
 /// Activity buffers handed back are kept for the next request: a fresh 4 MiB block is a fresh mapping, and the
 /// thread writing records into it would take a page fault every 4 KiB (about a tenth of the launching thread's
 /// time in the simulated-GPU benchmark, bench/README.md).
-std::mutex g_bufferMutex;
-std::vector<std::uint8_t*> g_freeBuffers; ///< at most kFreeBuffers
+/// Leaked, as CUPTI may hand a buffer back during exit, after static destructors.
+std::mutex& g_bufferMutex = *new std::mutex;
+std::vector<std::uint8_t*>& g_freeBuffers = *new std::vector<std::uint8_t*>; ///< at most kFreeBuffers
 constexpr std::size_t kFreeBuffers = 4;
 
 void CUPTIAPI bufferRequested(std::uint8_t** buffer, std::size_t* size, std::size_t* maxRecords)
@@ -507,7 +508,16 @@ void CuptiBackend::onCallback(CUpti_CallbackDomain domain, CUpti_CallbackId cbid
             return;
         }
         const auto* cb = static_cast<const CUpti_CallbackData*>(data);
-        gpuCall(cb);
+        // At an exit, the call's return is counted last: a failed launch leaves its batch first.
+        struct Returned {
+            CuptiBackend* self;
+            const CUpti_CallbackData* cb;
+            ~Returned()
+            {
+                if (cb->callbackSite != CUPTI_API_ENTER) self->gpuCall(cb);
+            }
+        } returned { this, cb };
+        if (cb->callbackSite == CUPTI_API_ENTER) gpuCall(cb);
         if (domain == CUPTI_CB_DOMAIN_DRIVER_API && cbid < m_pauseBefore.size() && m_pauseBefore[cbid]) {
             if (cb->callbackSite == CUPTI_API_ENTER && m_counters) countersPause();
             return;
@@ -1048,6 +1058,10 @@ void CuptiBackend::stopAndDecode(ContextCounters& c)
 {
     if (!c.started) return;
     c.started = false;
+    // Before Stop: a measured launch of this batch whose call has not returned yet may submit its kernel after
+    // Stop (its range missing, another batch's late one possibly in its place). 0 here: all were submitted.
+    const bool unsafe = c.unreturned->load(std::memory_order_acquire) > 0;
+    c.unreturned = std::make_shared<std::atomic<int>>(0); // the next batch's (late returns count down the old one)
     auto sp = params<CUpti_RangeProfiler_Stop_Params>(CUpti_RangeProfiler_Stop_Params_STRUCT_SIZE);
     sp.pRangeProfilerObject = c.object;
     CUptiResult rc = cuptiRangeProfilerStop(&sp);
@@ -1061,9 +1075,6 @@ void CuptiBackend::stopAndDecode(ContextCounters& c)
     info.pCounterDataImage = c.counterData.data();
     info.counterDataImageSize = c.counterData.size();
     if (rc == CUPTI_SUCCESS) rc = cuptiRangeProfilerGetCounterDataInfo(&info);
-    // A measured launch of this batch whose call has not returned: its range may be missing, another in its place.
-    const bool unsafe = c.unreturned->load(std::memory_order_acquire) > 0;
-    c.unreturned = std::make_shared<std::atomic<int>>(0); // the next batch's (late returns count down the old one)
     const std::string measured
         = std::to_string(c.pending.size()) + (c.pending.size() == 1 ? " measured launch" : " measured launches");
     if (rc != CUPTI_SUCCESS) {

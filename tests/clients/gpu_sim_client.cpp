@@ -124,12 +124,13 @@ int main(int argc, char** argv)
     } else if (std::strcmp(what, "threads") == 0) {
         // N threads launching M kernels each at once, each kernel submitted a little after its callback.
         const int n = argc > 2 ? std::atoi(argv[2]) : 4, m = argc > 3 ? std::atoi(argv[3]) : 40;
+        const long long maxDelay = argc > 4 ? std::atoll(argv[4]) : 200'000; // ns
         std::vector<std::vector<fake_cupti_kernel>> plans(static_cast<std::size_t>(n));
         for (int t = 0; t < n; ++t)
             for (int i = 0; i < m; ++i) {
                 static const char* const names[] = { "thread_k0", "thread_k1", "thread_k2", "thread_k3" };
                 fake_cupti_kernel k = kernel(names[(t + i) % 4], 1, i % 3);
-                k.submitDelayNs = (k.gridX * 7919) % 200'000; // up to 0.2 ms
+                k.submitDelayNs = maxDelay > 0 ? (k.gridX * 7919) % maxDelay : 0;
                 plans[static_cast<std::size_t>(t)].push_back(k);
             }
         std::vector<std::thread> threads;

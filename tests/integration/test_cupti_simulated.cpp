@@ -243,7 +243,8 @@ TEST_CASE("simulated GPU: a range no launch announced drops its batch's values, 
     std::replace(text.out.begin(), text.out.end(), '\n', ' '); // the paragraph wraps
     CHECK_THAT(text.out,
         Catch::Contains("3 launches in 3 kernel rows recorded no time (replayed, the counter values lost) and count at "
-                        "the row's mean launch time (time estimated; 2 rows without any timed launch show 0 s)"));
+                        "the row's mean launch time, else the kernel's (time estimated; 2 rows of a kernel without any "
+                        "timed launch show 0 s)"));
 }
 
 TEST_CASE("simulated GPU: a thread's kernel submitted into another's batch drops values, never misplaces them")
@@ -253,12 +254,9 @@ TEST_CASE("simulated GPU: a thread's kernel submitted into another's batch drops
     const SimRun r = recordSim("race", { "--mode", "counters" }, { "race" });
     const std::string& p = r.profile;
     CHECK(sqlOne(p, "SELECT count(*) FROM kernel") == "3");
-    CHECK(offValues(p, kFfma, 10) == "0");
-    CHECK(count(p, "s.text = 'race_b' AND k.replayed") == "0");
-    CHECK(sqlOne(p,
-              "SELECT count(*) FROM diagnostic WHERE message LIKE 'counter values of 1 measured launch dropped: "
-              "decoded before one of their launch calls returned%'")
-        != "0");
+    // The invariant; which batches were dropped depends on the threads' timing (on a loaded machine B may start
+    // after A's kernel went in, and nothing races).
+    checkOwnValues(p);
     // Four threads launching at once, each kernel submitted up to 0.2 ms after its callback: whatever is kept is
     // on its own launch, and K = 3 allows at most 3 more attempts per kernel where values were dropped.
     const std::string mode = GENERATE("all", "3");
@@ -268,6 +266,13 @@ TEST_CASE("simulated GPU: a thread's kernel submitted into another's batch drops
     if (mode == "3")
         CHECK(std::stoi(sqlOne(t.profile, "SELECT count(*) FROM diagnostic WHERE message LIKE 'counter values of %'"))
             <= 4 * 6);
+    // Two threads whose kernels go in as their callbacks return: most batches are kept (179 of 200 here), all on
+    // their own launches.
+    const SimRun two
+        = recordSim("two-threads", { "--mode", "counters", "--counters", "all" }, { "threads", "2", "100", "0" });
+    CHECK(sqlOne(two.profile, "SELECT count(*) FROM kernel") == "200");
+    CHECK(std::stoi(sqlOne(two.profile, "SELECT count(*) FROM kernel WHERE replayed")) > 0);
+    checkOwnValues(two.profile);
 }
 
 TEST_CASE("simulated GPU: a profiler started by a worker thread is ended at exit with its context made current")

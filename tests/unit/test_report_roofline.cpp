@@ -483,3 +483,58 @@ TEST_CASE("launch configurations: many per kernel name are counted exactly", "[r
     CHECK(kernels[0].launchConfigs.size() == 40);
     CHECK(kernels[0].unmeasuredOtherConfig() == 38); // grids 4..40 once, grid 5 again; grid 2 was measured
 }
+
+TEST_CASE("launches without any time count at their kernel's mean, across profiles, configurations and paths")
+{
+    // Profile a: both launches of k replayed with their values lost (duration 0, no counters), in grid 1; z never
+    // has a time. Profile b: k timed twice (1 and 3 us) in grid 2.
+    const std::string dir = scratchDir("report-untimed");
+    {
+        ProfileBuilder a(dir + "/a.rtdb", "node", "a", "a");
+        a.addDevice(0, "NVIDIA H100", "sm_90", 132);
+        a.addKernel(launch(1, "k", 0, false, 1));
+        a.addKernel(launch(2, "k", 0, false, 1));
+        a.addKernel(launch(3, "z", 0, false, 1));
+        a.finish(10'000'000);
+        ProfileBuilder b(dir + "/b.rtdb", "node", "b", "b");
+        b.addDevice(0, "NVIDIA H100", "sm_90", 132);
+        b.addKernel(launch(1, "k", 1'000, false, 2));
+        b.addKernel(launch(2, "k", 3'000, false, 2));
+        b.finish(10'000'000);
+    }
+    const std::vector<std::string> paths { dir + "/a.rtdb", dir + "/b.rtdb" };
+    auto row = [](const Report& r, const std::string& name, const std::string& config = {}) -> const ReportRow& {
+        auto it = std::find_if(r.rows.begin(), r.rows.end(),
+            [&](const ReportRow& x) { return x.name == name && (config.empty() || x.config == config); });
+        REQUIRE(it != r.rows.end());
+        return *it;
+    };
+    const Report byKernel = kernelReport(paths);
+    // 2 timed (4 us) + 2 at their mean (2 us each).
+    CHECK(row(byKernel, "k").timeSeconds == Approx(8e-6));
+    CHECK(row(byKernel, "k").untimed == 2);
+    CHECK(row(byKernel, "k").untimedZero == 0);
+    CHECK(row(byKernel, "k").timeSource == Source::Estimated);
+    CHECK(row(byKernel, "z").timeSeconds == 0);
+    CHECK(row(byKernel, "z").untimedZero == 1);
+    const std::string text = oneLine(formatReport(byKernel, OutputFormat::Text, { 0, 200 }));
+    CHECK(text.find("3 launches in 2 kernel rows recorded no time (replayed, the counter values lost) and count at "
+                    "the row's mean launch time, else the kernel's (time estimated; 1 row of a kernel without any "
+                    "timed launch shows 0 s)")
+        != std::string::npos);
+    // By launch configuration: grid 1 has no timed launch of its own and takes the kernel's mean.
+    std::vector<Profile> profiles;
+    for (const std::string& p : paths)
+        profiles.push_back(Profile::open(p));
+    ReportOptions options;
+    options.by = ReportBy::Kernel;
+    options.withLaunchConfig = true;
+    const Report byConfig = buildReport(profiles, nullptr, options);
+    CHECK(row(byConfig, "k", "grid(1,1,1) block(256,1,1)").timeSeconds == Approx(4e-6));
+    CHECK(row(byConfig, "k", "grid(2,1,1) block(256,1,1)").timeSeconds == Approx(4e-6));
+    // By call path: the same merge.
+    const Report byPath = rooftime::test::reportOf(paths, ReportBy::Callpath);
+    CHECK(row(byPath, "k").timeSeconds == Approx(8e-6));
+    CHECK(row(byPath, "k").untimed == 2);
+    CHECK(row(byPath, "z").untimedZero == 1);
+}

@@ -210,10 +210,10 @@ std::string sourcesLine(const Report& report, const FormatOptions& options)
     std::size_t without = 0, untimedRows = 0, timeless = 0;
     std::uint64_t withoutLaunches = 0, untimed = 0;
     for (const ReportRow& r : report.rows) {
-        if (r.kind == "kernel" && r.untimed > 0) {
+        if ((r.kind == "kernel" || r.kind == "path-kernel") && r.untimed > 0) {
             ++untimedRows;
             untimed += r.untimed;
-            timeless += r.untimed == r.count;
+            timeless += r.untimedZero > 0;
         }
         if (r.kind == "kernel" && !r.workSpread) {
             ++without;
@@ -229,20 +229,21 @@ std::string sourcesLine(const Report& report, const FormatOptions& options)
     std::string untimedText;
     if (untimed > 0)
         untimedText = fmt::format(" {} launch{} in {} kernel row{} recorded no time (replayed, the counter values "
-                                  "lost) and count{} at the row's mean launch time (time estimated{}).",
+                                  "lost) and count{} at the row's mean launch time, else the kernel's (time "
+                                  "estimated{}).",
             untimed, untimed == 1 ? "" : "es", untimedRows, untimedRows == 1 ? "" : "s", untimed == 1 ? "s" : "",
             timeless == 0 ? std::string()
-                          : fmt::format("; {} row{} without any timed launch show{} 0 s", timeless,
+                          : fmt::format("; {} row{} of a kernel without any timed launch show{} 0 s", timeless,
                               timeless == 1 ? "" : "s", timeless == 1 ? "s" : ""));
+    if (measured + estimated == 0 && without == 0) // by call path: kernel rows are path-kernel rows
+        return untimedText.empty() ? std::string() : wrap("Sources:" + untimedText, options.width);
     if (measured + estimated == 0)
-        return without == 0
-            ? std::string()
-            : wrap(fmt::format("Sources: {} kernel row{} ({} launch{}) with times only: no counters were "
-                               "recorded (`rooftime record --mode counters` measures FLOPs and bytes "
-                               "on the first launches of each kernel).",
-                       without, without == 1 ? "" : "s", withoutLaunches, withoutLaunches == 1 ? "" : "es")
-                    + untimedText,
-                options.width);
+        return wrap(fmt::format("Sources: {} kernel row{} ({} launch{}) with times only: no counters were "
+                                "recorded (`rooftime record --mode counters` measures FLOPs and bytes "
+                                "on the first launches of each kernel).",
+                        without, without == 1 ? "" : "s", withoutLaunches, withoutLaunches == 1 ? "" : "es")
+                + untimedText,
+            options.width);
     std::string text = fmt::format("Sources: the FLOPs and bytes of {} kernel row{} come from counters: {} measured on "
                                    "every launch, {} scaled from the {} launches replayed (of {}).",
         measured + estimated, measured + estimated == 1 ? "" : "s", measured, estimated, replayed, launches);

@@ -26,15 +26,6 @@ namespace rooftime::analyzer {
 
 namespace {
 
-/// A kernel takes time: @p untimed of @p count launches without any (replayed, their counter values lost) count at
-/// the mean of the others, whose times sum to @p timedNs.
-std::int64_t countUntimed(std::int64_t timedNs, std::uint64_t count, std::uint64_t untimed)
-{
-    return timedNs
-        + static_cast<std::int64_t>(std::llround(
-            static_cast<double>(timedNs) * static_cast<double>(untimed) / static_cast<double>(count - untimed)));
-}
-
 /// Combines two ids for a hash in unsigned arithmetic: ids come from files, and a damaged file's ids must not
 /// overflow a signed product.
 std::size_t mix(std::int64_t a, std::int64_t b)
@@ -644,7 +635,6 @@ std::vector<PathAggregate> Profile::aggregatePaths() const
         std::reverse(a.frames.begin(), a.frames.end());
         a.kernel = nodes[id].type == kKernelNode;
         if (a.kernel) a.device = nodes[id].domain;
-        if (a.kernel && a.untimed > 0 && a.untimed < a.count) a.timeNs = countUntimed(a.timeNs, a.count, a.untimed);
         auto c = childNs.find(id);
         a.exclusiveNs = a.timeNs - (c != childNs.end() ? c->second : 0);
         out.push_back(std::move(a));
@@ -819,8 +809,6 @@ std::vector<KernelAggregate> Profile::aggregateKernels(bool byConfig) const
             sampled[sample->second].second.emplace_back(sqlite3_column_int64(s, 1), sqlite3_column_double(s, 2));
     });
     for (std::size_t i = 0; i < out.size(); ++i) {
-        KernelAggregate& a = out[i];
-        if (a.untimed > 0 && a.untimed < a.count) a.durationNs = countUntimed(a.durationNs, a.count, a.untimed);
         out[i].name = lookup(keys[i].name);
         out[i].device = keys[i].device;
         if (byConfig) {

@@ -199,6 +199,26 @@ std::string limiterLabel(const Analysis& a)
 
 namespace {
 
+/// Timed launches of a kernel: their summed time and number. A launch without any time (replayed, its counter
+/// values lost, KernelAggregate::untimed) counts at the mean of these.
+struct TimedLaunches {
+    std::int64_t ns = 0;
+    std::uint64_t n = 0;
+    void add(std::int64_t timedNs, std::uint64_t count, std::uint64_t untimed)
+    {
+        ns += timedNs;
+        n += count - untimed;
+    }
+    double meanNs() const { return n ? static_cast<double>(ns) / static_cast<double>(n) : 0.0; }
+};
+
+/// @p untimed launches at @p own's mean, else at @p fallback's: the time they add (0 when neither has one).
+std::int64_t untimedNs(std::uint64_t untimed, const TimedLaunches& own, const TimedLaunches& fallback = {})
+{
+    const double mean = own.n ? own.meanNs() : fallback.meanNs();
+    return static_cast<std::int64_t>(std::llround(mean * static_cast<double>(untimed)));
+}
+
 /// The work per launch over @p k's sampled launches, and the time of its unmeasured launches against the
 /// measured ones (@p borrowed: the name's replayed launches and their time, for a configuration with none).
 WorkSpread workSpread(const KernelAggregate& k, const std::string& arch,
@@ -299,8 +319,24 @@ void addKernelRows(Report& report, const std::vector<Profile>& profiles, const R
             for (const auto& s : m.k.launchSamples)
                 if (n.samples.size() < KernelAggregate::kLaunchSamples) n.samples.push_back(s);
         }
+    // Launches without any time count at their row's mean launch time, else at the kernel's over every launch
+    // configuration and profile.
+    std::map<std::pair<std::string, std::int64_t>, TimedLaunches> timedByName;
+    for (const auto& [key, m] : merged)
+        timedByName[{ m.k.name, m.k.device }].add(m.k.durationNs, m.k.count, m.k.untimed);
     for (auto& [key, m] : merged) {
         KernelAggregate& k = m.k;
+        std::uint64_t untimedZero = 0;
+        if (k.untimed > 0) {
+            const std::int64_t timed = k.durationNs;
+            const std::int64_t added
+                = untimedNs(k.untimed, { timed, k.count - k.untimed }, timedByName[{ k.name, k.device }]);
+            if (added == 0) untimedZero = k.untimed;
+            k.durationNs += added;
+            if (timed > 0) // each profile's share grows alike
+                for (double& s : perProfile[key])
+                    s *= static_cast<double>(k.durationNs) / static_cast<double>(timed);
+        }
         if (k.replayed == 0 && options.withLaunchConfig) {
             // Borrowed from the name: counters, replayed count and samples of its measured configurations.
             auto it = byName.find({ k.name, k.device });
@@ -319,6 +355,7 @@ void addKernelRows(Report& report, const std::vector<Profile>& profiles, const R
         r.count = k.count;
         r.replayed = k.replayed;
         r.untimed = k.untimed;
+        r.untimedZero = untimedZero;
         if (k.untimed > 0) r.timeSource = Source::Estimated;
         r.timeSeconds = static_cast<double>(k.durationNs) * 1e-9;
         r.workSeconds = r.timeSeconds;
@@ -350,13 +387,16 @@ void addKernelRows(Report& report, const std::vector<Profile>& profiles, const R
 
 /// Work of one launch of each kernel signature (name, device): the mean over its replayed launches. Launches
 /// without counters of their own are estimated with it.
-std::map<std::pair<std::string, std::int64_t>, DerivedWork> perLaunchWork(const Profile& p)
+/// Work per launch of each kernel with counters; with @p timed, also each kernel's timed launches added there.
+std::map<std::pair<std::string, std::int64_t>, DerivedWork> perLaunchWork(
+    const Profile& p, std::map<std::pair<std::string, std::int64_t>, TimedLaunches>* timed = nullptr)
 {
     std::map<std::int64_t, std::string> deviceArch;
     for (const DeviceInfo& d : p.devices())
         deviceArch[d.id] = d.arch;
     std::map<std::pair<std::string, std::int64_t>, DerivedWork> perLaunch;
     for (const KernelAggregate& k : p.aggregateKernels(false)) {
+        if (timed) (*timed)[{ k.name, k.device }].add(k.durationNs, k.count, k.untimed);
         if (k.replayed == 0) continue;
         DerivedWork w = deriveWork(k.counters, deviceArch[k.device]);
         for (auto& [c, v] : w.flops)
@@ -374,11 +414,13 @@ void addPathRows(Report& report, const std::vector<Profile>& profiles, const Rep
     struct Merged {
         ReportRow row;
         std::uint64_t measuredCount = 0; // kernels whose signature has counters
+        std::int64_t device = 0;
     };
     std::map<std::tuple<std::vector<std::string>, bool, std::int64_t>, Merged> merged;
+    std::map<std::pair<std::string, std::int64_t>, TimedLaunches> timedByName; // fill-in for untimed launches
     for (std::size_t index = 0; index < profiles.size(); ++index) {
         const Profile& p = profiles[index];
-        const auto perLaunch = perLaunchWork(p);
+        const auto perLaunch = perLaunchWork(p, &timedByName);
         for (PathAggregate& a : p.aggregatePaths()) {
             Merged& m = merged[{ a.path, a.kernel, a.device }];
             ReportRow& r = m.row;
@@ -387,6 +429,7 @@ void addPathRows(Report& report, const std::vector<Profile>& profiles, const Rep
                 r.pathFrames = a.frames;
                 r.kind = a.kernel ? "path-kernel" : "path";
                 if (a.kernel) r.device = fmt::format("gpu{}", a.device);
+                m.device = a.device;
                 r.rankSeconds.resize(profiles.size());
             }
             const double t = static_cast<double>(a.timeNs) * 1e-9;
@@ -437,6 +480,20 @@ void addPathRows(Report& report, const std::vector<Profile>& profiles, const Rep
         ReportRow& r = m.row;
         for (std::size_t i = 0; i < r.path.size(); ++i)
             r.name += (i ? " > " : "") + r.path[i];
+        if (r.kind == "path-kernel" && r.untimed > 0) {
+            // At the path's own mean launch time, else the kernel's over every path and profile.
+            const auto timedNs = static_cast<std::int64_t>(std::llround(r.timeSeconds * 1e9));
+            const std::int64_t added
+                = untimedNs(r.untimed, { timedNs, r.count - r.untimed }, timedByName[{ r.path.back(), m.device }]);
+            if (added == 0) r.untimedZero = r.untimed;
+            const double seconds = static_cast<double>(added) * 1e-9;
+            if (r.timeSeconds > 0)
+                for (double& s : r.rankSeconds)
+                    s *= (r.timeSeconds + seconds) / r.timeSeconds;
+            r.timeSeconds += seconds;
+            r.exclusiveSeconds = r.exclusiveSeconds.value_or(0) + seconds;
+            if (m.measuredCount > 0) r.workSeconds += seconds;
+        }
         r.share = report.runSeconds > 0 ? r.timeSeconds / report.runSeconds : 0;
         if (r.kind == "path-kernel") {
             r.workSource = m.measuredCount == 0 ? Source::None : Source::Estimated;
@@ -500,11 +557,12 @@ void addRankRows(Report& report, const std::vector<Profile>& profiles, const Rep
             g.device = fmt::format("gpu{}", k.device);
             g.count += k.count;
             g.replayed += k.replayed;
-            g.timeSeconds += static_cast<double>(k.durationNs) * 1e-9;
+            const std::int64_t ns = k.durationNs + untimedNs(k.untimed, { k.durationNs, k.count - k.untimed });
+            g.timeSeconds += static_cast<double>(ns) * 1e-9;
             auto w = perLaunch.find({ k.name, k.device });
             if (w == perLaunch.end()) continue;
             // The roofline compares the work known with the time of the launches it belongs to.
-            g.workSeconds += static_cast<double>(k.durationNs) * 1e-9;
+            g.workSeconds += static_cast<double>(ns) * 1e-9;
             g.workSource = Source::Estimated;
             for (const auto& [c, v] : w->second.flops)
                 g.flopsByClass[c] += v * static_cast<double>(k.count);

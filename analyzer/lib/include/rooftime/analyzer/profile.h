@@ -73,7 +73,7 @@ struct PathAggregate {
     std::uint64_t count = 0;
     std::int64_t timeNs = 0; ///< inclusive
     std::int64_t exclusiveNs = 0; ///< regions: less their directly nested regions; kernels: = timeNs
-    std::uint64_t untimed = 0; ///< kernels: launches without any time, counted at the mean (KernelAggregate)
+    std::uint64_t untimed = 0; ///< kernels: launches without any time (KernelAggregate::untimed), 0 in timeNs
     std::uint64_t declaredCount = 0;
     std::int64_t declaredTimeNs = 0;
     double flops = 0; ///< declared
@@ -94,7 +94,7 @@ struct KernelAggregate {
     std::map<std::string, std::uint64_t> counterLaunches;
     std::int64_t replayedDurationNs = 0; ///< time of the replayed launches (part of durationNs)
     /// Launches with no time at all (duration 0: replayed, and their counter values, gpu__time_duration among them,
-    /// were lost): durationNs counts each at the mean of the aggregate's timed launches.
+    /// were lost): 0 in durationNs; the report counts each at its kernel's mean launch time (report.cpp).
     std::uint64_t untimed = 0;
     /// Per launch configuration (grid x, y, z, block x, y, z): launches replayed and not.
     struct ConfigLaunches {

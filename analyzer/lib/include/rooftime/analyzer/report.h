@@ -71,6 +71,7 @@ struct ReportRow {
     /// Kernels: launches without a time of their own (KernelAggregate::untimed), in the time at their kernel's
     /// mean (timeSource Estimated).
     std::uint64_t untimed = 0;
+    std::uint64_t untimedZero = 0; ///< of them, counted as 0 s: no launch of the kernel has a time anywhere
     /// Kernels (sm_75 and later): tensor-pipe instructions, scaled to all launches, when the collected counters
     /// count none of their operations (mma.sync under Tier 1): the row's FLOPs and roof are then too low.
     std::optional<double> tensorUncounted;
