@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <climits>
 #include <cstdlib>
 #include <cstring>
@@ -36,6 +37,8 @@ using backend::Host;
 
 constexpr std::size_t kBufferBytes = 4u << 20; ///< Kineto's size: few buffer callbacks, bounded memory
 constexpr std::size_t kMaxRanges = 64; ///< launches measured between two decodes
+/// Longest wait, before stopping a batch, for its launch calls still running on other threads to return.
+constexpr std::chrono::milliseconds kWaitForReturns { 2 };
 
 Host* g_host = nullptr;
 
@@ -1059,7 +1062,12 @@ void CuptiBackend::stopAndDecode(ContextCounters& c)
     if (!c.started) return;
     c.started = false;
     // Before Stop: a measured launch of this batch whose call has not returned yet may submit its kernel after
-    // Stop (its range missing, another batch's late one possibly in its place). 0 here: all were submitted.
+    // Stop (its range missing, another batch's late one possibly in its place). 0 here: all were submitted. A
+    // launch of another thread is usually about to return: wait for it a little (bounded: its return needs no lock
+    // held here, but the driver's state is unknown) rather than drop the batch.
+    const auto waitUntil = std::chrono::steady_clock::now() + kWaitForReturns;
+    while (c.unreturned->load(std::memory_order_acquire) > 0 && std::chrono::steady_clock::now() < waitUntil)
+        std::this_thread::yield();
     const bool unsafe = c.unreturned->load(std::memory_order_acquire) > 0;
     c.unreturned = std::make_shared<std::atomic<int>>(0); // the next batch's (late returns count down the old one)
     auto sp = params<CUpti_RangeProfiler_Stop_Params>(CUpti_RangeProfiler_Stop_Params_STRUCT_SIZE);

@@ -263,11 +263,13 @@ TEST_CASE("simulated GPU: a thread's kernel submitted into another's batch drops
     const SimRun t = recordSim("threads", { "--mode", "counters", "--counters", mode }, { "threads", "4", "40" });
     CHECK(sqlOne(t.profile, "SELECT count(*) FROM kernel") == "160");
     checkOwnValues(t.profile);
+    // The stop waits up to 2 ms for the others' launches to return: most batches are kept (about 157 of 160 here).
+    CHECK(std::stoi(sqlOne(t.profile, "SELECT count(*) FROM kernel WHERE replayed")) > 0);
     if (mode == "3")
         CHECK(std::stoi(sqlOne(t.profile, "SELECT count(*) FROM diagnostic WHERE message LIKE 'counter values of %'"))
             <= 4 * 6);
-    // Two threads whose kernels go in as their callbacks return: most batches are kept (179 of 200 here), all on
-    // their own launches.
+    // Two threads whose kernels go in as their callbacks return: most batches are kept (140 to 190 of 200 here),
+    // all on their own launches.
     const SimRun two
         = recordSim("two-threads", { "--mode", "counters", "--counters", "all" }, { "threads", "2", "100", "0" });
     CHECK(sqlOne(two.profile, "SELECT count(*) FROM kernel") == "200");
