@@ -233,8 +233,8 @@ std::string sourcesLine(const Report& report, const FormatOptions& options)
                                   "estimated{}).",
             untimed, untimed == 1 ? "" : "es", untimedRows, untimedRows == 1 ? "" : "s", untimed == 1 ? "s" : "",
             timeless == 0 ? std::string()
-                          : fmt::format("; {} row{} of a kernel without any timed launch show{} 0 s", timeless,
-                              timeless == 1 ? "" : "s", timeless == 1 ? "s" : ""));
+                          : fmt::format("; {} row{} of a kernel without any timed launch {} no time: -, 0 in JSON",
+                              timeless, timeless == 1 ? "" : "s", timeless == 1 ? "has" : "have"));
     if (measured + estimated == 0 && without == 0) // by call path: kernel rows are path-kernel rows
         return untimedText.empty() ? std::string() : wrap("Sources:" + untimedText, options.width);
     if (measured + estimated == 0)
@@ -411,9 +411,12 @@ std::string formatText(const Report& report, const FormatOptions& options)
         const std::string label = r.path.empty()
             ? elideMiddle(name, nameWidth)
             : shortPath(r, nameWidth > kindTag.size() + 10 ? nameWidth - kindTag.size() : 10) + kindTag;
+        // ~: the time counts launches that recorded none at their kernel's mean (Sources says how many); -: no
+        // launch of the kernel has a time.
         out += fmt::format("{:>8} {}{:>8} {:>8} {:>7} {:>8} {:>8} {:>5} {:>8} {:<12} {:<6}  {}\n",
-            humanSeconds(r.timeSeconds), selfColumn,
-            r.count < 100'000'000 ? std::to_string(r.count) : siValue(static_cast<double>(r.count)),
+            r.untimedZero > 0 && r.untimedZero == r.count ? std::string("-")
+                                                          : (r.untimed > 0 ? "~" : "") + humanSeconds(r.timeSeconds),
+            selfColumn, r.count < 100'000'000 ? std::to_string(r.count) : siValue(static_cast<double>(r.count)),
             r.flops ? siValue(*r.flops) : "-", opt(r.intensity, "{:.3g}"),
             r.flopsPerSecond ? siValue(*r.flopsPerSecond) : "-", analysed ? humanSeconds(a->boundSeconds) : "-",
             analysed ? fmt::format("{:.0f}%{}", *a->efficiency * 100, a->aboveRoof ? "!" : "") : "-",
@@ -427,7 +430,12 @@ std::string formatText(const Report& report, const FormatOptions& options)
            "roof; limiter: what binds (latency: below 20% of the roof).\n";
     if (self) out += "self: time less that of the regions nested directly inside.\n";
     out += "work: decl. declared with rooftime_add_work (part.: by some instances; rates and roofs use their\n"
-           "time), meas. measured by counters, estim. scaled from the launches replayed. Time is timed.\n";
+           "time), meas. measured by counters, estim. scaled from the launches replayed. Time is timed"
+        + std::string(
+            std::any_of(report.rows.begin(), report.rows.end(), [](const ReportRow& r) { return r.untimed > 0; })
+                ? " (~: partly\nestimated, see Sources)"
+                : "")
+        + ".\n";
     return out;
 }
 
