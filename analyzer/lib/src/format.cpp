@@ -236,7 +236,7 @@ std::string sourcesLine(const Report& report, const FormatOptions& options)
                           : fmt::format("; {} row{} of a kernel without any timed launch {} no time: -, 0 in JSON",
                               timeless, timeless == 1 ? "" : "s", timeless == 1 ? "has" : "have"));
     if (measured + estimated == 0 && without == 0) // by call path: kernel rows are path-kernel rows
-        return untimedText.empty() ? std::string() : wrap("Sources:" + untimedText, options.width);
+        return untimedText.empty() ? std::string() : wrap(fmt::format("Sources:{}", untimedText), options.width);
     if (measured + estimated == 0)
         return wrap(fmt::format("Sources: {} kernel row{} ({} launch{}) with times only: no counters were "
                                 "recorded (`rooftime record --mode counters` measures FLOPs and bytes "
@@ -414,8 +414,9 @@ std::string formatText(const Report& report, const FormatOptions& options)
         // ~: the time counts launches that recorded none at their kernel's mean (Sources says how many); -: no
         // launch of the kernel has a time.
         out += fmt::format("{:>8} {}{:>8} {:>8} {:>7} {:>8} {:>8} {:>5} {:>8} {:<12} {:<6}  {}\n",
-            r.untimedZero > 0 && r.untimedZero == r.count ? std::string("-")
-                                                          : (r.untimed > 0 ? "~" : "") + humanSeconds(r.timeSeconds),
+            r.untimedZero > 0 && r.untimedZero == r.count
+                ? std::string("-")
+                : fmt::format("{}{}", r.untimed > 0 ? "~" : "", humanSeconds(r.timeSeconds)),
             selfColumn, r.count < 100'000'000 ? std::to_string(r.count) : siValue(static_cast<double>(r.count)),
             r.flops ? siValue(*r.flops) : "-", opt(r.intensity, "{:.3g}"),
             r.flopsPerSecond ? siValue(*r.flopsPerSecond) : "-", analysed ? humanSeconds(a->boundSeconds) : "-",
@@ -429,13 +430,11 @@ std::string formatText(const Report& report, const FormatOptions& options)
            "work's roof: a ceiling or counter is off; below the launch floor is launch-bound); lost: time -\n"
            "roof; limiter: what binds (latency: below 20% of the roof).\n";
     if (self) out += "self: time less that of the regions nested directly inside.\n";
+    const bool partlyEstimated
+        = std::any_of(report.rows.begin(), report.rows.end(), [](const ReportRow& r) { return r.untimed > 0; });
     out += "work: decl. declared with rooftime_add_work (part.: by some instances; rates and roofs use their\n"
-           "time), meas. measured by counters, estim. scaled from the launches replayed. Time is timed"
-        + std::string(
-            std::any_of(report.rows.begin(), report.rows.end(), [](const ReportRow& r) { return r.untimed > 0; })
-                ? " (~: partly\nestimated, see Sources)"
-                : "")
-        + ".\n";
+           "time), meas. measured by counters, estim. scaled from the launches replayed. Time is timed";
+    out += partlyEstimated ? " (~: partly\nestimated, see Sources).\n" : ".\n";
     return out;
 }
 
