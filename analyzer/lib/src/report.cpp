@@ -219,6 +219,21 @@ std::int64_t untimedNs(std::uint64_t untimed, const TimedLaunches& own, const Ti
     return static_cast<std::int64_t>(std::llround(mean * static_cast<double>(untimed)));
 }
 
+/// A row's time @p ns (of its timed launches) with its @p untimed launches added at its own mean, else at
+/// @p fallback's, and its per-profile @p shares grown alike. Returns the launches left at 0 s (no mean anywhere).
+std::uint64_t fillUntimed(std::int64_t& ns, std::vector<double>& shares, std::uint64_t count, std::uint64_t untimed,
+    const TimedLaunches& fallback)
+{
+    if (untimed == 0) return 0;
+    const std::int64_t timed = ns;
+    const std::int64_t added = untimedNs(untimed, { timed, count - untimed }, fallback);
+    ns += added;
+    if (timed > 0)
+        for (double& s : shares)
+            s *= static_cast<double>(ns) / static_cast<double>(timed);
+    return added == 0 ? untimed : 0;
+}
+
 /// The work per launch over @p k's sampled launches, and the time of its unmeasured launches against the
 /// measured ones (@p borrowed: the name's replayed launches and their time, for a configuration with none).
 WorkSpread workSpread(const KernelAggregate& k, const std::string& arch,
@@ -326,17 +341,8 @@ void addKernelRows(Report& report, const std::vector<Profile>& profiles, const R
         timedByName[{ m.k.name, m.k.device }].add(m.k.durationNs, m.k.count, m.k.untimed);
     for (auto& [key, m] : merged) {
         KernelAggregate& k = m.k;
-        std::uint64_t untimedZero = 0;
-        if (k.untimed > 0) {
-            const std::int64_t timed = k.durationNs;
-            const std::int64_t added
-                = untimedNs(k.untimed, { timed, k.count - k.untimed }, timedByName[{ k.name, k.device }]);
-            if (added == 0) untimedZero = k.untimed;
-            k.durationNs += added;
-            if (timed > 0) // each profile's share grows alike
-                for (double& s : perProfile[key])
-                    s *= static_cast<double>(k.durationNs) / static_cast<double>(timed);
-        }
+        const std::uint64_t untimedZero
+            = fillUntimed(k.durationNs, perProfile[key], k.count, k.untimed, timedByName[{ k.name, k.device }]);
         if (k.replayed == 0 && options.withLaunchConfig) {
             // Borrowed from the name: counters, replayed count and samples of its measured configurations.
             auto it = byName.find({ k.name, k.device });
@@ -386,8 +392,8 @@ void addKernelRows(Report& report, const std::vector<Profile>& profiles, const R
 }
 
 /// Work of one launch of each kernel signature (name, device): the mean over its replayed launches. Launches
-/// without counters of their own are estimated with it.
-/// Work per launch of each kernel with counters; with @p timed, also each kernel's timed launches added there.
+/// without counters of their own are estimated with it. With @p timed, each kernel's timed launches are added
+/// there too.
 std::map<std::pair<std::string, std::int64_t>, DerivedWork> perLaunchWork(
     const Profile& p, std::map<std::pair<std::string, std::int64_t>, TimedLaunches>* timed = nullptr)
 {
@@ -482,14 +488,11 @@ void addPathRows(Report& report, const std::vector<Profile>& profiles, const Rep
             r.name += (i ? " > " : "") + r.path[i];
         if (r.kind == "path-kernel" && r.untimed > 0) {
             // At the path's own mean launch time, else the kernel's over every path and profile.
-            const auto timedNs = static_cast<std::int64_t>(std::llround(r.timeSeconds * 1e9));
-            const std::int64_t added
-                = untimedNs(r.untimed, { timedNs, r.count - r.untimed }, timedByName[{ r.path.back(), m.device }]);
-            if (added == 0) r.untimedZero = r.untimed;
-            const double seconds = static_cast<double>(added) * 1e-9;
-            if (r.timeSeconds > 0)
-                for (double& s : r.rankSeconds)
-                    s *= (r.timeSeconds + seconds) / r.timeSeconds;
+            std::int64_t ns = std::llround(r.timeSeconds * 1e9);
+            const std::int64_t timedNs = ns;
+            r.untimedZero
+                = fillUntimed(ns, r.rankSeconds, r.count, r.untimed, timedByName[{ r.path.back(), m.device }]);
+            const double seconds = static_cast<double>(ns - timedNs) * 1e-9;
             r.timeSeconds += seconds;
             r.exclusiveSeconds = r.exclusiveSeconds.value_or(0) + seconds;
             if (m.measuredCount > 0) r.workSeconds += seconds;
