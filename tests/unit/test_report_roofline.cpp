@@ -131,29 +131,32 @@ TEST_CASE("kernels: counters scaled from replayed launches, each limiter, ranked
     const ReportRow& tiny = row(r, "tiny");
     CHECK(tiny.workSource == Source::None);
     CHECK_FALSE(tiny.workSpread);
-    CHECK(tiny.roof->limiter == LimiterKind::Launch);
+    // No work: 2.5 ms above its 2 ms launch floor says nothing of its roof, so no efficiency, loss or limiter.
     CHECK(tiny.roof->floorSeconds == Approx(2e-3));
-    CHECK(tiny.roof->lostSeconds == Approx(0.5e-3));
+    CHECK_FALSE(tiny.roof->efficiency);
+    CHECK(tiny.roof->limiter == LimiterKind::Unknown);
+    CHECK(tiny.roof->lostSeconds == 0);
 
     // Ranked by lost time; ties (gemm and copy, 1 ms each) by time.
     CHECK(r.rows[0].name == "gemm");
     CHECK(r.rows[1].name == "copy");
     CHECK(r.rows[2].name == "tiny");
-    CHECK(r.summary.items == 3);
-    CHECK(r.summary.lostSeconds == Approx(2.5e-3));
-    REQUIRE(r.summary.lostByLimiter.size() == 2);
+    CHECK(r.summary.items == 2);
+    CHECK(r.summary.floorOnly == 0);
+    CHECK(r.summary.lostSeconds == Approx(2e-3));
+    REQUIRE(r.summary.lostByLimiter.size() == 1);
     CHECK(r.summary.lostByLimiter[0].first == "HBM");
     CHECK(r.summary.lostByLimiter[0].second == Approx(2e-3));
-    CHECK(r.summary.lostByLimiter[1].first == "launch");
 
     const auto j = nlohmann::json::parse(formatReport(r, OutputFormat::Json, {}));
     CHECK(j["by"] == "kernel");
     CHECK(j["rows"][0]["roof"]["limiter"] == "memory");
     CHECK(j["rows"][0]["roof"]["memory_s"]["HBM"].get<double>() == Approx(2e-3));
     CHECK(j["rows"][0]["flops_by_class"]["fp32"].get<double>() == Approx(60e9));
-    CHECK(j["summary"]["lost_s"].get<double>() == Approx(2.5e-3));
+    CHECK(j["summary"]["lost_s"].get<double>() == Approx(2e-3));
+    CHECK(j["rows"][2]["roof"]["efficiency"].is_null());
     const std::string text = formatReport(r, OutputFormat::Text, { 0, 120 });
-    CHECK(text.find("3 kernels with known work cover") != std::string::npos);
+    CHECK(text.find("2 kernels with known work cover") != std::string::npos);
     CHECK(text.find("held by HBM") != std::string::npos);
     CHECK(oneLine(text).find("Sources: the FLOPs and bytes of 2 kernel rows come from counters: 1 measured on every "
                              "launch, 1 scaled from the 2 launches replayed (of 4). 1 kernel row (1000 launches) has "

@@ -100,6 +100,34 @@ TEST_CASE("launch floor: many tiny kernels are launch-bound", "[roofline]")
     CHECK(analyze(i, v100()).floorSeconds == 0);
 }
 
+TEST_CASE("without known work only a time at or below the launch floor has a bound", "[roofline]")
+{
+    // Time mode: no counters. 1000 launches of 3 us each ran below the 4.2 us floor: launch-bound whatever their
+    // work (a roof above the time would be flagged once counters come).
+    const Analysis below = analyze(kernel("fast", 1000 * 3e-6, 1000), v100());
+    REQUIRE(below.efficiency);
+    CHECK(*below.efficiency == 1.0);
+    CHECK(below.limiter == LimiterKind::Launch);
+    CHECK(below.lostSeconds == 0);
+    // 25 us each: the work's roof lies anywhere between 0 and 25 us, so efficiency and loss are unknown, not
+    // 4.2/25 against the floor alone.
+    const Analysis above = analyze(kernel("slow", 1000 * 25e-6, 1000), v100());
+    CHECK(above.floorSeconds == Approx(4.2e-3));
+    CHECK_FALSE(above.efficiency);
+    CHECK(above.limiter == LimiterKind::Unknown);
+    CHECK(above.lostSeconds == 0);
+    // Work in a class the model has no roof for counts as unknown too.
+    Item fp8 = kernel("fp8", 1000 * 25e-6, 1000);
+    fp8.flops[{ "fp8", true }] = 1e9;
+    const Analysis noRoof = analyze(fp8, v100());
+    CHECK_FALSE(noRoof.efficiency);
+    CHECK(noRoof.missingRoofs == std::vector<std::string> { "fp8 tensor" });
+    // With any work that has a roof the floor takes part as before.
+    fp8.bytes["HBM"] = 1e3;
+    REQUIRE(analyze(fp8, v100()).efficiency);
+    CHECK(*analyze(fp8, v100()).efficiency == Approx(4.2e-3 / 25e-3));
+}
+
 TEST_CASE("far from every bound the limiter is latency / under-utilisation", "[roofline]")
 {
     Item i = kernel("stall", 10e-3);

@@ -345,14 +345,21 @@ std::string formatText(const Report& report, const FormatOptions& options)
         for (std::size_t i = 0; i < sum.lostByLimiter.size() && i < 3; ++i)
             limiters += fmt::format(
                 "{}{} {}", i ? ", " : "", sum.lostByLimiter[i].first, humanSeconds(sum.lostByLimiter[i].second));
-        const std::string para = fmt::format(
-            "Time-based roofline: {} {} with known work cover {} ({:.0f}% of the run time{}); {:.0f}% of that time "
-            "runs within 10% of its roof. {} could be won back{}{}.",
-            sum.items, itemNoun(report.by, sum.items), humanSeconds(sum.seconds),
-            report.runSeconds > 0 ? 100 * sum.seconds / report.runSeconds : 0,
-            report.by == ReportBy::Range || report.by == ReportBy::Callpath ? "; nested regions overlap" : "",
-            sum.seconds > 0 ? 100 * sum.nearRoofSeconds / sum.seconds : 0, humanSeconds(sum.lostSeconds),
-            limiters.empty() ? "" : ", held by ", limiters);
+        // Rows without known work have a bound only where they ran below the launch floor.
+        const std::string which = sum.floorOnly == 0
+            ? fmt::format("{} {} with known work", sum.items, itemNoun(report.by, sum.items))
+            : sum.floorOnly == sum.items
+            ? fmt::format(
+                "{} {} without known work, below the launch floor,", sum.items, itemNoun(report.by, sum.items))
+            : fmt::format("{} {} with known work and {} without, below the launch floor,", sum.items - sum.floorOnly,
+                itemNoun(report.by, sum.items - sum.floorOnly), sum.floorOnly);
+        const std::string para
+            = fmt::format("Time-based roofline: {} cover {} ({:.0f}% of the run time{}); {:.0f}% of that time "
+                          "runs within 10% of its roof. {} could be won back{}{}.",
+                which, humanSeconds(sum.seconds), report.runSeconds > 0 ? 100 * sum.seconds / report.runSeconds : 0,
+                report.by == ReportBy::Range || report.by == ReportBy::Callpath ? "; nested regions overlap" : "",
+                sum.seconds > 0 ? 100 * sum.nearRoofSeconds / sum.seconds : 0, humanSeconds(sum.lostSeconds),
+                limiters.empty() ? "" : ", held by ", limiters);
         out += '\n'; // not "\n" + wrap(...): GCC 12 -O3 reports a false -Wrestrict on that concatenation
         out += wrap(para, options.width);
         const auto uncounted = std::count_if(
@@ -520,9 +527,9 @@ std::string formatJson(const Report& report, const FormatOptions& options)
     nlohmann::json lostBy = nlohmann::json::array();
     for (const auto& [label, t] : report.summary.lostByLimiter)
         lostBy.push_back({ { "limiter", label }, { "lost_s", t } });
-    j["summary"] = { { "items", report.summary.items }, { "time_s", report.summary.seconds },
-        { "near_roof_time_s", report.summary.nearRoofSeconds }, { "lost_s", report.summary.lostSeconds },
-        { "lost_by_limiter", lostBy } };
+    j["summary"] = { { "items", report.summary.items }, { "launch_floor_only", report.summary.floorOnly },
+        { "time_s", report.summary.seconds }, { "near_roof_time_s", report.summary.nearRoofSeconds },
+        { "lost_s", report.summary.lostSeconds }, { "lost_by_limiter", lostBy } };
     j["rows"] = nlohmann::json::array();
     for (std::size_t i = 0; i < shownRows(report, options); ++i) {
         const ReportRow& r = report.rows[i];

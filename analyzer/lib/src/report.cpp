@@ -740,13 +740,14 @@ void analyseRows(Report& report, const ReportOptions& options)
         r.roof = analyze(item, it->second, options.model);
         if (!r.roof->efficiency) continue;
         ++report.summary.items;
+        if (r.roof->computeSeconds.empty() && r.roof->memorySeconds.empty()) ++report.summary.floorOnly;
         report.summary.seconds += item.seconds;
         report.summary.lostSeconds += r.roof->lostSeconds;
         if (*r.roof->efficiency >= 0.9) report.summary.nearRoofSeconds += item.seconds;
         lost[limiterLabel(*r.roof)] += r.roof->lostSeconds;
     }
     for (const auto& [label, t] : lost)
-        report.summary.lostByLimiter.emplace_back(label, t);
+        if (t > 0) report.summary.lostByLimiter.emplace_back(label, t);
     std::sort(report.summary.lostByLimiter.begin(), report.summary.lostByLimiter.end(),
         [](const auto& a, const auto& b) { return a.second > b.second; });
 }

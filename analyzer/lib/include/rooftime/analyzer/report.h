@@ -103,6 +103,8 @@ struct ProfileSummary {
 /// The time-based summary of a report: where the analysed time goes and how much could be won back.
 struct RoofSummary {
     std::size_t items = 0; ///< rows with a roof analysis
+    /// of them, rows without work that has a roof whose device time is at or below the launch floor
+    std::size_t floorOnly = 0;
     double seconds = 0; ///< their time (nested regions overlap: sums may exceed the run time)
     double nearRoofSeconds = 0; ///< time of items within 10 % of their bound (efficiency ≥ 0.9)
     double lostSeconds = 0;
