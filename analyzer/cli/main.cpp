@@ -126,6 +126,9 @@ int runReport(const std::vector<std::string>& inputs, const std::string& format,
     } catch (const analyzer::ProfileError& e) {
         fmt::print(stderr, "rooftime report: {}\n", e.what());
         return kExitUsage;
+    } catch (const analyzer::ReportError& e) {
+        fmt::print(stderr, "rooftime report: {}\n", e.what());
+        return kExitUsage;
     }
 }
 

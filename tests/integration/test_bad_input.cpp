@@ -157,6 +157,8 @@ TEST_CASE("bad command lines exit 2 with a message saying what to do")
         { { "report", "x.rtdb", "--by", "kernel", "--window", "1s" }, "go with --by window" },
         { { "report", "x.rtdb", "--window", "1s", "--window-range", "step" }, "needs either" },
         { { "report", "x.rtdb", "--latency-threshold", "2" }, "--latency-threshold" },
+        { { "report", testData("profiles/golden-v1.0.rtdb"), "--window-range", "nosuch" },
+            "--window-range 'nosuch': no region or NVTX range of that name" },
         { { "report", "x.rtdb", "--compute", "max" }, "--compute" },
         { { "report", "x.rtdb", "--top", "-1" }, "--top" },
         { { "report", "x.rtdb", "--width", "5" }, "--width" },

@@ -305,6 +305,15 @@ TEST_CASE("windows: per instance of a named range and fixed durations", "[report
         total += r.timeSeconds;
     }
     CHECK(total == Approx(row(buildReport(profiles, &m), "triad").timeSeconds));
+    // A name no region has is an error naming the ones there, not a report without regions.
+    byStep.windowRange = "Triad";
+    try {
+        buildReport(profiles, &m, byStep);
+        FAIL("no error for a --window-range no region has");
+    } catch (const ReportError& e) {
+        CHECK_THAT(e.what(), Catch::Contains("--window-range 'Triad': no region or NVTX range of that name"));
+        CHECK_THAT(e.what(), Catch::Contains("'triad' (3)"));
+    }
 
     ReportOptions fixed;
     fixed.by = ReportBy::Window;

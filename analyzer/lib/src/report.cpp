@@ -583,6 +583,7 @@ void addRankRows(Report& report, const std::vector<Profile>& profiles, const Rep
 /// mean counters per replayed launch) against the window's wall time — the paper's per-step view.
 void addWindowRows(Report& report, const std::vector<Profile>& profiles, const ReportOptions& options)
 {
+    const std::size_t rowsBefore = report.rows.size();
     for (std::size_t index = 0; index < profiles.size(); ++index) {
         const Profile& p = profiles[index];
         const std::string prefix = profiles.size() > 1 ? fmt::format("rank {} ", p.process().rank) : std::string();
@@ -677,6 +678,24 @@ void addWindowRows(Report& report, const std::vector<Profile>& profiles, const R
             }
             report.rows.push_back(std::move(r));
         }
+    }
+    // A misspelt range must not read as a run without regions (exit 0, an empty table in a CI log).
+    if (!options.windowRange.empty() && report.rows.size() == rowsBefore) {
+        std::map<std::string, std::size_t> names;
+        for (const Profile& p : profiles)
+            p.forEachRegion([&](const RegionInstance& r) { ++names[r.name]; });
+        std::vector<std::pair<std::string, std::size_t>> common(names.begin(), names.end());
+        std::stable_sort(
+            common.begin(), common.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
+        std::string have;
+        for (std::size_t i = 0; i < common.size() && i < 8; ++i)
+            have += fmt::format("{}'{}' ({})", i ? ", " : "", common[i].first, common[i].second);
+        if (common.size() > 8) have += fmt::format(" and {} more", common.size() - 8);
+        throw ReportError(common.empty()
+                ? fmt::format("--window-range '{}': the profiles have no regions or NVTX ranges", options.windowRange)
+                : fmt::format("--window-range '{}': no region or NVTX range of that name (names match exactly); "
+                              "the most frequent: {}",
+                    options.windowRange, have));
     }
 }
 

@@ -11,10 +11,17 @@
 #include "rooftime/analyzer/roofline.h"
 
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
 namespace rooftime::analyzer {
+
+/// An option that does not fit the profiles (a --window-range that names no region). what() is one line.
+class ReportError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
 
 /// Where a number comes from (architecture.md, "Metric sources and their honesty").
 enum class Source { None, Timed, Declared, PartlyDeclared, Measured, Estimated };
