@@ -141,8 +141,25 @@ int runCompare(const CompareArgs& args, const std::vector<std::string>& argv)
         } else {
             options.by = *analyzer::parseReportBy(args.by);
         }
-        const analyzer::Comparison c
+        analyzer::Comparison c
             = analyzer::compareRuns(base, current, options, budget ? &*budget : nullptr, machine ? &*machine : nullptr);
+        // A gate that checked nothing must not pass: a misconfigured pipeline (kernels asked of CPU-only runs, a
+        // recording without markers) would stay green for ever.
+        if (c.rows.empty()) {
+            const char* what = options.by == analyzer::ReportBy::Kernel ? "kernels"
+                : options.by == analyzer::ReportBy::Callpath            ? "call paths"
+                                                                        : "regions or NVTX ranges";
+            if (args.by != "auto") {
+                fmt::print(stderr,
+                    "rooftime compare: nothing to compare --by {}: neither side's profiles have any {} ({} baseline "
+                    "and {} "
+                    "current profiles)\n",
+                    args.by, what, base.size(), current.size());
+                return kExitUsage;
+            }
+            c.warnings.push_back(
+                fmt::format("neither side has kernels or regions: only the whole run's time is compared"));
+        }
         analyzer::CompareFormatOptions fo;
         fo.width = args.width;
         fo.top = static_cast<std::size_t>(args.top);

@@ -175,6 +175,10 @@ TEST_CASE("bad command lines exit 2 with a message saying what to do")
         { { "compare", "x.rtdb", "--current", "y.rtdb", "--budget", "/nonexistent.json" },
             "'/nonexistent.json': cannot be read" },
         { { "compare", "x.rtdb", "--current", "y.rtdb" }, "'x.rtdb': no such file" },
+        // A gate that would check nothing (kernels of CPU-only runs) must not pass.
+        { { "compare", testData("profiles/golden-v1.0.rtdb"), "--current", testData("profiles/golden-v1.0.rtdb"),
+              "--by", "kernel" },
+            "nothing to compare --by kernel: neither side's profiles have any kernels (1 baseline and 1 current" },
     };
     for (const Row& row : rows) {
         std::vector<std::string> argv { rooftimeBin() };
