@@ -139,6 +139,33 @@ TEST_CASE("H200 recordings: the samples' arithmetic, as counted by the GPU", "[g
             == Approx(expected).epsilon(1e-3));
         CHECK(counterPerLaunch(ncu, kernel, "dram__bytes_read.sum") == Approx(expected).epsilon(1e-3));
     }
+    // Their FLOPs are the arithmetic's, 2n per launch (one FMA per element), and sgemm's 2·n³: each thread also ran
+    // an HFMA2.MMA constant load (one HFMA per thread, one tensor-pipe instruction per warp), which is no fp16 work
+    // and no tensor work (no warning).
+    const auto triad = kernelRows(testData("gpu/counters/triad.rtdb"));
+    for (const char* k : { "triad_fp64", "triad_fp32" }) {
+        INFO(k);
+        REQUIRE(triad.count(k));
+        CHECK(perLaunch(triad.at(k), "flops") == 2 * n);
+        CHECK(triad.at(k)["flops_by_class"]["fp16"].get<double>() == 0);
+        CHECK(perLaunch(triad.at(k), "hfma_moves_uncounted") == 1056.0 * 256); // one per thread of the grid
+        CHECK(triad.at(k)["tensor_uncounted_instructions"].is_null());
+    }
+    for (const char* k : { "sgemm_naive", "sgemm_tiled" }) {
+        INFO(k);
+        CHECK(perLaunch(gemm.at(k), "flops") == 2.0 * 512 * 512 * 512);
+        CHECK(gemm.at(k)["flops_by_class"]["fp16"].get<double>() == 0);
+    }
+    // hfma2_chain's HFMA2 are real half2 arithmetic on the FMA pipe: counted.
+    const auto hfma2 = kernelRows(testData("gpu/counters/hfma2.rtdb"));
+    REQUIRE(hfma2.count("hfma2_chain"));
+    CHECK(hfma2.at("hfma2_chain")["flops_by_class"]["fp16"].get<double>() > 0);
+    CHECK(hfma2.at("hfma2_chain")["hfma_moves_uncounted"].get<double>() == 0);
+    const RunResult text = run({ rooftimeBin(), "report", testData("gpu/counters/triad.rtdb"), "--by", "kernel" });
+    CHECK(text.out.find("tensor-core instructions") == std::string::npos);
+    std::string flat = text.out; // the text report wraps its paragraphs
+    std::replace(flat.begin(), flat.end(), '\n', ' ');
+    CHECK_THAT(flat, Catch::Contains("In 2 kernel rows the HFMA instructions all ran on the tensor pipe"));
 }
 
 TEST_CASE("H200 recordings: kernel times of both modes match Nsight Compute's for kernels above 10 us", "[gpu-data]")

@@ -58,6 +58,37 @@ TEST_CASE("tensor cores: sm_70 instructions ×512, later architectures count ope
     CHECK(w.flops.at({ "fp8", true }) == 3e9);
 }
 
+TEST_CASE("HFMA2.MMA constant loads beside fp32/fp64 work are no fp16 FLOPs; the tensor pipe left over is", "[metrics]")
+{
+    // The H200's triad_fp64: one HFMA per thread, one tensor-pipe instruction per warp, an FMA per element.
+    std::map<std::string, double> triad { { kSass + "dfma_pred_on.sum", 16777216 },
+        { kSass + "hfma_pred_on.sum", 270336 }, { "sm__inst_executed_pipe_tensor.sum", 8448 } };
+    DerivedWork w = deriveWork(triad, "sm_90");
+    CHECK(w.flops.at({ "fp16", false }) == 0);
+    CHECK(w.flops.at({ "fp64", false }) == 2 * 16777216.0);
+    CHECK(w.hfmaMoves == 270336);
+    CHECK(w.tensorUncounted == 0);
+    // Volta has no such rule: its tensor-pipe instructions are tensor FLOPs.
+    CHECK(deriveWork(triad, "sm_70").hfmaMoves == 0);
+    // More HFMA than the tensor pipe could have run (half2 arithmetic on the FMA pipe): counted.
+    triad[kSass + "hfma_pred_on.sum"] = 270337 + 32 * 8448;
+    CHECK(deriveWork(triad, "sm_90").flops.at({ "fp16", false }) == 4 * (270337 + 32 * 8448.0));
+    // A kernel with other fp16 instructions, or without fp32/fp64 work, keeps its HFMA as fp16 work.
+    triad[kSass + "hfma_pred_on.sum"] = 270336;
+    triad[kSass + "hadd_pred_on.sum"] = 1;
+    CHECK(deriveWork(triad, "sm_90").flops.at({ "fp16", false }) == 4 * 270336.0 + 2);
+    const std::map<std::string, double> half { { kSass + "hfma_pred_on.sum", 270336 },
+        { "sm__inst_executed_pipe_tensor.sum", 8448 } };
+    CHECK(deriveWork(half, "sm_90").flops.at({ "fp16", false }) == 4 * 270336.0);
+    // mma.sync under Tier 1: tensor-pipe instructions with no HFMA to explain them and no operation counted.
+    const std::map<std::string, double> hmma { { "sm__inst_executed_pipe_tensor.sum", 4194304 } };
+    CHECK(deriveWork(hmma, "sm_90").tensorUncounted == 4194304);
+    // wgmma counted as operations: nothing uncounted.
+    const std::map<std::string, double> hgmma { { "sm__inst_executed_pipe_tensor.sum", 262144 },
+        { "sm__ops_path_tensor_op_hgmma_src_fp16.sum", 1.7e10 } };
+    CHECK(deriveWork(hgmma, "sm_90").tensorUncounted == 0);
+}
+
 TEST_CASE("overlapping counters count the same work once", "[metrics]")
 {
     // Source-level and op-level tensor counters both present: the source level is used, not their sum.

@@ -207,9 +207,10 @@ std::string sourcesLine(const Report& report, const FormatOptions& options)
     std::size_t measured = 0, estimated = 0;
     std::uint64_t replayed = 0, launches = 0;
     std::vector<const ReportRow*> doubtful;
-    std::size_t without = 0, untimedRows = 0, timeless = 0;
+    std::size_t without = 0, untimedRows = 0, timeless = 0, moves = 0;
     std::uint64_t withoutLaunches = 0, untimed = 0;
     for (const ReportRow& r : report.rows) {
+        if (r.kind == "kernel" && r.hfmaMoves > 0) ++moves;
         if ((r.kind == "kernel" || r.kind == "path-kernel") && r.untimed > 0) {
             ++untimedRows;
             untimed += r.untimed;
@@ -253,6 +254,11 @@ std::string sourcesLine(const Report& report, const FormatOptions& options)
             without, without == 1 ? "" : "s", withoutLaunches, withoutLaunches == 1 ? "" : "es",
             without == 1 ? "has" : "have");
     text += untimedText;
+    if (moves > 0)
+        text += fmt::format(
+            " In {} kernel row{} the HFMA instructions all ran on the tensor pipe beside fp32/fp64 work: "
+            "the compiler's constant loads (HFMA2.MMA), not counted as fp16 FLOPs.",
+            moves, moves == 1 ? "" : "s");
     if (!doubtful.empty()) {
         std::stable_sort(doubtful.begin(), doubtful.end(),
             [](const ReportRow* a, const ReportRow* b) { return a->timeSeconds > b->timeSeconds; });
@@ -541,9 +547,10 @@ std::string formatJson(const Report& report, const FormatOptions& options)
             { "declared_instances", r.declaredCount }, { "implicitly_closed", r.implicitlyClosed },
             { "device", r.device }, { "config", r.config }, { "replayed", r.replayed }, { "untimed", r.untimed },
             { "work_time_s", r.workSeconds }, { "tensor_uncounted_instructions", optJson(r.tensorUncounted) },
-            { "sm_clock_hz", optJson(r.smClockHz) }, { "work_per_launch", workSpreadJson(r.workSpread) },
-            { "flops_by_class", classJson(r.flopsByClass) }, { "bytes_by_level", r.bytesByLevel },
-            { "roof", roofJson(r.roof) }, { "ranks", spreadJson(r.spread, r.rankSeconds) },
+            { "hfma_moves_uncounted", r.hfmaMoves }, { "sm_clock_hz", optJson(r.smClockHz) },
+            { "work_per_launch", workSpreadJson(r.workSpread) }, { "flops_by_class", classJson(r.flopsByClass) },
+            { "bytes_by_level", r.bytesByLevel }, { "roof", roofJson(r.roof) },
+            { "ranks", spreadJson(r.spread, r.rankSeconds) },
             { "sources",
                 { { "time", sourceName(r.timeSource) }, { "flops", sourceName(r.workSource) },
                     { "bytes", sourceName(r.workSource) } } } });

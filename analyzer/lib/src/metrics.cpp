@@ -295,6 +295,33 @@ DerivedWork deriveWork(const std::map<std::string, double>& counters, std::strin
             break;
         }
     }
+    if (arch == "sm_70") return out; // Volta's tensor-pipe instructions are its tensor FLOPs (the table above)
+    auto value = [&](const char* name) {
+        auto it = counters.find(name);
+        return it == counters.end() ? 0.0 : it->second;
+    };
+    // `HFMA2.MMA Rd, -RZ, RZ, imm` is how the compiler loads a constant into a register: fp32 and fp64 kernels
+    // run one or more per thread (every Tier-1 kernel on the H200 but the fp64 GEMMs: triad one per thread and one
+    // tensor-pipe instruction per warp, 3 % of its FLOPs). It counts as an fp16 FMA and issues to the tensor pipe.
+    // Where every HFMA could be such a move (at most 32 per tensor-pipe instruction, no HADD or HMUL, no tensor
+    // operation counted) beside fp32 or fp64 work, it is no arithmetic: left out of the FLOPs.
+    const double hfma = value("smsp__sass_thread_inst_executed_op_hfma_pred_on.sum");
+    const double pipe = value("sm__inst_executed_pipe_tensor.sum");
+    double tensorOps = 0, wide = 0;
+    for (const auto& [cls, v] : out.flops) {
+        if (cls.tensor) tensorOps += v;
+        if (!cls.tensor && (cls.precision == "fp32" || cls.precision == "fp64")) wide += v;
+    }
+    auto fp16 = out.flops.find({ "fp16", false });
+    if (hfma > 0 && hfma <= 32 * pipe && value("smsp__sass_thread_inst_executed_op_hadd_pred_on.sum") == 0
+        && value("smsp__sass_thread_inst_executed_op_hmul_pred_on.sum") == 0 && tensorOps == 0 && wide > 0
+        && fp16 != out.flops.end()) {
+        fp16->second = 0;
+        out.hfmaMoves = hfma;
+    }
+    // The tensor pipe also ran the HFMA2.MMA (moves or arithmetic); what is left over is tensor work, which no
+    // counted operation explains when none was counted.
+    if (tensorOps == 0 && pipe - hfma / 32 > 0.01 * pipe) out.tensorUncounted = pipe - hfma / 32;
     return out;
 }
 

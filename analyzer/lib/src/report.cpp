@@ -379,11 +379,8 @@ void addKernelRows(Report& report, const std::vector<Profile>& profiles, const R
             r.workSpread = workSpread(k, m.arch, m.borrowed);
             // After Volta the tensor-pipe instruction counter is no FLOP count (docs/metrics.md); when it shows
             // tensor work that no operation counter saw, say so rather than show a tensor kernel without it.
-            auto pipe = k.counters.find("sm__inst_executed_pipe_tensor.sum");
-            const bool tensorCounted = std::any_of(
-                w.flops.begin(), w.flops.end(), [](const auto& f) { return f.first.tensor && f.second > 0; });
-            if (m.arch != "sm_70" && pipe != k.counters.end() && pipe->second > 0 && !tensorCounted)
-                r.tensorUncounted = pipe->second * scale;
+            if (w.tensorUncounted > 0) r.tensorUncounted = w.tensorUncounted * scale;
+            if (w.hfmaMoves > 0) r.hfmaMoves = w.hfmaMoves * scale;
             // A mean over the launches that counted the clock: others may come from a profile without it.
             if (!m.borrowed) r.smClockHz = counterSmClock(perLaunchCounters(k));
         }

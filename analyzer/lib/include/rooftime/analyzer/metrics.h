@@ -46,6 +46,12 @@ struct DerivedWork {
     std::map<std::string, double> bytes;
     std::optional<double> seconds; ///< from gpu__time_duration.sum
     std::vector<std::string> unused; ///< counters present that no rule of this architecture reads
+    /// HFMA thread instructions left out of the fp16 FLOPs as the compiler's constant moves (HFMA2.MMA with zero
+    /// operands, docs/metrics.md): every HFMA ran on the tensor pipe beside fp32/fp64 work and no other fp16 op.
+    double hfmaMoves = 0;
+    /// Tensor-pipe instructions neither those moves nor a counted tensor operation explain (sm_75 and later):
+    /// tensor work these counters do not count (mma.sync under Tier 1).
+    double tensorUncounted = 0;
 };
 
 /// @p counters: metric name → summed value (normalised units: bytes, nanoseconds, counts).

@@ -82,6 +82,9 @@ struct ReportRow {
     /// Kernels (sm_75 and later): tensor-pipe instructions, scaled to all launches, when the collected counters
     /// count none of their operations (mma.sync under Tier 1): the row's FLOPs and roof are then too low.
     std::optional<double> tensorUncounted;
+    /// Kernels: HFMA thread instructions, scaled to all launches, taken for constant moves and not counted as fp16
+    /// FLOPs (DerivedWork::hfmaMoves).
+    double hfmaMoves = 0;
     /// Kernels: the SM clock their measured launches ran at (mean of sm__cycles_elapsed.avg.per_second), where
     /// the counters have it.
     std::optional<double> smClockHz;
