@@ -46,7 +46,7 @@ std::optional<double> parseDuration(const std::string& text)
 struct ReportCli {
     std::string window;
     std::string windowRange;
-    std::string by = "range";
+    std::string by = "auto";
     bool launchConfig = false;
     std::string declaredPrecision = "fp64";
     std::string convention = "sum";
@@ -57,15 +57,17 @@ int runReport(const std::vector<std::string>& inputs, const std::string& format,
     std::size_t width, const std::string& machineFile, const ReportCli& cli)
 {
     analyzer::ReportOptions reportOptions;
-    auto by = analyzer::parseReportBy(cli.by);
+    // auto: kernels where the profiles have any (a GPU run's time is in its kernels), else regions.
+    const bool autoBy = cli.by == "auto";
+    auto by = autoBy ? std::optional(analyzer::ReportBy::Range) : analyzer::parseReportBy(cli.by);
     if (!by) {
         fmt::print(
-            stderr, "rooftime report: unknown --by '{}' (use range, kernel, callpath, window or rank)\n", cli.by);
+            stderr, "rooftime report: unknown --by '{}' (use auto, range, kernel, callpath, window or rank)\n", cli.by);
         return kExitUsage;
     }
     reportOptions.by = *by;
     if (!cli.window.empty() || !cli.windowRange.empty()) {
-        if (*by != analyzer::ReportBy::Window && cli.by != "range") {
+        if (*by != analyzer::ReportBy::Window && !autoBy && cli.by != "range") {
             fmt::print(stderr, "rooftime report: --window and --window-range go with --by window\n");
             return kExitUsage;
         }
@@ -114,6 +116,9 @@ int runReport(const std::vector<std::string>& inputs, const std::string& format,
         std::vector<analyzer::Profile> profiles;
         for (const std::string& path : analyzer::expandProfilePaths(inputs))
             profiles.push_back(analyzer::Profile::open(path));
+        if (autoBy && reportOptions.by == analyzer::ReportBy::Range
+            && std::any_of(profiles.begin(), profiles.end(), [](const analyzer::Profile& p) { return p.hasKernels(); }))
+            reportOptions.by = analyzer::ReportBy::Kernel;
         analyzer::Report report = analyzer::buildReport(profiles, machine ? &*machine : nullptr, reportOptions);
         analyzer::sortRows(report, *sortKey);
         // The text shows them under `machine:`; JSON and CSV go to other programs, a person reads stderr.
@@ -198,8 +203,9 @@ int main(int argc, char** argv)
     ReportCli reportCli;
     report
         ->add_option("--by", reportCli.by,
-            "range (regions and NVTX ranges, with self time), kernel, callpath (the nesting of regions, kernels "
-            "inside them), window or rank (each process: CPU and each GPU)")
+            "auto (kernel where the profiles have kernels, else range), range (regions and NVTX ranges, with self "
+            "time), kernel, callpath (the nesting of regions, kernels inside them), window or rank (each process: "
+            "CPU and each GPU)")
         ->capture_default_str();
     report->add_option("--window", reportCli.window, "--by window: windows of this length (100ms, 2s, …)");
     report->add_option("--window-range", reportCli.windowRange,

@@ -237,7 +237,10 @@ TEST_CASE("H200 recordings: kernels keep their launching threads, NVTX ranges an
     // The PyTorch CNN: 25 steps of NVTX ranges, kernels launched by the main thread and autograd's device thread;
     // the forward pass's kernels (main thread) are inside step > forward.
     const std::string cnn = testData("gpu/python/cnn_train-time.rtdb");
-    const auto ranges = reportJson({ cnn });
+    const auto ranges = reportJson({ cnn, "--by", "range" });
+    // A GPU run's time is in its kernels: `report` shows them by default; a run without kernels shows its regions.
+    CHECK(reportJson({ cnn })["by"] == "kernel");
+    CHECK(reportJson({ testData("profiles/golden-v1.0.rtdb") })["by"] == "range");
     for (const char* name : { "step", "forward", "backward", "optimizer" }) {
         const nlohmann::json* row = findRow(ranges, name);
         REQUIRE(row);

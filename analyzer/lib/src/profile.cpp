@@ -678,6 +678,13 @@ std::vector<DeviceInfo> Profile::devices() const
     return out;
 }
 
+bool Profile::hasKernels() const
+{
+    bool any = false;
+    if (hasTable("kernel")) query("SELECT 1 FROM kernel LIMIT 1", [&](sqlite3_stmt*) { any = true; });
+    return any;
+}
+
 namespace {
 struct ConfigHash {
     std::size_t operator()(const std::array<std::int64_t, 6>& c) const

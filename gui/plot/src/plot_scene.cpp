@@ -1138,18 +1138,25 @@ analyzer::Report buildPlotReport(const std::vector<analyzer::Profile>& profiles,
     const std::string& by, const analyzer::ReportOptions& base)
 {
     analyzer::ReportOptions options = base;
-    options.by = by == "kernel" ? analyzer::ReportBy::Kernel : analyzer::ReportBy::Range;
+    auto withWork = [](const analyzer::Report& r) {
+        return std::any_of(r.rows.begin(), r.rows.end(),
+            [](const analyzer::ReportRow& row) { return row.flops.has_value() || !row.bytesByLevel.empty(); });
+    };
+    auto sorted = [](analyzer::Report r) {
+        analyzer::sortRows(r, analyzer::SortKey::Lost);
+        return r;
+    };
+    options.by = by == "range" ? analyzer::ReportBy::Range : analyzer::ReportBy::Kernel;
     analyzer::Report report = analyzer::buildReport(profiles, machine, options);
-    // auto: a GPU run without declared work is plotted by kernel.
-    const bool declares = std::any_of(
-        report.rows.begin(), report.rows.end(), [](const analyzer::ReportRow& row) { return row.flops.has_value(); });
-    if (by == "auto" && !declares) {
-        options.by = analyzer::ReportBy::Kernel;
-        analyzer::Report kernels = analyzer::buildReport(profiles, machine, options);
-        if (!kernels.rows.empty()) report = std::move(kernels);
-    }
-    analyzer::sortRows(report, analyzer::SortKey::Lost);
-    return report;
+    if (by != "auto") return sorted(std::move(report));
+    // auto: kernels with counters first (their work is measured, against their GPU's roofs; a sample's regions
+    // declaring the same work would be drawn against the CPU's), then regions with declared work, then kernels
+    // without work (the plot then says why nothing is drawn), then regions.
+    if (withWork(report)) return sorted(std::move(report));
+    options.by = analyzer::ReportBy::Range;
+    analyzer::Report regions = analyzer::buildReport(profiles, machine, options);
+    if (withWork(regions) || report.rows.empty()) return sorted(std::move(regions));
+    return sorted(std::move(report));
 }
 
 } // namespace rooftime::gui

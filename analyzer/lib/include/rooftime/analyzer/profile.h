@@ -168,6 +168,8 @@ public:
     /// One scan of the kernel table and one of kernel_metric; empty for profiles without kernels.
     std::vector<KernelAggregate> aggregateKernels(bool byConfig) const;
     std::vector<DeviceInfo> devices() const;
+    /// Whether the profile recorded (or imported) any kernel launch.
+    bool hasKernels() const;
     /// Every region instance and kernel launch in start order (for time windows).
     void forEachRegion(const std::function<void(const RegionInstance&)>& f) const;
     void forEachKernel(const std::function<void(const KernelLaunch&)>& f) const;
