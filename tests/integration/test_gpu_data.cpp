@@ -287,6 +287,17 @@ TEST_CASE("H200 recordings: launches whose replay values were dropped count at t
     CHECK(untimed == 15);
     CHECK(rows == 8);
     CHECK(withTimed == 6);
+    // Its steps hold the replays (4.6 s for the first against 22 ms for the last): the step view says so, the
+    // kernel view (the launches' own times) does not need to.
+    const RunResult steps = run({ rooftimeBin(), "report", lstm, "--window-range", "step" });
+    REQUIRE(steps.status == 0);
+    std::string flat = steps.out;
+    std::replace(flat.begin(), flat.end(), '\n', ' ');
+    CHECK_THAT(flat,
+        Catch::Contains("note: a profile was recorded in counters mode: the replays of each kernel's first "
+                        "launches are inside these window times"));
+    CHECK(run({ rooftimeBin(), "report", lstm, "--by", "kernel" }).out.find("recorded in counters mode")
+        == std::string::npos);
 }
 
 TEST_CASE("H200 machine file: measured ceilings in sane bounds, beside their theoretical values", "[gpu-data]")

@@ -381,6 +381,18 @@ std::string formatText(const Report& report, const FormatOptions& options)
     }
     out += clockLine(report, options);
     out += sourcesLine(report, options);
+    // Kernel rows take a replayed launch's own time; a region, window or process holds the replays too.
+    const auto counting = std::count_if(
+        report.profiles.begin(), report.profiles.end(), [](const ProfileSummary& p) { return p.mode == "counters"; });
+    if (counting > 0 && report.by != ReportBy::Kernel)
+        out += wrap(fmt::format("note: {} recorded in counters mode: the replays of each kernel's first launches are "
+                                "inside these {} times, far longer than the program's own, and so is the time lost; "
+                                "take times from a time-mode run, or `--by kernel`, whose times are the launches' own.",
+                        counting == 1 ? "a profile was" : fmt::format("{} profiles were", counting),
+                        report.by == ReportBy::Window     ? "window"
+                            : report.by == ReportBy::Rank ? "process"
+                                                          : "region"),
+            options.width);
     if (report.runSpread) {
         const Spread& rs = *report.runSpread;
         // The rows whose slowest rank keeps the others waiting longest.
