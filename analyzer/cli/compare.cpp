@@ -87,6 +87,18 @@ void addCompareOptions(CLI::App& app, CompareArgs& args)
 int runCompare(const CompareArgs& args, const std::vector<std::string>& argv)
 {
     analyzer::CompareOptions options;
+    // A bare fraction (budget files take `max_change: 0.05` for 5 %) would silently mean a hundredth of it here.
+    for (const auto& [name, text] :
+        { std::pair { "--threshold", &args.threshold }, std::pair { "--min-share", &args.minShare } }) {
+        const auto v = parsePercent(*text);
+        if (v && *v > 0 && *v < 0.01 && !text->ends_with('%')) {
+            fmt::print(stderr,
+                "rooftime compare: {} '{}': a bare number is a percentage here; write {:g}% for {:g} percent, or "
+                "{}% if you meant a fraction of one percent\n",
+                name, *text, *v * 1e4, *v * 1e4, *text);
+            return kExitUsage;
+        }
+    }
     const auto threshold = parsePercent(args.threshold);
     const auto minShare = parsePercent(args.minShare);
     const auto confidence = parsePercent(args.confidence);

@@ -168,6 +168,8 @@ TEST_CASE("bad command lines exit 2 with a message saying what to do")
         { { "compare", "--current", "x.rtdb" }, "baseline is required" },
         { { "compare", "x.rtdb", "--current", "y.rtdb", "--threshold", "five" }, "--threshold 'five': expected" },
         { { "compare", "x.rtdb", "--current", "y.rtdb", "--threshold", "0" }, "--threshold '0'" },
+        { { "compare", "x.rtdb", "--current", "y.rtdb", "--threshold", "0.05" },
+            "--threshold '0.05': a bare number is a percentage here; write 5% for 5 percent" },
         { { "compare", "x.rtdb", "--current", "y.rtdb", "--min-share", "200%" }, "--min-share '200%'" },
         { { "compare", "x.rtdb", "--current", "y.rtdb", "--confidence", "50" }, "--confidence '50'" },
         { { "compare", "x.rtdb", "--current", "y.rtdb", "--by", "window" }, "--by" },
