@@ -173,7 +173,11 @@ std::string formatText(const Comparison& c, const CompareFormatOptions& o)
                 b.rule, b.item.empty() ? "" : " — " + b.item, b.message);
     }
     out += fmt::format("\nbaseline/current: mean time per run; {} in docs/compare.md\n",
-        c.failed() ? "exit status 1 (regression); how verdicts are reached is" : "how verdicts are reached is");
+        !c.failed()                   ? std::string("how verdicts are reached is")
+            : c.budgetFailures() == 0 ? std::string("exit status 1 (regression); how verdicts are reached is")
+            : c.count(Verdict::Regression) == 0 && c.run.verdict != Verdict::Regression
+            ? std::string("exit status 1 (a budget rule broken); how verdicts are reached is")
+            : std::string("exit status 1 (regression, a budget rule broken); how verdicts are reached is"));
     return out;
 }
 
