@@ -3,6 +3,7 @@
 #include "compare.h"
 
 #include "ceilings.h"
+#include "options.h"
 
 #include "rooftime/analyzer/compare.h"
 
@@ -77,7 +78,7 @@ void addCompareOptions(CLI::App& app, CompareArgs& args)
         ->check(CLI::IsMember({ "fp64", "fp32", "fp16", "bf16" }));
     app.add_option("--top", args.top, "text and md: show at most N unchanged items (0: all)")
         ->capture_default_str()
-        ->check(CLI::NonNegativeNumber);
+        ->check(cli::rowCount());
     app.add_option("--width", args.width, "Text width in columns")->capture_default_str()->check(CLI::Range(80, 1000));
     app.footer("Usage: rooftime compare BASELINE... --current CURRENT... [--by auto|kernel|range|callpath] "
                "[--threshold 5%] [--budget FILE] [--format text|md|junit|json]\n"

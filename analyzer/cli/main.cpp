@@ -4,6 +4,7 @@
 #include "ceilings.h"
 #include "compare.h"
 #include "import.h"
+#include "options.h"
 #include "output_name.h"
 #include "plot.h"
 #include "record.h"
@@ -194,7 +195,7 @@ int main(int argc, char** argv)
     report->add_option("--format", format, "text, json or csv")->capture_default_str();
     report->add_option("--top", top, "Show only the first N rows (0: all)")
         ->capture_default_str()
-        ->check(CLI::NonNegativeNumber);
+        ->check(cli::rowCount());
     report->add_option("--sort", sort, "lost, time, count, flops, bytes, ai, gflops, efficiency or name")
         ->capture_default_str();
     report->add_option("--width", width, "Text width in columns")->capture_default_str()->check(CLI::Range(100, 1000));

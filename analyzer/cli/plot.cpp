@@ -3,6 +3,8 @@
 // same options, defined here.
 #include "plot.h"
 
+#include "options.h"
+
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
@@ -55,7 +57,7 @@ void addPlotOptions(CLI::App& app, PlotArgs& args)
     app.add_option("--device", args.device, "Items and roofs of this device (cpu, gpu0, …; default: most time)");
     app.add_option("--top", args.top, "Only the first N items by lost time (0: all)")
         ->capture_default_str()
-        ->check(CLI::NonNegativeNumber);
+        ->check(cli::rowCount());
     app.add_option("--machine", args.machine, "Machine file whose ceilings replace the embedded ones");
     app.add_option("--width", args.width, "Width in pixels")->capture_default_str()->check(CLI::Range(320, 8000));
     app.add_option("--height", args.height, "Height in pixels")->capture_default_str()->check(CLI::Range(240, 8000));
