@@ -329,8 +329,9 @@ int main(int argc, char** argv)
         rec.command.insert(rec.command.end(), afterDashes.begin(), afterDashes.end());
         if (rec.command.empty()) {
             fmt::print(stderr,
-                "rooftime record: no command given\nUsage: rooftime record [-o PATTERN] "
-                "[--mode time|counters] [--counters all|K] [--machine FILE] -- CMD ARGS...\n");
+                "rooftime record: no command given\nUsage: rooftime record [-o PATTERN] [--mode time|counters] "
+                "[--counters all|K] [--counter-set tier1|tier2|peaks] [--machine FILE | --no-machine] "
+                "[--call-stacks] -- CMD ARGS...\n");
             return kExitUsage;
         }
         return cli::runRecord(rec);

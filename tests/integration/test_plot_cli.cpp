@@ -4,7 +4,6 @@
 #include "process.h"
 #include "two_kernels.h"
 
-
 #include <catch2/catch.hpp>
 
 #include <filesystem>
@@ -34,7 +33,7 @@ const std::string kNoQt = "this rooftime was built without Qt: rooftime plot nee
 
 } // namespace
 
-TEST_CASE("plot: without --by, a profile whose regions declare no work is plotted by kernel", "[plot]")
+TEST_CASE("plot: without --by, a profile with kernels and no regions is plotted by kernel", "[plot]")
 {
     const std::string dir = scratchDir("plot_auto");
     const std::string profile = gpuProfile(dir);
@@ -48,10 +47,30 @@ TEST_CASE("plot: without --by, a profile whose regions declare no work is plotte
     REQUIRE(r.status == 0);
     CHECK(r.err.find("2 items)") != std::string::npos);
     CHECK(readFile(out).find("gemm (3 ms") != std::string::npos);
-    // --by range keeps regions: none here, so nothing to draw, and the note says why.
+    // --by range keeps regions: none here, so nothing to draw: an error saying why, not an empty picture.
+    fs::remove(out);
     r = run({ rooftimeBin(), "plot", profile, "--by", "range", "-o", out });
-    CHECK(r.status == 0);
-    CHECK(r.err.find("kernels are plotted with --by kernel") != std::string::npos);
+    CHECK(r.status == 2);
+    CHECK(r.err.find("nothing to plot: no regions or NVTX ranges in these profiles; --by kernel plots kernels")
+        != std::string::npos);
+    CHECK_FALSE(fs::exists(out));
+}
+
+TEST_CASE("plot: without --by, kernels with counters win over regions declaring work", "[plot]")
+{
+    // The H200's gemm sample declares each kernel's FLOPs on a CPU region around it; drawn by region they would
+    // sit against the CPU's roofs. Its four kernels have counters: they are what is plotted, against gpu0's.
+    const std::string dir = scratchDir("plot_auto_counters");
+    RunResult r = run({ rooftimeBin(), "plot", testData("gpu/counters/gemm.rtdb"), "-o", dir + "/gemm.svg" });
+    INFO(r.err);
+    if (!ROOFTIME_TEST_HAVE_PLOT) {
+        CHECK(r.status == 2);
+        return;
+    }
+    REQUIRE(r.status == 0);
+    CHECK(r.err.find("(combined view, gpu0, HBM, 4 items)") != std::string::npos);
+    r = run({ rooftimeBin(), "plot", testData("gpu/counters/gemm.rtdb"), "--by", "range", "-o", dir + "/r.svg" });
+    CHECK(r.err.find("(combined view, cpu, ") != std::string::npos);
 }
 
 TEST_CASE("plot: every view to SVG and PNG", "[plot]")
