@@ -93,3 +93,28 @@ TEST_CASE("text report rows fit the requested width, JSON and CSV carry every ro
     CHECK(json.find("kernel_2") != std::string::npos);
     CHECK(json.find("kernel_3") == std::string::npos);
 }
+
+TEST_CASE("compactKernelName: PyTorch and cuDNN names lose return type, parameters and qualifiers", "[format]")
+{
+    CHECK(compactKernelName("void at::native::vectorized_elementwise_kernel<4, at::native::FillFunctor<float>, "
+                            "std::array<char*, 1ul> >(int, at::native::FillFunctor<float>, std::array<char*, 1ul>)")
+        == "vectorized_elementwise_kernel<4, FillFunctor<float>, array<char*, 1ul>>");
+    // "(anonymous namespace)" is no parameter list; a lambda keeps the function that owns it.
+    CHECK(compactKernelName("void at::native::(anonymous namespace)::max_pool_forward_nchw<float, int>(int, float "
+                            "const*, long, float*, long*)")
+        == "max_pool_forward_nchw<float, int>");
+    CHECK(compactKernelName("void at::native::vectorized_elementwise_kernel<4, at::native::(anonymous "
+                            "namespace)::launch_clamp_scalar(at::TensorIteratorBase&, c10::Scalar, c10::Scalar, "
+                            "at::native::detail::ClampLimits)::{lambda()#1}::operator()() const::{lambda()#7}::"
+                            "operator()() const::{lambda(float)#1}, std::array<char*, 2ul> >(int, "
+                            "at::native::(anonymous namespace)::launch_clamp_scalar(at::TensorIteratorBase&)::"
+                            "{lambda()#1}, std::array<char*, 2ul>)")
+        == "vectorized_elementwise_kernel<4, launch_clamp_scalar::lambda, array<char*, 2ul>>");
+    // C names and names without templates stay as they are.
+    CHECK(compactKernelName("sm90_xmma_fprop_implicit_gemm_f32f32_tf32f32_f32_nhwckrsc_nhwc_kernel__5x_cudnn")
+        == "sm90_xmma_fprop_implicit_gemm_f32f32_tf32f32_f32_nhwckrsc_nhwc_kernel__5x_cudnn");
+    CHECK(compactKernelName("triad_fp64") == "triad_fp64");
+    CHECK(compactKernelName("void cudnn::bn_bw_1C11_singleread<float, 512, true, 1, 2, 0>(cudnn::bn_bw_1C11_args<"
+                            "float>)")
+        == "bn_bw_1C11_singleread<float, 512, true, 1, 2, 0>");
+}

@@ -5,7 +5,9 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
+#include <cstring>
 
 namespace rooftime::analyzer {
 
@@ -180,6 +182,67 @@ std::string shortFunction(const std::string& f)
     return out.empty() ? f : out;
 }
 
+} // namespace
+
+std::string compactKernelName(const std::string& full)
+{
+    // The parameter list: from the first '(' outside template arguments, except "(anonymous namespace)".
+    std::string s = full;
+    int depth = 0;
+    for (std::size_t i = 0; i < full.size(); ++i) {
+        if (full[i] == '<') ++depth;
+        if (full[i] == '>' && depth > 0) --depth;
+        if (full[i] == '(' && depth == 0 && full.compare(i, 21, "(anonymous namespace)") != 0) {
+            s = full.substr(0, i);
+            break;
+        }
+    }
+    // Parenthesised groups (parameter lists inside template arguments, "(anonymous namespace)") go; a lambda's
+    // "{lambda(float)#1}" becomes "lambda".
+    std::string t;
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        if (s[i] == '(' || s[i] == '{') {
+            const char close = s[i] == '(' ? ')' : '}';
+            const char opening = s[i];
+            if (s[i] == '{') t += "lambda";
+            int d = 0;
+            for (; i < s.size(); ++i) {
+                if (s[i] == opening) ++d;
+                if (s[i] == close && --d == 0) break;
+            }
+            continue;
+        }
+        t += s[i];
+    }
+    for (const char* noise : { "::operator const", "::operator", " const" })
+        for (std::size_t at; (at = t.find(noise)) != std::string::npos;)
+            t.erase(at, std::strlen(noise));
+    // A return type ("void ") before the name.
+    const std::size_t open = t.find('<');
+    const std::size_t space = t.rfind(' ', open == std::string::npos ? std::string::npos : open);
+    if (space != std::string::npos) t.erase(0, space + 1);
+    // Namespace and class qualifiers go ("at::native::X" -> "X"), except before a lambda, which needs its owner.
+    auto ident = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; };
+    std::string u;
+    for (std::size_t i = 0; i < t.size(); ++i) {
+        if (t.compare(i, 2, "::") == 0 && i + 2 < t.size() && (ident(t[i + 2]) || t[i + 2] == ':')
+            && t.compare(i + 2, 6, "lambda") != 0) {
+            while (!u.empty() && ident(u.back()))
+                u.pop_back();
+            ++i;
+            continue;
+        }
+        u += t[i];
+    }
+    for (std::size_t at; (at = u.find("lambda::lambda")) != std::string::npos;)
+        u.erase(at, 8);
+    for (std::size_t at; (at = u.find("> >")) != std::string::npos;)
+        u.erase(at + 1, 1);
+    return u.empty() ? full : u;
+}
+
+namespace {
+
 /// A call path in a table column: functions by their short names, and when it is still too long, its first
 /// entry, "...", and as many entries from its innermost end as fit.
 std::string shortPath(const ReportRow& r, std::size_t width)
@@ -197,7 +260,9 @@ std::string shortPath(const ReportRow& r, std::size_t width)
         if (parts.front().size() + 9 + longer.size() > width) break;
         tail = longer;
     }
-    return elideFront(parts.front() + " > ... > " + tail, width);
+    const std::string shortened = parts.front() + " > ... > " + tail;
+    // Too narrow even for that: the innermost end of the whole path stays (not "... > ... > tail").
+    return charStarts(shortened).size() - 1 <= width ? shortened : elideFront(all, width);
 }
 
 /// Where the kernels' work comes from: measured on every launch, or scaled from the replayed ones; and the scaled
@@ -433,6 +498,11 @@ std::string formatText(const Report& report, const FormatOptions& options)
             = !self ? "" : fmt::format("{:>8} ", r.exclusiveSeconds ? humanSeconds(*r.exclusiveSeconds) : "-");
         // Call paths: the path shortened for the column, then the kernel tag kept whole.
         const std::string kindTag = r.kind == "path-kernel" ? " [kernel]" : "";
+        // A kernel's C++ name loses its return type, parameters and qualifiers before its middle is cut.
+        if (r.kind == "kernel" && charStarts(name).size() - 1 > nameWidth) {
+            name = compactKernelName(r.name);
+            if (!r.config.empty()) name += " " + r.config;
+        }
         const std::string label = r.path.empty()
             ? elideMiddle(name, nameWidth)
             : shortPath(r, nameWidth > kindTag.size() + 10 ? nameWidth - kindTag.size() : 10) + kindTag;

@@ -21,6 +21,10 @@ std::string formatReport(const Report& report, OutputFormat format, const Format
 
 /// "abcdef…xyz": shortens text to at most width columns by cutting its middle (ASCII "..." marks the cut).
 std::string elideMiddle(const std::string& text, std::size_t width);
+/// A demangled kernel name for a narrow column: no return type, parameter lists or namespace qualifiers, lambdas as
+/// "lambda": "void at::native::vectorized_elementwise_kernel<4, at::native::FillFunctor<float>, std::array<char*,
+/// 1ul> >(int, …)" -> "vectorized_elementwise_kernel<4, FillFunctor<float>, array<char*, 1ul>>".
+std::string compactKernelName(const std::string& full);
 /// "...xyz": shortens text to at most width columns by cutting its start: call paths keep their innermost end.
 std::string elideFront(const std::string& text, std::size_t width);
 /// 1234567 -> "1.23 M"; SI prefixes, three significant digits.
