@@ -396,10 +396,14 @@ std::string formatText(const Report& report, const FormatOptions& options)
             out += (d.starts_with("cupti: CUPTI dropped ") ? "    warning: " : "    note: ")
                 + elideMiddle(d, options.width - 13) + "\n";
     }
-    if (report.machine)
-        out += "  machine: " + elideMiddle(machineSummary(*report.machine), options.width - 11) + "\n           ("
-            + elideMiddle(report.machineSource, options.width - 13) + ")\n";
-    else
+    if (report.machine) {
+        // Wrapped, not cut: every roof in it counts (the GPU's name and HBM came last and were cut).
+        const std::string lines = wrap(machineSummary(*report.machine), options.width - 11);
+        std::size_t start = 0;
+        for (std::size_t end; (end = lines.find('\n', start)) != std::string::npos; start = end + 1)
+            out += (start == 0 ? "  machine: " : "           ") + lines.substr(start, end + 1 - start);
+        out += "           (" + elideMiddle(report.machineSource, options.width - 13) + ")\n";
+    } else
         out += "  machine: none embedded (see the notes above); pass --machine FILE\n";
     // Wrapped, not cut: the differences come last and are the point.
     for (const std::string& w : report.machineWarnings)
