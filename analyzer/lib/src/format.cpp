@@ -392,9 +392,14 @@ std::string formatText(const Report& report, const FormatOptions& options)
         if (p.droppedEvents)
             out += fmt::format("    warning: {} events dropped (writer could not keep up)\n", p.droppedEvents);
         // Lost GPU records are a warning like lost events: kernel counts and times are short, not just annotated.
-        for (const std::string& d : p.diagnostics)
-            out += (d.starts_with("cupti: CUPTI dropped ") ? "    warning: " : "    note: ")
-                + elideMiddle(d, options.width - 13) + "\n";
+        // Wrapped, not cut: a note is a sentence whose end says what was lost.
+        for (const std::string& d : p.diagnostics) {
+            const std::string lines
+                = wrap((d.starts_with("cupti: CUPTI dropped ") ? "warning: " : "note: ") + d, options.width - 6);
+            std::size_t start = 0;
+            for (std::size_t end; (end = lines.find('\n', start)) != std::string::npos; start = end + 1)
+                out += (start == 0 ? "    " : "      ") + lines.substr(start, end + 1 - start);
+        }
     }
     if (report.machine) {
         // Wrapped, not cut: every roof in it counts (the GPU's name and HBM came last and were cut).
@@ -519,7 +524,8 @@ std::string formatText(const Report& report, const FormatOptions& options)
             selfColumn, r.count < 100'000'000 ? std::to_string(r.count) : siValue(static_cast<double>(r.count)),
             r.flops ? siValue(*r.flops) : "-", opt(r.intensity, "{:.3g}"),
             r.flopsPerSecond ? siValue(*r.flopsPerSecond) : "-", analysed ? humanSeconds(a->boundSeconds) : "-",
-            analysed ? fmt::format("{:.0f}%{}", *a->efficiency * 100, a->aboveRoof ? "!" : "") : "-",
+            // Rounded down, as the thresholds compare: 19.6 % under a 20 % latency threshold must not read 20 %.
+            analysed ? fmt::format("{:.0f}%{}", std::floor(*a->efficiency * 100 + 1e-9), a->aboveRoof ? "!" : "") : "-",
             analysed ? humanSeconds(a->lostSeconds) : "-", elideMiddle(analysed ? limiterLabel(*a) : "-", 12),
             shortSource(r), label);
     }
