@@ -102,7 +102,13 @@ int runReport(const std::vector<std::string>& inputs, const std::string& format,
         fmt::print(stderr, "rooftime report: unknown --format '{}' (use text, json or csv)\n", format);
         return kExitUsage;
     }
-    auto sortKey = analyzer::parseSortKey(sort);
+    if (!sort.empty() && sort == "start" && reportOptions.by != analyzer::ReportBy::Window) {
+        fmt::print(stderr, "rooftime report: --sort start goes with --by window (windows in time order)\n");
+        return kExitUsage;
+    }
+    auto sortKey = analyzer::parseSortKey(!sort.empty()      ? sort
+            : reportOptions.by == analyzer::ReportBy::Window ? "start"
+                                                             : "lost");
     if (!sortKey) {
         fmt::print(
             stderr, "rooftime report: unknown --sort '{}' (use {})\n", sort, fmt::join(analyzer::sortKeyNames(), ", "));
@@ -188,7 +194,7 @@ int main(int argc, char** argv)
     std::vector<std::string> inputs;
     std::string format = "text";
     long long top = 0;
-    std::string sort = "lost";
+    std::string sort; // lost, or start for windows (a timeline)
     std::size_t width = 120;
     auto* report = app.add_subcommand("report", "Summarise profiles: one row per region name");
     report->add_option("profiles", inputs, "Profile files (.rtdb) or folders holding them")->required();
@@ -196,8 +202,9 @@ int main(int argc, char** argv)
     report->add_option("--top", top, "Show only the first N rows (0: all)")
         ->capture_default_str()
         ->check(cli::rowCount());
-    report->add_option("--sort", sort, "lost, time, count, flops, bytes, ai, gflops, efficiency or name")
-        ->capture_default_str();
+    report->add_option("--sort", sort,
+        "lost (default), time, count, flops, bytes, ai, gflops, efficiency, name, or start (--by window: in time "
+        "order, its default)");
     report->add_option("--width", width, "Text width in columns")->capture_default_str()->check(CLI::Range(100, 1000));
     std::string reportMachine;
     report->add_option("--machine", reportMachine, "Machine file whose ceilings replace the embedded ones");

@@ -150,6 +150,7 @@ TEST_CASE("bad command lines exit 2 with a message saying what to do")
         { { "report" }, "profiles is required" },
         { { "report", "x.rtdb", "--format", "xml" }, "unknown --format 'xml'" },
         { { "report", "x.rtdb", "--sort", "nope" }, "unknown --sort 'nope'" },
+        { { "report", "x.rtdb", "--sort", "start" }, "--sort start goes with --by window" },
         { { "report", "x.rtdb", "--by", "nope" }, "unknown --by 'nope'" },
         { { "report", "x.rtdb", "--by", "window" }, "needs either --window DURATION" },
         { { "report", "x.rtdb", "--window", "soon" }, "--window 'soon': expected a duration" },

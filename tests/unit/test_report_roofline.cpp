@@ -327,6 +327,14 @@ TEST_CASE("windows: per instance of a named range and fixed durations", "[report
     }
     CHECK(flops == 600000);
     CHECK(time == Approx(profiles[0].runSeconds()));
+    // A timeline reads in time order: the windows as built, whatever the lost-time ranking made of them.
+    Report timeline = ms;
+    sortRows(timeline, SortKey::Name);
+    sortRows(timeline, SortKey::Start);
+    REQUIRE(timeline.rows.size() == 5);
+    CHECK(timeline.rows[0].name.rfind("0 s–", 0) == 0);
+    for (std::size_t i = 0; i < timeline.rows.size(); ++i)
+        CHECK(timeline.rows[i].built == i);
 }
 
 TEST_CASE("windows over kernel launches: per-launch counters of the signature, launch floor", "[report]")

@@ -79,6 +79,7 @@ const std::vector<std::pair<std::string, SortKey>>& sortKeys()
         { "ai", SortKey::Intensity },
         { "gflops", SortKey::FlopRate },
         { "efficiency", SortKey::Efficiency },
+        { "start", SortKey::Start },
         { "name", SortKey::Name },
     };
     return keys;
@@ -877,12 +878,19 @@ Report buildReport(const std::vector<Profile>& profiles, const MachineModel* mac
         addRankRows(report, profiles, options);
     }
     analyseRows(report, options);
+    for (std::size_t i = 0; i < report.rows.size(); ++i)
+        report.rows[i].built = i;
     sortRows(report, SortKey::Lost);
     return report;
 }
 
 void sortRows(Report& report, SortKey key)
 {
+    if (key == SortKey::Start) {
+        std::stable_sort(report.rows.begin(), report.rows.end(),
+            [](const ReportRow& a, const ReportRow& b) { return a.built < b.built; });
+        return;
+    }
     auto value = [key](const ReportRow& r) -> double {
         switch (key) {
         case SortKey::Lost:
@@ -902,6 +910,7 @@ void sortRows(Report& report, SortKey key)
         case SortKey::FlopRate:
             return r.flopsPerSecond.value_or(-1);
         case SortKey::Name:
+        case SortKey::Start:
             return 0;
         }
         return 0;

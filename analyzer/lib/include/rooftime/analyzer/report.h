@@ -82,6 +82,7 @@ struct ReportRow {
     /// Kernels (sm_75 and later): tensor-pipe instructions, scaled to all launches, when the collected counters
     /// count none of their operations (mma.sync under Tier 1): the row's FLOPs and roof are then too low.
     std::optional<double> tensorUncounted;
+    std::size_t built = 0; ///< the row's place as built, before any sort (SortKey::Start)
     /// Kernels: HFMA thread instructions, scaled to all launches, taken for constant moves and not counted as fp16
     /// FLOPs (DerivedWork::hfmaMoves).
     double hfmaMoves = 0;
@@ -153,7 +154,8 @@ struct Report {
     std::optional<Spread> runSpread; ///< run time over the profiles, when there are several
 };
 
-enum class SortKey { Lost, Time, Count, Flops, Bytes, Intensity, FlopRate, Efficiency, Name };
+/// Start: the order the report built its rows (windows: in time order, per profile).
+enum class SortKey { Lost, Time, Count, Flops, Bytes, Intensity, FlopRate, Efficiency, Name, Start };
 /// Parses a --sort value; std::nullopt for an unknown key.
 std::optional<SortKey> parseSortKey(const std::string& text);
 const std::vector<std::string>& sortKeyNames();
