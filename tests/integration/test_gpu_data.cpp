@@ -332,4 +332,12 @@ TEST_CASE("H200 machine file: measured ceilings in sane bounds, beside their the
     const auto rows = kernelRows(testData("gpu/counters/triad.rtdb"), true);
     REQUIRE(rows.count("triad_fp64"));
     CHECK(rows.at("triad_fp64")["roof"]["binding"] == "HBM");
+    // Its CPU clock came from the VM's skewed timer (8.862 GHz on a 2.1 GHz Xeon): --show says so; a sound file
+    // gets no such warning.
+    const RunResult show = run({ rooftimeBin(), "ceilings", "--show", h200() });
+    CHECK_THAT(show.out, Catch::Contains("warning: the measured clock 8.862 GHz is implausible"));
+    const RunResult sound
+        = run({ rooftimeBin(), "ceilings", "--show", testData("machines/amd-epyc-zen3-2vcpu-vm.json") });
+    CHECK(sound.status == 0);
+    CHECK(sound.out.find("is implausible") == std::string::npos);
 }

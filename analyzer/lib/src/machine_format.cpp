@@ -84,6 +84,14 @@ std::string formatMachineText(const MachineModel& m)
         m.cpu.measuredHz > 0 ? fmt::format("{:.3f} GHz measured (1 core)", m.cpu.measuredHz / 1e9)
                              : std::string("not measured (GPUs only)"),
         m.cpu.nominalHz > 0 ? fmt::format("{:.3f} GHz", m.cpu.nominalHz / 1e9) : "unknown");
+    // Files from before the clock loop was fixed (a VM's timer skewed it: 8.862 GHz on a 2.1 GHz Xeon) carry
+    // theoretical CPU peaks scaled by the same error.
+    // (Nominal clocks say little: laptop parts boost to four times theirs.)
+    if (m.cpu.measuredHz > 6.5e9)
+        out += fmt::format("  warning: the measured clock {:.3f} GHz is implausible (no CPU runs above 6.5 GHz): the "
+                           "theoretical CPU peaks below, derived from it, are too high by as much; measure again "
+                           "with `rooftime ceilings`\n",
+            m.cpu.measuredHz / 1e9);
     std::vector<std::string> caches;
     for (const auto& c : m.cpu.caches)
         caches.push_back(fmt::format("L{} {} ×{}", c.level, humanBytes(c.bytes), c.instances));
