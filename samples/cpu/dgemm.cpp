@@ -21,7 +21,7 @@ namespace {
 using rooftime::samples::Args;
 using rooftime::samples::RegionTally;
 
-constexpr const char* kUsage = "dgemm [--naive|--blocked] [--n N=512] [--iters K=3] [--block B=64]";
+constexpr const char* kUsage = "dgemm [--naive|--blocked] [--n N=512 | N] [--iters K=3] [--block B=64]";
 // Bounds keep every declared total an exact integer <= 2^53: 2 * (2^14)^3 * 2^10 = 2^53.
 constexpr std::int64_t kMaxN = std::int64_t { 1 } << 14;
 constexpr std::int64_t kMaxIters = std::int64_t { 1 } << 10;
@@ -93,6 +93,8 @@ int run(int argc, char** argv)
             iters = args.integer(1, kMaxIters);
         else if (args.is("--block"))
             block = args.integer(1, kMaxN);
+        else if (args.positional()) // `dgemm --naive 1024`, as docs and courses write it
+            n = args.integerHere("N", 1, kMaxN);
         else
             args.unknown();
     }

@@ -52,14 +52,16 @@ public:
         const std::string option(current());
         if (m_index + 1 >= m_argc) fail(option + " needs a value");
         ++m_index;
-        const std::string_view text = current();
-        std::int64_t value = 0;
-        const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
-        if (error != std::errc {} || end != text.data() + text.size() || value < min || value > max) {
-            fail("bad value '" + std::string(text) + "' for " + option + " (expected an integer from "
-                + std::to_string(min) + " to " + std::to_string(max) + ")");
-        }
-        return value;
+        return parse(option, min, max);
+    }
+
+    // The current argument is a bare value, not an option (`dgemm --naive 1024`).
+    bool positional() const { return !current().empty() && current()[0] != '-'; }
+
+    // The current argument itself as a decimal integer in [min, max], read as the value of @p option.
+    std::int64_t integerHere(const std::string& option, std::int64_t min, std::int64_t max)
+    {
+        return parse(option, min, max);
     }
 
     // Consumes the value that follows the current option, as text (the caller checks it).
@@ -81,6 +83,18 @@ public:
 
 private:
     std::string_view current() const { return m_argv[m_index]; }
+
+    std::int64_t parse(const std::string& option, std::int64_t min, std::int64_t max) const
+    {
+        const std::string_view text = current();
+        std::int64_t value = 0;
+        const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+        if (error != std::errc {} || end != text.data() + text.size() || value < min || value > max) {
+            fail("bad value '" + std::string(text) + "' for " + option + " (expected an integer from "
+                + std::to_string(min) + " to " + std::to_string(max) + ")");
+        }
+        return value;
+    }
 
     int m_argc;
     char** m_argv;

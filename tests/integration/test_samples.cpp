@@ -26,6 +26,12 @@ TEST_CASE("dgemm sample, naive and blocked")
 {
     recordSample("dgemm_naive", { sample("dgemm"), "--naive", "--n", "96", "--iters", "3" });
     recordSample("dgemm_blocked", { sample("dgemm"), "--blocked", "--n", "100", "--block", "32", "--iters", "4" });
+    // The size as a bare argument, as the user guide's journey writes it (`dgemm --naive 1024`).
+    recordSample("dgemm_positional", { sample("dgemm"), "--naive", "64", "--iters", "2" });
+    CHECK_THAT(run({ sample("dgemm"), "--naive", "64", "--iters", "1" }).out, Catch::Contains(" n=64 "));
+    const RunResult bad = run({ sample("dgemm"), "--naive", "6x4" });
+    CHECK(bad.status == 2);
+    CHECK_THAT(bad.err, Catch::Contains("bad value '6x4' for N"));
 }
 
 TEST_CASE("stencil sample")
