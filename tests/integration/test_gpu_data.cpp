@@ -156,6 +156,18 @@ TEST_CASE("H200 recordings: the samples' arithmetic, as counted by the GPU", "[g
         CHECK(perLaunch(gemm.at(k), "flops") == 2.0 * 512 * 512 * 512);
         CHECK(gemm.at(k)["flops_by_class"]["fp16"].get<double>() == 0);
     }
+    // The sample's regions declare the same 2·n³ around each kernel: GPU work, judged against gpu0's roofs with
+    // their bytes at HBM, not against the CPU's (the region's instances launched kernels on gpu0 only).
+    const auto regions = reportJson({ testData("gpu/time/gemm.rtdb"), "--by", "range" });
+    const nlohmann::json* dgemm = findRow(regions, "dgemm_naive");
+    REQUIRE(dgemm);
+    CHECK((*dgemm)["device"] == "gpu0");
+    CHECK((*dgemm)["bytes_by_level"].contains("HBM"));
+    CHECK((*dgemm)["roof"]["binding"] == "fp64");
+    // Two instances at the H200's 33.4 TFLOP/s fp64 roof (the CPU's 393 GFLOP/s would give 2.7 ms).
+    CHECK((*dgemm)["flops"].get<double>() == 2 * 2.0 * 512 * 512 * 512);
+    CHECK(
+        (*dgemm)["roof"]["compute_time_s"].get<double>() == Approx(2 * 2.0 * 512 * 512 * 512 / 33.4e12).epsilon(0.05));
     // hfma2_chain's HFMA2 are real half2 arithmetic on the FMA pipe: counted.
     const auto hfma2 = kernelRows(testData("gpu/counters/hfma2.rtdb"));
     REQUIRE(hfma2.count("hfma2_chain"));

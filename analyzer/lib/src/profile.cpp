@@ -292,6 +292,12 @@ std::vector<RegionAggregate> Profile::aggregateRegions() const
     // (rows are written when regions close, so a parent's row may come before or after its children's).
     std::unordered_map<NestKey, std::int64_t, NestKeyHash> childNs;
     std::vector<std::pair<NestKey, RegionAggregate*>> instances;
+    // Only for profiles whose kernels name the region they were launched in: each instance's group and parent.
+    bool launchesInRegions = false;
+    if (hasTable("kernel") && hasColumn("kernel", "region"))
+        query(
+            "SELECT 1 FROM kernel WHERE region IS NOT NULL LIMIT 1", [&](sqlite3_stmt*) { launchesInRegions = true; });
+    std::unordered_map<NestKey, std::pair<std::int64_t, RegionAggregate*>, NestKeyHash> byInstance;
     query("SELECT kind, IFNULL(domain, 0), name, end_ns - start_ns, flops, bytes, flags, thread, seq, parent "
           "FROM region",
         [&](sqlite3_stmt* s) {
@@ -312,6 +318,21 @@ std::vector<RegionAggregate> Profile::aggregateRegions() const
             const std::int64_t thread = sqlite3_column_int64(s, 7);
             instances.push_back({ { thread, sqlite3_column_int64(s, 8) }, &a });
             if (sqlite3_column_type(s, 9) != SQLITE_NULL) childNs[{ thread, sqlite3_column_int64(s, 9) }] += t;
+            if (launchesInRegions)
+                byInstance[{ thread, sqlite3_column_int64(s, 8) }]
+                    = { sqlite3_column_type(s, 9) == SQLITE_NULL ? 0 : sqlite3_column_int64(s, 9), &a };
+        });
+    if (launchesInRegions)
+        query("SELECT DISTINCT thread, region, device FROM kernel WHERE region IS NOT NULL", [&](sqlite3_stmt* s) {
+            const std::int64_t thread = sqlite3_column_int64(s, 0), device = sqlite3_column_int64(s, 2);
+            // Up the nesting; a damaged cycle ends at the depth limit.
+            std::int64_t seq = sqlite3_column_int64(s, 1);
+            for (int depth = 0; seq != 0 && depth < 1000; ++depth) {
+                auto it = byInstance.find({ thread, seq });
+                if (it == byInstance.end()) break;
+                it->second.second->kernelDevices.insert(device);
+                seq = it->second.first;
+            }
         });
     for (const auto& [key, group] : instances) {
         auto it = childNs.find(key);

@@ -833,6 +833,7 @@ Report buildReport(const std::vector<Profile>& profiles, const MachineModel* mac
             m.flops += a.flops;
             m.bytes += a.bytes;
             m.implicitlyClosed += a.implicitlyClosed;
+            m.kernelDevices.insert(a.kernelDevices.begin(), a.kernelDevices.end());
         }
     }
     for (const auto& [key, a] : merged) {
@@ -857,10 +858,12 @@ Report buildReport(const std::vector<Profile>& profiles, const MachineModel* mac
                 r.flopsPerSecond = a.flops / declaredSeconds;
                 r.bytesPerSecond = a.bytes / declaredSeconds;
             }
-            r.device = "cpu";
+            // A region whose instances launched kernels on one GPU declares that GPU's work: its roofs, HBM bytes.
+            const bool gpu = a.kernelDevices.size() == 1;
+            r.device = gpu ? fmt::format("gpu{}", *a.kernelDevices.begin()) : "cpu";
             r.workSeconds = declaredSeconds;
             r.flopsByClass[{ options.declaredPrecision, false }] = a.flops;
-            r.bytesByLevel[options.declaredLevel] = a.bytes;
+            r.bytesByLevel[gpu ? std::string("HBM") : options.declaredLevel] = a.bytes;
         }
         report.rows.push_back(std::move(r));
     }

@@ -11,6 +11,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <stdexcept>
 #include <string>
 #include <unordered_map>
@@ -60,6 +61,9 @@ struct RegionAggregate {
     double flops = 0; ///< declared FLOPs (sum over declared instances)
     double bytes = 0;
     std::uint64_t implicitlyClosed = 0;
+    /// Devices of the kernels launched inside its instances (directly or in regions nested in them, on the
+    /// launching thread): a region around GPU work declares the GPU's work.
+    std::set<std::int64_t> kernelDevices;
 };
 
 /// Region instances (kinds 0 and 1) and kernel launches summed per call path: the enclosing regions from the
