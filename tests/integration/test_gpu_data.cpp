@@ -164,6 +164,10 @@ TEST_CASE("H200 recordings: the samples' arithmetic, as counted by the GPU", "[g
     CHECK((*dgemm)["device"] == "gpu0");
     CHECK((*dgemm)["bytes_by_level"].contains("HBM"));
     CHECK((*dgemm)["roof"]["binding"] == "fp64");
+    const auto paths = reportJson({ testData("gpu/time/gemm.rtdb"), "--by", "callpath" }); // findRow points into it
+    const nlohmann::json* path = findRow(paths, "dgemm_naive");
+    REQUIRE(path);
+    CHECK((*path)["device"] == "gpu0");
     // Two instances at the H200's 33.4 TFLOP/s fp64 roof (the CPU's 393 GFLOP/s would give 2.7 ms).
     CHECK((*dgemm)["flops"].get<double>() == 2 * 2.0 * 512 * 512 * 512);
     CHECK(

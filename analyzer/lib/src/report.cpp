@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
 #include <tuple>
 
 namespace rooftime::analyzer {
@@ -466,14 +467,27 @@ void addPathRows(Report& report, const std::vector<Profile>& profiles, const Rep
         if (m.row.kind != "path" || m.row.declaredCount == 0) continue;
         double executed = 0;
         bool any = false;
+        std::set<std::string> devices;
         for (const auto& [otherKey, other] : merged) {
             const auto& p = other.row.path;
-            if (other.row.kind != "path-kernel" || other.row.flopsByClass.empty() || p.size() <= m.row.path.size()
+            if (other.row.kind != "path-kernel" || p.size() <= m.row.path.size()
                 || !std::equal(m.row.path.begin(), m.row.path.end(), p.begin()))
                 continue;
+            devices.insert(other.row.device);
+            if (other.row.flopsByClass.empty()) continue;
             any = true;
             for (const auto& [c, v] : other.row.flopsByClass)
                 executed += v;
+        }
+        // Kernels on one GPU inside it: the path declares that GPU's work (as by range, docs/metrics.md).
+        if (devices.size() == 1 && m.row.device == "cpu") {
+            m.row.device = *devices.begin();
+            auto q = m.row.bytesByLevel.find(options.declaredLevel);
+            if (q != m.row.bytesByLevel.end()) {
+                const double bytes = q->second;
+                m.row.bytesByLevel.erase(q);
+                m.row.bytesByLevel["HBM"] += bytes;
+            }
         }
         if (!any) continue;
         m.row.executedFlops = executed;
