@@ -190,6 +190,11 @@ TEST_CASE("compare: the same runs on both sides give no regression", "[compare]"
     CHECK(c.run.verdict == Verdict::Unchanged);
     CHECK_FALSE(c.failed());
     CHECK(c.headline() == "no regression, 2 unchanged");
+    // axpy's runs spread by ±20 %: unchanged, but its interval reaches past the 5 % threshold, and its sentence
+    // says it cannot rule out a change that size; the run's (100…102 ms) stays inside and says so.
+    CHECK_THAT(row(c, "axpy").why, Catch::Contains("the interval reaches past it: too noisy to rule out"));
+    CHECK(*row(c, "axpy").high > 0.05);
+    CHECK_THAT(c.run.why, Catch::Contains("within noise and below the 5 % threshold"));
 }
 
 TEST_CASE("compare: one run per side takes its noise from the launches", "[compare]")

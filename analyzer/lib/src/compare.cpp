@@ -388,8 +388,14 @@ void judge(CompareRow& row, const CompareOptions& o, double weight)
     const bool matters = weight >= o.minShare;
     if (!big) {
         row.verdict = Verdict::Unchanged;
+        // Below the threshold, but only shown to stay below it when the whole interval does (+0.4 % [-55 %,
+        // +125 %] cannot tell a 50 % regression from none): the sentence says which.
+        const bool inside = *row.low > -o.threshold && *row.high < o.threshold;
         row.why = (up || down) ? fmt::format("a real change, but below the {} threshold", threshold)
-                               : fmt::format("within noise and below the {} threshold", threshold);
+            : inside           ? fmt::format("within noise and below the {} threshold", threshold)
+                               : fmt::format("below the {} threshold, but the interval reaches past it: too noisy to "
+                                                       "rule out a change that size (record more runs per side)",
+                                   threshold);
     } else if (!up && !down) {
         row.verdict = Verdict::Uncertain;
         row.why = "the interval includes no change: the runs are too noisy to tell (record more runs per side)";
