@@ -105,6 +105,28 @@ TEST_CASE("gui: the item table shows the report's numbers and sorts by value", "
     CHECK(str(w.table()->model()->index(0, C::Name).data().toString()) == "axpy");
 }
 
+TEST_CASE("gui: PyTorch's long kernel names are shortened in the table, whole in the sort and the tooltip", "[gui]")
+{
+    ensureApp();
+    gui::MainWindow w;
+    w.openProfiles({ rooftime::test::testData("gpu/python/cnn_train-time.rtdb") });
+    const gui::ItemTableModel& m = *w.model();
+    REQUIRE(w.report()->by == analyzer::ReportBy::Kernel);
+    using C = gui::ItemTableModel;
+    int found = -1;
+    for (int row = 0; row < m.rowCount(); ++row)
+        if (cell(m, row, C::Name) == "vectorized_elementwise_kernel<4, FillFunctor<float>, array<char*, 1ul>>")
+            found = row;
+    REQUIRE(found >= 0);
+    CHECK(str(m.data(m.index(found, C::Name), C::SortRole).toString())
+              .rfind("void at::native::vectorized_elementwise_kernel<4, at::native::FillFunctor<float>", 0)
+        == 0);
+    CHECK(cell(m, found, C::Flops) == "-"); // time mode: no counters, no rate either
+    CHECK(cell(m, found, C::FlopRate) == "-");
+    // The numbers stay in sight: the name column is capped.
+    CHECK(w.table()->columnWidth(C::Name) <= 480);
+}
+
 TEST_CASE("gui: plot and table share one selection", "[gui]")
 {
     ensureApp();

@@ -116,7 +116,7 @@ Analysis analyze(const Item& item, const Roofs& roofs, const ModelOptions& optio
     if (item.countsLaunches && roofs.launchSeconds > 0)
         a.floorSeconds = static_cast<double>(item.count) * roofs.launchSeconds;
     a.boundSeconds = std::max(a.roofSeconds, a.floorSeconds);
-    if (item.seconds > 0) a.flopsPerSecond = f / item.seconds;
+    if (item.seconds > 0 && !item.flops.empty()) a.flopsPerSecond = f / item.seconds; // no FLOPs known: no rate
     if (item.declaredFlops && *item.declaredFlops > 0 && f > 0) a.executedOverDeclared = f / *item.declaredFlops;
 
     if (a.boundSeconds <= 0) {

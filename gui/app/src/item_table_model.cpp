@@ -117,7 +117,8 @@ QVariant ItemTableModel::data(const QModelIndex& index, int role) const
         return it == m_numbers.end() ? QString() : QString::number(static_cast<qulonglong>(it->second));
     }
     case Name:
-        return q(r->name);
+        // PyTorch's kernel names run to thousands of characters; the tooltip and the sort keep the whole name.
+        return sort || r->kind != "kernel" ? q(r->name) : q(analyzer::compactKernelName(r->name));
     case Kind:
         return q(r->kind);
     case Device:

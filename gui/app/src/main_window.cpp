@@ -66,6 +66,7 @@ MainWindow::MainWindow(QWidget* parent)
     m_table->setSortingEnabled(true);
     m_table->setSelectionBehavior(QAbstractItemView::SelectRows);
     m_table->setSelectionMode(QAbstractItemView::SingleSelection);
+    m_table->setTextElideMode(Qt::ElideMiddle);
     m_table->verticalHeader()->hide();
     m_table->horizontalHeader()->setStretchLastSection(true);
     m_table->sortByColumn(ItemTableModel::Lost, Qt::DescendingOrder);
@@ -171,6 +172,10 @@ void MainWindow::load(const std::vector<std::string>& inputs, std::optional<anal
     }
     refreshLevels();
     m_table->resizeColumnsToContents();
+    // A long name must not push the numbers out of sight: its column is capped and elided in the middle.
+    constexpr int kNameColumnMax = 480;
+    if (m_table->columnWidth(ItemTableModel::Name) > kNameColumnMax)
+        m_table->setColumnWidth(ItemTableModel::Name, kNameColumnMax);
     setWindowTitle(
         q(fmt::format("rooftime — {}", inputs.size() == 1 ? inputs.front() : fmt::format("{} inputs", inputs.size()))));
     updateStatus();
