@@ -94,6 +94,29 @@ TEST_CASE("text report rows fit the requested width, JSON and CSV carry every ro
     CHECK(json.find("kernel_3") == std::string::npos);
 }
 
+TEST_CASE("compactKernelNames: two kernels never read alike", "[format]")
+{
+    // The H200 LSTM's two direct copies differ only in their lambdas (#4 on long, #7 on float).
+    const std::string a
+        = "void at::native::elementwise_kernel<128, 2, at::native::gpu_kernel_impl_nocast<at::native::"
+          "direct_copy_kernel_cuda(at::TensorIteratorBase&)::{lambda()#3}::operator()() const::{lambda()"
+          "#4}::operator()() const::{lambda(long)#1}>(at::TensorIteratorBase&)::{lambda(int)#1}>(int)";
+    const std::string b
+        = "void at::native::elementwise_kernel<128, 2, at::native::gpu_kernel_impl_nocast<at::native::"
+          "direct_copy_kernel_cuda(at::TensorIteratorBase&)::{lambda()#3}::operator()() const::{lambda()"
+          "#7}::operator()() const::{lambda(float)#1}>(at::TensorIteratorBase&)::{lambda(int)#1}>(int)";
+    CHECK(compactKernelName(a) == compactKernelName(b));
+    const auto names = compactKernelNames({ a, b, "void k<4>(int)" });
+    REQUIRE(names.size() == 3);
+    CHECK(names[0] != names[1]);
+    CHECK_THAT(names[0], Catch::Contains("lambda(long)#1"));
+    CHECK_THAT(names[1], Catch::Contains("lambda(float)#1"));
+    CHECK(names[2] == "k<4>");
+    // Alike even then: the whole names.
+    const auto same = compactKernelNames({ "void k<4>(int)", "void k<4>(float)" });
+    CHECK(same == std::vector<std::string> { "void k<4>(int)", "void k<4>(float)" });
+}
+
 TEST_CASE("compactKernelName: PyTorch and cuDNN names lose return type, parameters and qualifiers", "[format]")
 {
     CHECK(compactKernelName("void at::native::vectorized_elementwise_kernel<4, at::native::FillFunctor<float>, "
@@ -114,6 +137,12 @@ TEST_CASE("compactKernelName: PyTorch and cuDNN names lose return type, paramete
     CHECK(compactKernelName("sm90_xmma_fprop_implicit_gemm_f32f32_tf32f32_f32_nhwckrsc_nhwc_kernel__5x_cudnn")
         == "sm90_xmma_fprop_implicit_gemm_f32f32_tf32f32_f32_nhwckrsc_nhwc_kernel__5x_cudnn");
     CHECK(compactKernelName("triad_fp64") == "triad_fp64");
+    // A qualifier goes with its template arguments; the return type before the name goes, even a template's; a
+    // word that starts with "const" stays.
+    CHECK(compactKernelName("void ns::Outer<float>::inner_kernel<4>(float*)") == "inner_kernel<4>");
+    CHECK(compactKernelName("std::enable_if<true, void>::type kern<float>(float*)") == "kern<float>");
+    CHECK(compactKernelName("void foo<int, constant_t>(int)") == "foo<int, constant_t>");
+    CHECK(compactKernelName("void k<cub::DeviceReducePolicy<float, int>::Policy600>(int)") == "k<Policy600>");
     CHECK(compactKernelName("void cudnn::bn_bw_1C11_singleread<float, 512, true, 1, 2, 0>(cudnn::bn_bw_1C11_args<"
                             "float>)")
         == "bn_bw_1C11_singleread<float, 512, true, 1, 2, 0>");

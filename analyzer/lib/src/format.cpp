@@ -8,6 +8,7 @@
 #include <cctype>
 #include <cmath>
 #include <cstring>
+#include <map>
 
 namespace rooftime::analyzer {
 
@@ -184,8 +185,12 @@ std::string shortFunction(const std::string& f)
 
 } // namespace
 
-std::string compactKernelName(const std::string& full)
+namespace {
+
+/// compactKernelName; with @p lambdas, each lambda keeps its parameters and number ("lambda(long)#1").
+std::string compactName(const std::string& full, bool lambdas)
 {
+    auto ident = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; };
     // The parameter list: from the first '(' outside template arguments, except "(anonymous namespace)".
     std::string s = full;
     int depth = 0;
@@ -204,29 +209,40 @@ std::string compactKernelName(const std::string& full)
         if (s[i] == '(' || s[i] == '{') {
             const char close = s[i] == '(' ? ')' : '}';
             const char opening = s[i];
-            if (s[i] == '{') t += "lambda";
+            const std::size_t from = i;
             int d = 0;
             for (; i < s.size(); ++i) {
                 if (s[i] == opening) ++d;
                 if (s[i] == close && --d == 0) break;
             }
+            if (opening == '{') t += lambdas ? s.substr(from + 1, i - from - 1) : std::string("lambda");
             continue;
         }
         t += s[i];
     }
-    for (const char* noise : { "::operator const", "::operator", " const" })
-        for (std::size_t at; (at = t.find(noise)) != std::string::npos;)
-            t.erase(at, std::strlen(noise));
-    // A return type ("void ") before the name.
-    const std::size_t open = t.find('<');
-    const std::size_t space = t.rfind(' ', open == std::string::npos ? std::string::npos : open);
-    if (space != std::string::npos) t.erase(0, space + 1);
-    // Namespace and class qualifiers go ("at::native::X" -> "X"), except before a lambda, which needs its owner.
-    auto ident = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; };
+    // "::operator()() const" between nested lambdas, and cv-qualifiers (whole words only: not "constant_t").
+    for (std::size_t at; (at = t.find("::operator")) != std::string::npos;)
+        t.erase(at, 10);
+    for (std::size_t at = 0; (at = t.find(" const", at)) != std::string::npos;)
+        if (at + 6 == t.size() || !ident(t[at + 6]))
+            t.erase(at, 6);
+        else
+            ++at;
+    // Namespace and class qualifiers go with their template arguments ("at::native::X", "Outer<float>::X" ->
+    // "X"), except before a lambda, which needs its owner.
     std::string u;
     for (std::size_t i = 0; i < t.size(); ++i) {
         if (t.compare(i, 2, "::") == 0 && i + 2 < t.size() && (ident(t[i + 2]) || t[i + 2] == ':')
             && t.compare(i + 2, 6, "lambda") != 0) {
+            if (!u.empty() && u.back() == '>') { // the qualifier's template arguments
+                int d = 0;
+                while (!u.empty()) {
+                    const char c = u.back();
+                    u.pop_back();
+                    if (c == '>') ++d;
+                    if (c == '<' && --d == 0) break;
+                }
+            }
             while (!u.empty() && ident(u.back()))
                 u.pop_back();
             ++i;
@@ -234,11 +250,45 @@ std::string compactKernelName(const std::string& full)
         }
         u += t[i];
     }
-    for (std::size_t at; (at = u.find("lambda::lambda")) != std::string::npos;)
-        u.erase(at, 8);
+    // A return type ("void ", "type "): everything up to the last space outside template arguments.
+    depth = 0;
+    std::size_t space = std::string::npos;
+    for (std::size_t i = 0; i < u.size(); ++i) {
+        if (u[i] == '<') ++depth;
+        if (u[i] == '>' && depth > 0) --depth;
+        if (u[i] == ' ' && depth == 0) space = i;
+    }
+    if (space != std::string::npos) u.erase(0, space + 1);
+    if (!lambdas)
+        for (std::size_t at; (at = u.find("lambda::lambda")) != std::string::npos;)
+            u.erase(at, 8);
     for (std::size_t at; (at = u.find("> >")) != std::string::npos;)
         u.erase(at + 1, 1);
     return u.empty() ? full : u;
+}
+
+} // namespace
+
+std::string compactKernelName(const std::string& full)
+{
+    return compactName(full, false);
+}
+
+std::vector<std::string> compactKernelNames(const std::vector<std::string>& full)
+{
+    std::vector<std::string> out;
+    std::map<std::string, int> uses;
+    for (const std::string& f : full)
+        ++uses[out.emplace_back(compactName(f, false))];
+    // Two kernels alike once compacted (lambdas #4 and #7 of one function): their lambdas keep parameters and
+    // numbers; still alike, the whole names.
+    std::map<std::string, int> detailedUses;
+    std::vector<std::string> detailed(full.size());
+    for (std::size_t i = 0; i < full.size(); ++i)
+        if (uses[out[i]] > 1) ++detailedUses[detailed[i] = compactName(full[i], true)];
+    for (std::size_t i = 0; i < full.size(); ++i)
+        if (uses[out[i]] > 1) out[i] = detailedUses[detailed[i]] > 1 ? full[i] : detailed[i];
+    return out;
 }
 
 namespace {
@@ -495,6 +545,19 @@ std::string formatText(const Report& report, const FormatOptions& options)
     out += fmt::format("\n{:>8} {}{:>8} {:>8} {:>7} {:>8} {:>8} {:>5} {:>8} {:<12} {:<6}  {}\n", "time",
         self ? "    self " : "", "count", "FLOPs", "AI", "FLOP/s", "roof", "eff", "lost", "limiter", "work", "name");
     const std::size_t shown = shownRows(report, options);
+    // Kernel names too long for the column, compacted together so that two kernels never read alike.
+    std::map<std::string, std::string> compact;
+    {
+        std::vector<std::string> longNames;
+        for (std::size_t i = 0; i < shown; ++i)
+            if (report.rows[i].kind == "kernel" && charStarts(report.rows[i].name).size() - 1 > nameWidth)
+                longNames.push_back(report.rows[i].name);
+        std::sort(longNames.begin(), longNames.end());
+        longNames.erase(std::unique(longNames.begin(), longNames.end()), longNames.end());
+        const std::vector<std::string> names = compactKernelNames(longNames);
+        for (std::size_t i = 0; i < names.size(); ++i)
+            compact[longNames[i]] = names[i];
+    }
     for (std::size_t i = 0; i < shown; ++i) {
         const ReportRow& r = report.rows[i];
         const Analysis* a = r.roof ? &*r.roof : nullptr;
@@ -508,8 +571,8 @@ std::string formatText(const Report& report, const FormatOptions& options)
         // Call paths: the path shortened for the column, then the kernel tag kept whole.
         const std::string kindTag = r.kind == "path-kernel" ? " [kernel]" : "";
         // A kernel's C++ name loses its return type, parameters and qualifiers before its middle is cut.
-        if (r.kind == "kernel" && charStarts(name).size() - 1 > nameWidth) {
-            name = compactKernelName(r.name);
+        if (auto c = compact.find(r.name); r.kind == "kernel" && c != compact.end()) {
+            name = c->second;
             if (!r.config.empty()) name += " " + r.config;
         }
         const std::string label = r.path.empty()

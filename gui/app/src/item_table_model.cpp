@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 namespace rooftime::gui {
 
 namespace {
@@ -51,6 +53,18 @@ void ItemTableModel::setReport(const analyzer::Report* report)
     beginResetModel();
     m_report = report;
     m_numbers.clear();
+    m_shortNames.clear();
+    if (report) {
+        // Once per report, not per paint; together, so that two kernels never read alike.
+        std::vector<std::string> names;
+        for (const analyzer::ReportRow& r : report->rows)
+            if (r.kind == "kernel") names.push_back(r.name);
+        std::sort(names.begin(), names.end());
+        names.erase(std::unique(names.begin(), names.end()), names.end());
+        const std::vector<std::string> shortNames = analyzer::compactKernelNames(names);
+        for (std::size_t i = 0; i < names.size(); ++i)
+            m_shortNames[names[i]] = shortNames[i];
+    }
     endResetModel();
 }
 
@@ -118,7 +132,8 @@ QVariant ItemTableModel::data(const QModelIndex& index, int role) const
     }
     case Name:
         // PyTorch's kernel names run to thousands of characters; the tooltip and the sort keep the whole name.
-        return sort || r->kind != "kernel" ? q(r->name) : q(analyzer::compactKernelName(r->name));
+        if (auto s = m_shortNames.find(r->name); !sort && s != m_shortNames.end()) return q(s->second);
+        return q(r->name);
     case Kind:
         return q(r->kind);
     case Device:

@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace rooftime::analyzer {
 
@@ -25,6 +26,9 @@ std::string elideMiddle(const std::string& text, std::size_t width);
 /// "lambda": "void at::native::vectorized_elementwise_kernel<4, at::native::FillFunctor<float>, std::array<char*,
 /// 1ul> >(int, …)" -> "vectorized_elementwise_kernel<4, FillFunctor<float>, array<char*, 1ul>>".
 std::string compactKernelName(const std::string& full);
+/// compactKernelName of each name, except where two would read alike: those keep their lambdas' parameters and
+/// numbers ("lambda(long)#1"), or where still alike, their whole names.
+std::vector<std::string> compactKernelNames(const std::vector<std::string>& full);
 /// "...xyz": shortens text to at most width columns by cutting its start: call paths keep their innermost end.
 std::string elideFront(const std::string& text, std::size_t width);
 /// 1234567 -> "1.23 M"; SI prefixes, three significant digits.

@@ -57,6 +57,7 @@ public:
 private:
     const analyzer::Report* m_report = nullptr;
     std::map<std::string, std::size_t> m_numbers;
+    std::map<std::string, std::string> m_shortNames; ///< kernel name -> as the table shows it
 };
 
 /// What a row holds, in a few lines for a tooltip: time, count, FLOPs per class, bytes per level, intensity,
