@@ -168,6 +168,25 @@ TEST_CASE("H200 recordings: the samples' arithmetic, as counted by the GPU", "[g
     const nlohmann::json* path = findRow(paths, "dgemm_naive");
     REQUIRE(path);
     CHECK((*path)["device"] == "gpu0");
+    // The same in windows (bytes at HBM, the floor from the kernel launches alone) and per rank (gpu0's row takes
+    // the declared work where no counters ran; the CPU's row has none).
+    const auto windows = reportJson({ testData("gpu/time/gemm.rtdb"), "--window", "20ms" });
+    double windowFlops = 0;
+    for (const auto& w : windows["rows"]) {
+        if (w["flops"].is_null()) continue;
+        windowFlops += w["flops"].get<double>();
+        CHECK(w["device"] == "gpu0");
+        CHECK(w["bytes_by_level"].contains("HBM"));
+        CHECK(w["roof"]["binding"] == "fp64");
+        CHECK(w["roof"]["floor_s"].get<double>() < w["roof"]["compute_time_s"].get<double>());
+    }
+    CHECK(windowFlops == 4 * 2 * 2.0 * 512 * 512 * 512);
+    const auto ranks = reportJson({ testData("gpu/time/gemm.rtdb"), "--by", "rank" });
+    for (const auto& r : ranks["rows"]) {
+        INFO(r["name"]);
+        if (r["kind"] == "rank") CHECK(r["flops"].is_null());
+        if (r["kind"] == "rank-gpu") CHECK(r["flops"].get<double>() == 4 * 2 * 2.0 * 512 * 512 * 512);
+    }
     // Two instances at the H200's 33.4 TFLOP/s fp64 roof (the CPU's 393 GFLOP/s would give 2.7 ms).
     CHECK((*dgemm)["flops"].get<double>() == 2 * 2.0 * 512 * 512 * 512);
     CHECK(

@@ -291,13 +291,12 @@ std::vector<RegionAggregate> Profile::aggregateRegions() const
     // Exclusive time: each nested instance's time is taken from its parent's group once the scan is done
     // (rows are written when regions close, so a parent's row may come before or after its children's).
     std::unordered_map<NestKey, std::int64_t, NestKeyHash> childNs;
-    std::vector<std::pair<NestKey, RegionAggregate*>> instances;
-    // Only for profiles whose kernels name the region they were launched in: each instance's group and parent.
-    bool launchesInRegions = false;
-    if (hasTable("kernel") && hasColumn("kernel", "region"))
-        query(
-            "SELECT 1 FROM kernel WHERE region IS NOT NULL LIMIT 1", [&](sqlite3_stmt*) { launchesInRegions = true; });
-    std::unordered_map<NestKey, std::pair<std::int64_t, RegionAggregate*>, NestKeyHash> byInstance;
+    struct Instance {
+        NestKey key;
+        std::int64_t parent; // 0: top level (seq starts at 1)
+        RegionAggregate* group;
+    };
+    std::vector<Instance> instances;
     query("SELECT kind, IFNULL(domain, 0), name, end_ns - start_ns, flops, bytes, flags, thread, seq, parent "
           "FROM region",
         [&](sqlite3_stmt* s) {
@@ -316,27 +315,37 @@ std::vector<RegionAggregate> Profile::aggregateRegions() const
             a.implicitlyClosed += static_cast<std::uint64_t>(sqlite3_column_int(s, 6) & 1);
             if (!nested(key.kind)) return;
             const std::int64_t thread = sqlite3_column_int64(s, 7);
-            instances.push_back({ { thread, sqlite3_column_int64(s, 8) }, &a });
-            if (sqlite3_column_type(s, 9) != SQLITE_NULL) childNs[{ thread, sqlite3_column_int64(s, 9) }] += t;
-            if (launchesInRegions)
-                byInstance[{ thread, sqlite3_column_int64(s, 8) }]
-                    = { sqlite3_column_type(s, 9) == SQLITE_NULL ? 0 : sqlite3_column_int64(s, 9), &a };
+            const std::int64_t parent = sqlite3_column_type(s, 9) == SQLITE_NULL ? 0 : sqlite3_column_int64(s, 9);
+            instances.push_back({ { thread, sqlite3_column_int64(s, 8) }, parent, &a });
+            if (parent != 0) childNs[{ thread, parent }] += t;
         });
-    if (launchesInRegions)
+    for (const Instance& i : instances) {
+        auto it = childNs.find(i.key);
+        if (it != childNs.end()) i.group->exclusiveNs -= it->second;
+    }
+    // The GPUs each region's instances launched kernels on, up the nesting from the launch's innermost region:
+    // the instances sorted by (thread, seq) and searched, rather than a second map of every instance.
+    bool launchesInRegions = false;
+    if (hasTable("kernel") && hasColumn("kernel", "region"))
+        query(
+            "SELECT 1 FROM kernel WHERE region IS NOT NULL LIMIT 1", [&](sqlite3_stmt*) { launchesInRegions = true; });
+    if (launchesInRegions) {
+        auto before = [](const Instance& a, const NestKey& b) {
+            return a.key.thread != b.thread ? a.key.thread < b.thread : a.key.seq < b.seq;
+        };
+        std::sort(
+            instances.begin(), instances.end(), [&](const Instance& a, const Instance& b) { return before(a, b.key); });
         query("SELECT DISTINCT thread, region, device FROM kernel WHERE region IS NOT NULL", [&](sqlite3_stmt* s) {
             const std::int64_t thread = sqlite3_column_int64(s, 0), device = sqlite3_column_int64(s, 2);
-            // Up the nesting; a damaged cycle ends at the depth limit.
             std::int64_t seq = sqlite3_column_int64(s, 1);
-            for (int depth = 0; seq != 0 && depth < 1000; ++depth) {
-                auto it = byInstance.find({ thread, seq });
-                if (it == byInstance.end()) break;
-                it->second.second->kernelDevices.insert(device);
-                seq = it->second.first;
+            for (int depth = 0; seq != 0 && depth < 1000; ++depth) { // a damaged cycle ends at the limit
+                const NestKey key { thread, seq };
+                auto it = std::lower_bound(instances.begin(), instances.end(), key, before);
+                if (it == instances.end() || !(it->key == key)) break;
+                it->group->kernelDevices.insert(device);
+                seq = it->parent;
             }
         });
-    for (const auto& [key, group] : instances) {
-        auto it = childNs.find(key);
-        if (it != childNs.end()) group->exclusiveNs -= it->second;
     }
     std::unordered_map<std::int64_t, std::string> strings;
     query("SELECT id, text FROM string", [&](sqlite3_stmt* s) { strings[sqlite3_column_int64(s, 0)] = text(s, 1); });

@@ -479,8 +479,9 @@ void addPathRows(Report& report, const std::vector<Profile>& profiles, const Rep
             for (const auto& [c, v] : other.row.flopsByClass)
                 executed += v;
         }
-        // Kernels on one GPU inside it: the path declares that GPU's work (as by range, docs/metrics.md).
-        if (devices.size() == 1 && m.row.device == "cpu") {
+        // Kernels on a GPU inside it (on several: the first): the path declares that GPU's work (as by range,
+        // docs/metrics.md).
+        if (!devices.empty() && m.row.device == "cpu") {
             m.row.device = *devices.begin();
             auto q = m.row.bytesByLevel.find(options.declaredLevel);
             if (q != m.row.bytesByLevel.end()) {
@@ -542,13 +543,27 @@ void addRankRows(Report& report, const std::vector<Profile>& profiles, const Rep
         cpu.timeSeconds = p.runSeconds();
         cpu.share = report.runSeconds > 0 ? cpu.timeSeconds / report.runSeconds : 0;
         cpu.count = 1;
+        // Declared work of regions that launched kernels is a GPU's (docs/metrics.md): its rank-gpu row takes it
+        // where no counters measured that GPU's kernels.
         double f = 0, q = 0;
-        p.forEachRegion([&](const RegionInstance& r) {
-            if (!r.flops) return;
-            ++cpu.declaredCount;
-            f += *r.flops;
-            q += r.bytes.value_or(0);
-        });
+        struct Declared {
+            double flops = 0, bytes = 0;
+            std::uint64_t instances = 0;
+        };
+        std::map<std::int64_t, Declared> gpuDeclared;
+        for (const RegionAggregate& a : p.aggregateRegions()) {
+            if (a.declaredCount == 0) continue;
+            if (a.kernelDevices.empty()) {
+                cpu.declaredCount += a.declaredCount;
+                f += a.flops;
+                q += a.bytes;
+            } else {
+                Declared& d = gpuDeclared[*a.kernelDevices.begin()];
+                d.flops += a.flops;
+                d.bytes += a.bytes;
+                d.instances += a.declaredCount;
+            }
+        }
         if (cpu.declaredCount > 0) {
             cpu.workSource = Source::Declared;
             cpu.workSeconds = cpu.timeSeconds;
@@ -586,6 +601,14 @@ void addRankRows(Report& report, const std::vector<Profile>& profiles, const Rep
         }
         for (auto& [device, g] : gpus) {
             g.share = report.runSeconds > 0 ? g.timeSeconds / report.runSeconds : 0;
+            auto d = gpuDeclared.find(device);
+            if (g.workSource == Source::None && d != gpuDeclared.end()) {
+                g.workSource = Source::Declared;
+                g.declaredCount = d->second.instances;
+                g.workSeconds = g.timeSeconds;
+                g.flopsByClass[{ options.declaredPrecision, false }] = d->second.flops;
+                g.bytesByLevel["HBM"] = d->second.bytes;
+            }
             report.rows.push_back(std::move(g));
         }
     }
@@ -605,6 +628,7 @@ void addWindowRows(Report& report, const std::vector<Profile>& profiles, const R
             Item item;
             std::uint64_t items = 0;
             bool declared = false, measured = false;
+            double declaredFlops = 0, declaredBytes = 0; // joined to the kernels' work below
         };
         std::vector<Window> windows;
         const std::int64_t t0 = p.process().startNs;
@@ -640,8 +664,8 @@ void addWindowRows(Report& report, const std::vector<Profile>& profiles, const R
         p.forEachRegion([&](const RegionInstance& r) {
             if (!r.flops) return; // a window's own declared work counts too: declare work at one level
             if (Window* w = windowOf(r.startNs)) {
-                w->item.flops[{ options.declaredPrecision, false }] += *r.flops;
-                w->item.bytes[options.declaredLevel] += *r.bytes;
+                w->declaredFlops += *r.flops;
+                w->declaredBytes += *r.bytes;
                 ++w->items;
                 w->declared = true;
             }
@@ -664,10 +688,19 @@ void addWindowRows(Report& report, const std::vector<Profile>& profiles, const R
                 w->item.bytes[l] += v;
         });
         for (Window& w : windows) {
+            // Kernels measured by counters: their work is the window's (regions around them declare the same work
+            // again). Else declared work, at HBM in a window that ran kernels (docs/metrics.md), else at DRAM.
+            const bool gpu = w.item.device.rfind("gpu", 0) == 0;
+            if (w.declared && !w.measured) {
+                w.item.flops[{ options.declaredPrecision, false }] += w.declaredFlops;
+                w.item.bytes[gpu ? std::string("HBM") : options.declaredLevel] += w.declaredBytes;
+            }
+            if (w.measured) w.declared = false;
             ReportRow r;
             r.name = w.label;
             r.kind = "window";
             r.count = w.items;
+            r.windowLaunches = w.item.count;
             r.timeSeconds = static_cast<double>(w.end - w.start) * 1e-9;
             r.workSeconds = r.timeSeconds;
             r.share = report.runSeconds > 0 ? r.timeSeconds / report.runSeconds : 0;
@@ -766,7 +799,8 @@ void analyseRows(Report& report, const ReportOptions& options)
         // Declared work belongs to the instances that declared it: their time and count.
         const bool declared = !launches && r.kind != "window";
         item.seconds = r.workSeconds;
-        item.count = declared ? r.declaredCount : r.count;
+        // A window's count is its regions and launches; only launches make its floor.
+        item.count = declared ? r.declaredCount : r.kind == "window" ? r.windowLaunches : r.count;
         item.countsLaunches = launches || (r.kind == "window" && r.device.rfind("gpu", 0) == 0);
         r.roof = analyze(item, it->second, options.model);
         if (!r.roof->efficiency) continue;
@@ -873,7 +907,7 @@ Report buildReport(const std::vector<Profile>& profiles, const MachineModel* mac
                 r.bytesPerSecond = a.bytes / declaredSeconds;
             }
             // A region whose instances launched kernels on one GPU declares that GPU's work: its roofs, HBM bytes.
-            const bool gpu = a.kernelDevices.size() == 1;
+            const bool gpu = !a.kernelDevices.empty(); // on several (ranks on a GPU each): the first's roofs
             r.device = gpu ? fmt::format("gpu{}", *a.kernelDevices.begin()) : "cpu";
             r.workSeconds = declaredSeconds;
             r.flopsByClass[{ options.declaredPrecision, false }] = a.flops;
