@@ -123,9 +123,18 @@ int runReport(const std::vector<std::string>& inputs, const std::string& format,
         std::vector<analyzer::Profile> profiles;
         for (const std::string& path : analyzer::expandProfilePaths(inputs))
             profiles.push_back(analyzer::Profile::open(path));
-        if (autoBy && reportOptions.by == analyzer::ReportBy::Range
-            && std::any_of(profiles.begin(), profiles.end(), [](const analyzer::Profile& p) { return p.hasKernels(); }))
+        // auto: kernels, unless only regions know work (time mode around regions that declare it).
+        auto any = [&](bool (analyzer::Profile::*has)() const) {
+            return std::any_of(
+                profiles.begin(), profiles.end(), [&](const analyzer::Profile& p) { return (p.*has)(); });
+        };
+        if (autoBy && reportOptions.by == analyzer::ReportBy::Range && any(&analyzer::Profile::hasKernels)
+            && (any(&analyzer::Profile::hasKernelCounters) || !any(&analyzer::Profile::hasDeclaredWork)))
             reportOptions.by = analyzer::ReportBy::Kernel;
+        if (cli.launchConfig && reportOptions.by != analyzer::ReportBy::Kernel) {
+            fmt::print(stderr, "rooftime report: --launch-config goes with --by kernel\n");
+            return kExitUsage;
+        }
         analyzer::Report report = analyzer::buildReport(profiles, machine ? &*machine : nullptr, reportOptions);
         analyzer::sortRows(report, *sortKey);
         // The text shows them under `machine:`; JSON and CSV go to other programs, a person reads stderr.
@@ -196,7 +205,8 @@ int main(int argc, char** argv)
     long long top = 0;
     std::string sort; // lost, or start for windows (a timeline)
     std::size_t width = 120;
-    auto* report = app.add_subcommand("report", "Summarise profiles: one row per region name");
+    auto* report = app.add_subcommand(
+        "report", "Summarise profiles: one row per kernel, region, call path, window or process, with its roofline");
     report->add_option("profiles", inputs, "Profile files (.rtdb) or folders holding them")->required();
     report->add_option("--format", format, "text, json or csv")->capture_default_str();
     report->add_option("--top", top, "Show only the first N rows (0: all)")

@@ -151,6 +151,8 @@ TEST_CASE("bad command lines exit 2 with a message saying what to do")
         { { "report", "x.rtdb", "--format", "xml" }, "unknown --format 'xml'" },
         { { "report", "x.rtdb", "--sort", "nope" }, "unknown --sort 'nope'" },
         { { "report", "x.rtdb", "--sort", "start" }, "--sort start goes with --by window" },
+        { { "report", testData("profiles/golden-v1.0.rtdb"), "--launch-config" },
+            "--launch-config goes with --by kernel" },
         { { "report", "x.rtdb", "--by", "nope" }, "unknown --by 'nope'" },
         { { "report", "x.rtdb", "--by", "window" }, "needs either --window DURATION" },
         { { "report", "x.rtdb", "--window", "soon" }, "--window 'soon': expected a duration" },

@@ -276,6 +276,9 @@ TEST_CASE("H200 recordings: kernels keep their launching threads, NVTX ranges an
     // A GPU run's time is in its kernels: `report` shows them by default; a run without kernels shows its regions.
     CHECK(reportJson({ cnn })["by"] == "kernel");
     CHECK(reportJson({ testData("profiles/golden-v1.0.rtdb") })["by"] == "range");
+    // Kernels without counters inside regions that declare the work: the regions, where the work is known.
+    CHECK(reportJson({ testData("gpu/time/gemm.rtdb") })["by"] == "range");
+    CHECK(reportJson({ testData("gpu/counters/gemm.rtdb") })["by"] == "kernel");
     for (const char* name : { "step", "forward", "backward", "optimizer" }) {
         const nlohmann::json* row = findRow(ranges, name);
         REQUIRE(row);

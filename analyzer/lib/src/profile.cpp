@@ -715,6 +715,20 @@ bool Profile::hasKernels() const
     return any;
 }
 
+bool Profile::hasKernelCounters() const
+{
+    bool any = false;
+    if (hasTable("kernel_metric")) query("SELECT 1 FROM kernel_metric LIMIT 1", [&](sqlite3_stmt*) { any = true; });
+    return any;
+}
+
+bool Profile::hasDeclaredWork() const
+{
+    bool any = false;
+    query("SELECT 1 FROM region WHERE flops IS NOT NULL LIMIT 1", [&](sqlite3_stmt*) { any = true; });
+    return any;
+}
+
 namespace {
 struct ConfigHash {
     std::size_t operator()(const std::array<std::int64_t, 6>& c) const

@@ -174,6 +174,10 @@ public:
     std::vector<DeviceInfo> devices() const;
     /// Whether the profile recorded (or imported) any kernel launch.
     bool hasKernels() const;
+    /// Whether any kernel has counter values (counters mode or an import).
+    bool hasKernelCounters() const;
+    /// Whether any region declared its work (rooftime_add_work).
+    bool hasDeclaredWork() const;
     /// Every region instance and kernel launch in start order (for time windows).
     void forEachRegion(const std::function<void(const RegionInstance&)>& f) const;
     void forEachKernel(const std::function<void(const KernelLaunch&)>& f) const;
