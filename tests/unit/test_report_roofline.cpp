@@ -155,6 +155,9 @@ TEST_CASE("kernels: counters scaled from replayed launches, each limiter, ranked
     CHECK(j["rows"][0]["flops_by_class"]["fp32"].get<double>() == Approx(60e9));
     CHECK(j["summary"]["lost_s"].get<double>() == Approx(2e-3));
     CHECK(j["rows"][2]["roof"]["efficiency"].is_null());
+    CHECK(j["rows"][2]["roof"]["lost_s"].is_null()); // unknown, as in the text, not 0
+    CHECK(j["rows"][2]["roof"]["bound_s"].is_null());
+    CHECK(j["rows"][2]["roof"]["floor_s"].get<double>() == Approx(2e-3));
     const std::string text = formatReport(r, OutputFormat::Text, { 0, 120 });
     CHECK(text.find("2 kernels with known work cover") != std::string::npos);
     CHECK(text.find("held by HBM") != std::string::npos);

@@ -641,8 +641,11 @@ nlohmann::json roofJson(const std::optional<Analysis>& a)
     if (!a) return nullptr;
     return { { "compute_s", classJson(a->computeSeconds) }, { "memory_s", a->memorySeconds },
         { "intensity", a->intensity }, { "compute_time_s", a->computeTime }, { "memory_time_s", a->memoryTime },
-        { "roof_s", a->roofSeconds }, { "floor_s", a->floorSeconds }, { "bound_s", a->boundSeconds },
-        { "efficiency", optJson(a->efficiency) }, { "lost_s", a->lostSeconds },
+        // Without an efficiency the bound and the time lost are unknown (text and CSV: -), not the floor and 0.
+        { "roof_s", a->roofSeconds }, { "floor_s", a->floorSeconds },
+        { "bound_s", a->efficiency ? nlohmann::json(a->boundSeconds) : nlohmann::json() },
+        { "efficiency", optJson(a->efficiency) },
+        { "lost_s", a->efficiency ? nlohmann::json(a->lostSeconds) : nlohmann::json() },
         { "flops_per_s", optJson(a->flopsPerSecond) }, { "limiter", limiterKindName(a->limiter) },
         { "label", limiterLabel(*a) }, { "binding", a->bindingTerm },
         { "binding_kind", limiterKindName(a->bindingKind) }, { "above_roof", a->aboveRoof },

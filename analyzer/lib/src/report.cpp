@@ -944,8 +944,8 @@ void sortRows(Report& report, SortKey key)
     }
     auto value = [key](const ReportRow& r) -> double {
         switch (key) {
-        case SortKey::Lost:
-            return r.roof ? r.roof->lostSeconds : -1;
+        case SortKey::Lost: // unknown (no efficiency) after every known loss, 0 s included
+            return r.roof && r.roof->efficiency ? r.roof->lostSeconds : -1;
         case SortKey::Efficiency:
             return r.roof && r.roof->efficiency ? *r.roof->efficiency : -1;
         case SortKey::Time:
