@@ -83,6 +83,12 @@ TEST_CASE("HFMA2.MMA constant loads beside fp32/fp64 work are no fp16 FLOPs; the
     // mma.sync under Tier 1: tensor-pipe instructions with no HFMA to explain them and no operation counted.
     const std::map<std::string, double> hmma { { "sm__inst_executed_pipe_tensor.sum", 4194304 } };
     CHECK(deriveWork(hmma, "sm_90").tensorUncounted == 4194304);
+    // mma.sync with an fp16 epilogue on the FMA pipe: the epilogue's HFMA explain a few tensor-pipe instructions at
+    // most (32 per instruction), the HMMA remain uncounted and warned about.
+    const std::map<std::string, double> epilogue { { "sm__inst_executed_pipe_tensor.sum", 4194304 },
+        { kSass + "hfma_pred_on.sum", 32 * 8192 }, { kSass + "hadd_pred_on.sum", 1024 } };
+    CHECK(deriveWork(epilogue, "sm_90").tensorUncounted == 4194304 - 8192);
+    CHECK(deriveWork(epilogue, "sm_90").hfmaMoves == 0); // HADD present: real fp16 work, kept
     // wgmma counted as operations: nothing uncounted.
     const std::map<std::string, double> hgmma { { "sm__inst_executed_pipe_tensor.sum", 262144 },
         { "sm__ops_path_tensor_op_hgmma_src_fp16.sum", 1.7e10 } };

@@ -28,8 +28,9 @@ std::string changeText(const CompareRow& r)
 std::string efficiencyText(const CompareRow& r)
 {
     if (!r.base.efficiency && !r.current.efficiency) return "-";
-    const auto one
-        = [](const std::optional<double>& e) { return e ? fmt::format("{:.0f} %", 100 * *e) : std::string("-"); };
+    const auto one = [](const std::optional<double>& e) {
+        return e ? fmt::format("{:.0f} %", efficiencyPercent(*e)) : std::string("-");
+    };
     return one(r.base.efficiency) + " → " + one(r.current.efficiency);
 }
 

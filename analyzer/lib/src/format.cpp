@@ -57,6 +57,11 @@ std::string elideFront(const std::string& text, std::size_t width)
     return "..." + text.substr(at[chars - (width - 3)]);
 }
 
+double efficiencyPercent(double efficiency)
+{
+    return std::floor(efficiency * 100 + 1e-9);
+}
+
 std::string siValue(double value)
 {
     static const char* const prefixes[] = { "", "k", "M", "G", "T", "P", "E" };
@@ -587,8 +592,7 @@ std::string formatText(const Report& report, const FormatOptions& options)
             selfColumn, r.count < 100'000'000 ? std::to_string(r.count) : siValue(static_cast<double>(r.count)),
             r.flops ? siValue(*r.flops) : "-", opt(r.intensity, "{:.3g}"),
             r.flopsPerSecond ? siValue(*r.flopsPerSecond) : "-", analysed ? humanSeconds(a->boundSeconds) : "-",
-            // Rounded down, as the thresholds compare: 19.6 % under a 20 % latency threshold must not read 20 %.
-            analysed ? fmt::format("{:.0f}%{}", std::floor(*a->efficiency * 100 + 1e-9), a->aboveRoof ? "!" : "") : "-",
+            analysed ? fmt::format("{:.0f}%{}", efficiencyPercent(*a->efficiency), a->aboveRoof ? "!" : "") : "-",
             analysed ? humanSeconds(a->lostSeconds) : "-", elideMiddle(analysed ? limiterLabel(*a) : "-", 12),
             shortSource(r), label);
     }

@@ -1072,7 +1072,8 @@ void SceneBuilder::drawLegend()
             break;
         }
         ++shown;
-        const std::string eff = d.a->efficiency ? fmt::format(", {:.0f} % of roof", *d.a->efficiency * 100) : "";
+        const std::string eff
+            = d.a->efficiency ? fmt::format(", {:.0f} % of roof", analyzer::efficiencyPercent(*d.a->efficiency)) : "";
         const std::string number = std::to_string(shown) + " ";
         const std::string rest = fmt::format(" ({}{})", analyzer::humanSeconds(d.seconds), eff);
         // The name gives way, not the numbers.

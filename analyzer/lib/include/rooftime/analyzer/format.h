@@ -31,6 +31,9 @@ std::string compactKernelName(const std::string& full);
 std::vector<std::string> compactKernelNames(const std::vector<std::string>& full);
 /// "...xyz": shortens text to at most width columns by cutting its start: call paths keep their innermost end.
 std::string elideFront(const std::string& text, std::size_t width);
+/// An efficiency in whole percent, rounded down as the thresholds compare (0.196 -> 19, not 20 under a 20 %
+/// latency threshold); every view prints it so.
+double efficiencyPercent(double efficiency);
 /// 1234567 -> "1.23 M"; SI prefixes, three significant digits.
 std::string siValue(double value);
 /// Bytes with binary prefixes: "512 B", "32 KiB", "1.50 MiB", "4 GiB".
