@@ -336,6 +336,19 @@ TEST_CASE("H200 recordings: launches whose replay values were dropped count at t
                         "launches are inside these window times"));
     CHECK(run({ rooftimeBin(), "report", lstm, "--by", "kernel" }).out.find("recorded in counters mode")
         == std::string::npos);
+    // Replayed launches have no time of their own; placed by their region's start (else the launches before
+    // them), they keep their work in windows: every step runs the same kernels, and one window over the whole run
+    // holds the kernel view's FLOPs.
+    const auto stepRows = reportJson({ lstm, "--window-range", "step" });
+    REQUIRE(stepRows["rows"].size() == 4);
+    for (const auto& s : stepRows["rows"])
+        CHECK(s["flops"].get<double>() == Approx(stepRows["rows"][3]["flops"].get<double>()));
+    double kernelFlops = 0;
+    for (const auto& [name, k] : kernelRows(lstm))
+        kernelFlops += k["flops"].is_null() ? 0.0 : k["flops"].get<double>();
+    const auto whole = reportJson({ lstm, "--window", "100s" });
+    REQUIRE(whole["rows"].size() == 1);
+    CHECK(whole["rows"][0]["flops"].get<double>() == Approx(kernelFlops).epsilon(1e-9));
 }
 
 TEST_CASE("H200 machine file: measured ceilings in sane bounds, beside their theoretical values", "[gpu-data]")

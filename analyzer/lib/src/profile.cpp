@@ -915,16 +915,26 @@ void Profile::forEachKernel(const std::function<void(const KernelLaunch&)>& f) c
 {
     if (!hasTable("kernel")) return;
     const auto replayedNs = replayedDurations();
-    query("SELECT n.text, k.device, k.start_ns, k.duration_ns, k.id FROM kernel k JOIN string n ON n.id = k.name "
-          "ORDER BY k.start_ns",
-        [&](sqlite3_stmt* s) {
-            KernelLaunch k { text(s, 0), sqlite3_column_int64(s, 1), {}, sqlite3_column_int64(s, 3) };
-            if (k.durationNs == 0)
-                if (auto r = replayedNs.find(sqlite3_column_int64(s, 4)); r != replayedNs.end())
-                    k.durationNs = r->second;
-            if (sqlite3_column_type(s, 2) != SQLITE_NULL) k.startNs = sqlite3_column_int64(s, 2);
-            f(k);
-        });
+    // A replayed launch's record has no time (start 0): it is placed at its host launch time (schema 1.3), else at
+    // the start of the region it was launched in, else at the latest start of the launches before it (correlation
+    // ids follow the launch order), so that windows keep its work.
+    const bool launchNs = hasColumn("kernel", "launch_ns");
+    const bool inRegion = hasColumn("kernel", "region") && hasColumn("kernel", "thread");
+    const std::string sql = fmt::format(
+        "SELECT n.text, k.device, CASE WHEN {0} THEN k.start_ns ELSE COALESCE({1}{2}MAX(CASE WHEN {0} THEN "
+        "k.start_ns END) OVER (ORDER BY k.correlation ROWS UNBOUNDED PRECEDING)) END AS t, k.duration_ns, k.id "
+        "FROM kernel k JOIN string n ON n.id = k.name {3} ORDER BY t",
+        // No time: a record without any (start and duration 0), not a launch at a clock's zero.
+        "(k.start_ns <> 0 OR k.duration_ns <> 0)", launchNs ? "NULLIF(k.launch_ns, 0), " : "",
+        inRegion ? "r.start_ns, " : "",
+        inRegion ? "LEFT JOIN region r ON r.thread = k.thread AND r.seq = k.region" : "");
+    query(sql.c_str(), [&](sqlite3_stmt* s) {
+        KernelLaunch k { text(s, 0), sqlite3_column_int64(s, 1), {}, sqlite3_column_int64(s, 3) };
+        if (k.durationNs == 0)
+            if (auto r = replayedNs.find(sqlite3_column_int64(s, 4)); r != replayedNs.end()) k.durationNs = r->second;
+        if (sqlite3_column_type(s, 2) != SQLITE_NULL) k.startNs = sqlite3_column_int64(s, 2);
+        f(k);
+    });
 }
 
 std::vector<std::string> expandProfilePaths(const std::vector<std::string>& inputs)
