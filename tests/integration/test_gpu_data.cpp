@@ -291,6 +291,43 @@ TEST_CASE("H200 recordings: kernels keep their launching threads, NVTX ranges an
     CHECK(std::stoi(forward) >= 25 * 20); // every step's forward pass launches at least 20 kernels
 }
 
+TEST_CASE("H200 recordings: a region's GPU work has one verdict in every view, floored by its launches", "[gpu-data]")
+{
+    // lstm_chain's region declares its work and launches 20 kernels on gpu0: by range, by call path and as a window
+    // it is judged against gpu0's roofs with a floor of 20 launches, alike.
+    const std::string file = testData("gpu/stacks/lstm_chain.rtdb");
+    std::vector<double> efficiency, floor;
+    for (const std::vector<std::string>& view :
+        { std::vector<std::string> { "--by", "range" }, { "--by", "callpath" }, { "--window-range", "lstm_chain" } }) {
+        std::vector<std::string> args { file };
+        args.insert(args.end(), view.begin(), view.end());
+        const auto j = reportJson(args);
+        for (const auto& r : j["rows"]) {
+            if (r["kind"] == "path-kernel" || r["flops"].is_null()) continue;
+            INFO(view[1] << " " << r["name"]);
+            CHECK(r["device"] == "gpu0");
+            efficiency.push_back(r["roof"]["efficiency"].get<double>());
+            floor.push_back(r["roof"]["floor_s"].get<double>());
+        }
+    }
+    REQUIRE(efficiency.size() == 3);
+    for (std::size_t i = 1; i < 3; ++i) {
+        CHECK(efficiency[i] == Approx(efficiency[0]));
+        CHECK(floor[i] == Approx(floor[0]));
+    }
+    CHECK(floor[0] > 20 * 1e-6); // 20 launches of several microseconds each
+    // Its lstm_cell launches (0.8 us each, below the 5.3 us floor) are launch-bound on their call path too.
+    const auto paths = reportJson({ file, "--by", "callpath" });
+    bool cell = false;
+    for (const auto& r : paths["rows"])
+        if (r["kind"] == "path-kernel" && r["path"].back() == "lstm_cell") {
+            cell = true;
+            CHECK(r["roof"]["label"] == "launch");
+            CHECK(r["roof"]["efficiency"].get<double>() == 1.0);
+        }
+    CHECK(cell);
+}
+
 TEST_CASE("H200 recordings: launches whose replay values were dropped count at their kernel's mean time", "[gpu-data]")
 {
     // Run 1's PyTorch LSTM in counters mode: cuDNN's fills between kernels added ranges, so 15 replayed launches

@@ -335,17 +335,21 @@ std::vector<RegionAggregate> Profile::aggregateRegions() const
         };
         std::sort(
             instances.begin(), instances.end(), [&](const Instance& a, const Instance& b) { return before(a, b.key); });
-        query("SELECT DISTINCT thread, region, device FROM kernel WHERE region IS NOT NULL", [&](sqlite3_stmt* s) {
-            const std::int64_t thread = sqlite3_column_int64(s, 0), device = sqlite3_column_int64(s, 2);
-            std::int64_t seq = sqlite3_column_int64(s, 1);
-            for (int depth = 0; seq != 0 && depth < 1000; ++depth) { // a damaged cycle ends at the limit
-                const NestKey key { thread, seq };
-                auto it = std::lower_bound(instances.begin(), instances.end(), key, before);
-                if (it == instances.end() || !(it->key == key)) break;
-                it->group->kernelDevices.insert(device);
-                seq = it->parent;
-            }
-        });
+        query("SELECT thread, region, device, COUNT(*) FROM kernel WHERE region IS NOT NULL GROUP BY thread, region, "
+              "device",
+            [&](sqlite3_stmt* s) {
+                const std::int64_t thread = sqlite3_column_int64(s, 0), device = sqlite3_column_int64(s, 2);
+                const auto launches = static_cast<std::uint64_t>(sqlite3_column_int64(s, 3));
+                std::int64_t seq = sqlite3_column_int64(s, 1);
+                for (int depth = 0; seq != 0 && depth < 1000; ++depth) { // a damaged cycle ends at the limit
+                    const NestKey key { thread, seq };
+                    auto it = std::lower_bound(instances.begin(), instances.end(), key, before);
+                    if (it == instances.end() || !(it->key == key)) break;
+                    it->group->kernelDevices.insert(device);
+                    it->group->kernelLaunches += launches;
+                    seq = it->parent;
+                }
+            });
     }
     std::unordered_map<std::int64_t, std::string> strings;
     query("SELECT id, text FROM string", [&](sqlite3_stmt* s) { strings[sqlite3_column_int64(s, 0)] = text(s, 1); });

@@ -468,12 +468,14 @@ void addPathRows(Report& report, const std::vector<Profile>& profiles, const Rep
         double executed = 0;
         bool any = false;
         std::set<std::string> devices;
+        std::uint64_t launches = 0;
         for (const auto& [otherKey, other] : merged) {
             const auto& p = other.row.path;
             if (other.row.kind != "path-kernel" || p.size() <= m.row.path.size()
                 || !std::equal(m.row.path.begin(), m.row.path.end(), p.begin()))
                 continue;
             devices.insert(other.row.device);
+            launches += other.row.count;
             if (other.row.flopsByClass.empty()) continue;
             any = true;
             for (const auto& [c, v] : other.row.flopsByClass)
@@ -483,6 +485,7 @@ void addPathRows(Report& report, const std::vector<Profile>& profiles, const Rep
         // docs/metrics.md).
         if (!devices.empty() && m.row.device == "cpu") {
             m.row.device = *devices.begin();
+            m.row.launchesInside = launches;
             auto q = m.row.bytesByLevel.find(options.declaredLevel);
             if (q != m.row.bytesByLevel.end()) {
                 const double bytes = q->second;
@@ -700,7 +703,7 @@ void addWindowRows(Report& report, const std::vector<Profile>& profiles, const R
             r.name = w.label;
             r.kind = "window";
             r.count = w.items;
-            r.windowLaunches = w.item.count;
+            r.launchesInside = w.item.count;
             r.timeSeconds = static_cast<double>(w.end - w.start) * 1e-9;
             r.workSeconds = r.timeSeconds;
             r.share = report.runSeconds > 0 ? r.timeSeconds / report.runSeconds : 0;
@@ -798,10 +801,14 @@ void analyseRows(Report& report, const ReportOptions& options)
         item.bytes = r.bytesByLevel;
         // Declared work belongs to the instances that declared it: their time and count.
         const bool declared = !launches && r.kind != "window";
-        item.seconds = r.workSeconds;
+        // Launches without any work known are judged against their floor alone, with all their time (a kernel row
+        // has it as its work time already; a call path's or a rank's GPU row only counts launches with work).
+        item.seconds = r.flopsByClass.empty() && r.bytesByLevel.empty() ? r.timeSeconds : r.workSeconds;
         // A window's count is its regions and launches; only launches make its floor.
-        item.count = declared ? r.declaredCount : r.kind == "window" ? r.windowLaunches : r.count;
-        item.countsLaunches = launches || (r.kind == "window" && r.device.rfind("gpu", 0) == 0);
+        // GPU work of a window or a region: it cannot take less than the launches inside it.
+        const bool launchesInside = r.device.rfind("gpu", 0) == 0 && r.launchesInside > 0;
+        item.count = launchesInside ? r.launchesInside : declared ? r.declaredCount : r.count;
+        item.countsLaunches = launches || launchesInside;
         r.roof = analyze(item, it->second, options.model);
         if (!r.roof->efficiency) continue;
         ++report.summary.items;
@@ -882,6 +889,7 @@ Report buildReport(const std::vector<Profile>& profiles, const MachineModel* mac
             m.bytes += a.bytes;
             m.implicitlyClosed += a.implicitlyClosed;
             m.kernelDevices.insert(a.kernelDevices.begin(), a.kernelDevices.end());
+            m.kernelLaunches += a.kernelLaunches;
         }
     }
     for (const auto& [key, a] : merged) {
@@ -909,6 +917,7 @@ Report buildReport(const std::vector<Profile>& profiles, const MachineModel* mac
             // A region whose instances launched kernels on one GPU declares that GPU's work: its roofs, HBM bytes.
             const bool gpu = !a.kernelDevices.empty(); // on several (ranks on a GPU each): the first's roofs
             r.device = gpu ? fmt::format("gpu{}", *a.kernelDevices.begin()) : "cpu";
+            if (gpu) r.launchesInside = a.kernelLaunches;
             r.workSeconds = declaredSeconds;
             r.flopsByClass[{ options.declaredPrecision, false }] = a.flops;
             r.bytesByLevel[gpu ? std::string("HBM") : options.declaredLevel] = a.bytes;

@@ -64,6 +64,7 @@ struct RegionAggregate {
     /// Devices of the kernels launched inside its instances (directly or in regions nested in them, on the
     /// launching thread): a region around GPU work declares the GPU's work.
     std::set<std::int64_t> kernelDevices;
+    std::uint64_t kernelLaunches = 0; ///< the launches inside its instances, nested regions' included
 };
 
 /// Region instances (kinds 0 and 1) and kernel launches summed per call path: the enclosing regions from the

@@ -83,7 +83,9 @@ struct ReportRow {
     /// count none of their operations (mma.sync under Tier 1): the row's FLOPs and roof are then too low.
     std::optional<double> tensorUncounted;
     std::size_t built = 0; ///< the row's place as built, before any sort (SortKey::Start)
-    std::uint64_t windowLaunches = 0; ///< by window: the kernel launches in it (count adds its regions)
+    /// Windows, and regions that declare a GPU's work: the kernel launches inside them, the N of their launch floor
+    /// (a window's count adds its regions).
+    std::uint64_t launchesInside = 0;
     /// Kernels: HFMA thread instructions, scaled to all launches, taken for constant moves and not counted as fp16
     /// FLOPs (DerivedWork::hfmaMoves).
     double hfmaMoves = 0;
