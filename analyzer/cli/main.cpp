@@ -129,8 +129,9 @@ int runReport(const std::vector<std::string>& inputs, const std::string& format,
                 profiles.begin(), profiles.end(), [&](const analyzer::Profile& p) { return (p.*has)(); });
         };
         if (autoBy && reportOptions.by == analyzer::ReportBy::Range && any(&analyzer::Profile::hasKernels)
-            && (any(&analyzer::Profile::hasKernelCounters) || !any(&analyzer::Profile::hasDeclaredWork)))
-            reportOptions.by = analyzer::ReportBy::Kernel;
+            && (cli.launchConfig || any(&analyzer::Profile::hasKernelCounters)
+                || !any(&analyzer::Profile::hasDeclaredWork)))
+            reportOptions.by = analyzer::ReportBy::Kernel; // --launch-config asks for kernels
         if (cli.launchConfig && reportOptions.by != analyzer::ReportBy::Kernel) {
             fmt::print(stderr, "rooftime report: --launch-config goes with --by kernel\n");
             return kExitUsage;

@@ -143,6 +143,8 @@ TEST_CASE("kernels: counters scaled from replayed launches, each limiter, ranked
     CHECK(r.rows[2].name == "tiny");
     CHECK(r.summary.items == 2);
     CHECK(r.summary.floorOnly == 0);
+    CHECK(r.summary.unknown == 1); // tiny: named in the summary as not analysed
+    CHECK(r.summary.unknownSeconds == Approx(2.5e-3));
     CHECK(r.summary.lostSeconds == Approx(2e-3));
     REQUIRE(r.summary.lostByLimiter.size() == 1);
     CHECK(r.summary.lostByLimiter[0].first == "HBM");
@@ -160,6 +162,8 @@ TEST_CASE("kernels: counters scaled from replayed launches, each limiter, ranked
     CHECK(j["rows"][2]["roof"]["floor_s"].get<double>() == Approx(2e-3));
     const std::string text = formatReport(r, OutputFormat::Text, { 0, 120 });
     CHECK(text.find("2 kernels with known work cover") != std::string::npos);
+    CHECK(oneLine(text).find("Not analysed: 1 kernel without known work above the launch floor (2.5 ms).")
+        != std::string::npos);
     CHECK(text.find("held by HBM") != std::string::npos);
     CHECK(oneLine(text).find("Sources: the FLOPs and bytes of 2 kernel rows come from counters: 1 measured on every "
                              "launch, 1 scaled from the 2 launches replayed (of 4). 1 kernel row (1000 launches) has "

@@ -496,7 +496,12 @@ std::string formatText(const Report& report, const FormatOptions& options)
                 sum.seconds > 0 ? 100 * sum.nearRoofSeconds / sum.seconds : 0, humanSeconds(sum.lostSeconds),
                 limiters.empty() ? "" : ", held by ", limiters);
         out += '\n'; // not "\n" + wrap(...): GCC 12 -O3 reports a false -Wrestrict on that concatenation
-        out += wrap(para, options.width);
+        out += wrap(para
+                + (sum.unknown == 0
+                        ? std::string()
+                        : fmt::format(" Not analysed: {} {} without known work above the launch floor ({}).",
+                            sum.unknown, itemNoun(report.by, sum.unknown), humanSeconds(sum.unknownSeconds))),
+            options.width);
         const auto uncounted = std::count_if(
             report.rows.begin(), report.rows.end(), [](const ReportRow& r) { return r.tensorUncounted.has_value(); });
         if (uncounted > 0)
@@ -505,6 +510,12 @@ std::string formatText(const Report& report, const FormatOptions& options)
                                     "their FLOPs and roofs are too low.",
                             uncounted, uncounted == 1 ? "kernel" : "kernels"),
                 options.width);
+    } else if (sum.unknown > 0) {
+        out += '\n';
+        out += wrap(fmt::format("Time-based roofline: none analysed: {} {} without known work above the launch floor "
+                                "({}).",
+                        sum.unknown, itemNoun(report.by, sum.unknown), humanSeconds(sum.unknownSeconds)),
+            options.width);
     } else if (!report.machine) {
         out += "\nNo roof columns: no machine model (pass --machine FILE).\n";
     }
@@ -696,6 +707,7 @@ std::string formatJson(const Report& report, const FormatOptions& options)
     for (const auto& [label, t] : report.summary.lostByLimiter)
         lostBy.push_back({ { "limiter", label }, { "lost_s", t } });
     j["summary"] = { { "items", report.summary.items }, { "launch_floor_only", report.summary.floorOnly },
+        { "not_analysed", report.summary.unknown }, { "not_analysed_time_s", report.summary.unknownSeconds },
         { "time_s", report.summary.seconds }, { "near_roof_time_s", report.summary.nearRoofSeconds },
         { "lost_s", report.summary.lostSeconds }, { "lost_by_limiter", lostBy } };
     j["rows"] = nlohmann::json::array();

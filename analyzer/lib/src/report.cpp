@@ -810,7 +810,14 @@ void analyseRows(Report& report, const ReportOptions& options)
         item.count = launchesInside ? r.launchesInside : declared ? r.declaredCount : r.count;
         item.countsLaunches = launches || launchesInside;
         r.roof = analyze(item, it->second, options.model);
-        if (!r.roof->efficiency) continue;
+        if (!r.roof->efficiency) {
+            // Launches above their floor without any work known: named in the summary, not analysed.
+            if (launches && r.flopsByClass.empty() && r.bytesByLevel.empty()) {
+                ++report.summary.unknown;
+                report.summary.unknownSeconds += r.timeSeconds;
+            }
+            continue;
+        }
         ++report.summary.items;
         if (r.roof->computeSeconds.empty() && r.roof->memorySeconds.empty()) ++report.summary.floorOnly;
         report.summary.seconds += item.seconds;

@@ -119,6 +119,9 @@ struct RoofSummary {
     std::size_t items = 0; ///< rows with a roof analysis
     /// of them, rows without work that has a roof whose device time is at or below the launch floor
     std::size_t floorOnly = 0;
+    /// Kernel rows left out: no work known and above their launch floor (efficiency unknown), and their time.
+    std::size_t unknown = 0;
+    double unknownSeconds = 0;
     double seconds = 0; ///< their time (nested regions overlap: sums may exceed the run time)
     double nearRoofSeconds = 0; ///< time of items within 10 % of their bound (efficiency ≥ 0.9)
     double lostSeconds = 0;
