@@ -308,15 +308,15 @@ std::vector<int> allGpus()
 } // namespace
 
 std::optional<analyzer::MachineModel> loadMachineOption(
-    const std::string& command, const std::string& path, bool againstThisMachine)
+    const std::string& command, const std::string& path, bool againstThisMachine, const char* consequence)
 {
     try {
         analyzer::MachineModel m = analyzer::readMachineFile(path);
         const auto mismatch = againstThisMachine ? analyzer::identityMismatches(m, analyzer::currentHardware())
                                                  : std::vector<std::string>();
         if (!mismatch.empty())
-            fmt::print(stderr, "{}: warning: machine file '{}' was measured on other hardware: {}; using it anyway\n",
-                command, path, fmt::join(mismatch, ", "));
+            fmt::print(stderr, "{}: warning: machine file '{}' was measured on other hardware: {}; {}\n", command, path,
+                fmt::join(mismatch, ", "), consequence);
         return m;
     } catch (const analyzer::MachineError& e) {
         fmt::print(stderr, "{}: {}\n", command, e.what());
@@ -336,7 +336,7 @@ int runCeilings(const CeilingsOptions& options)
                 path);
             return kExitUsage;
         }
-        auto m = loadMachineOption("rooftime ceilings", path, true);
+        auto m = loadMachineOption("rooftime ceilings", path, true, "its roofs are that hardware's, not this one's");
         if (!m) return kExitUsage;
         fmt::print("{}", analyzer::formatMachineText(*m));
         return kExitOk;

@@ -29,8 +29,9 @@ std::optional<std::string> machineForRecord(const std::string& machineFile);
 
 /// Reads a --machine FILE; prints the error (prefixed by @p command) and, with @p againstThisMachine (record, which
 /// measures here), the warning naming a mismatch with this machine's hardware. Analyses compare the file with the
-/// hardware the profiles were recorded on instead (buildReport's machineWarnings). std::nullopt on error.
-std::optional<analyzer::MachineModel> loadMachineOption(
-    const std::string& command, const std::string& path, bool againstThisMachine = false);
+/// hardware the profiles were recorded on instead (buildReport's machineWarnings). @p consequence ends that warning.
+/// std::nullopt on error.
+std::optional<analyzer::MachineModel> loadMachineOption(const std::string& command, const std::string& path,
+    bool againstThisMachine = false, const char* consequence = "using it anyway");
 
 } // namespace rooftime::cli
