@@ -138,6 +138,17 @@ std::string wrap(const std::string& text, std::size_t width)
     return out;
 }
 
+/// wrap() with a first-line lead and the following lines indented: "  machine: …" / "           …".
+std::string wrapIndented(const std::string& text, const std::string& first, const std::string& rest, std::size_t width)
+{
+    const std::string lines = wrap(text, width > first.size() + 10 ? width - first.size() : 10);
+    std::string out;
+    std::size_t start = 0;
+    for (std::size_t end; (end = lines.find('\n', start)) != std::string::npos; start = end + 1)
+        out += (start == 0 ? first : rest) + lines.substr(start, end + 1 - start);
+    return out;
+}
+
 std::string opt(const std::optional<double>& v, const char* spec = "{}")
 {
     return v ? fmt::format(fmt::runtime(spec), *v) : std::string("-");
@@ -277,6 +288,17 @@ std::string compactName(const std::string& full, bool lambdas)
 std::string compactKernelName(const std::string& full)
 {
     return compactName(full, false);
+}
+
+std::map<std::string, std::string> compactKernelNameMap(std::vector<std::string> names)
+{
+    std::sort(names.begin(), names.end());
+    names.erase(std::unique(names.begin(), names.end()), names.end());
+    const std::vector<std::string> shortNames = compactKernelNames(names);
+    std::map<std::string, std::string> out;
+    for (std::size_t i = 0; i < names.size(); ++i)
+        out.emplace(names[i], shortNames[i]);
+    return out;
 }
 
 std::vector<std::string> compactKernelNames(const std::vector<std::string>& full)
@@ -448,20 +470,13 @@ std::string formatText(const Report& report, const FormatOptions& options)
             out += fmt::format("    warning: {} events dropped (writer could not keep up)\n", p.droppedEvents);
         // Lost GPU records are a warning like lost events: kernel counts and times are short, not just annotated.
         // Wrapped, not cut: a note is a sentence whose end says what was lost.
-        for (const std::string& d : p.diagnostics) {
-            const std::string lines
-                = wrap((d.starts_with("cupti: CUPTI dropped ") ? "warning: " : "note: ") + d, options.width - 6);
-            std::size_t start = 0;
-            for (std::size_t end; (end = lines.find('\n', start)) != std::string::npos; start = end + 1)
-                out += (start == 0 ? "    " : "      ") + lines.substr(start, end + 1 - start);
-        }
+        for (const std::string& d : p.diagnostics)
+            out += wrapIndented((d.starts_with("cupti: CUPTI dropped ") ? "warning: " : "note: ") + d, "    ", "      ",
+                options.width - 2);
     }
     if (report.machine) {
         // Wrapped, not cut: every roof in it counts (the GPU's name and HBM came last and were cut).
-        const std::string lines = wrap(machineSummary(*report.machine), options.width - 11);
-        std::size_t start = 0;
-        for (std::size_t end; (end = lines.find('\n', start)) != std::string::npos; start = end + 1)
-            out += (start == 0 ? "  machine: " : "           ") + lines.substr(start, end + 1 - start);
+        out += wrapIndented(machineSummary(*report.machine), "  machine: ", std::string(11, ' '), options.width);
         out += "           (" + elideMiddle(report.machineSource, options.width - 13) + ")\n";
     } else
         out += "  machine: none embedded (see the notes above); pass --machine FILE\n";
@@ -562,18 +577,11 @@ std::string formatText(const Report& report, const FormatOptions& options)
         self ? "    self " : "", "count", "FLOPs", "AI", "FLOP/s", "roof", "eff", "lost", "limiter", "work", "name");
     const std::size_t shown = shownRows(report, options);
     // Kernel names too long for the column, compacted together so that two kernels never read alike.
-    std::map<std::string, std::string> compact;
-    {
-        std::vector<std::string> longNames;
-        for (std::size_t i = 0; i < shown; ++i)
-            if (report.rows[i].kind == "kernel" && charStarts(report.rows[i].name).size() - 1 > nameWidth)
-                longNames.push_back(report.rows[i].name);
-        std::sort(longNames.begin(), longNames.end());
-        longNames.erase(std::unique(longNames.begin(), longNames.end()), longNames.end());
-        const std::vector<std::string> names = compactKernelNames(longNames);
-        for (std::size_t i = 0; i < names.size(); ++i)
-            compact[longNames[i]] = names[i];
-    }
+    std::vector<std::string> longNames;
+    for (std::size_t i = 0; i < shown; ++i)
+        if (report.rows[i].kind == "kernel" && charStarts(report.rows[i].name).size() - 1 > nameWidth)
+            longNames.push_back(report.rows[i].name);
+    const std::map<std::string, std::string> compact = compactKernelNameMap(std::move(longNames));
     for (std::size_t i = 0; i < shown; ++i) {
         const ReportRow& r = report.rows[i];
         const Analysis* a = r.roof ? &*r.roof : nullptr;

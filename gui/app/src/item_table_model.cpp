@@ -59,11 +59,7 @@ void ItemTableModel::setReport(const analyzer::Report* report)
         std::vector<std::string> names;
         for (const analyzer::ReportRow& r : report->rows)
             if (r.kind == "kernel") names.push_back(r.name);
-        std::sort(names.begin(), names.end());
-        names.erase(std::unique(names.begin(), names.end()), names.end());
-        const std::vector<std::string> shortNames = analyzer::compactKernelNames(names);
-        for (std::size_t i = 0; i < names.size(); ++i)
-            m_shortNames[names[i]] = shortNames[i];
+        m_shortNames = analyzer::compactKernelNameMap(std::move(names));
     }
     endResetModel();
 }

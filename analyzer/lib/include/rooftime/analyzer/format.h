@@ -4,6 +4,7 @@
 #include "rooftime/analyzer/report.h"
 
 #include <cstddef>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -29,6 +30,8 @@ std::string compactKernelName(const std::string& full);
 /// compactKernelName of each name, except where two would read alike: those keep their lambdas' parameters and
 /// numbers ("lambda(long)#1"), or where still alike, their whole names.
 std::vector<std::string> compactKernelNames(const std::vector<std::string>& full);
+/// compactKernelNames of the distinct names among @p names: full name -> as a table shows it.
+std::map<std::string, std::string> compactKernelNameMap(std::vector<std::string> names);
 /// "...xyz": shortens text to at most width columns by cutting its start: call paths keep their innermost end.
 std::string elideFront(const std::string& text, std::size_t width);
 /// An efficiency in whole percent, rounded down as the thresholds compare (0.196 -> 19, not 20 under a 20 %
