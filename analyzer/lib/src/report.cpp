@@ -201,6 +201,12 @@ std::string limiterLabel(const Analysis& a)
 
 namespace {
 
+/// The level declared bytes count against: a GPU's device memory for GPU work (docs/metrics.md), else the option's.
+std::string declaredLevel(bool gpu, const ReportOptions& options)
+{
+    return gpu ? "HBM" : options.declaredLevel;
+}
+
 /// Timed launches of a kernel: their summed time and number. A launch without any time (replayed, its counter
 /// values lost, KernelAggregate::untimed) counts at the mean of these.
 struct TimedLaunches {
@@ -490,7 +496,7 @@ void addPathRows(Report& report, const std::vector<Profile>& profiles, const Rep
             if (q != m.row.bytesByLevel.end()) {
                 const double bytes = q->second;
                 m.row.bytesByLevel.erase(q);
-                m.row.bytesByLevel["HBM"] += bytes;
+                m.row.bytesByLevel[declaredLevel(true, options)] += bytes;
             }
         }
         if (!any) continue;
@@ -610,7 +616,7 @@ void addRankRows(Report& report, const std::vector<Profile>& profiles, const Rep
                 g.declaredCount = d->second.instances;
                 g.workSeconds = g.timeSeconds;
                 g.flopsByClass[{ options.declaredPrecision, false }] = d->second.flops;
-                g.bytesByLevel["HBM"] = d->second.bytes;
+                g.bytesByLevel[declaredLevel(true, options)] = d->second.bytes;
             }
             report.rows.push_back(std::move(g));
         }
@@ -696,7 +702,7 @@ void addWindowRows(Report& report, const std::vector<Profile>& profiles, const R
             const bool gpu = w.item.device.rfind("gpu", 0) == 0;
             if (w.declared && !w.measured) {
                 w.item.flops[{ options.declaredPrecision, false }] += w.declaredFlops;
-                w.item.bytes[gpu ? std::string("HBM") : options.declaredLevel] += w.declaredBytes;
+                w.item.bytes[declaredLevel(gpu, options)] += w.declaredBytes;
             }
             if (w.measured) w.declared = false;
             ReportRow r;
@@ -819,7 +825,7 @@ void analyseRows(Report& report, const ReportOptions& options)
             continue;
         }
         ++report.summary.items;
-        if (r.roof->computeSeconds.empty() && r.roof->memorySeconds.empty()) ++report.summary.floorOnly;
+        if (!r.roof->workHasRoof()) ++report.summary.floorOnly;
         report.summary.seconds += item.seconds;
         report.summary.lostSeconds += r.roof->lostSeconds;
         if (*r.roof->efficiency >= 0.9) report.summary.nearRoofSeconds += item.seconds;
@@ -927,7 +933,7 @@ Report buildReport(const std::vector<Profile>& profiles, const MachineModel* mac
             if (gpu) r.launchesInside = a.kernelLaunches;
             r.workSeconds = declaredSeconds;
             r.flopsByClass[{ options.declaredPrecision, false }] = a.flops;
-            r.bytesByLevel[gpu ? std::string("HBM") : options.declaredLevel] = a.bytes;
+            r.bytesByLevel[declaredLevel(gpu, options)] = a.bytes;
         }
         report.rows.push_back(std::move(r));
     }

@@ -126,8 +126,7 @@ Analysis analyze(const Item& item, const Roofs& roofs, const ModelOptions& optio
     // Without any work that has a roof (time mode, lost counter values, a class the model lacks) only the launch
     // floor is known. It decides the bound where the device time is at or below it: launch-bound whatever the
     // work. Above it the work's roof may be anywhere in between, so efficiency, lost time and limiter are unknown.
-    const bool workRoofKnown = !a.computeSeconds.empty() || !a.memorySeconds.empty();
-    if (!workRoofKnown && !(item.seconds > 0 && item.seconds <= a.floorSeconds)) return a;
+    if (!a.workHasRoof() && !(item.seconds > 0 && item.seconds <= a.floorSeconds)) return a;
     if (a.floorSeconds >= a.roofSeconds) {
         a.bindingKind = LimiterKind::Launch;
         a.bindingTerm = "launch";

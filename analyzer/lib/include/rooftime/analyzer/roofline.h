@@ -88,6 +88,8 @@ struct Analysis {
     bool aboveRoof = false;
     std::vector<std::string> missingRoofs; ///< work without a roof ("fp8 tensor", "L3"): not in the bound
     std::optional<double> executedOverDeclared; ///< FLOPs executed / declared, when both exist
+    /// Some of the work has a roof; without, only the launch floor bounds the item.
+    bool workHasRoof() const { return !computeSeconds.empty() || !memorySeconds.empty(); }
 };
 
 Analysis analyze(const Item& item, const Roofs& roofs, const ModelOptions& options = {});
