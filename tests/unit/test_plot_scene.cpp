@@ -527,3 +527,22 @@ TEST_CASE("nothing to draw: axes and roofs from the machine model, and small siz
     const QImage image = renderPlotImage(s);
     CHECK(image.size() == QSize(320, 240));
 }
+
+TEST_CASE("the legend names kernels as the report's table does, the marks keep the full names", "[plot]")
+{
+    Report r = gpuReport("plot_compact_names");
+    const std::string full = "void at::native::gemm_kernel<float, 128>(int, float const*, at::native::Params)";
+    for (ReportRow& row : r.rows)
+        if (row.name == "gemm") row.name = full;
+    PlotOptions o;
+    o.width = 1200;
+    o.height = 900;
+    const PlotScene s = buildPlotScene(r, o);
+    bool listed = false;
+    for (const TextShape& t : shapes<TextShape>(s, ShapeRole::Legend)) {
+        CHECK(t.text.find("void ") == std::string::npos);
+        listed = listed || t.text.find(" gemm_kernel<float, 128> (") != std::string::npos;
+    }
+    CHECK(listed);
+    CHECK(std::any_of(s.marks.begin(), s.marks.end(), [&](const PlotMark& m) { return m.name == full; }));
+}

@@ -1065,6 +1065,11 @@ void SceneBuilder::drawLegend()
     y += step / 2;
 
     line(fmt::format("Items ({})", m_drawn.size()), kInk, true);
+    // Kernels by their compact names, as the report's table shows them (the tooltip keeps the full name).
+    std::vector<std::string> kernels;
+    for (const Drawn& d : m_drawn)
+        if (d.row->kind == "kernel") kernels.push_back(d.row->name);
+    const std::map<std::string, std::string> compact = analyzer::compactKernelNameMap(std::move(kernels));
     std::size_t shown = 0;
     for (const Drawn& d : m_drawn) {
         if (y + 2 * step > bottom && shown + 1 < m_drawn.size()) {
@@ -1079,7 +1084,9 @@ void SceneBuilder::drawLegend()
         // The name gives way, not the numbers.
         const auto room = static_cast<std::size_t>((lw - 6) / (kSmallFont * kCharWidth));
         const std::size_t nameChars = room > number.size() + rest.size() + 8 ? room - number.size() - rest.size() : 8;
-        line(number + analyzer::elideMiddle(d.row->name, std::min(nameChars, kMaxNameChars)) + rest, kInk, false, 6);
+        const auto named = compact.find(d.row->name);
+        const std::string& name = named != compact.end() ? named->second : d.row->name;
+        line(number + analyzer::elideMiddle(name, std::min(nameChars, kMaxNameChars)) + rest, kInk, false, 6);
     }
 }
 
