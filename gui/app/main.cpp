@@ -40,7 +40,8 @@ int main(int argc, char** argv)
     app.add_option("--machine", machine, "Machine file whose ceilings replace the embedded ones");
     app.add_option("--view", view, "combined, time, complexity or classic")
         ->check(CLI::IsMember({ "combined", "time", "complexity", "classic" }));
-    app.add_option("--by", by, "auto, range or kernel")->check(CLI::IsMember({ "auto", "range", "kernel" }));
+    app.add_option("--by", by, "auto, range, kernel or callpath (with a call tree)")
+        ->check(CLI::IsMember({ "auto", "range", "kernel", "callpath" }));
     app.add_option("--level", level, "Memory level of the plot (HBM, L2, DRAM, …)");
     app.add_option("--select", select, "Item to select at start");
     app.add_option("--screenshot", screenshot, "Render the window into this PNG (offscreen) and exit");

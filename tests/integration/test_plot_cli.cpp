@@ -130,7 +130,8 @@ TEST_CASE("plot: usage and input errors exit 2 with one line", "[plot]")
             "rooftime plot: -o '" + dir + "/a.pdf': the file name must end in .svg or .png", false },
         { { profile, "-o", dir + "/a.svg", "--view", "pie" }, "--view: pie not in {combined,time,complexity,classic}",
             false },
-        { { profile, "-o", dir + "/a.svg", "--by", "window" }, "--by: window not in {auto,range,kernel}", false },
+        { { profile, "-o", dir + "/a.svg", "--by", "window" }, "--by: window not in {auto,range,kernel,callpath}",
+            false },
         { { profile, "-o", dir + "/a.svg", "--width", "10" }, "--width: Value 10 not in range 320 to 8000", false },
         { { profile, "-o", dir + "/a.svg", "--top", "-3" }, "--top", false },
         { { dir + "/missing.rtdb", "-o", dir + "/a.svg" }, dir + "/missing.rtdb", true },
@@ -160,4 +161,27 @@ TEST_CASE("plot: usage and input errors exit 2 with one line", "[plot]")
     CHECK(help.status == 0);
     CHECK(help.out.find("--view") != std::string::npos);
     CHECK(help.out.find("Exit status: 0 written, 2 a usage or input error.") != std::string::npos);
+}
+
+TEST_CASE("plot: --by callpath names each item by its path, shortened to the item where too long", "[plot]")
+{
+    const std::string dir = scratchDir("plot_callpath");
+    const std::string out = dir + "/paths.svg";
+    const std::string profile = std::string(ROOFTIME_TEST_DATA) + "/gpu/stacks/lstm_chain.rtdb";
+    RunResult r = run({ rooftimeBin(), "plot", profile, "--by", "callpath", "--width", "1600", "-o", out });
+    INFO(r.err);
+    if (!ROOFTIME_TEST_HAVE_PLOT) {
+        CHECK(r.status == 2);
+        return;
+    }
+    REQUIRE(r.status == 0);
+    std::string svg = readFile(out);
+    // The region the H200's lstm_chain recorded, under the two functions of its call stack (short names).
+    CHECK(svg.find("1 call path") != std::string::npos);
+    CHECK(svg.find(">1 main &gt; run &gt; lstm_chain (") != std::string::npos);
+    // At the default width, the legend names the item itself rather than a path cut at its start.
+    r = run({ rooftimeBin(), "plot", profile, "--by", "callpath", "-o", out });
+    REQUIRE(r.status == 0);
+    svg = readFile(out);
+    CHECK(svg.find(">1 lstm_chain (") != std::string::npos);
 }

@@ -147,3 +147,33 @@ TEST_CASE("compactKernelName: PyTorch and cuDNN names lose return type, paramete
                             "float>)")
         == "bn_bw_1C11_singleread<float, 512, true, 1, 2, 0>");
 }
+
+TEST_CASE("shortCallPath: short function names, compact kernels, the innermost end kept", "[format]")
+{
+    ReportRow r;
+    r.kind = "path-kernel";
+    r.path = { "main", "(anonymous namespace)::train(Model&, int)", "step", "forward",
+        "void at::native::vectorized_elementwise_kernel<4, at::native::FillFunctor<float>, std::array<char*, 1ul> >"
+        "(int, at::native::FillFunctor<float>, std::array<char*, 1ul>)" };
+    r.pathFrames = { true, true, false, false, false };
+    const auto compact = compactKernelNameMap({ r.path.back() });
+    CHECK(callPathEntry(r, 1) == "train");
+    CHECK(callPathEntry(r, 4, &compact) == "vectorized_elementwise_kernel<4, FillFunctor<float>, array<char*, 1ul>>");
+    CHECK(callPathEntry(r, 4) == r.path.back()); // not listed: whole
+    const std::string whole = "main > train > step > forward > vectorized_elementwise_kernel<4, FillFunctor<float>, "
+                              "array<char*, 1ul>>";
+    CHECK(shortCallPath(r, 200, &compact) == whole);
+    // Narrower: the first entry, "...", and the innermost entries that fit.
+    CHECK(shortCallPath(r, whole.size() - 1, &compact)
+        == "main > ... > step > forward > vectorized_elementwise_kernel<4, FillFunctor<float>, array<char*, 1ul>>");
+    // The item alone too long: its middle is cut, not its start.
+    const std::string narrow = shortCallPath(r, 40, &compact);
+    CHECK(narrow.size() == 40);
+    CHECK(narrow.rfind("... > vectorized_", 0) == 0);
+    CHECK(narrow.substr(narrow.size() - 5) == "1ul>>");
+    // A region at the end is itself.
+    r.kind = "path";
+    r.path.back() = "optimizer";
+    r.pathFrames.back() = false;
+    CHECK(shortCallPath(r, 200) == "main > train > step > forward > optimizer");
+}

@@ -4,6 +4,7 @@
 // write what `rooftime plot` and `report --format csv` write, a bad profile leaves the window as it was.
 #include "rooftime/analyzer/format.h"
 #include "rooftime/analyzer/profile_builder.h"
+#include "rooftime/gui/call_tree_model.h"
 #include "rooftime/gui/item_table_model.h"
 #include "rooftime/gui/main_window.h"
 #include "rooftime/gui/roofline_view.h"
@@ -19,6 +20,7 @@
 #include <QTabWidget>
 #include <QTableView>
 #include <QTableWidget>
+#include <QTreeView>
 
 #include <catch2/catch.hpp>
 
@@ -365,4 +367,173 @@ TEST_CASE("gui: level and numbers follow what is drawn", "[gui]")
     CHECK(cell(*w.model(), gemm, gui::ItemTableModel::Number).empty());
     w.setLevel(QString());
     CHECK_FALSE(cell(*w.model(), gemm, gui::ItemTableModel::Number).empty());
+}
+
+namespace {
+
+analyzer::ReportRow pathRow(std::vector<std::string> path, std::vector<bool> frames, bool kernel, double seconds,
+    std::optional<double> lost, const std::string& device = "cpu")
+{
+    analyzer::ReportRow r;
+    r.path = std::move(path);
+    r.pathFrames = std::move(frames);
+    r.kind = kernel ? "path-kernel" : "path";
+    r.device = device;
+    r.count = 1;
+    r.timeSeconds = seconds;
+    for (std::size_t i = 0; i < r.path.size(); ++i)
+        r.name += (i ? " > " : "") + r.path[i];
+    if (lost) {
+        analyzer::Analysis a;
+        a.boundSeconds = seconds - *lost;
+        a.lostSeconds = *lost;
+        a.efficiency = a.boundSeconds / seconds;
+        r.roof = a;
+    }
+    return r;
+}
+
+/// The node under @p parent whose name column reads @p label.
+QModelIndex child(const QAbstractItemModel& m, const QModelIndex& parent, const std::string& label)
+{
+    for (int i = 0; i < m.rowCount(parent); ++i)
+        if (str(m.index(i, gui::ItemTableModel::Name, parent).data().toString()) == label) return m.index(i, 0, parent);
+    return {};
+}
+
+double sortValue(const QAbstractItemModel& m, const QModelIndex& node, int column)
+{
+    return m.index(node.row(), column, node.parent()).data(gui::ItemTableModel::SortRole).toDouble();
+}
+
+} // namespace
+
+TEST_CASE("gui: the call tree adds what is below a function, and shows a row's own numbers", "[gui]")
+{
+    ensureApp();
+    // main() (a frame, no row) called region A (2 s, 0.5 s lost, its kernel k 0.3 s on two GPUs) and region B
+    // (1 s, not analysed); A's time holds its nested region C (0.4 s, 0.1 s lost).
+    analyzer::Report report;
+    report.by = analyzer::ReportBy::Callpath;
+    const std::string frame = "main(int, char**)";
+    report.rows.push_back(pathRow({ frame, "A" }, { true, false }, false, 2.0, 0.5));
+    report.rows.push_back(pathRow({ frame, "A", "C" }, { true, false, false }, false, 0.4, 0.1));
+    report.rows.push_back(pathRow({ frame, "B" }, { true, false }, false, 1.0, std::nullopt));
+    report.rows.push_back(pathRow({ frame, "A", "void k<4>(int)" }, { true, false, false }, true, 0.3, 0.2, "gpu0"));
+    report.rows.push_back(pathRow({ frame, "A", "void k<4>(int)" }, { true, false, false }, true, 0.1, 0.0, "gpu1"));
+    gui::ItemTableModel items;
+    items.setReport(&report);
+    gui::CallTreeModel tree(&items);
+    tree.setReport(&report);
+    using C = gui::ItemTableModel::Column;
+
+    REQUIRE(tree.rowCount() == 1);
+    const QModelIndex main = tree.index(0, 0);
+    CHECK(str(tree.index(0, C::Name).data().toString()) == "main"); // a frame by its short name
+    CHECK(str(tree.index(0, C::Kind).data().toString()) == "function");
+    CHECK(tree.rowAt(main) == nullptr);
+    CHECK(tree.index(0, C::Name).data(Qt::ToolTipRole).toString().contains(qs("main(int, char**)")));
+    // Below main: A and B, whose own times add up; C is inside A's time already, as are its kernels.
+    CHECK(sortValue(tree, main, C::Time) == Approx(3.0));
+    CHECK(sortValue(tree, main, C::Lost) == Approx(0.5)); // B has no lost time known
+    CHECK(str(tree.index(0, C::Time).data().toString()) == analyzer::humanSeconds(3.0));
+    REQUIRE(tree.rowCount(main) == 2);
+    const QModelIndex a = child(tree, main, "A");
+    REQUIRE(a.isValid());
+    REQUIRE(tree.rowAt(a) == &report.rows[0]);
+    CHECK(sortValue(tree, a, C::Time) == Approx(2.0));
+    CHECK(sortValue(tree, a, C::Lost) == Approx(0.5));
+    // A's children: C and the kernel on each GPU, by its short name.
+    REQUIRE(tree.rowCount(a) == 3);
+    int kernels = 0;
+    for (int i = 0; i < tree.rowCount(a); ++i) {
+        const QModelIndex n = tree.index(i, 0, a);
+        if (str(tree.index(i, C::Kind, a).data().toString()) != "kernel") continue;
+        ++kernels;
+        CHECK(str(tree.index(i, C::Name, a).data().toString()) == "k<4>");
+        REQUIRE(tree.rowAt(n) != nullptr);
+        CHECK(str(tree.index(i, C::Device, a).data().toString()) == tree.rowAt(n)->device);
+    }
+    CHECK(kernels == 2);
+    const QModelIndex b = child(tree, main, "B");
+    REQUIRE(b.isValid());
+    CHECK(str(tree.index(b.row(), C::Lost, main).data().toString()) == "-"); // as the table: not analysed
+    CHECK(tree.parent(child(tree, a, "C")) == a);
+    CHECK(tree.indexOf("main(int, char**) > A > C") == child(tree, a, "C"));
+    CHECK_FALSE(tree.indexOf("A").isValid());
+    tree.setReport(nullptr);
+    items.setReport(nullptr);
+}
+
+TEST_CASE("gui: by call path, the H200 LSTM's call tree shares one selection with plot and table", "[gui]")
+{
+    ensureApp();
+    gui::MainWindow w;
+    w.resize(1200, 900);
+    w.show();
+    w.setGrouping(qs("callpath"));
+    w.openProfiles({ std::string(ROOFTIME_TEST_DATA) + "/gpu/stacks/lstm_chain.rtdb" });
+    QApplication::processEvents();
+    REQUIRE(w.report()->by == analyzer::ReportBy::Callpath);
+    CHECK(w.tabs()->currentWidget() == w.tree());
+    CHECK(w.tabs()->tabText(w.tabs()->currentIndex()) == qs("Call tree"));
+
+    // main > run (frames of the host call stack) > lstm_chain (the region) > its two kernels.
+    const QAbstractItemModel& m = *w.tree()->model();
+    const gui::CallTreeModel& tree = *w.treeModel();
+    using C = gui::ItemTableModel::Column;
+    REQUIRE(m.rowCount() == 1);
+    const QModelIndex main = m.index(0, 0);
+    CHECK(str(m.index(0, C::Name).data().toString()) == "main");
+    const QModelIndex run = child(m, main, "run");
+    REQUIRE(run.isValid());
+    const QModelIndex region = child(m, run, "lstm_chain");
+    REQUIRE(region.isValid());
+    CHECK(w.tree()->isExpanded(region));
+    const auto* proxy = static_cast<const QSortFilterProxyModel*>(&m);
+    const analyzer::ReportRow* regionRow = tree.rowAt(proxy->mapToSource(region));
+    REQUIRE(regionRow != nullptr);
+    CHECK(regionRow->kind == "path");
+    // A frame holds the region's time, not the region's and its kernels' again.
+    CHECK(sortValue(m, main, C::Time) == Approx(regionRow->timeSeconds));
+    REQUIRE(m.rowCount(region) == 2);
+    // Sorted by time, the longer kernel first.
+    CHECK(sortValue(m, m.index(0, 0, region), C::Time) >= sortValue(m, m.index(1, 0, region), C::Time));
+
+    // A kernel node selects its disc-less item in the table (and the plot's selection follows).
+    const QModelIndex gemv = child(m, region, "lstm_gemv");
+    REQUIRE(gemv.isValid());
+    const std::string gemvName = tree.rowAt(proxy->mapToSource(gemv))->name;
+    w.tree()->selectionModel()->select(gemv, QItemSelectionModel::ClearAndSelect | QItemSelectionModel::Rows);
+    CHECK(w.view()->selected() == gemvName);
+    const QModelIndexList rows = w.table()->selectionModel()->selectedRows();
+    REQUIRE(rows.size() == 1);
+    CHECK(str(rows.front().siblingAtColumn(C::Name).data(gui::ItemTableModel::SortRole).toString()) == gemvName);
+    // A row of the table selects its node.
+    const int cellRow = w.model()->rowOf(tree.rowAt(proxy->mapToSource(m.index(1 - gemv.row(), 0, region)))->name);
+    REQUIRE(cellRow >= 0);
+    w.table()->selectRow(
+        static_cast<QSortFilterProxyModel*>(w.table()->model())->mapFromSource(w.model()->index(cellRow, 0)).row());
+    REQUIRE(w.tree()->selectionModel()->selectedRows().size() == 1);
+    CHECK(w.tree()->selectionModel()->selectedRows().front() == m.index(1 - gemv.row(), 0, region));
+    // A function is no item: nothing selected in plot or table.
+    w.tree()->selectionModel()->select(main, QItemSelectionModel::ClearAndSelect | QItemSelectionModel::Rows);
+    CHECK(w.view()->selected().empty());
+    CHECK(w.table()->selectionModel()->selectedRows().isEmpty());
+    // The plot's disc (the region) selects its node.
+    const auto at = w.view()->pointOf(regionRow->name);
+    REQUIRE(at);
+    QMouseEvent press(
+        QEvent::MouseButtonPress, *at, w.view()->mapToGlobal(*at), Qt::LeftButton, Qt::LeftButton, Qt::NoModifier);
+    QApplication::sendEvent(w.view(), &press);
+    const QModelIndexList nodes = w.tree()->selectionModel()->selectedRows();
+    REQUIRE(nodes.size() == 1);
+    CHECK(nodes.front() == region);
+    // The legend number of the region's disc is in the tree too.
+    CHECK_FALSE(m.index(region.row(), C::Number, region.parent()).data().toString().isEmpty());
+
+    // Other groupings have no call tree.
+    w.setGrouping(qs("kernel"));
+    CHECK(w.tabs()->indexOf(w.tree()) < 0);
+    CHECK(w.tabs()->currentWidget() == w.table());
 }

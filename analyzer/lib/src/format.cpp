@@ -318,18 +318,27 @@ std::vector<std::string> compactKernelNames(const std::vector<std::string>& full
     return out;
 }
 
-namespace {
+std::string callPathEntry(const ReportRow& r, std::size_t i, const std::map<std::string, std::string>* kernelNames)
+{
+    if (i < r.pathFrames.size() && r.pathFrames[i]) return shortFunction(r.path[i]);
+    if (kernelNames && r.kind == "path-kernel" && i + 1 == r.path.size())
+        if (auto c = kernelNames->find(r.path[i]); c != kernelNames->end()) return c->second;
+    return r.path[i];
+}
 
-/// A call path in a table column: functions by their short names, and when it is still too long, its first
-/// entry, "...", and as many entries from its innermost end as fit.
-std::string shortPath(const ReportRow& r, std::size_t width)
+std::string shortCallPath(const ReportRow& r, std::size_t width, const std::map<std::string, std::string>* kernelNames)
 {
     std::vector<std::string> parts;
     for (std::size_t i = 0; i < r.path.size(); ++i)
-        parts.push_back(i < r.pathFrames.size() && r.pathFrames[i] ? shortFunction(r.path[i]) : r.path[i]);
+        parts.push_back(callPathEntry(r, i, kernelNames));
     std::string all;
     for (std::size_t i = 0; i < parts.size(); ++i)
         all += (i ? " > " : "") + parts[i];
+    // Where even the item itself is too long, its middle is cut, not its start: "... > vectori...ambda>".
+    constexpr std::size_t kLead = 6; // "... > "
+    const std::size_t leaf = charStarts(parts.back()).size() - 1;
+    if (all.size() > width && parts.size() > 1 && width >= kLead + 14 && leaf > width - kLead)
+        return "... > " + elideMiddle(parts.back(), width - kLead);
     if (all.size() <= width || parts.size() < 3) return elideFront(all, width);
     std::string tail = parts.back();
     for (std::size_t i = parts.size() - 1; i-- > 1;) {
@@ -341,6 +350,8 @@ std::string shortPath(const ReportRow& r, std::size_t width)
     // Too narrow even for that: the innermost end of the whole path stays (not "... > ... > tail").
     return charStarts(shortened).size() - 1 <= width ? shortened : elideFront(all, width);
 }
+
+namespace {
 
 /// Where the kernels' work comes from: measured on every launch, or scaled from the replayed ones; and the scaled
 /// rows whose estimate is doubtful, largest time first.
@@ -578,9 +589,11 @@ std::string formatText(const Report& report, const FormatOptions& options)
     const std::size_t shown = shownRows(report, options);
     // Kernel names too long for the column, compacted together so that two kernels never read alike.
     std::vector<std::string> longNames;
-    for (std::size_t i = 0; i < shown; ++i)
-        if (report.rows[i].kind == "kernel" && charStarts(report.rows[i].name).size() - 1 > nameWidth)
-            longNames.push_back(report.rows[i].name);
+    for (std::size_t i = 0; i < shown; ++i) {
+        const ReportRow& r = report.rows[i];
+        if ((r.kind == "kernel" || r.kind == "path-kernel") && charStarts(r.name).size() - 1 > nameWidth)
+            longNames.push_back(r.kind == "kernel" ? r.name : r.path.back());
+    }
     const std::map<std::string, std::string> compact = compactKernelNameMap(std::move(longNames));
     for (std::size_t i = 0; i < shown; ++i) {
         const ReportRow& r = report.rows[i];
@@ -601,7 +614,7 @@ std::string formatText(const Report& report, const FormatOptions& options)
         }
         const std::string label = r.path.empty()
             ? elideMiddle(name, nameWidth)
-            : shortPath(r, nameWidth > kindTag.size() + 10 ? nameWidth - kindTag.size() : 10) + kindTag;
+            : shortCallPath(r, nameWidth > kindTag.size() + 10 ? nameWidth - kindTag.size() : 10, &compact) + kindTag;
         // ~: the time counts launches that recorded none at their kernel's mean (Sources says how many); -: no
         // launch of the kernel has a time.
         out += fmt::format("{:>8} {}{:>8} {:>8} {:>7} {:>8} {:>8} {:>5} {:>8} {:<12} {:<6}  {}\n",

@@ -58,8 +58,16 @@ void ItemTableModel::setReport(const analyzer::Report* report)
         // Once per report, not per paint; together, so that two kernels never read alike.
         std::vector<std::string> names;
         for (const analyzer::ReportRow& r : report->rows)
-            if (r.kind == "kernel") names.push_back(r.name);
+            if (r.kind == "kernel" || r.kind == "path-kernel")
+                names.push_back(r.kind == "kernel" ? r.name : r.path.back());
         m_shortNames = analyzer::compactKernelNameMap(std::move(names));
+        // Call paths: functions and kernels by their short names, the innermost end kept (the call tree has them
+        // whole).
+        constexpr std::size_t kPathChars = 100;
+        std::map<std::string, std::string> paths;
+        for (const analyzer::ReportRow& r : report->rows)
+            if (!r.path.empty()) paths[r.name] = analyzer::shortCallPath(r, kPathChars, &m_shortNames);
+        m_shortNames.merge(paths);
     }
     endResetModel();
 }

@@ -2,6 +2,7 @@
 #include "rooftime/gui/main_window.h"
 
 #include "rooftime/analyzer/format.h"
+#include "rooftime/gui/call_tree_model.h"
 #include "rooftime/gui/item_table_model.h"
 #include "rooftime/gui/plot_painter.h"
 #include "rooftime/gui/roofline_view.h"
@@ -23,6 +24,7 @@
 #include <QTableView>
 #include <QTableWidget>
 #include <QToolBar>
+#include <QTreeView>
 
 #include <fmt/format.h>
 
@@ -71,6 +73,21 @@ MainWindow::MainWindow(QWidget* parent)
     m_table->horizontalHeader()->setStretchLastSection(true);
     m_table->sortByColumn(ItemTableModel::Lost, Qt::DescendingOrder);
 
+    // By call path: the same rows as a tree, top-down from the outermost function or region.
+    m_treeModel = new CallTreeModel(m_model, this);
+    m_treeProxy = new QSortFilterProxyModel(this);
+    m_treeProxy->setSourceModel(m_treeModel);
+    m_treeProxy->setSortRole(ItemTableModel::SortRole);
+    m_tree = new QTreeView;
+    m_tree->setModel(m_treeProxy);
+    m_tree->setSortingEnabled(true);
+    m_tree->setUniformRowHeights(true);
+    m_tree->setSelectionBehavior(QAbstractItemView::SelectRows);
+    m_tree->setSelectionMode(QAbstractItemView::SingleSelection);
+    m_tree->setTextElideMode(Qt::ElideMiddle);
+    m_tree->setTreePosition(ItemTableModel::Name); // the branches beside the names, not in the legend numbers
+    m_tree->sortByColumn(ItemTableModel::Time, Qt::DescendingOrder);
+
     m_compareTable = new QTableWidget;
     m_compareTable->setEditTriggers(QAbstractItemView::NoEditTriggers);
     m_compareTable->setSelectionBehavior(QAbstractItemView::SelectRows);
@@ -94,7 +111,7 @@ MainWindow::MainWindow(QWidget* parent)
     bar->addWidget(m_viewBox);
     bar->addWidget(new QLabel(QStringLiteral("  Items ")));
     m_byBox = new QComboBox;
-    for (const char* v : { "auto", "range", "kernel" })
+    for (const char* v : { "auto", "range", "kernel", "callpath" })
         m_byBox->addItem(QString::fromLatin1(v));
     bar->addWidget(m_byBox);
     bar->addWidget(new QLabel(QStringLiteral("  Level ")));
@@ -120,6 +137,7 @@ MainWindow::MainWindow(QWidget* parent)
     statusBar()->addWidget(m_status, 1);
 
     connect(m_table->selectionModel(), &QItemSelectionModel::selectionChanged, this, &MainWindow::onTableSelection);
+    connect(m_tree->selectionModel(), &QItemSelectionModel::selectionChanged, this, &MainWindow::onTreeSelection);
     connect(m_view, &RooflineView::itemClicked, this, &MainWindow::onPlotClicked);
     connect(m_view, &RooflineView::sceneChanged, this, [this] {
         // Legend numbers and the status follow what is drawn (view, level, baseline, size).
@@ -136,6 +154,7 @@ MainWindow::~MainWindow()
     // The model and view point into the reports, which go before the widgets (members before the base class).
     m_view->setBaseline(nullptr);
     m_view->setReport(nullptr);
+    m_treeModel->setReport(nullptr);
     m_model->setReport(nullptr);
 }
 
@@ -155,6 +174,7 @@ void MainWindow::load(const std::vector<std::string>& inputs, std::optional<anal
     auto report = std::make_unique<analyzer::Report>(
         buildPlotReport(profiles, machine ? &*machine : nullptr, m_by.toStdString()));
     m_view->setReport(nullptr);
+    m_treeModel->setReport(nullptr);
     m_model->setReport(nullptr);
     m_view->setBaseline(nullptr);
     m_profiles = std::move(profiles);
@@ -162,7 +182,9 @@ void MainWindow::load(const std::vector<std::string>& inputs, std::optional<anal
     m_inputs = inputs;
     m_report = std::move(report);
     m_model->setReport(m_report.get());
+    m_treeModel->setReport(m_report.get());
     m_view->setReport(m_report.get());
+    showCallTree();
     if (!m_baselineInputs.empty()) {
         try {
             refreshComparison();
@@ -237,13 +259,11 @@ void MainWindow::refreshComparison()
     for (const std::string& path : analyzer::expandProfilePaths(m_baselineInputs))
         base.push_back(analyzer::Profile::open(path));
     // The baseline is grouped as the current runs ended up (auto resolved), against the same machine option.
-    const analyzer::ReportBy by
-        = m_report->by == analyzer::ReportBy::Kernel ? analyzer::ReportBy::Kernel : analyzer::ReportBy::Range;
+    const analyzer::ReportBy by = m_report->by;
     // Both sides against the roofs on screen: --machine, else the current runs' model (one plot, one set of roofs).
     const analyzer::MachineModel* machine
         = m_machine ? &*m_machine : (m_report->machine ? &*m_report->machine : nullptr);
-    auto report = std::make_unique<analyzer::Report>(
-        buildPlotReport(base, machine, by == analyzer::ReportBy::Kernel ? "kernel" : "range"));
+    auto report = std::make_unique<analyzer::Report>(buildPlotReport(base, machine, analyzer::reportByName(by)));
     analyzer::CompareOptions options;
     options.by = by;
     analyzer::Comparison c = analyzer::compareRuns(base, m_profiles, options, nullptr, machine);
@@ -374,6 +394,64 @@ void MainWindow::selectItem(const std::string& name)
         m_table->selectRow(at.row());
         m_table->scrollTo(at);
     }
+    selectInTree(name);
+    m_syncing = false;
+}
+
+void MainWindow::selectInTree(const std::string& name)
+{
+    const QModelIndex node = m_treeProxy->mapFromSource(m_treeModel->indexOf(name));
+    if (!node.isValid()) {
+        m_tree->clearSelection();
+        return;
+    }
+    for (QModelIndex up = node.parent(); up.isValid(); up = up.parent())
+        m_tree->expand(up);
+    m_tree->selectionModel()->select(
+        node, QItemSelectionModel::ClearAndSelect | QItemSelectionModel::Rows | QItemSelectionModel::Current);
+    m_tree->scrollTo(node);
+}
+
+void MainWindow::showCallTree()
+{
+    const bool paths = m_report && m_report->by == analyzer::ReportBy::Callpath;
+    const int at = m_tabs->indexOf(m_tree);
+    if (!paths) {
+        if (at >= 0) m_tabs->removeTab(at);
+        return;
+    }
+    if (at < 0) m_tabs->insertTab(1, m_tree, QStringLiteral("Call tree"));
+    m_tabs->setCurrentWidget(m_tree);
+    // Small trees open whole; a large one along its most expensive branch from each root.
+    constexpr std::size_t kOpenWhole = 400;
+    if (m_treeModel->nodeCount() <= kOpenWhole) {
+        m_tree->expandAll();
+    } else {
+        for (int r = 0; r < m_treeProxy->rowCount(); ++r)
+            for (QModelIndex n = m_treeProxy->index(r, 0); n.isValid(); n = m_treeProxy->index(0, 0, n))
+                m_tree->expand(n); // sorted by time: the first child is the most expensive
+    }
+    for (int c = 0; c < ItemTableModel::ColumnCount; ++c)
+        m_tree->resizeColumnToContents(c);
+    constexpr int kNameColumnMax = 480;
+    if (m_tree->columnWidth(ItemTableModel::Name) > kNameColumnMax)
+        m_tree->setColumnWidth(ItemTableModel::Name, kNameColumnMax);
+}
+
+void MainWindow::onTreeSelection()
+{
+    if (m_syncing) return;
+    const QModelIndexList rows = m_tree->selectionModel()->selectedRows();
+    const analyzer::ReportRow* r
+        = rows.isEmpty() ? nullptr : m_treeModel->rowAt(m_treeProxy->mapToSource(rows.front()));
+    if (r) {
+        selectItem(r->name);
+        return;
+    }
+    // A function without a row of its own is no item of the plot.
+    m_syncing = true;
+    m_view->setSelected({});
+    m_table->clearSelection();
     m_syncing = false;
 }
 
@@ -389,6 +467,7 @@ void MainWindow::onTableSelection()
     if (!r) return;
     m_syncing = true;
     m_view->setSelected(r->name);
+    selectInTree(r->name);
     m_syncing = false;
 }
 

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <limits>
 #include <map>
 #include <numbers>
 #include <tuple>
@@ -737,6 +738,7 @@ std::string SceneBuilder::itemsNoun(std::size_t n) const
 {
     const char* noun = m_report.by == analyzer::ReportBy::Kernel ? "kernel"
         : m_report.by == analyzer::ReportBy::Window              ? "window"
+        : m_report.by == analyzer::ReportBy::Callpath            ? "call path"
                                                                  : "region";
     return fmt::format("{} {}{}", n, noun, n == 1 ? "" : "s");
 }
@@ -1068,7 +1070,8 @@ void SceneBuilder::drawLegend()
     // Kernels by their compact names, as the report's table shows them (the tooltip keeps the full name).
     std::vector<std::string> kernels;
     for (const Drawn& d : m_drawn)
-        if (d.row->kind == "kernel") kernels.push_back(d.row->name);
+        if (d.row->kind == "kernel" || d.row->kind == "path-kernel")
+            kernels.push_back(d.row->kind == "kernel" ? d.row->name : d.row->path.back());
     const std::map<std::string, std::string> compact = analyzer::compactKernelNameMap(std::move(kernels));
     std::size_t shown = 0;
     for (const Drawn& d : m_drawn) {
@@ -1084,9 +1087,16 @@ void SceneBuilder::drawLegend()
         // The name gives way, not the numbers.
         const auto room = static_cast<std::size_t>((lw - 6) / (kSmallFont * kCharWidth));
         const std::size_t nameChars = room > number.size() + rest.size() + 8 ? room - number.size() - rest.size() : 8;
+        const std::size_t width = std::min(nameChars, kMaxNameChars);
+        // A call path too long for the legend is named by its item, the innermost entry (the table has the rest).
         const auto named = compact.find(d.row->name);
-        const std::string& name = named != compact.end() ? named->second : d.row->name;
-        line(number + analyzer::elideMiddle(name, std::min(nameChars, kMaxNameChars)) + rest, kInk, false, 6);
+        std::string name = analyzer::elideMiddle(named != compact.end() ? named->second : d.row->name, width);
+        if (!d.row->path.empty()) {
+            name = analyzer::shortCallPath(*d.row, std::numeric_limits<std::size_t>::max(), &compact);
+            if (name.size() > width)
+                name = analyzer::elideMiddle(analyzer::callPathEntry(*d.row, d.row->path.size() - 1, &compact), width);
+        }
+        line(number + name + rest, kInk, false, 6);
     }
 }
 
@@ -1154,7 +1164,9 @@ analyzer::Report buildPlotReport(const std::vector<analyzer::Profile>& profiles,
         analyzer::sortRows(r, analyzer::SortKey::Lost);
         return r;
     };
-    options.by = by == "range" ? analyzer::ReportBy::Range : analyzer::ReportBy::Kernel;
+    options.by = by == "range" ? analyzer::ReportBy::Range
+        : by == "callpath"     ? analyzer::ReportBy::Callpath
+                               : analyzer::ReportBy::Kernel;
     analyzer::Report report = analyzer::buildReport(profiles, machine, options);
     if (by != "auto") return sorted(std::move(report));
     // auto: kernels with counters first (their work is measured, against their GPU's roofs; a sample's regions

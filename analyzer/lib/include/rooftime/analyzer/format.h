@@ -34,6 +34,14 @@ std::vector<std::string> compactKernelNames(const std::vector<std::string>& full
 std::map<std::string, std::string> compactKernelNameMap(std::vector<std::string> names);
 /// "...xyz": shortens text to at most width columns by cutting its start: call paths keep their innermost end.
 std::string elideFront(const std::string& text, std::size_t width);
+/// Entry @p i of a call-path row as a table shows it: a function of the host call stack without parameters or
+/// qualifiers, the kernel at the end by its name in @p kernelNames (compactKernelNameMap) where listed there.
+std::string callPathEntry(
+    const ReportRow& row, std::size_t i, const std::map<std::string, std::string>* kernelNames = nullptr);
+/// A call-path row in at most @p width columns: its entries (callPathEntry) joined by " > ", and where that is
+/// too long, the first entry, "...", and as many entries from the innermost end as fit.
+std::string shortCallPath(
+    const ReportRow& row, std::size_t width, const std::map<std::string, std::string>* kernelNames = nullptr);
 /// An efficiency in whole percent, rounded down as the thresholds compare (0.196 -> 19, not 20 under a 20 %
 /// latency threshold); every view prints it so.
 double efficiencyPercent(double efficiency);

@@ -25,9 +25,11 @@ class QSortFilterProxyModel;
 class QTableView;
 class QTableWidget;
 class QTabWidget;
+class QTreeView;
 
 namespace rooftime::gui {
 
+class CallTreeModel;
 class ItemTableModel;
 class RooflineView;
 
@@ -46,7 +48,8 @@ public:
     void closeBaseline();
     const analyzer::Comparison* comparison() const { return m_comparison ? &*m_comparison : nullptr; }
     QTableWidget* compareTable() const { return m_compareTable; }
-    /// "auto", "range", "kernel" (as `rooftime plot --by`).
+    /// "auto", "range", "kernel", "callpath" (as `rooftime plot --by`); by call path, a "Call tree" tab holds the
+    /// rows as a tree.
     void setGrouping(const QString& by);
     /// "combined", "time", "complexity", "classic".
     void setView(const QString& view);
@@ -63,6 +66,9 @@ public:
     RooflineView* view() const { return m_view; }
     QTableView* table() const { return m_table; }
     ItemTableModel* model() const { return m_model; }
+    QTreeView* tree() const { return m_tree; }
+    CallTreeModel* treeModel() const { return m_treeModel; }
+    QTabWidget* tabs() const { return m_tabs; }
 
 private:
     /// Reads and shows @p inputs with @p machine (or the embedded models). Throws like openProfiles.
@@ -70,6 +76,10 @@ private:
     void refreshLevels();
     void updateStatus();
     void onTableSelection();
+    void onTreeSelection();
+    void selectInTree(const std::string& name);
+    /// The "Call tree" tab, there by call path only.
+    void showCallTree();
     void onPlotClicked(const QString& name);
     void openDialog();
     void baselineDialog();
@@ -93,6 +103,9 @@ private:
     QTableView* m_table = nullptr;
     ItemTableModel* m_model = nullptr;
     QSortFilterProxyModel* m_proxy = nullptr;
+    QTreeView* m_tree = nullptr;
+    CallTreeModel* m_treeModel = nullptr;
+    QSortFilterProxyModel* m_treeProxy = nullptr;
     QComboBox* m_viewBox = nullptr;
     QComboBox* m_byBox = nullptr;
     QComboBox* m_levelBox = nullptr;
