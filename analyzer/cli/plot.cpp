@@ -51,10 +51,14 @@ void addPlotOptions(CLI::App& app, PlotArgs& args)
         "Memory level (hbm, l2, l1, dram, l3, …; default: HBM for GPU items, DRAM for CPU items; classic: every "
         "level)");
     app.add_option("--by", args.by,
-           "range (regions and NVTX ranges), kernel, callpath (regions and kernels per call path), or auto: kernels "
-           "with counters, else regions that declare work, else kernels")
+           "range (regions and NVTX ranges), kernel, callpath (regions and kernels per call path), window (one per "
+           "instance of a range: training steps), or auto: kernels with counters, else regions that declare work, "
+           "else kernels")
         ->capture_default_str()
-        ->check(CLI::IsMember({ "auto", "range", "kernel", "callpath" }));
+        ->check(CLI::IsMember({ "auto", "range", "kernel", "callpath", "window" }));
+    app.add_option("--window-range", args.windowRange,
+        "--by window: one window per instance of this region or NVTX range (default: the longest in total among "
+        "those with two or more instances)");
     app.add_option("--device", args.device, "Items and roofs of this device (cpu, gpu0, …; default: most time)");
     app.add_option("--top", args.top, "Only the first N items by lost time (0: all)")
         ->capture_default_str()
@@ -63,7 +67,8 @@ void addPlotOptions(CLI::App& app, PlotArgs& args)
     app.add_option("--width", args.width, "Width in pixels")->capture_default_str()->check(CLI::Range(320, 8000));
     app.add_option("--height", args.height, "Height in pixels")->capture_default_str()->check(CLI::Range(240, 8000));
     app.footer("Usage: rooftime plot PROFILE... -o FILE.svg|png [--view combined|time|complexity|classic] [--level L] "
-               "[--by auto|range|kernel|callpath] [--device D] [--top N] [--machine FILE] [--width PX --height PX]\n"
+               "[--by auto|range|kernel|callpath|window] [--window-range NAME] [--device D] [--top N] [--machine FILE] "
+               "[--width PX --height PX]\n"
                "Exit status: 0 written, 2 a usage or input error.");
 }
 
@@ -72,6 +77,7 @@ std::string checkPlotArgs(const PlotArgs& args)
     const std::string ext = lower(args.output);
     if (!endsWith(ext, ".svg") && !endsWith(ext, ".png"))
         return fmt::format("-o '{}': the file name must end in .svg or .png", args.output);
+    if (!args.windowRange.empty() && args.by != "window") return "--window-range goes with --by window";
     return {};
 }
 

@@ -40,8 +40,12 @@ int main(int argc, char** argv)
     app.add_option("--machine", machine, "Machine file whose ceilings replace the embedded ones");
     app.add_option("--view", view, "combined, time, complexity or classic")
         ->check(CLI::IsMember({ "combined", "time", "complexity", "classic" }));
-    app.add_option("--by", by, "auto, range, kernel or callpath (with a call tree)")
-        ->check(CLI::IsMember({ "auto", "range", "kernel", "callpath" }));
+    app.add_option("--by", by, "auto, range, kernel, callpath (with a call tree) or window")
+        ->check(CLI::IsMember({ "auto", "range", "kernel", "callpath", "window" }));
+    std::string windowRange;
+    app.add_option("--window-range", windowRange,
+        "--by window: one window per instance of this region or NVTX range (default: the longest in total among "
+        "those with two or more instances)");
     app.add_option("--level", level, "Memory level of the plot (HBM, L2, DRAM, …)");
     app.add_option("--select", select, "Item to select at start");
     app.add_option("--screenshot", screenshot, "Render the window into this PNG (offscreen) and exit");
@@ -59,6 +63,11 @@ int main(int argc, char** argv)
     char* qtArgv[] = { argv[0], nullptr };
     QApplication qt(qtArgc, qtArgv);
     gui::MainWindow window;
+    if (!windowRange.empty() && by != "window") {
+        fmt::print(stderr, "rooftime-gui: --window-range goes with --by window\n");
+        return 2;
+    }
+    window.setWindowRange(QString::fromStdString(windowRange));
     window.setGrouping(QString::fromStdString(by));
     window.setView(QString::fromStdString(view));
     if (!inputs.empty()) {

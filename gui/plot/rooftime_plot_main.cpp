@@ -66,7 +66,12 @@ int main(int argc, char** argv)
         std::vector<analyzer::Profile> profiles;
         for (const std::string& path : analyzer::expandProfilePaths(args.profiles))
             profiles.push_back(analyzer::Profile::open(path));
-        const analyzer::Report report = gui::buildPlotReport(profiles, machine ? &*machine : nullptr, args.by);
+        analyzer::ReportOptions options;
+        options.windowRange = args.windowRange;
+        const analyzer::Report report = gui::buildPlotReport(profiles, machine ? &*machine : nullptr, args.by, options);
+        if (report.by == analyzer::ReportBy::Window && args.windowRange.empty() && !report.rows.empty())
+            fmt::print(stderr, "rooftime plot: one window per instance of '{}' (--window-range NAME for another)\n",
+                report.windowRange);
         for (const std::string& w : report.machineWarnings)
             fmt::print(stderr, "rooftime plot: warning: {}\n", w);
         plotted = report.by;
@@ -85,6 +90,9 @@ int main(int argc, char** argv)
         fmt::print(stderr, "rooftime plot: {}\n", e.what());
         return kExitUsage;
     } catch (const analyzer::ProfileError& e) {
+        fmt::print(stderr, "rooftime plot: {}\n", e.what());
+        return kExitUsage;
+    } catch (const analyzer::ReportError& e) {
         fmt::print(stderr, "rooftime plot: {}\n", e.what());
         return kExitUsage;
     } catch (const gui::PlotError& e) {

@@ -130,8 +130,11 @@ TEST_CASE("plot: usage and input errors exit 2 with one line", "[plot]")
             "rooftime plot: -o '" + dir + "/a.pdf': the file name must end in .svg or .png", false },
         { { profile, "-o", dir + "/a.svg", "--view", "pie" }, "--view: pie not in {combined,time,complexity,classic}",
             false },
-        { { profile, "-o", dir + "/a.svg", "--by", "window" }, "--by: window not in {auto,range,kernel,callpath}",
+        { { profile, "-o", dir + "/a.svg", "--by", "rank" }, "--by: rank not in {auto,range,kernel,callpath,window}",
             false },
+        { { profile, "-o", dir + "/a.svg", "--by", "window" },
+            "rooftime plot: by window: no region or NVTX range has two instances or more to make one window each",
+            true },
         { { profile, "-o", dir + "/a.svg", "--width", "10" }, "--width: Value 10 not in range 320 to 8000", false },
         { { profile, "-o", dir + "/a.svg", "--top", "-3" }, "--top", false },
         { { dir + "/missing.rtdb", "-o", dir + "/a.svg" }, dir + "/missing.rtdb", true },
@@ -184,4 +187,33 @@ TEST_CASE("plot: --by callpath names each item by its path, shortened to the ite
     REQUIRE(r.status == 0);
     svg = readFile(out);
     CHECK(svg.find(">1 lstm_chain (") != std::string::npos);
+}
+
+TEST_CASE("plot: --by window draws one disc per training step, numbered in time order", "[plot]")
+{
+    const std::string dir = scratchDir("plot_window");
+    const std::string out = dir + "/steps.svg";
+    const std::string lstm = std::string(ROOFTIME_TEST_DATA) + "/gpu/python/lstm_train-counters.rtdb";
+    RunResult r = run({ rooftimeBin(), "plot", lstm, "--by", "window", "-o", out });
+    INFO(r.err);
+    if (!ROOFTIME_TEST_HAVE_PLOT) {
+        CHECK(r.status == 2);
+        return;
+    }
+    REQUIRE(r.status == 0);
+    CHECK(r.err.find("one window per instance of 'step' (--window-range NAME for another)") != std::string::npos);
+    const std::string svg = readFile(out);
+    CHECK(svg.find("4 windows") != std::string::npos);
+    CHECK(svg.find(">1 step #1 (") != std::string::npos);
+    CHECK(svg.find(">4 step #4 (") != std::string::npos);
+    r = run({ rooftimeBin(), "plot", lstm, "--by", "window", "--window-range", "forward", "-o", out });
+    REQUIRE(r.status == 0);
+    CHECK(r.err.find("one window per instance") == std::string::npos); // named: nothing to say
+    CHECK(readFile(out).find(">1 forward #1 (") != std::string::npos);
+    r = run({ rooftimeBin(), "plot", lstm, "--by", "window", "--window-range", "stp", "-o", out });
+    CHECK(r.status == 2);
+    CHECK(r.err.find("--window-range 'stp': no region or NVTX range of that name") != std::string::npos);
+    r = run({ rooftimeBin(), "plot", lstm, "--window-range", "step", "-o", out });
+    CHECK(r.status == 2);
+    CHECK(r.err == "rooftime plot: --window-range goes with --by window\n");
 }

@@ -14,6 +14,7 @@
 #include "two_kernels.h"
 
 #include <QApplication>
+#include <QHeaderView>
 #include <QItemSelectionModel>
 #include <QMouseEvent>
 #include <QSortFilterProxyModel>
@@ -255,6 +256,18 @@ TEST_CASE("gui: rooftime-gui renders offscreen and rejects bad inputs with exit 
     r = test::run({ gui, profile, "--view", "pie" });
     CHECK(r.status == 2);
     CHECK(r.err.find("--view") != std::string::npos);
+    // Windows: a range the profile lacks, none with two instances, a range without --by window.
+    const std::string lstm = std::string(ROOFTIME_TEST_DATA) + "/gpu/python/lstm_train-counters.rtdb";
+    r = test::run({ gui, lstm, "--by", "window", "--window-range", "stp", "--screenshot", dir + "/w.png" });
+    CHECK(r.status == 2);
+    CHECK(r.err.find("--window-range 'stp': no region or NVTX range of that name") != std::string::npos);
+    CHECK(r.err.find("'step' (4)") != std::string::npos);
+    r = test::run({ gui, profile, "--by", "window", "--screenshot", dir + "/w.png" });
+    CHECK(r.status == 2);
+    CHECK(r.err.find("no region or NVTX range has two instances or more") != std::string::npos);
+    r = test::run({ gui, lstm, "--window-range", "step", "--screenshot", dir + "/w.png" });
+    CHECK(r.status == 2);
+    CHECK(r.err == "rooftime-gui: --window-range goes with --by window\n");
 }
 
 TEST_CASE("gui: the compare view draws baseline to current and lists the verdicts", "[gui]")
@@ -536,4 +549,43 @@ TEST_CASE("gui: by call path, the H200 LSTM's call tree shares one selection wit
     w.setGrouping(qs("kernel"));
     CHECK(w.tabs()->indexOf(w.tree()) < 0);
     CHECK(w.tabs()->currentWidget() == w.table());
+}
+
+TEST_CASE("gui: by window, one item per training step in time order, the range chosen in the tool bar", "[gui]")
+{
+    ensureApp();
+    gui::MainWindow w;
+    w.resize(1200, 900);
+    w.show();
+    const std::string lstm = std::string(ROOFTIME_TEST_DATA) + "/gpu/python/lstm_train-counters.rtdb";
+    w.openProfiles({ lstm });
+    w.setGrouping(qs("window"));
+    QApplication::processEvents();
+    // The H200 LSTM's four steps; step holds forward, backward and optimizer, so it is the range suggested.
+    REQUIRE(w.report()->by == analyzer::ReportBy::Window);
+    CHECK(w.windowRange() == qs("step"));
+    REQUIRE(w.report()->rows.size() == 4);
+    const QAbstractItemModel& table = *w.table()->model();
+    using C = gui::ItemTableModel::Column;
+    for (int i = 0; i < 4; ++i) {
+        INFO(i);
+        CHECK(str(table.index(i, C::Name).data().toString()) == "step #" + std::to_string(i + 1));
+        CHECK(str(table.index(i, C::Number).data().toString()) == std::to_string(i + 1));
+    }
+    // Each step measured the same work (every launch's counters, scaled): the discs differ by their time.
+    CHECK(w.report()->rows[0].flops == w.report()->rows[3].flops);
+    CHECK(w.view()->scene().items == 4);
+
+    // Another range: its instances.
+    w.setWindowRange(qs("forward"));
+    CHECK(w.report()->windowRange == "forward");
+    REQUIRE(w.report()->rows.size() == 4);
+    CHECK(str(table.index(0, C::Name).data().toString()) == "forward #1");
+    // No compare view of windows; back to kernels, sorted by lost time again.
+    CHECK_THROWS_WITH(w.openBaseline({ lstm }), Catch::Contains("not windows"));
+    w.setGrouping(qs("kernel"));
+    CHECK(w.report()->by == analyzer::ReportBy::Kernel);
+    CHECK(w.table()->horizontalHeader()->sortIndicatorSection() == C::Lost);
+    w.openBaseline({ lstm });
+    CHECK(w.comparison() != nullptr);
 }

@@ -319,3 +319,25 @@ TEST_CASE("by callpath, text: functions by their short names, a long path keeps 
     CHECK(j["rows"][0]["path"][3] == "void net::Layer<float>::forward(Batch const&) const");
     CHECK(j["rows"][0]["path_frames"][3] == true);
 }
+
+TEST_CASE("region names by use, and the range suggested for one window per instance", "[report]")
+{
+    const std::string path = buildProfile(rooftime::test::scratchDir("region_uses") + "/p.rtdb", 1);
+    std::vector<Profile> profiles;
+    profiles.push_back(Profile::open(path));
+    const std::vector<RegionNameUse> uses = regionNameUses(profiles);
+    // forward 3× (4 + 4 + 3 ms), backward and step 2× (5 + 5 and 10 + 10 ms), epoch once (20 ms).
+    REQUIRE(uses.size() == 4);
+    CHECK(uses[0].name == "forward");
+    CHECK(uses[0].count == 3);
+    CHECK(uses[0].seconds == Approx(11e-3));
+    CHECK(uses[1].name == "backward");
+    CHECK(uses[2].name == "step");
+    CHECK(uses[2].seconds == Approx(20e-3));
+    CHECK(uses[3].name == "epoch");
+    CHECK(uses[3].count == 1);
+    // step holds the others and repeats; epoch is as long but happens once: no timeline.
+    CHECK(suggestWindowRange(uses) == "step");
+    CHECK(suggestWindowRange({ uses[3] }).empty());
+    CHECK(suggestWindowRange({}).empty());
+}

@@ -735,15 +735,10 @@ void addWindowRows(Report& report, const std::vector<Profile>& profiles, const R
     }
     // A misspelt range must not read as a run without regions (exit 0, an empty table in a CI log).
     if (!options.windowRange.empty() && report.rows.size() == rowsBefore) {
-        std::map<std::string, std::size_t> names;
-        for (const Profile& p : profiles)
-            p.forEachRegion([&](const RegionInstance& r) { ++names[r.name]; });
-        std::vector<std::pair<std::string, std::size_t>> common(names.begin(), names.end());
-        std::stable_sort(
-            common.begin(), common.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
+        const std::vector<RegionNameUse> common = regionNameUses(profiles);
         std::string have;
         for (std::size_t i = 0; i < common.size() && i < 8; ++i)
-            have += fmt::format("{}'{}' ({})", i ? ", " : "", common[i].first, common[i].second);
+            have += fmt::format("{}'{}' ({})", i ? ", " : "", common[i].name, common[i].count);
         if (common.size() > 8) have += fmt::format(" and {} more", common.size() - 8);
         throw ReportError(common.empty()
                 ? fmt::format("--window-range '{}': the profiles have no regions or NVTX ranges", options.windowRange)
@@ -862,6 +857,7 @@ Report buildReport(const std::vector<Profile>& profiles, const MachineModel* mac
 {
     Report report;
     report.by = options.by;
+    if (options.by == ReportBy::Window) report.windowRange = options.windowRange;
     chooseMachine(report, profiles, machine);
     std::map<std::tuple<int, std::string, std::string>, RegionAggregate> merged;
     std::map<std::tuple<int, std::string, std::string>, std::vector<double>> perProfile;
@@ -955,6 +951,32 @@ Report buildReport(const std::vector<Profile>& profiles, const MachineModel* mac
         report.rows[i].built = i;
     sortRows(report, SortKey::Lost);
     return report;
+}
+
+std::vector<RegionNameUse> regionNameUses(const std::vector<Profile>& profiles)
+{
+    std::map<std::string, RegionNameUse> names;
+    for (const Profile& p : profiles)
+        p.forEachRegion([&](const RegionInstance& r) {
+            RegionNameUse& u = names[r.name];
+            ++u.count;
+            u.seconds += static_cast<double>(std::max<std::int64_t>(0, r.endNs - r.startNs)) * 1e-9;
+        });
+    std::vector<RegionNameUse> uses;
+    for (auto& [name, u] : names) {
+        u.name = name;
+        uses.push_back(std::move(u));
+    }
+    std::stable_sort(uses.begin(), uses.end(), [](const auto& a, const auto& b) { return a.count > b.count; });
+    return uses;
+}
+
+std::string suggestWindowRange(const std::vector<RegionNameUse>& uses)
+{
+    const RegionNameUse* best = nullptr;
+    for (const RegionNameUse& u : uses)
+        if (u.count >= 2 && (!best || u.seconds > best->seconds)) best = &u;
+    return best ? best->name : std::string();
 }
 
 void sortRows(Report& report, SortKey key)

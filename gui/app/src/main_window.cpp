@@ -111,15 +111,24 @@ MainWindow::MainWindow(QWidget* parent)
     bar->addWidget(m_viewBox);
     bar->addWidget(new QLabel(QStringLiteral("  Items ")));
     m_byBox = new QComboBox;
-    for (const char* v : { "auto", "range", "kernel", "callpath" })
+    for (const char* v : { "auto", "range", "kernel", "callpath", "window" })
         m_byBox->addItem(QString::fromLatin1(v));
     bar->addWidget(m_byBox);
+    // By window: which range's instances are the windows (a training step).
+    m_windowLabel = bar->addWidget(new QLabel(QStringLiteral("  Window ")));
+    m_windowBox = new QComboBox;
+    m_windowAction = bar->addWidget(m_windowBox);
+    m_windowLabel->setVisible(false);
+    m_windowAction->setVisible(false);
     bar->addWidget(new QLabel(QStringLiteral("  Level ")));
     m_levelBox = new QComboBox;
     m_levelBox->addItem(QStringLiteral("default"));
     bar->addWidget(m_levelBox);
     connect(m_viewBox, &QComboBox::currentTextChanged, this, &MainWindow::setView);
     connect(m_byBox, &QComboBox::currentTextChanged, this, &MainWindow::setGrouping);
+    connect(m_windowBox, &QComboBox::currentIndexChanged, this, [this](int at) {
+        if (at >= 0) setWindowRange(m_windowBox->itemData(at).toString());
+    });
     connect(m_levelBox, &QComboBox::currentTextChanged, this,
         [this](const QString& l) { setLevel(l == QStringLiteral("default") ? QString() : l); });
 
@@ -162,17 +171,29 @@ void MainWindow::openProfiles(const std::vector<std::string>& inputs, const std:
 {
     std::optional<analyzer::MachineModel> machine;
     if (!machineFile.empty()) machine = analyzer::readMachineFile(machineFile);
-    load(inputs, std::move(machine));
+    load(inputs, std::move(machine), true);
 }
 
-void MainWindow::load(const std::vector<std::string>& inputs, std::optional<analyzer::MachineModel> machine)
+void MainWindow::load(
+    const std::vector<std::string>& inputs, std::optional<analyzer::MachineModel> machine, bool strictWindow)
 {
     std::vector<analyzer::Profile> profiles;
     for (const std::string& path : analyzer::expandProfilePaths(inputs))
         profiles.push_back(analyzer::Profile::open(path));
+    analyzer::ReportOptions options;
+    std::vector<analyzer::RegionNameUse> ranges;
+    if (m_by == QStringLiteral("window")) {
+        ranges = analyzer::regionNameUses(profiles);
+        options.windowRange = m_windowRange.toStdString();
+        // Other profiles opened from the menu may not have the range chosen before: the suggested one then.
+        if (!strictWindow && std::none_of(ranges.begin(), ranges.end(), [&](const analyzer::RegionNameUse& u) {
+                return u.name == options.windowRange;
+            }))
+            options.windowRange.clear();
+    }
     // Build first: a profile that cannot be analysed leaves the window as it was.
     auto report = std::make_unique<analyzer::Report>(
-        buildPlotReport(profiles, machine ? &*machine : nullptr, m_by.toStdString()));
+        buildPlotReport(profiles, machine ? &*machine : nullptr, m_by.toStdString(), options));
     m_view->setReport(nullptr);
     m_treeModel->setReport(nullptr);
     m_model->setReport(nullptr);
@@ -185,6 +206,13 @@ void MainWindow::load(const std::vector<std::string>& inputs, std::optional<anal
     m_treeModel->setReport(m_report.get());
     m_view->setReport(m_report.get());
     showCallTree();
+    showWindowRanges(ranges);
+    // Windows are a timeline: in time order, as numbered in the legend; other items by lost time.
+    const int sortedBy = m_table->horizontalHeader()->sortIndicatorSection();
+    if (m_report->by == analyzer::ReportBy::Window)
+        m_table->sortByColumn(ItemTableModel::Number, Qt::AscendingOrder);
+    else if (sortedBy == ItemTableModel::Number)
+        m_table->sortByColumn(ItemTableModel::Lost, Qt::DescendingOrder);
     if (!m_baselineInputs.empty()) {
         try {
             refreshComparison();
@@ -232,6 +260,9 @@ void MainWindow::openBaseline(const std::vector<std::string>& inputs)
         throw analyzer::ProfileError(inputs.empty() ? std::string("baseline") : inputs.front(),
             "is a baseline, but no current profiles are open: open them first (rooftime-gui CURRENT... --baseline "
             "BASELINE...)");
+    if (m_report->by == analyzer::ReportBy::Window)
+        throw analyzer::ReportError("the compare view compares kernels, ranges or call paths, not windows: choose "
+                                    "one of those under Items first");
     const auto keep = m_baselineInputs;
     m_baselineInputs = inputs;
     try {
@@ -318,6 +349,13 @@ void MainWindow::setGrouping(const QString& by)
 {
     if (by == m_by) return;
     const QString before = m_by;
+    if (by == QStringLiteral("window") && m_comparison) {
+        const QSignalBlocker block(m_byBox);
+        m_byBox->setCurrentText(before);
+        QMessageBox::warning(this, QStringLiteral("rooftime"),
+            QStringLiteral("Windows are not compared item by item: end the comparison first (File → End comparison)."));
+        return;
+    }
     m_by = by;
     {
         const QSignalBlocker block(m_byBox);
@@ -325,7 +363,7 @@ void MainWindow::setGrouping(const QString& by)
     }
     if (m_inputs.empty()) return;
     try {
-        load(m_inputs, m_machine);
+        load(m_inputs, m_machine, true);
     } catch (const std::exception& e) {
         m_by = before; // the window still shows the old grouping
         const QSignalBlocker block(m_byBox);
@@ -410,6 +448,37 @@ void MainWindow::selectInTree(const std::string& name)
     m_tree->selectionModel()->select(
         node, QItemSelectionModel::ClearAndSelect | QItemSelectionModel::Rows | QItemSelectionModel::Current);
     m_tree->scrollTo(node);
+}
+
+void MainWindow::showWindowRanges(const std::vector<analyzer::RegionNameUse>& ranges)
+{
+    const bool windows = m_report && m_report->by == analyzer::ReportBy::Window;
+    m_windowLabel->setVisible(windows);
+    m_windowAction->setVisible(windows);
+    if (!windows) return;
+    m_windowRange = q(m_report->windowRange);
+    const QSignalBlocker block(m_windowBox);
+    m_windowBox->clear();
+    for (const analyzer::RegionNameUse& u : ranges)
+        m_windowBox->addItem(
+            q(fmt::format("{} ({}×, {})", u.name, u.count, analyzer::humanSeconds(u.seconds))), q(u.name));
+    m_windowBox->setCurrentIndex(m_windowBox->findData(m_windowRange));
+}
+
+void MainWindow::setWindowRange(const QString& name)
+{
+    if (name == m_windowRange) return;
+    const QString before = m_windowRange;
+    m_windowRange = name;
+    if (m_inputs.empty() || m_by != QStringLiteral("window")) return;
+    try {
+        load(m_inputs, m_machine, true);
+    } catch (const std::exception& e) {
+        m_windowRange = before;
+        const QSignalBlocker block(m_windowBox);
+        m_windowBox->setCurrentIndex(m_windowBox->findData(before));
+        QMessageBox::warning(this, QStringLiteral("rooftime"), q(e.what()));
+    }
 }
 
 void MainWindow::showCallTree()
@@ -500,7 +569,7 @@ void MainWindow::openDialog()
     const std::vector<std::string> inputs = pickProfiles(this, QStringLiteral("Open profiles"));
     if (inputs.empty()) return;
     try {
-        load(inputs, m_machine); // a --machine given at start stays
+        load(inputs, m_machine, false); // a --machine given at start stays
     } catch (const std::exception& e) {
         QMessageBox::warning(this, QStringLiteral("rooftime"), q(e.what()));
     }

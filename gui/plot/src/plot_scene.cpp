@@ -1166,7 +1166,19 @@ analyzer::Report buildPlotReport(const std::vector<analyzer::Profile>& profiles,
     };
     options.by = by == "range" ? analyzer::ReportBy::Range
         : by == "callpath"     ? analyzer::ReportBy::Callpath
+        : by == "window"       ? analyzer::ReportBy::Window
                                : analyzer::ReportBy::Kernel;
+    if (options.by == analyzer::ReportBy::Window) {
+        if (options.windowRange.empty() && options.windowSeconds <= 0) {
+            options.windowRange = analyzer::suggestWindowRange(analyzer::regionNameUses(profiles));
+            if (options.windowRange.empty())
+                throw analyzer::ReportError("by window: no region or NVTX range has two instances or more to make "
+                                            "one window each (a training step); name one with --window-range");
+        }
+        analyzer::Report windows = analyzer::buildReport(profiles, machine, options);
+        analyzer::sortRows(windows, analyzer::SortKey::Start); // a timeline: numbered in time order
+        return windows;
+    }
     analyzer::Report report = analyzer::buildReport(profiles, machine, options);
     if (by != "auto") return sorted(std::move(report));
     // auto: kernels with counters first (their work is measured, against their GPU's roofs; a sample's regions

@@ -156,6 +156,7 @@ struct Report {
     std::string machineSource; ///< "embedded in PATH" or "--machine PATH"
     std::vector<std::string> machineWarnings;
     ReportBy by = ReportBy::Range;
+    std::string windowRange; ///< by window: the range one window per instance of which the rows are (else empty)
     RoofSummary summary;
     std::optional<Spread> runSpread; ///< run time over the profiles, when there are several
 };
@@ -177,5 +178,18 @@ HardwareIdentity recordedHardware(const Profile& profile);
 Report buildReport(
     const std::vector<Profile>& profiles, const MachineModel* machine = nullptr, const ReportOptions& options = {});
 void sortRows(Report& report, SortKey key);
+
+/// A region or NVTX range name with its instances and their time over the profiles (to choose --window-range).
+struct RegionNameUse {
+    std::string name;
+    std::size_t count = 0;
+    double seconds = 0;
+};
+/// Every region and NVTX range name of @p profiles, the most frequent first (equal counts: by name).
+std::vector<RegionNameUse> regionNameUses(const std::vector<Profile>& profiles);
+/// The range whose instances suit one window each best: the longest in total among those with at least two
+/// instances (a training step holds its forward and backward ranges, a once-only range makes no timeline); empty
+/// when no name has two.
+std::string suggestWindowRange(const std::vector<RegionNameUse>& uses);
 
 } // namespace rooftime::analyzer

@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+class QAction;
 class QComboBox;
 class QLabel;
 class QSortFilterProxyModel;
@@ -48,9 +49,13 @@ public:
     void closeBaseline();
     const analyzer::Comparison* comparison() const { return m_comparison ? &*m_comparison : nullptr; }
     QTableWidget* compareTable() const { return m_compareTable; }
-    /// "auto", "range", "kernel", "callpath" (as `rooftime plot --by`); by call path, a "Call tree" tab holds the
-    /// rows as a tree.
+    /// "auto", "range", "kernel", "callpath", "window" (as `rooftime plot --by`); by call path, a "Call tree" tab
+    /// holds the rows as a tree; by window, a "Window" choice names the range whose instances are the windows.
+    /// When the profiles cannot be grouped so, a message box says why and the grouping stays.
     void setGrouping(const QString& by);
+    /// By window: one window per instance of this region or NVTX range (empty: analyzer::suggestWindowRange).
+    void setWindowRange(const QString& name);
+    QString windowRange() const { return m_windowRange; }
     /// "combined", "time", "complexity", "classic".
     void setView(const QString& view);
     /// A memory level with a roof ("HBM", "DRAM", …); empty: the view's default.
@@ -72,7 +77,9 @@ public:
 
 private:
     /// Reads and shows @p inputs with @p machine (or the embedded models). Throws like openProfiles.
-    void load(const std::vector<std::string>& inputs, std::optional<analyzer::MachineModel> machine);
+    /// @p strictWindow: a window range the profiles do not have is an error (else: the suggested one is taken).
+    void load(const std::vector<std::string>& inputs, std::optional<analyzer::MachineModel> machine, bool strictWindow);
+    void showWindowRanges(const std::vector<analyzer::RegionNameUse>& ranges);
     void refreshLevels();
     void updateStatus();
     void onTableSelection();
@@ -109,6 +116,10 @@ private:
     QComboBox* m_viewBox = nullptr;
     QComboBox* m_byBox = nullptr;
     QComboBox* m_levelBox = nullptr;
+    QComboBox* m_windowBox = nullptr;
+    QAction* m_windowLabel = nullptr;
+    QAction* m_windowAction = nullptr;
+    QString m_windowRange;
     QLabel* m_status = nullptr;
     bool m_syncing = false;
 };

@@ -162,8 +162,11 @@ struct PlotScene {
     std::vector<std::string> footnotes;
 };
 
-/// The report a plot shows: by @p by ("range", "kernel" or "auto": ranges when some region declares work, else
-/// kernels when there are any), sorted by lost time. Throws analyzer::ProfileError like buildReport.
+/// The report a plot shows: by @p by ("range", "kernel", "callpath", "window" or "auto": kernels with counters,
+/// else ranges when some region declares work, else kernels when there are any), sorted by lost time (windows:
+/// in time order). By window without @p base's windowRange, one window per instance of
+/// analyzer::suggestWindowRange. Throws analyzer::ProfileError like buildReport, and analyzer::ReportError for
+/// windows no range suits.
 analyzer::Report buildPlotReport(const std::vector<analyzer::Profile>& profiles, const analyzer::MachineModel* machine,
     const std::string& by, const analyzer::ReportOptions& base = {});
 
