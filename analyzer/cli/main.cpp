@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
-// The `rooftime` command: record, report, compare, ceilings, import, plot, help. Exit codes: 0 ok, 1 a regression
-// (compare), 2 usage or input error (a recorded command's own status is passed through by record).
+// The `rooftime` command: record, report, compare, ceilings, import, plot, export, help. Exit codes: 0 ok, 1 a
+// regression (compare), 2 usage or input error (a recorded command's own status is passed through by record).
 #include "ceilings.h"
 #include "compare.h"
+#include "export.h"
 #include "import.h"
 #include "options.h"
 #include "output_name.h"
@@ -27,22 +28,6 @@ namespace {
 
 constexpr int kExitOk = 0;
 constexpr int kExitUsage = 2;
-
-/// "100ms", "2.5s", "500us", "40ns" → seconds; nullopt when malformed or not positive.
-std::optional<double> parseDuration(const std::string& text)
-{
-    std::size_t used = 0;
-    double v = 0;
-    try {
-        v = std::stod(text, &used);
-    } catch (const std::exception&) {
-        return std::nullopt;
-    }
-    const std::string unit = text.substr(used);
-    const double scale = unit == "s" ? 1 : unit == "ms" ? 1e-3 : unit == "us" ? 1e-6 : unit == "ns" ? 1e-9 : 0;
-    if (scale == 0 || !(v > 0)) return std::nullopt;
-    return v * scale;
-}
 
 struct ReportCli {
     std::string window;
@@ -82,7 +67,7 @@ int runReport(const std::vector<std::string>& inputs, const std::string& format,
             return kExitUsage;
         }
         if (!cli.window.empty()) {
-            auto d = parseDuration(cli.window);
+            auto d = cli::parseDuration(cli.window);
             if (!d) {
                 fmt::print(stderr, "rooftime report: --window '{}': expected a duration such as 100ms, 2s, 500us\n",
                     cli.window);
@@ -277,6 +262,11 @@ int main(int argc, char** argv)
         "compare", "Judge current runs against baseline runs, item by item; exit 1 on a regression (CI gate)");
     cli::addCompareOptions(*compare, compareArgs);
 
+    cli::ExportArgs exportArgs;
+    auto* exportCommand = app.add_subcommand(
+        "export", "Write profiles as a timeline for Perfetto or chrome://tracing, with the roofline over time");
+    cli::addExportOptions(*exportCommand, exportArgs);
+
     std::vector<std::string> symbolizeFiles;
     auto* symbolize = app.add_subcommand(
         "symbolize", "Store the function names of recorded call stacks in profiles, while the binaries are at hand");
@@ -287,7 +277,7 @@ int main(int argc, char** argv)
 
     std::string helpTopic;
     auto* help = app.add_subcommand("help", "Show help for a command");
-    help->add_option("command", helpTopic, "record, report, compare, ceilings, import, plot or symbolize");
+    help->add_option("command", helpTopic, "record, report, compare, ceilings, import, plot, export or symbolize");
 
     // `record ... -- CMD ARGS`: everything after the first "--" is the command, untouched by our parser.
     // A "--" after the command's first word belongs to the command.
@@ -379,6 +369,7 @@ int main(int argc, char** argv)
         return cli::runPlot(std::vector<std::string>(at + 1, argv + argc));
     }
     if (*compare) return cli::runCompare(compareArgs, std::vector<std::string>(argv, argv + argc));
+    if (*exportCommand) return cli::runExport(exportArgs);
     if (*ceilings) {
         ceil.show = show->count() > 0;
         return cli::runCeilings(ceil);

@@ -4,6 +4,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include <optional>
 #include <string>
 
 namespace rooftime::cli {
@@ -19,6 +20,22 @@ inline CLI::Validator rowCount()
             return {};
         },
         "COUNT");
+}
+
+/// "100ms", "2.5s", "500us", "40ns" → seconds; nullopt when malformed or not positive.
+inline std::optional<double> parseDuration(const std::string& text)
+{
+    std::size_t used = 0;
+    double v = 0;
+    try {
+        v = std::stod(text, &used);
+    } catch (const std::exception&) {
+        return std::nullopt;
+    }
+    const std::string unit = text.substr(used);
+    const double scale = unit == "s" ? 1 : unit == "ms" ? 1e-3 : unit == "us" ? 1e-6 : unit == "ns" ? 1e-9 : 0;
+    if (scale == 0 || !(v > 0)) return std::nullopt;
+    return v * scale;
 }
 
 } // namespace rooftime::cli

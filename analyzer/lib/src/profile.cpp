@@ -902,11 +902,11 @@ void Profile::forEachRegion(const std::function<void(const RegionInstance&)>& f)
 {
     // An empty domain name is no domain, as in aggregateRegions (nvtxDomainCreateA("") interns "").
     query("SELECT CASE WHEN d.text IS NULL OR d.text = '' THEN n.text ELSE d.text || '::' || n.text END, "
-          "r.start_ns, r.end_ns, r.flops, r.bytes, r.kind FROM region r JOIN string n ON n.id = r.name "
-          "LEFT JOIN string d ON d.id = r.domain ORDER BY r.start_ns",
+          "r.start_ns, r.end_ns, r.flops, r.bytes, r.kind, r.thread, r.depth FROM region r JOIN string n ON n.id = "
+          "r.name LEFT JOIN string d ON d.id = r.domain ORDER BY r.start_ns",
         [&](sqlite3_stmt* s) {
             RegionInstance r { text(s, 0), sqlite3_column_int64(s, 1), sqlite3_column_int64(s, 2), {}, {},
-                sqlite3_column_int(s, 5) };
+                sqlite3_column_int(s, 5), sqlite3_column_int64(s, 6), sqlite3_column_int(s, 7) };
             if (sqlite3_column_type(s, 3) != SQLITE_NULL) {
                 r.flops = sqlite3_column_double(s, 3);
                 r.bytes = sqlite3_column_double(s, 4);
@@ -926,19 +926,63 @@ void Profile::forEachKernel(const std::function<void(const KernelLaunch&)>& f) c
     const bool inRegion = hasColumn("kernel", "region") && hasColumn("kernel", "thread");
     const std::string sql = fmt::format(
         "SELECT n.text, k.device, CASE WHEN {0} THEN k.start_ns ELSE COALESCE({1}{2}MAX(CASE WHEN {0} THEN "
-        "k.start_ns END) OVER (ORDER BY k.correlation ROWS UNBOUNDED PRECEDING)) END AS t, k.duration_ns, k.id "
-        "FROM kernel k JOIN string n ON n.id = k.name {3} ORDER BY t",
+        "k.start_ns END) OVER (ORDER BY k.correlation ROWS UNBOUNDED PRECEDING)) END AS t, k.duration_ns, k.id, "
+        "k.stream, k.correlation, k.grid_x, k.grid_y, k.grid_z, k.block_x, k.block_y, k.block_z, k.replayed, {0}, "
+        "{4}, {5}, {6} FROM kernel k JOIN string n ON n.id = k.name {3} ORDER BY t",
         // No time: a record without any (start and duration 0), not a launch at a clock's zero.
         "(k.start_ns <> 0 OR k.duration_ns <> 0)", launchNs ? "NULLIF(k.launch_ns, 0), " : "",
         inRegion ? "r.start_ns, " : "",
-        inRegion ? "LEFT JOIN region r ON r.thread = k.thread AND r.seq = k.region" : "");
+        inRegion ? "LEFT JOIN region r ON r.thread = k.thread AND r.seq = k.region LEFT JOIN string rn ON rn.id = "
+                   "r.name"
+                 : "",
+        inRegion ? "k.thread" : "NULL", launchNs ? "NULLIF(k.launch_ns, 0)" : "NULL", inRegion ? "rn.text" : "NULL");
     query(sql.c_str(), [&](sqlite3_stmt* s) {
-        KernelLaunch k { text(s, 0), sqlite3_column_int64(s, 1), {}, sqlite3_column_int64(s, 3) };
+        KernelLaunch k;
+        k.name = text(s, 0);
+        k.device = sqlite3_column_int64(s, 1);
+        k.durationNs = sqlite3_column_int64(s, 3);
+        k.id = sqlite3_column_int64(s, 4);
         if (k.durationNs == 0)
-            if (auto r = replayedNs.find(sqlite3_column_int64(s, 4)); r != replayedNs.end()) k.durationNs = r->second;
+            if (auto r = replayedNs.find(k.id); r != replayedNs.end()) k.durationNs = r->second;
         if (sqlite3_column_type(s, 2) != SQLITE_NULL) k.startNs = sqlite3_column_int64(s, 2);
+        k.stream = sqlite3_column_int64(s, 5);
+        k.correlation = sqlite3_column_int64(s, 6);
+        for (int i = 0; i < 6; ++i)
+            k.config[static_cast<std::size_t>(i)] = sqlite3_column_int64(s, 7 + i);
+        k.replayed = sqlite3_column_int(s, 13) != 0;
+        k.timed = sqlite3_column_int(s, 14) != 0;
+        if (sqlite3_column_type(s, 15) != SQLITE_NULL) k.thread = sqlite3_column_int64(s, 15);
+        if (sqlite3_column_type(s, 16) != SQLITE_NULL) k.launchNs = sqlite3_column_int64(s, 16);
+        if (sqlite3_column_type(s, 17) != SQLITE_NULL) k.region = text(s, 17);
         f(k);
     });
+}
+
+void Profile::forEachMemop(const std::function<void(const MemopRecord&)>& f) const
+{
+    if (!hasTable("memop")) return;
+    query("SELECT kind, copy_kind, bytes, device, stream, start_ns, end_ns FROM memop ORDER BY start_ns",
+        [&](sqlite3_stmt* s) {
+            MemopRecord m;
+            m.kind = sqlite3_column_int(s, 0);
+            if (sqlite3_column_type(s, 1) != SQLITE_NULL) m.copyKind = sqlite3_column_int(s, 1);
+            m.bytes = sqlite3_column_int64(s, 2);
+            m.device = sqlite3_column_int64(s, 3);
+            m.stream = sqlite3_column_int64(s, 4);
+            m.startNs = sqlite3_column_int64(s, 5);
+            m.endNs = sqlite3_column_int64(s, 6);
+            f(m);
+        });
+}
+
+std::vector<ThreadInfo> Profile::threads() const
+{
+    std::vector<ThreadInfo> out;
+    if (!hasTable("thread")) return out;
+    query("SELECT id, tid, IFNULL(name, '') FROM thread ORDER BY id", [&](sqlite3_stmt* s) {
+        out.push_back({ sqlite3_column_int64(s, 0), sqlite3_column_int64(s, 1), text(s, 2) });
+    });
+    return out;
 }
 
 std::vector<std::string> expandProfilePaths(const std::vector<std::string>& inputs)

@@ -132,6 +132,8 @@ struct RegionInstance {
     std::optional<double> flops; ///< declared work
     std::optional<double> bytes;
     int kind = 0; ///< schema::RegionKind
+    std::int64_t thread = 0; ///< `thread.id` (kind 2: the thread that started it)
+    int depth = 0; ///< regions open below it on its thread
 };
 
 /// One kernel launch, as recorded (imports have no start time).
@@ -140,6 +142,33 @@ struct KernelLaunch {
     std::int64_t device = 0;
     std::optional<std::int64_t> startNs;
     std::int64_t durationNs = 0;
+    std::int64_t id = 0;
+    std::int64_t stream = 0;
+    std::int64_t correlation = 0;
+    std::array<std::int64_t, 6> config {}; ///< grid x, y, z, block x, y, z
+    std::optional<std::int64_t> thread; ///< the launching thread (`thread.id`), where recorded
+    std::optional<std::int64_t> launchNs; ///< when the launch call was made (schema 1.3)
+    std::string region; ///< the innermost region open on the launching thread, where recorded
+    bool replayed = false; ///< counters were collected for it
+    /// Its start is its own; false: a replayed launch without a time of its own, placed as forEachKernel says.
+    bool timed = true;
+};
+
+/// One GPU copy or fill (schema 1.2).
+struct MemopRecord {
+    int kind = 0; ///< 0 copy, 1 fill
+    std::optional<int> copyKind; ///< CUpti_ActivityMemcpyKind
+    std::int64_t bytes = 0;
+    std::int64_t device = 0;
+    std::int64_t stream = 0;
+    std::int64_t startNs = 0, endNs = 0;
+};
+
+/// A thread that recorded something.
+struct ThreadInfo {
+    std::int64_t id = 0; ///< `thread.id`
+    std::int64_t tid = 0; ///< the kernel's thread id
+    std::string name;
 };
 
 class Profile {
@@ -182,6 +211,9 @@ public:
     /// Every region instance and kernel launch in start order (for time windows).
     void forEachRegion(const std::function<void(const RegionInstance&)>& f) const;
     void forEachKernel(const std::function<void(const KernelLaunch&)>& f) const;
+    /// GPU copies and fills in start order; none before schema 1.2.
+    void forEachMemop(const std::function<void(const MemopRecord&)>& f) const;
+    std::vector<ThreadInfo> threads() const;
 
 private:
     Profile() = default;
