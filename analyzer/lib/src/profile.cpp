@@ -975,6 +975,17 @@ void Profile::forEachMemop(const std::function<void(const MemopRecord&)>& f) con
         });
 }
 
+std::uint64_t Profile::eventCount() const
+{
+    std::uint64_t n = 0;
+    for (const char* table : { "region", "kernel", "memop" }) {
+        if (!hasTable(table)) continue;
+        const std::string sql = fmt::format("SELECT COUNT(*) FROM {}", table);
+        query(sql.c_str(), [&](sqlite3_stmt* s) { n += static_cast<std::uint64_t>(sqlite3_column_int64(s, 0)); });
+    }
+    return n;
+}
+
 std::vector<ThreadInfo> Profile::threads() const
 {
     std::vector<ThreadInfo> out;

@@ -173,7 +173,10 @@ TraceSummary writeChromeTrace(
 
     // First pass: the slices' starts (on the common axis), to cut at one time for all when there are too many.
     std::int64_t cut = std::numeric_limits<std::int64_t>::max();
-    {
+    std::uint64_t recorded = 0;
+    for (const Profile& p : profiles)
+        recorded += p.eventCount();
+    if (recorded > options.maxSlices) {
         std::vector<std::int64_t> starts;
         for (std::size_t i = 0; i < profiles.size(); ++i) {
             const Span& s = spans[i];
@@ -262,6 +265,14 @@ TraceSummary writeChromeTrace(
             }
             return at->second;
         };
+        struct KernelText {
+            std::string name; ///< quoted
+            std::string workArgs, limiterArg;
+            const PerLaunch* work = nullptr;
+            const Roofs* roofs = nullptr;
+        };
+        std::map<std::pair<std::string, std::int64_t>, KernelText> kernelText;
+        std::map<std::string, std::string> quotedRegions;
         p.forEachKernel([&](const KernelLaunch& k) {
             if (!k.startNs) {
                 ++summary.untimedKernels;
@@ -273,10 +284,25 @@ TraceSummary writeChromeTrace(
                 ++summary.cutSlices;
                 return;
             }
-            const std::string device = fmt::format("gpu{}", k.device);
-            const auto w = perLaunch.find({ k.name, device });
-            const PerLaunch* work = w == perLaunch.end() ? nullptr : &w->second;
-            const Roofs* r = roofsOf(device);
+            // What is the same for every launch of a kernel is formatted once (a run has millions of launches).
+            auto [known, added] = kernelText.try_emplace({ k.name, k.device });
+            KernelText& text = known->second;
+            if (added) {
+                const std::string device = fmt::format("gpu{}", k.device);
+                const auto w = perLaunch.find({ k.name, device });
+                text.work = w == perLaunch.end() ? nullptr : &w->second;
+                text.roofs = roofsOf(device);
+                text.name = quoted(k.name);
+                if (text.work && text.work->flops > 0)
+                    text.workArgs += fmt::format(R"j(,"FLOPs (kernel mean)":{})j", num(text.work->flops));
+                if (text.work)
+                    for (const auto& [l, v] : text.work->bytes)
+                        text.workArgs += fmt::format(",{}:{}", quoted("bytes " + l + " (kernel mean)"), num(v));
+                if (text.work && !text.work->limiter.empty())
+                    text.limiterArg = fmt::format(R"(,"kernel limiter":{})", quoted(text.work->limiter));
+            }
+            const PerLaunch* work = text.work;
+            const Roofs* r = text.roofs;
             const double launch = r ? r->launchSeconds : 0;
             const double seconds = static_cast<double>(k.durationNs) * 1e-9;
             // The bound of this launch: its kernel's mean work at the roof, at least one launch; without work with a
@@ -290,22 +316,22 @@ TraceSummary writeChromeTrace(
             const double q = work && work->bytes.count(level) ? work->bytes.at(level) : 0;
             std::string args = fmt::format(R"j("grid":"({},{},{})","block":"({},{},{})","correlation":{},"stream":{})j",
                 k.config[0], k.config[1], k.config[2], k.config[3], k.config[4], k.config[5], k.correlation, k.stream);
-            if (!k.region.empty()) args += fmt::format(R"(,"launched in":{})", quoted(k.region));
+            if (!k.region.empty()) {
+                auto [region, fresh] = quotedRegions.try_emplace(k.region);
+                if (fresh) region->second = quoted(k.region);
+                args += R"(,"launched in":)" + region->second;
+            }
             if (k.replayed) args += R"j(,"counters":"measured on this launch (its time is under kernel replay)")j";
             if (!k.timed) args += R"(,"placed":"no time of its own: shown at its launch")";
-            if (work && work->flops > 0) args += fmt::format(R"j(,"FLOPs (kernel mean)":{})j", num(work->flops));
-            if (work)
-                for (const auto& [l, v] : work->bytes)
-                    args += fmt::format(",{}:{}", quoted("bytes " + l + " (kernel mean)"), num(v));
+            args += text.workArgs;
             if (bound && seconds > 0) {
-                args += fmt::format(R"(,"roof time":{},"efficiency":{})", quoted(humanSeconds(*bound)),
-                    quoted(fmt::format("{:.0f} %", efficiencyPercent(std::min(1.0, *bound / seconds)))));
-                if (work && !work->limiter.empty())
-                    args += fmt::format(R"(,"kernel limiter":{})", quoted(work->limiter));
+                args += fmt::format(R"(,"roof time":"{}","efficiency":"{:.0f} %")", humanSeconds(*bound),
+                    efficiencyPercent(std::min(1.0, *bound / seconds)));
+                args += text.limiterArg;
             }
             event(fmt::format(
                 R"({{"ph":"X","cat":"kernel","pid":{},"tid":{},"ts":{},"dur":{},"name":{},"args":{{{}}}}})", pid,
-                tracks.gpu(k.device, k.stream), micros(start - origin), micros(k.durationNs), quoted(k.name), args));
+                tracks.gpu(k.device, k.stream), micros(start - origin), micros(k.durationNs), text.name, args));
             ++summary.kernels;
             if (r)
                 binsOf(k.device).add(start, k.durationNs, bound && seconds > 0 ? std::min(1.0, *bound / seconds) : 0,

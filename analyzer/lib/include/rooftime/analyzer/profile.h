@@ -214,6 +214,8 @@ public:
     /// GPU copies and fills in start order; none before schema 1.2.
     void forEachMemop(const std::function<void(const MemopRecord&)>& f) const;
     std::vector<ThreadInfo> threads() const;
+    /// Region instances, kernel launches and copies recorded: how many slices a timeline of it has at most.
+    std::uint64_t eventCount() const;
 
 private:
     Profile() = default;
