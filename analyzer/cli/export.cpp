@@ -50,7 +50,8 @@ int runExport(const ExportArgs& args)
              std::tuple { &args.to, "--to", &options.toSeconds } }) {
         if (text->empty()) continue;
         const std::optional<double> d = parseDuration(*text);
-        if (!d) {
+        constexpr double kLongest = 1e6; // seconds: 11 days, longer than any recording, and no overflow in ns
+        if (!d || *d > kLongest) {
             fmt::print(stderr, "rooftime export: {} '{}': expected a duration such as 100ms, 2s, 500us\n", name, *text);
             return kExitUsage;
         }
@@ -96,7 +97,8 @@ int runExport(const ExportArgs& args)
             summary.cutSlices, analyzer::humanSeconds(*summary.cutAtSeconds), args.maxSlices);
     if (summary.untimedKernels > 0)
         fmt::print(stderr,
-            "rooftime export: {} kernel launches have no time to be placed at (imported, or replayed without a launch time): not on the timeline\n",
+            "rooftime export: {} kernel launches have no time to be placed at (imported, or replayed without a launch "
+            "time): not on the timeline\n",
             summary.untimedKernels);
     return 0;
 }

@@ -990,7 +990,9 @@ std::vector<ThreadInfo> Profile::threads() const
 {
     std::vector<ThreadInfo> out;
     if (!hasTable("thread")) return out;
-    query("SELECT id, tid, IFNULL(name, '') FROM thread ORDER BY id", [&](sqlite3_stmt* s) {
+    const std::string sql = fmt::format("SELECT id, {}, {} FROM thread ORDER BY id",
+        hasColumn("thread", "tid") ? "tid" : "0", hasColumn("thread", "name") ? "IFNULL(name, '')" : "''");
+    query(sql.c_str(), [&](sqlite3_stmt* s) {
         out.push_back({ sqlite3_column_int64(s, 0), sqlite3_column_int64(s, 1), text(s, 2) });
     });
     return out;

@@ -228,7 +228,10 @@ TraceSummary writeChromeTrace(
                 quoted(fmt::format("{} (tid {})", t.name.empty() ? std::string("thread") : t.name, t.tid)));
             metadata(pid, t.id, "thread_sort_index", "sort_index", std::to_string(t.id));
         }
-        Tracks tracks(std::max<std::int64_t>(maxThread + 1, 1000));
+        // GPU tracks after the CPU threads (a damaged thread id must not overflow the count).
+        Tracks tracks(maxThread < std::numeric_limits<std::int64_t>::max() / 2
+                ? std::max<std::int64_t>(maxThread + 1, 1000)
+                : 1000);
 
         p.forEachRegion([&](const RegionInstance& r) {
             if (!inSpan(span, r.startNs, r.endNs)) return;
