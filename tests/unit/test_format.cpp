@@ -171,6 +171,23 @@ TEST_CASE("shortCallPath: short function names, compact kernels, the innermost e
     CHECK(narrow.size() == 40);
     CHECK(narrow.rfind("... > vectorized_", 0) == 0);
     CHECK(narrow.substr(narrow.size() - 5) == "1ul>>");
+    // A kernel launched outside every range, alone on its path: its middle is cut, not its start.
+    ReportRow alone = r;
+    alone.path = { r.path.back() };
+    alone.pathFrames = { false };
+    const std::string one = shortCallPath(alone, 30, &compact);
+    CHECK(textWidth(one) == 30);
+    CHECK(one.rfind("vectorized_", 0) == 0);
+    CHECK(one.substr(one.size() - 5) == "1ul>>");
+    // Width counts characters, not bytes: 29 of them fit in 30 columns whole.
+    ReportRow wide;
+    wide.kind = "path";
+    wide.path = { "a", "" };
+    for (int i = 0; i < 25; ++i)
+        wide.path[1] += "é";
+    wide.pathFrames = { false, false };
+    CHECK(shortCallPath(wide, 30) == "a > " + wide.path[1]);
+    CHECK(shortCallPath(ReportRow {}, 10).empty());
     // A region at the end is itself.
     r.kind = "path";
     r.path.back() = "optimizer";

@@ -24,10 +24,12 @@
 #include <QTreeView>
 
 #include <catch2/catch.hpp>
+#include <sqlite3.h>
 
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <filesystem>
 
 using namespace rooftime;
 using rooftime::test::readFile;
@@ -434,6 +436,8 @@ TEST_CASE("gui: the call tree adds what is below a function, and shows a row's o
     report.rows.push_back(pathRow({ frame, "B" }, { true, false }, false, 1.0, std::nullopt));
     report.rows.push_back(pathRow({ frame, "A", "void k<4>(int)" }, { true, false, false }, true, 0.3, 0.2, "gpu0"));
     report.rows.push_back(pathRow({ frame, "A", "void k<4>(int)" }, { true, false, false }, true, 0.1, 0.0, "gpu1"));
+    // B launched a kernel that lost 0.25 s: B, without work of its own, shows it in brackets, and main adds it.
+    report.rows.push_back(pathRow({ frame, "B", "void m(int)" }, { true, false, false }, true, 0.3, 0.25, "gpu0"));
     gui::ItemTableModel items;
     items.setReport(&report);
     gui::CallTreeModel tree(&items);
@@ -448,7 +452,7 @@ TEST_CASE("gui: the call tree adds what is below a function, and shows a row's o
     CHECK(tree.index(0, C::Name).data(Qt::ToolTipRole).toString().contains(qs("main(int, char**)")));
     // Below main: A and B, whose own times add up; C is inside A's time already, as are its kernels.
     CHECK(sortValue(tree, main, C::Time) == Approx(3.0));
-    CHECK(sortValue(tree, main, C::Lost) == Approx(0.5)); // B has no lost time known
+    CHECK(sortValue(tree, main, C::Lost) == Approx(0.75)); // A's own 0.5 (not again its kernels'), B's 0.25
     CHECK(str(tree.index(0, C::Time).data().toString()) == analyzer::humanSeconds(3.0));
     REQUIRE(tree.rowCount(main) == 2);
     const QModelIndex a = child(tree, main, "A");
@@ -470,7 +474,11 @@ TEST_CASE("gui: the call tree adds what is below a function, and shows a row's o
     CHECK(kernels == 2);
     const QModelIndex b = child(tree, main, "B");
     REQUIRE(b.isValid());
-    CHECK(str(tree.index(b.row(), C::Lost, main).data().toString()) == "-"); // as the table: not analysed
+    CHECK(str(tree.index(b.row(), C::Lost, main).data().toString()) == "(" + analyzer::humanSeconds(0.25) + ")");
+    CHECK(sortValue(tree, b, C::Lost) == Approx(0.25));
+    CHECK(tree.index(b.row(), C::Lost, main).data(Qt::ToolTipRole).toString().contains(qs("no known work")));
+    // Functions sort after drawn items by legend number, as undrawn rows do.
+    CHECK(sortValue(tree, main, C::Number) > 1e299);
     CHECK(tree.parent(child(tree, a, "C")) == a);
     CHECK(tree.indexOf("main(int, char**) > A > C") == child(tree, a, "C"));
     CHECK_FALSE(tree.indexOf("A").isValid());
@@ -588,4 +596,49 @@ TEST_CASE("gui: by window, one item per training step in time order, the range c
     CHECK(w.table()->horizontalHeader()->sortIndicatorSection() == C::Lost);
     w.openBaseline({ lstm });
     CHECK(w.comparison() != nullptr);
+}
+
+TEST_CASE("gui: the same kernel on two GPUs is two rows, and each selects its own node and row", "[gui]")
+{
+    ensureApp();
+    // The H200 lstm_chain with half its launches moved to a second GPU.
+    const std::string path = scratchDir("gui_two_gpus") + "/two.rtdb";
+    std::filesystem::copy_file(std::string(ROOFTIME_TEST_DATA) + "/gpu/stacks/lstm_chain.rtdb", path,
+        std::filesystem::copy_options::overwrite_existing);
+    {
+        sqlite3* db = nullptr;
+        REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
+        CHECK(sqlite3_exec(db,
+                  "INSERT INTO device VALUES (1, 'NVIDIA H200', 'sm_90', 132); UPDATE kernel SET device = 1 WHERE "
+                  "id % 4 IN (1, 2)",
+                  nullptr, nullptr, nullptr)
+            == SQLITE_OK);
+        sqlite3_close(db);
+    }
+    gui::MainWindow w;
+    w.resize(1200, 900);
+    w.show();
+    w.setGrouping(qs("callpath"));
+    w.openProfiles({ path });
+    QApplication::processEvents();
+    const gui::CallTreeModel& tree = *w.treeModel();
+    const auto* proxy = static_cast<const QSortFilterProxyModel*>(w.tree()->model());
+    const auto* tableProxy = static_cast<const QSortFilterProxyModel*>(w.table()->model());
+    int checked = 0;
+    for (std::size_t i = 0; i < w.report()->rows.size(); ++i) {
+        const analyzer::ReportRow& r = w.report()->rows[i];
+        if (r.kind != "path-kernel") continue;
+        INFO(r.name << " on " << r.device);
+        const QModelIndex node = proxy->mapFromSource(tree.indexOfRow(static_cast<int>(i)));
+        REQUIRE(node.isValid());
+        w.tree()->selectionModel()->select(node, QItemSelectionModel::ClearAndSelect | QItemSelectionModel::Rows);
+        const QModelIndexList rows = w.table()->selectionModel()->selectedRows();
+        REQUIRE(rows.size() == 1);
+        CHECK(tableProxy->mapToSource(rows.front()).row() == static_cast<int>(i)); // this GPU's row
+        const QModelIndexList nodes = w.tree()->selectionModel()->selectedRows();
+        REQUIRE(nodes.size() == 1);
+        CHECK(nodes.front() == node); // not the other GPU's node of the same name
+        ++checked;
+    }
+    CHECK(checked == 4); // two kernels on two GPUs
 }

@@ -328,27 +328,36 @@ std::string callPathEntry(const ReportRow& r, std::size_t i, const std::map<std:
 
 std::string shortCallPath(const ReportRow& r, std::size_t width, const std::map<std::string, std::string>* kernelNames)
 {
+    if (r.path.empty()) return elideMiddle(r.name, width);
     std::vector<std::string> parts;
     for (std::size_t i = 0; i < r.path.size(); ++i)
         parts.push_back(callPathEntry(r, i, kernelNames));
     std::string all;
     for (std::size_t i = 0; i < parts.size(); ++i)
         all += (i ? " > " : "") + parts[i];
-    // Where even the item itself is too long, its middle is cut, not its start: "... > vectori...ambda>".
+    const auto columns = [](const std::string& s) { return textWidth(s); };
+    if (columns(all) <= width) return all;
+    // The item alone: its middle is cut, not its start.
+    if (parts.size() == 1) return elideMiddle(all, width);
+    // Where even the item itself is too long, likewise, after "... > ": "... > vectori...ambda>".
     constexpr std::size_t kLead = 6; // "... > "
-    const std::size_t leaf = charStarts(parts.back()).size() - 1;
-    if (all.size() > width && parts.size() > 1 && width >= kLead + 14 && leaf > width - kLead)
+    if (width >= kLead + 14 && columns(parts.back()) > width - kLead)
         return "... > " + elideMiddle(parts.back(), width - kLead);
-    if (all.size() <= width || parts.size() < 3) return elideFront(all, width);
+    if (parts.size() < 3) return elideFront(all, width);
     std::string tail = parts.back();
     for (std::size_t i = parts.size() - 1; i-- > 1;) {
         const std::string longer = parts[i] + " > " + tail;
-        if (parts.front().size() + 9 + longer.size() > width) break;
+        if (columns(parts.front()) + 9 + columns(longer) > width) break;
         tail = longer;
     }
     const std::string shortened = parts.front() + " > ... > " + tail;
     // Too narrow even for that: the innermost end of the whole path stays (not "... > ... > tail").
-    return charStarts(shortened).size() - 1 <= width ? shortened : elideFront(all, width);
+    return columns(shortened) <= width ? shortened : elideFront(all, width);
+}
+
+std::size_t textWidth(const std::string& text)
+{
+    return charStarts(text).size() - 1;
 }
 
 namespace {

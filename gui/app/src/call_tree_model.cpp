@@ -95,11 +95,17 @@ void CallTreeModel::total(int node)
         seconds += c.seconds;
         if (c.lost) lost = lost.value_or(0) + *c.lost;
     }
+    n.lostBelow = false;
     if (n.row >= 0) {
-        // A row's own numbers: its time holds its nested regions' already (regions are inclusive).
+        // A row's own numbers: its time holds its nested regions' already (regions are inclusive). A region without
+        // known work has no lost time of its own: it shows what is lost below it, so that sorting by lost time
+        // leads down to the items that lose it.
         const analyzer::ReportRow& r = m_report->rows[static_cast<std::size_t>(n.row)];
         seconds = r.timeSeconds;
-        lost = r.roof && r.roof->efficiency ? std::optional<double>(r.roof->lostSeconds) : std::nullopt;
+        if (r.roof && r.roof->efficiency)
+            lost = r.roof->lostSeconds;
+        else
+            n.lostBelow = lost.has_value();
     }
     n.seconds = seconds;
     n.lost = lost;
@@ -145,6 +151,13 @@ QVariant CallTreeModel::headerData(int section, Qt::Orientation orientation, int
     return m_items->headerData(section, orientation, role);
 }
 
+QModelIndex CallTreeModel::indexOfRow(int row) const
+{
+    for (std::size_t n = 0; n < m_nodes.size(); ++n)
+        if (m_nodes[n].row == row && row >= 0) return createIndex(m_nodes[n].place, 0, static_cast<quintptr>(n));
+    return {};
+}
+
 QModelIndex CallTreeModel::indexOf(const std::string& name) const
 {
     if (!m_report) return {};
@@ -179,6 +192,13 @@ QVariant CallTreeModel::data(const QModelIndex& index, int role) const
     if (node.row >= 0) {
         if (role == Qt::ToolTipRole && column == Column::Name && node.label != node.entry)
             return q(node.entry + "\n\n") + m_items->data(m_items->index(node.row, column), role).toString();
+        if (column == Column::Lost && node.lostBelow) {
+            if (role == ItemTableModel::SortRole) return *node.lost;
+            if (role == Qt::DisplayRole) return q("(" + analyzer::humanSeconds(*node.lost) + ")");
+            if (role == Qt::ToolTipRole)
+                return q(fmt::format("{} lost in the items below; this {} has no known work of its own",
+                    analyzer::humanSeconds(*node.lost), kind));
+        }
         return m_items->data(m_items->index(node.row, column), role);
     }
     // A function with no row of its own: what is below it, added.
@@ -192,6 +212,8 @@ QVariant CallTreeModel::data(const QModelIndex& index, int role) const
     const bool sort = role == ItemTableModel::SortRole;
     if (role != Qt::DisplayRole && !sort) return {};
     switch (column) {
+    case Column::Number:
+        return sort ? QVariant(1e300) : QVariant(QString()); // not drawn: last, as the table's undrawn rows
     case Column::Time:
         return sort ? QVariant(node.seconds) : QVariant(q(analyzer::humanSeconds(node.seconds)));
     case Column::Lost:

@@ -139,7 +139,8 @@ QVariant ItemTableModel::data(const QModelIndex& index, int role) const
         if (auto s = m_shortNames.find(r->name); !sort && s != m_shortNames.end()) return q(s->second);
         return q(r->name);
     case Kind:
-        return q(r->kind);
+        // Call paths' rows are regions and kernels, as the call tree names them.
+        return q(r->kind == "path" ? "region" : r->kind == "path-kernel" ? "kernel" : r->kind);
     case Device:
         return q(r->device);
     case Count:
@@ -177,6 +178,9 @@ std::string itemDetails(const analyzer::ReportRow& r)
     std::string s = r.name + (r.device.empty() ? "" : " [" + r.device + "]") + "\n";
     s += fmt::format("time {} over {} instance{} ({:.1f} % of the run)\n", analyzer::humanSeconds(r.timeSeconds),
         r.count, r.count == 1 ? "" : "s", 100 * r.share);
+    if (r.exclusiveSeconds && *r.exclusiveSeconds < r.timeSeconds)
+        s += fmt::format(
+            "self {} (less the regions nested directly inside)\n", analyzer::humanSeconds(*r.exclusiveSeconds));
     for (const auto& [cls, v] : r.flopsByClass)
         s += fmt::format("FLOPs {}: {}\n", cls.label(), analyzer::siValue(v));
     for (const auto& [level, v] : r.bytesByLevel)

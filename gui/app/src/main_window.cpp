@@ -422,23 +422,35 @@ void MainWindow::refreshLevels()
 void MainWindow::selectItem(const std::string& name)
 {
     if (m_syncing) return;
+    const int row = m_model->rowOf(name);
+    if (row >= 0) {
+        selectRow(row);
+        return;
+    }
     m_syncing = true;
     m_view->setSelected(name);
-    const int row = m_model->rowOf(name);
-    if (row < 0) {
-        m_table->clearSelection();
-    } else {
-        const QModelIndex at = m_proxy->mapFromSource(m_model->index(row, 0));
-        m_table->selectRow(at.row());
-        m_table->scrollTo(at);
-    }
-    selectInTree(name);
+    m_table->clearSelection();
+    m_tree->clearSelection();
     m_syncing = false;
 }
 
-void MainWindow::selectInTree(const std::string& name)
+void MainWindow::selectRow(int row)
 {
-    const QModelIndex node = m_treeProxy->mapFromSource(m_treeModel->indexOf(name));
+    // By the report's row, not its name: the same kernel on two GPUs is two rows of one name.
+    const analyzer::ReportRow* r = m_model->rowAt(row);
+    if (!r) return;
+    m_syncing = true;
+    m_view->setSelected(r->name);
+    const QModelIndex at = m_proxy->mapFromSource(m_model->index(row, 0));
+    m_table->selectRow(at.row());
+    m_table->scrollTo(at);
+    selectInTree(row);
+    m_syncing = false;
+}
+
+void MainWindow::selectInTree(int row)
+{
+    const QModelIndex node = m_treeProxy->mapFromSource(m_treeModel->indexOfRow(row));
     if (!node.isValid()) {
         m_tree->clearSelection();
         return;
@@ -489,8 +501,10 @@ void MainWindow::showCallTree()
         if (at >= 0) m_tabs->removeTab(at);
         return;
     }
-    if (at < 0) m_tabs->insertTab(1, m_tree, QStringLiteral("Call tree"));
-    m_tabs->setCurrentWidget(m_tree);
+    if (at < 0) {
+        m_tabs->insertTab(1, m_tree, QStringLiteral("Call tree"));
+        m_tabs->setCurrentWidget(m_tree); // when it appears; a reload keeps the tab that was open
+    }
     // Small trees open whole; a large one along its most expensive branch from each root.
     constexpr std::size_t kOpenWhole = 400;
     if (m_treeModel->nodeCount() <= kOpenWhole) {
@@ -511,10 +525,9 @@ void MainWindow::onTreeSelection()
 {
     if (m_syncing) return;
     const QModelIndexList rows = m_tree->selectionModel()->selectedRows();
-    const analyzer::ReportRow* r
-        = rows.isEmpty() ? nullptr : m_treeModel->rowAt(m_treeProxy->mapToSource(rows.front()));
-    if (r) {
-        selectItem(r->name);
+    const int row = rows.isEmpty() ? -1 : rows.front().data(ItemTableModel::RowRole).toInt();
+    if (row >= 0) {
+        selectRow(row);
         return;
     }
     // A function without a row of its own is no item of the plot.
@@ -532,11 +545,12 @@ void MainWindow::onTableSelection()
         m_view->setSelected({});
         return;
     }
-    const analyzer::ReportRow* r = m_model->rowAt(m_proxy->mapToSource(rows.front()).row());
+    const int row = m_proxy->mapToSource(rows.front()).row();
+    const analyzer::ReportRow* r = m_model->rowAt(row);
     if (!r) return;
     m_syncing = true;
     m_view->setSelected(r->name);
-    selectInTree(r->name);
+    selectInTree(row);
     m_syncing = false;
 }
 

@@ -1093,7 +1093,7 @@ void SceneBuilder::drawLegend()
         std::string name = analyzer::elideMiddle(named != compact.end() ? named->second : d.row->name, width);
         if (!d.row->path.empty()) {
             name = analyzer::shortCallPath(*d.row, std::numeric_limits<std::size_t>::max(), &compact);
-            if (name.size() > width)
+            if (analyzer::textWidth(name) > width)
                 name = analyzer::elideMiddle(analyzer::callPathEntry(*d.row, d.row->path.size() - 1, &compact), width);
         }
         line(number + name + rest, kInk, false, 6);

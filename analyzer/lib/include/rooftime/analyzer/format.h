@@ -21,6 +21,8 @@ struct FormatOptions {
 
 std::string formatReport(const Report& report, OutputFormat format, const FormatOptions& options);
 
+/// Columns @p text takes: its UTF-8 characters.
+std::size_t textWidth(const std::string& text);
 /// "abcdef…xyz": shortens text to at most width columns by cutting its middle (ASCII "..." marks the cut).
 std::string elideMiddle(const std::string& text, std::size_t width);
 /// A demangled kernel name for a narrow column: no return type, parameter lists or namespace qualifiers, lambdas as

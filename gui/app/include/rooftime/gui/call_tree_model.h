@@ -4,7 +4,8 @@
  * @brief The call tree of rooftime-gui (items by call path): the report's call-path rows as a tree of their
  * entries (functions of the host call stack, regions, kernels), top-down from the outermost. A node that is a
  * report row shows that row's numbers, in the item table's columns; a function without a row of its own shows
- * the time and lost time of the items below it, added.
+ * the time and lost time of the items below it, added; a row without known work shows, in brackets, the lost
+ * time below it.
  */
 #pragma once
 
@@ -33,6 +34,8 @@ public:
 
     /// The node of the row named @p name (a call path, as ReportRow::name), or an invalid index.
     QModelIndex indexOf(const std::string& name) const;
+    /// The node of the report's row @p row, or an invalid index.
+    QModelIndex indexOfRow(int row) const;
     /// The report row a node stands for, or nullptr (a function with no row of its own).
     const analyzer::ReportRow* rowAt(const QModelIndex& index) const;
     std::size_t nodeCount() const { return m_nodes.size(); }
@@ -56,6 +59,7 @@ private:
         std::vector<int> children;
         double seconds = 0; ///< its row's time, else its children's added
         std::optional<double> lost; ///< its row's lost time (analysed), else its children's known ones added
+        bool lostBelow = false; ///< a row without lost time of its own: lost is its children's, shown in brackets
     };
     int nodeOf(const QModelIndex& index) const;
     void total(int node);

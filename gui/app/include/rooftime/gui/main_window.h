@@ -84,7 +84,9 @@ private:
     void updateStatus();
     void onTableSelection();
     void onTreeSelection();
-    void selectInTree(const std::string& name);
+    /// Selects the report's row @p row in plot, table and call tree.
+    void selectRow(int row);
+    void selectInTree(int row);
     /// The "Call tree" tab, there by call path only.
     void showCallTree();
     void onPlotClicked(const QString& name);
