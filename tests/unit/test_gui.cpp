@@ -4,6 +4,7 @@
 // write what `rooftime plot` and `report --format csv` write, a bad profile leaves the window as it was.
 #include "rooftime/analyzer/format.h"
 #include "rooftime/analyzer/profile_builder.h"
+#include "rooftime/analyzer/trace.h"
 #include "rooftime/gui/call_tree_model.h"
 #include "rooftime/gui/item_table_model.h"
 #include "rooftime/gui/main_window.h"
@@ -30,6 +31,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
+#include <sstream>
 
 using namespace rooftime;
 using rooftime::test::readFile;
@@ -217,6 +219,19 @@ TEST_CASE("gui: exports write the plot and the report's CSV", "[gui]")
     CHECK(w.exportTable(QString::fromStdString(dir + "/table.csv")).isEmpty());
     CHECK(readFile(dir + "/table.csv") == analyzer::formatReport(*w.report(), analyzer::OutputFormat::Csv, {}));
     CHECK(readFile(dir + "/table.csv").find("gemm") != std::string::npos);
+    // The timeline: what `rooftime export` writes of the same profile (the H200 GEMMs: kernels with times).
+    const std::string gemm = std::string(ROOFTIME_TEST_DATA) + "/gpu/counters/gemm.rtdb";
+    w.openProfiles({ gemm });
+    CHECK(w.exportTimeline(QString::fromStdString(dir + "/timeline.json")).isEmpty());
+    std::vector<analyzer::Profile> profiles;
+    profiles.push_back(analyzer::Profile::open(gemm));
+    std::ostringstream expected;
+    analyzer::writeChromeTrace(profiles, nullptr, {}, expected);
+    CHECK(readFile(dir + "/timeline.json") == expected.str());
+    CHECK(expected.str().find("\"cat\":\"kernel\"") != std::string::npos);
+    CHECK_FALSE(w.exportTimeline(QString::fromStdString(dir + "/no/such/dir/t.json")).isEmpty());
+    gui::MainWindow empty;
+    CHECK(str(empty.exportTimeline(QString::fromStdString(dir + "/t.json"))) == "no profile is open");
 }
 
 TEST_CASE("gui: a bad profile leaves the window as it was", "[gui]")

@@ -2,6 +2,7 @@
 #include "rooftime/gui/main_window.h"
 
 #include "rooftime/analyzer/format.h"
+#include "rooftime/analyzer/trace.h"
 #include "rooftime/gui/call_tree_model.h"
 #include "rooftime/gui/item_table_model.h"
 #include "rooftime/gui/plot_painter.h"
@@ -30,6 +31,7 @@
 
 #include <cmath>
 #include <set>
+#include <sstream>
 
 namespace rooftime::gui {
 
@@ -139,6 +141,7 @@ MainWindow::MainWindow(QWidget* parent)
     file->addAction(QStringLiteral("Export &plot (SVG, PNG)…"), QKeySequence(QStringLiteral("Ctrl+E")), this,
         &MainWindow::exportPlotDialog);
     file->addAction(QStringLiteral("Export &table (CSV)…"), this, &MainWindow::exportTableDialog);
+    file->addAction(QStringLiteral("Export time&line (Perfetto JSON)…"), this, &MainWindow::exportTimelineDialog);
     file->addSeparator();
     file->addAction(QStringLiteral("&Quit"), QKeySequence::Quit, qApp, &QApplication::quit);
 
@@ -568,6 +571,23 @@ QString MainWindow::exportPlot(const QString& path) const
     return writePlot(m_view->scene(), path);
 }
 
+QString MainWindow::exportTimeline(const QString& path) const
+{
+    if (!m_report) return QStringLiteral("no profile is open");
+    // As `rooftime export`: written beside, then renamed, so a failed export leaves no half file.
+    std::ostringstream out;
+    try {
+        analyzer::writeChromeTrace(m_profiles, m_machine ? &*m_machine : nullptr, {}, out);
+    } catch (const std::exception& e) {
+        return q(e.what());
+    }
+    const std::string json = out.str();
+    QSaveFile f(path);
+    if (!f.open(QIODevice::WriteOnly) || f.write(json.data(), static_cast<qint64>(json.size())) < 0 || !f.commit())
+        return QStringLiteral("cannot write '%1': %2").arg(path, f.errorString());
+    return {};
+}
+
 QString MainWindow::exportTable(const QString& path) const
 {
     if (!m_report) return QStringLiteral("no profile is open");
@@ -595,6 +615,15 @@ void MainWindow::exportPlotDialog()
         QStringLiteral("roofline.svg"), QStringLiteral("SVG or PNG (*.svg *.png)"));
     if (path.isEmpty()) return;
     if (const QString error = exportPlot(path); !error.isEmpty())
+        QMessageBox::warning(this, QStringLiteral("rooftime"), error);
+}
+
+void MainWindow::exportTimelineDialog()
+{
+    const QString path = QFileDialog::getSaveFileName(this, QStringLiteral("Export timeline"),
+        QStringLiteral("timeline.json"), QStringLiteral("Chrome Trace Event JSON for ui.perfetto.dev (*.json)"));
+    if (path.isEmpty()) return;
+    if (const QString error = exportTimeline(path); !error.isEmpty())
         QMessageBox::warning(this, QStringLiteral("rooftime"), error);
 }
 

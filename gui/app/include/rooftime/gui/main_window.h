@@ -66,6 +66,8 @@ public:
     QString exportPlot(const QString& path) const;
     /// Writes the table as `rooftime report --format csv` would; the error message, empty on success.
     QString exportTable(const QString& path) const;
+    /// Writes the open profiles' timeline as `rooftime export` does; the error message, empty on success.
+    QString exportTimeline(const QString& path) const;
 
     const analyzer::Report* report() const { return m_report.get(); }
     RooflineView* view() const { return m_view; }
@@ -97,6 +99,7 @@ private:
     void fillCompareTable();
     void exportPlotDialog();
     void exportTableDialog();
+    void exportTimelineDialog();
 
     std::vector<analyzer::Profile> m_profiles;
     std::vector<std::string> m_inputs;
