@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <fstream>
 #include <optional>
+#include <unistd.h>
 
 namespace fs = std::filesystem;
 
@@ -62,7 +63,8 @@ int runExport(const ExportArgs& args)
         return kExitUsage;
     }
     const fs::path out(args.output);
-    const fs::path tmp = out.string() + ".tmp";
+    // Beside the output, under a name of this process, so that no file of the user's is overwritten or removed.
+    const fs::path tmp = fmt::format("{}.tmp.{}", out.string(), getpid());
     analyzer::TraceSummary summary;
     try {
         std::optional<analyzer::MachineModel> machine;

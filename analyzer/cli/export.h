@@ -16,7 +16,7 @@ struct ExportArgs {
     std::string output;
     std::string format = "chrome";
     std::string from, to; ///< durations from each process's start (100ms, 2s); empty: its start, its end
-    long long maxSlices = 1'000'000;
+    long long maxSlices = 500'000;
     std::string machine;
 };
 

@@ -903,7 +903,7 @@ void Profile::forEachRegion(const std::function<void(const RegionInstance&)>& f)
     // An empty domain name is no domain, as in aggregateRegions (nvtxDomainCreateA("") interns "").
     query("SELECT CASE WHEN d.text IS NULL OR d.text = '' THEN n.text ELSE d.text || '::' || n.text END, "
           "r.start_ns, r.end_ns, r.flops, r.bytes, r.kind, r.thread, r.depth FROM region r JOIN string n ON n.id = "
-          "r.name LEFT JOIN string d ON d.id = r.domain ORDER BY r.start_ns",
+          "r.name LEFT JOIN string d ON d.id = r.domain ORDER BY r.start_ns, r.depth",
         [&](sqlite3_stmt* s) {
             RegionInstance r { text(s, 0), sqlite3_column_int64(s, 1), sqlite3_column_int64(s, 2), {}, {},
                 sqlite3_column_int(s, 5), sqlite3_column_int64(s, 6), sqlite3_column_int(s, 7) };

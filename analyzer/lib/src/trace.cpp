@@ -12,6 +12,7 @@
 #include <cmath>
 #include <limits>
 #include <map>
+#include <set>
 #include <tuple>
 
 namespace rooftime::analyzer {
@@ -30,10 +31,11 @@ std::string num(double v)
     return std::isfinite(v) ? fmt::format("{}", v) : "0";
 }
 
-/// Microseconds with nanosecond resolution.
+/// Microseconds with nanosecond resolution ("-1.500" for -1500 ns).
 std::string micros(std::int64_t ns)
 {
-    return fmt::format("{}.{:03d}", ns / 1000, static_cast<int>(ns % 1000));
+    const std::uint64_t a = ns < 0 ? 0 - static_cast<std::uint64_t>(ns) : static_cast<std::uint64_t>(ns);
+    return fmt::format("{}{}.{:03d}", ns < 0 ? "-" : "", a / 1000, static_cast<int>(a % 1000));
 }
 
 /// What one launch of a kernel did, on average, and what it had to take at the roof.
@@ -42,14 +44,13 @@ struct PerLaunch {
     std::map<std::string, double> bytes; ///< per level
     std::optional<double> roofSeconds; ///< its work at the roof, when the work has a roof
     std::string limiter; ///< the kernel's, over all its launches
-    std::uint64_t launches = 0;
-    bool measured = false; ///< the work comes from counters
+    std::string basis; ///< where the mean comes from, for the args
 };
 
-const char* memcpyKindName(std::optional<int> kind)
+const char* memopName(const MemopRecord& m)
 {
-    if (!kind) return "memset";
-    switch (*kind) {
+    if (m.kind == 1) return "memset";
+    switch (m.copyKind.value_or(0)) {
     case 1:
         return "memcpy HtoD";
     case 2:
@@ -63,46 +64,42 @@ const char* memcpyKindName(std::optional<int> kind)
     }
 }
 
-/// The tracks of one process: CPU threads keep their thread ids, GPU streams get ids after them.
+/// GPU stream tracks get thread ids no Linux thread has (pid_max is at most 2^22), below Perfetto's 32 bits.
+constexpr std::int64_t kFirstGpuTid = 0x7fff0000;
+
+/// The GPU tracks of one process: one per stream, and one beside it for launches without a time of their own.
 class Tracks {
 public:
-    explicit Tracks(std::int64_t firstGpuTid)
-        : m_next(firstGpuTid)
-    { }
-    std::int64_t gpu(std::int64_t device, std::int64_t stream)
+    std::int64_t gpu(std::int64_t device, std::int64_t stream, bool placed)
     {
-        auto [at, added] = m_gpu.try_emplace({ device, stream }, m_next);
-        if (added) ++m_next;
+        auto [at, added]
+            = m_gpu.try_emplace({ device, stream, placed }, kFirstGpuTid + static_cast<std::int64_t>(m_gpu.size()));
         return at->second;
     }
-    const std::map<std::pair<std::int64_t, std::int64_t>, std::int64_t>& gpuTracks() const { return m_gpu; }
+    const std::map<std::tuple<std::int64_t, std::int64_t, bool>, std::int64_t>& gpuTracks() const { return m_gpu; }
 
 private:
-    std::int64_t m_next;
-    std::map<std::pair<std::int64_t, std::int64_t>, std::int64_t> m_gpu;
+    std::map<std::tuple<std::int64_t, std::int64_t, bool>, std::int64_t> m_gpu;
 };
 
-/// Per GPU of a process, the roofline over time in fixed bins: kernel time, time at the roof, FLOPs, bytes.
+/// Per GPU of a process, the roofline over time in fixed bins: kernel time (all, and with known work), time at the
+/// roof, FLOPs and HBM bytes.
 struct Bins {
     std::int64_t t0 = 0, width = 1;
-    std::vector<double> busy, atRoof, flops, bytes;
-    bool any = false;
+    std::vector<double> busy, known, atRoof, flops, bytes;
     void init(std::int64_t from, std::int64_t to, std::size_t n)
     {
         t0 = from;
-        width = std::max<std::int64_t>(
-            1000, (to - from + static_cast<std::int64_t>(n) - 1) / static_cast<std::int64_t>(n));
-        const auto count = static_cast<std::size_t>((to - from) / width + 1);
-        busy.assign(count, 0);
-        atRoof.assign(count, 0);
-        flops.assign(count, 0);
-        bytes.assign(count, 0);
+        const std::int64_t span = std::max<std::int64_t>(to - from, 1);
+        width = std::max<std::int64_t>(1000, span / static_cast<std::int64_t>(n) + 1);
+        const auto count = static_cast<std::size_t>(span / width + 1);
+        for (auto* v : { &busy, &known, &atRoof, &flops, &bytes })
+            v->assign(count, 0);
     }
     /// Spreads a kernel over the bins it overlaps, each share in proportion to the time it spent there.
-    void add(std::int64_t start, std::int64_t dur, double roofShare, bool analysed, double f, double q)
+    void add(std::int64_t start, std::int64_t dur, std::optional<double> roofShare, double f, double q)
     {
         if (dur <= 0 || busy.empty()) return;
-        any = true;
         const std::int64_t end = start + dur;
         for (std::int64_t b = std::max<std::int64_t>(0, (start - t0) / width);
              b < static_cast<std::int64_t>(busy.size()) && t0 + b * width < end; ++b) {
@@ -112,12 +109,20 @@ struct Bins {
             const double share = part / static_cast<double>(dur);
             const auto i = static_cast<std::size_t>(b);
             busy[i] += part;
-            if (analysed) atRoof[i] += part * roofShare;
+            if (roofShare) {
+                known[i] += part;
+                atRoof[i] += part * *roofShare;
+            }
             flops[i] += f * share;
             bytes[i] += q * share;
         }
     }
 };
+
+std::string configText(const std::array<std::int64_t, 6>& c)
+{
+    return fmt::format("grid({},{},{}) block({},{},{})", c[0], c[1], c[2], c[3], c[4], c[5]);
+}
 
 } // namespace
 
@@ -125,25 +130,38 @@ TraceSummary writeChromeTrace(
     const std::vector<Profile>& profiles, const MachineModel* machine, const TraceOptions& options, std::ostream& out)
 {
     TraceSummary summary;
-    // The kernels' work per launch and their roofs: the kernel view of `rooftime report` over the same profiles.
-    ReportOptions kernelView;
-    kernelView.by = ReportBy::Kernel;
-    const Report report = buildReport(profiles, machine, kernelView);
+    // The kernels' work per launch and their roofs: the kernel view of `rooftime report` over the same profiles,
+    // per launch configuration where that configuration was measured, else over all of the kernel's launches.
+    ReportOptions view;
+    view.by = ReportBy::Kernel;
+    const Report report = buildReport(profiles, machine, view);
+    view.withLaunchConfig = true;
+    const Report byConfig = buildReport(profiles, machine, view);
     summary.machineSource = report.machine ? report.machineSource : std::string();
-    std::map<std::pair<std::string, std::string>, PerLaunch> perLaunch;
-    for (const ReportRow& r : report.rows) {
-        if (r.count == 0) continue;
-        PerLaunch& p = perLaunch[{ r.name, r.device }];
+    const auto perLaunchOf = [](const ReportRow& r, std::string basis) {
+        PerLaunch p;
         const double n = static_cast<double>(r.count);
-        p.launches = r.count;
         for (const auto& [cls, v] : r.flopsByClass)
             p.flops += v / n;
         for (const auto& [level, v] : r.bytesByLevel)
             p.bytes[level] = v / n;
-        p.measured = r.workSource == Source::Measured || r.workSource == Source::Estimated;
         if (r.roof && r.roof->workHasRoof()) p.roofSeconds = r.roof->roofSeconds / n;
         if (r.roof && r.roof->efficiency) p.limiter = limiterLabel(*r.roof);
-    }
+        p.basis = std::move(basis);
+        return p;
+    };
+    using KernelKey = std::tuple<std::string, std::string, std::string>; // name, device, configuration ("": all)
+    std::map<KernelKey, PerLaunch> perLaunch;
+    for (const ReportRow& r : report.rows)
+        if (r.count > 0 && (!r.flopsByClass.empty() || !r.bytesByLevel.empty()))
+            perLaunch[{ r.name, r.device, "" }] = perLaunchOf(r,
+                fmt::format("mean per launch of this kernel, from {} measured launch{}", r.replayed,
+                    r.replayed == 1 ? "" : "es"));
+    for (const ReportRow& r : byConfig.rows)
+        if (r.count > 0 && r.replayed > 0 && (!r.flopsByClass.empty() || !r.bytesByLevel.empty()))
+            perLaunch[{ r.name, r.device, r.config }] = perLaunchOf(r,
+                fmt::format("mean per launch of this kernel in this launch configuration, from {} measured launch{}",
+                    r.replayed, r.replayed == 1 ? "" : "es"));
     std::map<std::string, Roofs> roofs; // per device name ("gpu0")
     auto roofsOf = [&](const std::string& device) -> const Roofs* {
         if (!report.machine) return nullptr;
@@ -184,7 +202,7 @@ TraceSummary writeChromeTrace(
                 if (inSpan(s, r.startNs, r.endNs)) starts.push_back(r.startNs - origin);
             });
             profiles[i].forEachKernel([&](const KernelLaunch& k) {
-                if (k.startNs && inSpan(s, *k.startNs, *k.startNs + k.durationNs))
+                if (k.startNs && inSpan(s, *k.startNs, *k.startNs + std::max<std::int64_t>(0, k.durationNs)))
                     starts.push_back(*k.startNs - origin);
             });
             profiles[i].forEachMemop([&](const MemopRecord& m) {
@@ -199,6 +217,12 @@ TraceSummary writeChromeTrace(
         }
     }
 
+    // Processes by their own pids, unless two profiles share one (ranks on other hosts): then by their order.
+    std::set<long> pids;
+    for (const Profile& p : profiles)
+        if (p.process().pid > 0) pids.insert(p.process().pid);
+    const bool ownPids = pids.size() == profiles.size();
+
     out << "{\"displayTimeUnit\":\"ns\",\"otherData\":{\"producer\":\"rooftime export\",\"roofs\":"
         << quoted(summary.machineSource) << "},\"traceEvents\":[\n";
     bool first = true;
@@ -207,7 +231,7 @@ TraceSummary writeChromeTrace(
         first = false;
     };
     const auto metadata
-        = [&](int pid, std::int64_t tid, const char* what, const std::string& key, const std::string& value) {
+        = [&](long pid, std::int64_t tid, const char* what, const std::string& key, const std::string& value) {
               event(fmt::format(
                   R"({{"ph":"M","pid":{},"tid":{},"name":"{}","args":{{"{}":{}}}}})", pid, tid, what, key, value));
           };
@@ -216,22 +240,30 @@ TraceSummary writeChromeTrace(
         const Profile& p = profiles[index];
         const ProcessMeta& m = p.process();
         const Span& span = spans[index];
-        const int pid = static_cast<int>(index) + 1; // ranks on other hosts may share a pid
+        const long pid = ownPids ? m.pid : static_cast<long>(index) + 1;
         metadata(pid, 0, "process_name", "name",
             quoted(fmt::format(
                 "{} (pid {}, rank {}, {})", m.exe.empty() ? std::string("process") : m.exe, m.pid, m.rank, m.host)));
         metadata(pid, 0, "process_sort_index", "sort_index", std::to_string(index));
-        std::int64_t maxThread = 0;
-        for (const ThreadInfo& t : p.threads()) {
-            maxThread = std::max(maxThread, t.id);
-            metadata(pid, t.id, "thread_name", "name",
+        // CPU threads by their own thread ids (Perfetto takes tid == pid for the main thread), unless damaged.
+        std::map<std::int64_t, std::int64_t> tidOf; // thread.id -> track id
+        std::set<std::int64_t> tids;
+        const std::vector<ThreadInfo> threads = p.threads();
+        bool ownTids = true;
+        for (const ThreadInfo& t : threads)
+            ownTids = ownTids && t.tid > 0 && t.tid < kFirstGpuTid && tids.insert(t.tid).second;
+        for (const ThreadInfo& t : threads) {
+            const std::int64_t tid = ownTids ? t.tid : std::clamp<std::int64_t>(t.id, 1, kFirstGpuTid - 1);
+            tidOf[t.id] = tid;
+            metadata(pid, tid, "thread_name", "name",
                 quoted(fmt::format("{} (tid {})", t.name.empty() ? std::string("thread") : t.name, t.tid)));
-            metadata(pid, t.id, "thread_sort_index", "sort_index", std::to_string(t.id));
+            metadata(pid, tid, "thread_sort_index", "sort_index", std::to_string(t.id));
         }
-        // GPU tracks after the CPU threads (a damaged thread id must not overflow the count).
-        Tracks tracks(maxThread < std::numeric_limits<std::int64_t>::max() / 2
-                ? std::max<std::int64_t>(maxThread + 1, 1000)
-                : 1000);
+        const auto cpuTrack = [&](std::int64_t thread) {
+            auto at = tidOf.find(thread);
+            return at != tidOf.end() ? at->second : std::clamp<std::int64_t>(thread, 1, kFirstGpuTid - 1);
+        };
+        Tracks tracks;
 
         p.forEachRegion([&](const RegionInstance& r) {
             if (!inSpan(span, r.startNs, r.endNs)) return;
@@ -246,12 +278,12 @@ TraceSummary writeChromeTrace(
             // NVTX start/end ranges cross threads and do not nest: an async slice of their own.
             if (r.kind == 2) {
                 event(fmt::format(R"({{"ph":"b","cat":"nvtx-range","id":{},"pid":{},"tid":{},"ts":{},"name":{}{}}})",
-                    summary.regions, pid, r.thread, micros(r.startNs - origin), quoted(r.name), args));
+                    summary.regions, pid, cpuTrack(r.thread), micros(r.startNs - origin), quoted(r.name), args));
                 event(fmt::format(R"({{"ph":"e","cat":"nvtx-range","id":{},"pid":{},"tid":{},"ts":{},"name":{}}})",
-                    summary.regions, pid, r.thread, micros(r.endNs - origin), quoted(r.name)));
+                    summary.regions, pid, cpuTrack(r.thread), micros(r.endNs - origin), quoted(r.name)));
             } else {
                 event(fmt::format(R"({{"ph":"X","cat":"{}","pid":{},"tid":{},"ts":{},"dur":{},"name":{}{}}})",
-                    r.kind == 1 ? "nvtx" : "region", pid, r.thread, micros(r.startNs - origin),
+                    r.kind == 1 ? "nvtx" : "region", pid, cpuTrack(r.thread), micros(r.startNs - origin),
                     micros(std::max<std::int64_t>(0, r.endNs - r.startNs)), quoted(r.name), args));
             }
             ++summary.regions;
@@ -274,7 +306,9 @@ TraceSummary writeChromeTrace(
             const PerLaunch* work = nullptr;
             const Roofs* roofs = nullptr;
         };
-        std::map<std::pair<std::string, std::int64_t>, KernelText> kernelText;
+        // What is the same for every launch of a kernel in one configuration is formatted once (a run has
+        // millions of launches).
+        std::map<std::tuple<std::string, std::int64_t, std::array<std::int64_t, 6>>, KernelText> kernelText;
         std::map<std::string, std::string> quotedRegions;
         p.forEachKernel([&](const KernelLaunch& k) {
             if (!k.startNs) {
@@ -282,41 +316,41 @@ TraceSummary writeChromeTrace(
                 return;
             }
             const std::int64_t start = *k.startNs;
-            if (!inSpan(span, start, start + k.durationNs)) return;
+            const std::int64_t duration = std::max<std::int64_t>(0, k.durationNs);
+            if (!inSpan(span, start, start + duration)) return;
             if (start - origin >= cut) {
                 ++summary.cutSlices;
                 return;
             }
-            // What is the same for every launch of a kernel is formatted once (a run has millions of launches).
-            auto [known, added] = kernelText.try_emplace({ k.name, k.device });
+            auto [known, added] = kernelText.try_emplace({ k.name, k.device, k.config });
             KernelText& text = known->second;
             if (added) {
                 const std::string device = fmt::format("gpu{}", k.device);
-                const auto w = perLaunch.find({ k.name, device });
+                auto w = perLaunch.find({ k.name, device, configText(k.config) });
+                if (w == perLaunch.end()) w = perLaunch.find({ k.name, device, "" });
                 text.work = w == perLaunch.end() ? nullptr : &w->second;
                 text.roofs = roofsOf(device);
                 text.name = quoted(k.name);
-                if (text.work && text.work->flops > 0)
-                    text.workArgs += fmt::format(R"j(,"FLOPs (kernel mean)":{})j", num(text.work->flops));
-                if (text.work)
+                if (text.work) {
+                    text.workArgs += fmt::format(R"(,"work":{})", quoted(text.work->basis));
+                    if (text.work->flops > 0) text.workArgs += fmt::format(R"(,"FLOPs":{})", num(text.work->flops));
                     for (const auto& [l, v] : text.work->bytes)
-                        text.workArgs += fmt::format(",{}:{}", quoted("bytes " + l + " (kernel mean)"), num(v));
-                if (text.work && !text.work->limiter.empty())
-                    text.limiterArg = fmt::format(R"(,"kernel limiter":{})", quoted(text.work->limiter));
+                        text.workArgs += fmt::format(",{}:{}", quoted("bytes " + l), num(v));
+                    if (!text.work->limiter.empty())
+                        text.limiterArg = fmt::format(R"(,"kernel limiter":{})", quoted(text.work->limiter));
+                }
             }
             const PerLaunch* work = text.work;
             const Roofs* r = text.roofs;
             const double launch = r ? r->launchSeconds : 0;
-            const double seconds = static_cast<double>(k.durationNs) * 1e-9;
-            // The bound of this launch: its kernel's mean work at the roof, at least one launch; without work with a
-            // roof, only a launch within the launch floor is bounded (launch-bound), as in the report.
+            const double seconds = static_cast<double>(duration) * 1e-9;
+            // The bound of this launch: its mean work at the roof, at least one launch; without work with a roof,
+            // only a launch within the launch floor is bounded (launch-bound), as in the report.
             std::optional<double> bound;
             if (work && work->roofSeconds && r)
                 bound = std::max(*work->roofSeconds, launch);
             else if (launch > 0 && seconds > 0 && seconds <= launch)
                 bound = seconds;
-            const std::string level = "HBM";
-            const double q = work && work->bytes.count(level) ? work->bytes.at(level) : 0;
             std::string args = fmt::format(R"j("grid":"({},{},{})","block":"({},{},{})","correlation":{},"stream":{})j",
                 k.config[0], k.config[1], k.config[2], k.config[3], k.config[4], k.config[5], k.correlation, k.stream);
             if (!k.region.empty()) {
@@ -324,21 +358,30 @@ TraceSummary writeChromeTrace(
                 if (fresh) region->second = quoted(k.region);
                 args += R"(,"launched in":)" + region->second;
             }
-            if (k.replayed) args += R"j(,"counters":"measured on this launch (its time is under kernel replay)")j";
-            if (!k.timed) args += R"(,"placed":"no time of its own: shown at its launch")";
+            if (k.replayed) args += R"j(,"counters":"collected on this launch (its time is the replay's)")j";
+            if (!k.timed)
+                args += R"(,"placed":"no GPU time of its own: drawn at its launch call, else at the start of its )"
+                        R"(region, with the replay's duration where there is one")";
             args += text.workArgs;
             if (bound && seconds > 0) {
-                args += fmt::format(R"(,"roof time":"{}","efficiency":"{:.0f} %")", humanSeconds(*bound),
-                    efficiencyPercent(std::min(1.0, *bound / seconds)));
+                // Numbers, for Perfetto's SQL; the efficiency as a fraction, at most 1 (the work is a mean).
+                args += fmt::format(
+                    R"(,"roof_ns":{:.0f},"efficiency":{:.4f})", *bound * 1e9, std::min(1.0, *bound / seconds));
                 args += text.limiterArg;
             }
             event(fmt::format(
                 R"({{"ph":"X","cat":"kernel","pid":{},"tid":{},"ts":{},"dur":{},"name":{},"args":{{{}}}}})", pid,
-                tracks.gpu(k.device, k.stream), micros(start - origin), micros(k.durationNs), text.name, args));
+                tracks.gpu(k.device, k.stream, !k.timed), micros(start - origin), micros(duration), text.name, args));
             ++summary.kernels;
-            if (r)
-                binsOf(k.device).add(start, k.durationNs, bound && seconds > 0 ? std::min(1.0, *bound / seconds) : 0,
-                    bound.has_value(), work ? work->flops : 0, q);
+            // Launches without a time of their own count in the roofline over time only when drawn at their launch
+            // call, where the kernel ran (it is replayed there); placed at their region's start, they stay out.
+            const bool atLaunchCall = !k.timed && k.launchNs && *k.launchNs == start;
+            if (r && (k.timed || atLaunchCall)) {
+                const std::optional<double> share
+                    = bound && seconds > 0 ? std::optional<double>(std::min(1.0, *bound / seconds)) : std::nullopt;
+                binsOf(k.device).add(start, duration, share, work ? work->flops : 0,
+                    work && work->bytes.count("HBM") ? work->bytes.at("HBM") : 0);
+            }
         });
         p.forEachMemop([&](const MemopRecord& mo) {
             if (!inSpan(span, mo.startNs, mo.endNs)) return;
@@ -348,49 +391,57 @@ TraceSummary writeChromeTrace(
             }
             event(fmt::format(
                 R"({{"ph":"X","cat":"memop","pid":{},"tid":{},"ts":{},"dur":{},"name":"{}","args":{{"bytes":{}}}}})",
-                pid, tracks.gpu(mo.device, mo.stream), micros(mo.startNs - origin),
-                micros(std::max<std::int64_t>(0, mo.endNs - mo.startNs)),
-                mo.kind == 1 ? "memset" : memcpyKindName(mo.copyKind), mo.bytes));
+                pid, tracks.gpu(mo.device, mo.stream, false), micros(mo.startNs - origin),
+                micros(std::max<std::int64_t>(0, mo.endNs - mo.startNs)), memopName(mo), mo.bytes));
             ++summary.memops;
         });
         for (const auto& [key, tid] : tracks.gpuTracks()) {
-            metadata(pid, tid, "thread_name", "name", quoted(fmt::format("gpu{} stream {}", key.first, key.second)));
+            const auto& [device, stream, placed] = key;
+            metadata(pid, tid, "thread_name", "name",
+                quoted(fmt::format("gpu{} stream {}{}", device, stream, placed ? " (launches without a time)" : "")));
             metadata(pid, tid, "thread_sort_index", "sort_index", std::to_string(tid));
         }
 
-        // The time-based roofline over time: per bin, the share of wall time the GPU ran kernels and the share it
-        // would have needed at the roof, with the FLOP/s and HBM bytes/s achieved.
+        // The time-based roofline over time: per bin, the share of wall time the GPU ran kernels (all, and those
+        // whose work is known), the share that work would have needed at the roof, and the FLOP/s and HBM
+        // bytes/s achieved. Perfetto names a counter track "name key": "gpu0 kernel time %".
         for (const auto& [device, b] : bins) {
-            if (!b.any) continue;
             const double width = static_cast<double>(b.width) * 1e-9;
             const std::string gpu = fmt::format("gpu{}", device);
+            const double percent = 100 / static_cast<double>(b.width);
             const struct {
-                std::string name;
+                std::string name, key;
                 const std::vector<double>* v;
                 double scale;
             } series[] = {
-                { gpu + " kernel time %", &b.busy, 100 / static_cast<double>(b.width) },
-                { gpu + " time at roof %", &b.atRoof, 100 / static_cast<double>(b.width) },
-                { gpu + " FLOP/s", &b.flops, 1 / width },
-                { gpu + " HBM bytes/s", &b.bytes, 1 / width },
+                { gpu + " kernel time", "%", &b.busy, percent },
+                { gpu + " kernel time, work known", "%", &b.known, percent },
+                { gpu + " time at roof", "%", &b.atRoof, percent },
+                { gpu + " achieved", "FLOP/s", &b.flops, 1 / width },
+                { gpu + " HBM", "bytes/s", &b.bytes, 1 / width },
             };
             for (const auto& s : series) {
-                double last = -1;
+                // A series that is 0 throughout (no work known) says nothing: left out.
+                if (std::all_of(s.v->begin(), s.v->end(), [](double v) { return v == 0; })) continue;
+                double last = 0;
+                std::int64_t end = b.t0 + static_cast<std::int64_t>(s.v->size()) * b.width;
                 for (std::size_t i = 0; i < s.v->size(); ++i) {
-                    const double v = (*s.v)[i] * s.scale;
-                    if (v == last) continue;
-                    last = v;
                     const std::int64_t t = b.t0 + static_cast<std::int64_t>(i) * b.width;
-                    if (t - origin >= cut) break;
-                    event(fmt::format(R"({{"ph":"C","pid":{},"ts":{},"name":{},"args":{{"value":{}}}}})", pid,
-                        micros(t - origin), quoted(s.name), num(v)));
+                    if (t - origin >= cut) {
+                        end = t;
+                        break;
+                    }
+                    const double v = (*s.v)[i] * s.scale;
+                    if (v == last && i > 0) continue;
+                    last = v;
+                    event(fmt::format(R"({{"ph":"C","pid":{},"ts":{},"name":{},"args":{{{}:{}}}}})", pid,
+                        micros(t - origin), quoted(s.name), quoted(s.key), num(v)));
                     ++summary.counterEvents;
                 }
-                // A counter holds its value until the next event: back to 0 where the bins end.
-                const std::int64_t end = b.t0 + static_cast<std::int64_t>(s.v->size()) * b.width;
-                if (last > 0 && end - origin < cut) {
-                    event(fmt::format(R"({{"ph":"C","pid":{},"ts":{},"name":{},"args":{{"value":0}}}})", pid,
-                        micros(end - origin), quoted(s.name)));
+                // A counter holds its value until the next event: back to 0 where the bins (or the cut) end.
+                if (last != 0) {
+                    event(fmt::format(R"({{"ph":"C","pid":{},"ts":{},"name":{},"args":{{{}:0}}}})", pid,
+                        micros(end - origin), quoted(s.name), quoted(s.key)));
                     ++summary.counterEvents;
                 }
             }

@@ -3,7 +3,7 @@
  * @file trace.h
  * @brief Export of profiles as a Chrome Trace Event JSON timeline (opened by Perfetto and chrome://tracing):
  * regions and NVTX ranges on their threads, kernels and copies on one track per GPU stream, and per GPU the
- * time-based roofline over time as counter tracks (kernel time, time at the roof, FLOP/s, bytes/s).
+ * time-based roofline over time as counter tracks (kernel time, with known work, at the roof; FLOP/s, HBM bytes/s).
  */
 #pragma once
 
@@ -22,7 +22,7 @@ struct TraceOptions {
     /// Only what overlaps [from, to], in seconds from each process's start; absent: its start, its end.
     std::optional<double> fromSeconds, toSeconds;
     /// Slices (regions, kernels, copies) at most; the earliest are kept and the rest cut at one time for all.
-    std::size_t maxSlices = 1'000'000;
+    std::size_t maxSlices = 500'000; ///< about 250 MB of JSON, which the Perfetto UI still opens in a browser
     /// Counter bins per process and GPU over the exported span.
     std::size_t bins = 2000;
 };
