@@ -86,18 +86,19 @@ private:
 /// roof, FLOPs and HBM bytes.
 struct Bins {
     std::int64_t t0 = 0, width = 1;
-    std::vector<double> busy, known, atRoof, flops, bytes;
+    std::vector<double> busy, knownTime, atRoof, flops, bytes;
     void init(std::int64_t from, std::int64_t to, std::size_t n)
     {
         t0 = from;
         const std::int64_t span = std::max<std::int64_t>(to - from, 1);
         width = std::max<std::int64_t>(1000, span / static_cast<std::int64_t>(n) + 1);
         const auto count = static_cast<std::size_t>(span / width + 1);
-        for (auto* v : { &busy, &known, &atRoof, &flops, &bytes })
+        for (auto* v : { &busy, &knownTime, &atRoof, &flops, &bytes })
             v->assign(count, 0);
     }
     /// Spreads a kernel over the bins it overlaps, each share in proportion to the time it spent there.
-    void add(std::int64_t start, std::int64_t dur, std::optional<double> roofShare, double f, double q)
+    /// @p known: the kernel's bound is known, and @p roofShare (bound / its time, at most 1) counts.
+    void add(std::int64_t start, std::int64_t dur, bool known, double roofShare, double f, double q)
     {
         if (dur <= 0 || busy.empty()) return;
         const std::int64_t end = start + dur;
@@ -109,9 +110,9 @@ struct Bins {
             const double share = part / static_cast<double>(dur);
             const auto i = static_cast<std::size_t>(b);
             busy[i] += part;
-            if (roofShare) {
-                known[i] += part;
-                atRoof[i] += part * *roofShare;
+            if (known) {
+                knownTime[i] += part;
+                atRoof[i] += part * roofShare;
             }
             flops[i] += f * share;
             bytes[i] += q * share;
@@ -377,10 +378,9 @@ TraceSummary writeChromeTrace(
             // call, where the kernel ran (it is replayed there); placed at their region's start, they stay out.
             const bool atLaunchCall = !k.timed && k.launchNs && *k.launchNs == start;
             if (r && (k.timed || atLaunchCall)) {
-                const std::optional<double> share
-                    = bound && seconds > 0 ? std::optional<double>(std::min(1.0, *bound / seconds)) : std::nullopt;
-                binsOf(k.device).add(start, duration, share, work ? work->flops : 0,
-                    work && work->bytes.count("HBM") ? work->bytes.at("HBM") : 0);
+                const bool bounded = bound && seconds > 0;
+                binsOf(k.device).add(start, duration, bounded, bounded ? std::min(1.0, *bound / seconds) : 0.0,
+                    work ? work->flops : 0, work && work->bytes.count("HBM") ? work->bytes.at("HBM") : 0);
             }
         });
         p.forEachMemop([&](const MemopRecord& mo) {
@@ -415,7 +415,7 @@ TraceSummary writeChromeTrace(
                 double scale;
             } series[] = {
                 { gpu + " kernel time", "%", &b.busy, percent },
-                { gpu + " kernel time, work known", "%", &b.known, percent },
+                { gpu + " kernel time, work known", "%", &b.knownTime, percent },
                 { gpu + " time at roof", "%", &b.atRoof, percent },
                 { gpu + " achieved", "FLOP/s", &b.flops, 1 / width },
                 { gpu + " HBM", "bytes/s", &b.bytes, 1 / width },
