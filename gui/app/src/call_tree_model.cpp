@@ -194,7 +194,7 @@ QVariant CallTreeModel::data(const QModelIndex& index, int role) const
             return q(node.entry + "\n\n") + m_items->data(m_items->index(node.row, column), role).toString();
         if (column == Column::Lost && node.lostBelow) {
             if (role == ItemTableModel::SortRole) return *node.lost;
-            if (role == Qt::DisplayRole) return q("(" + analyzer::humanSeconds(*node.lost) + ")");
+            if (role == Qt::DisplayRole) return q(fmt::format("({})", analyzer::humanSeconds(*node.lost)));
             if (role == Qt::ToolTipRole)
                 return q(fmt::format("{} lost in the items below; this {} has no known work of its own",
                     analyzer::humanSeconds(*node.lost), kind));
