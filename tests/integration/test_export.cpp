@@ -12,6 +12,7 @@
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
+#include <sqlite3.h>
 
 #include <filesystem>
 #include <map>
@@ -331,6 +332,27 @@ TEST_CASE("export: bad inputs exit 2 with one line and leave no file", "[export]
     }
     CHECK_FALSE(fs::exists(dir + "/a.json"));
     CHECK_FALSE(fs::exists(dir + "/a.json.tmp"));
+    // A region and a kernel before the process start (clocks of two threads, or a damaged file): negative times are
+    // still numbers, and a negative duration is 0.
+    const std::string early = dir + "/early.rtdb";
+    fs::copy_file(data("gpu/time/gemm.rtdb"), early, fs::copy_options::overwrite_existing);
+    {
+        sqlite3* db = nullptr;
+        REQUIRE(sqlite3_open(early.c_str(), &db) == SQLITE_OK);
+        CHECK(sqlite3_exec(db,
+                  "UPDATE region SET start_ns = (SELECT start_ns FROM process) - 1500 WHERE rowid = (SELECT MIN(rowid) "
+                  "FROM region); UPDATE kernel SET duration_ns = -700 WHERE id = (SELECT MIN(id) FROM kernel)",
+                  nullptr, nullptr, nullptr)
+            == SQLITE_OK);
+        sqlite3_close(db);
+    }
+    const json shifted = exported({ early }, dir + "/early.json");
+    double earliest = 0;
+    for (const json& e : events(shifted, "X")) {
+        earliest = std::min(earliest, e.at("ts").get<double>());
+        CHECK(e.at("dur").get<double>() >= 0);
+    }
+    CHECK(earliest == Approx(-1.5));
     // A profile without a machine model: the timeline, no roofline tracks, and it says why.
     RunResult r;
     const json bare = exported({ data("profiles/golden-v1.0.rtdb") }, dir + "/bare.json", &r);
