@@ -12,7 +12,6 @@
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
-#include <sqlite3.h>
 
 #include <filesystem>
 #include <map>
@@ -335,17 +334,9 @@ TEST_CASE("export: bad inputs exit 2 with one line and leave no file", "[export]
     // A region and a kernel before the process start (clocks of two threads, or a damaged file): negative times are
     // still numbers, and a negative duration is 0.
     const std::string early = dir + "/early.rtdb";
-    fs::copy_file(data("gpu/time/gemm.rtdb"), early, fs::copy_options::overwrite_existing);
-    {
-        sqlite3* db = nullptr;
-        REQUIRE(sqlite3_open(early.c_str(), &db) == SQLITE_OK);
-        CHECK(sqlite3_exec(db,
-                  "UPDATE region SET start_ns = (SELECT start_ns FROM process) - 1500 WHERE rowid = (SELECT MIN(rowid) "
-                  "FROM region); UPDATE kernel SET duration_ns = -700 WHERE id = (SELECT MIN(id) FROM kernel)",
-                  nullptr, nullptr, nullptr)
-            == SQLITE_OK);
-        sqlite3_close(db);
-    }
+    copyWithSql(data("gpu/time/gemm.rtdb"), early,
+        "UPDATE region SET start_ns = (SELECT start_ns FROM process) - 1500 WHERE rowid = (SELECT MIN(rowid) FROM "
+        "region); UPDATE kernel SET duration_ns = -700 WHERE id = (SELECT MIN(id) FROM kernel)");
     const json shifted = exported({ early }, dir + "/early.json");
     double earliest = 0;
     for (const json& e : events(shifted, "X")) {

@@ -12,6 +12,7 @@
 
 #include "gpu_machine.h"
 #include "process.h"
+#include "sql_one.h"
 #include "two_kernels.h"
 
 #include <QApplication>
@@ -25,7 +26,6 @@
 #include <QTreeView>
 
 #include <catch2/catch.hpp>
-#include <sqlite3.h>
 
 #include <algorithm>
 #include <cmath>
@@ -618,18 +618,9 @@ TEST_CASE("gui: the same kernel on two GPUs is two rows, and each selects its ow
     ensureApp();
     // The H200 lstm_chain with half its launches moved to a second GPU.
     const std::string path = scratchDir("gui_two_gpus") + "/two.rtdb";
-    std::filesystem::copy_file(std::string(ROOFTIME_TEST_DATA) + "/gpu/stacks/lstm_chain.rtdb", path,
-        std::filesystem::copy_options::overwrite_existing);
-    {
-        sqlite3* db = nullptr;
-        REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
-        CHECK(sqlite3_exec(db,
-                  "INSERT INTO device VALUES (1, 'NVIDIA H200', 'sm_90', 132); UPDATE kernel SET device = 1 WHERE "
-                  "id % 4 IN (1, 2)",
-                  nullptr, nullptr, nullptr)
-            == SQLITE_OK);
-        sqlite3_close(db);
-    }
+    test::copyWithSql(std::string(ROOFTIME_TEST_DATA) + "/gpu/stacks/lstm_chain.rtdb", path,
+        "INSERT INTO device VALUES (1, 'NVIDIA H200', 'sm_90', 132); UPDATE kernel SET device = 1 WHERE id % 4 IN "
+        "(1, 2)");
     gui::MainWindow w;
     w.resize(1200, 900);
     w.show();
