@@ -545,4 +545,27 @@ TEST_CASE("the legend names kernels as the report's table does, the marks keep t
     }
     CHECK(listed);
     CHECK(std::any_of(s.marks.begin(), s.marks.end(), [&](const PlotMark& m) { return m.name == full; }));
+
+    // By call path: the path with short function names where it fits, else the item alone.
+    for (ReportRow& row : r.rows) {
+        if (row.name == "hgemm") {
+            row.kind = "path-kernel";
+            row.path = { "main(int, char**)", "step", "hgemm" };
+            row.pathFrames = { true, false, false };
+        } else if (row.name == full) {
+            row.kind = "path-kernel";
+            row.path = { "main(int, char**)", "void (anonymous namespace)::train_one_epoch_with_a_long_name(int)",
+                "step", full };
+            row.pathFrames = { true, true, false, false };
+        }
+    }
+    const PlotScene paths = buildPlotScene(r, o);
+    bool whole = false, alone = false;
+    for (const TextShape& t : shapes<TextShape>(paths, ShapeRole::Legend)) {
+        whole = whole || t.text.find(" main > step > hgemm (") != std::string::npos;
+        alone = alone || t.text.find(" gemm_kernel<float, 128> (") != std::string::npos;
+        CHECK(t.text.find("train_one_epoch") == std::string::npos);
+    }
+    CHECK(whole);
+    CHECK(alone);
 }
