@@ -9,12 +9,7 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
-#include <filesystem>
-#include <fstream>
 #include <optional>
-#include <unistd.h>
-
-namespace fs = std::filesystem;
 
 namespace rooftime::cli {
 
@@ -62,9 +57,6 @@ int runExport(const ExportArgs& args)
         fmt::print(stderr, "rooftime export: --to must come after --from\n");
         return kExitUsage;
     }
-    const fs::path out(args.output);
-    // Beside the output, under a name of this process, so that no file of the user's is overwritten or removed.
-    const fs::path tmp = fmt::format("{}.tmp.{}", out.string(), getpid());
     analyzer::TraceSummary summary;
     try {
         std::optional<analyzer::MachineModel> machine;
@@ -72,20 +64,8 @@ int runExport(const ExportArgs& args)
         std::vector<analyzer::Profile> profiles;
         for (const std::string& path : analyzer::expandProfilePaths(args.profiles))
             profiles.push_back(analyzer::Profile::open(path));
-        std::ofstream file(tmp, std::ios::binary | std::ios::trunc);
-        if (!file) {
-            fmt::print(stderr, "rooftime export: cannot write '{}'\n", args.output);
-            return kExitUsage;
-        }
-        summary = analyzer::writeChromeTrace(profiles, machine ? &*machine : nullptr, options, file);
-        file.close();
-        if (!file) throw std::runtime_error(fmt::format("cannot write '{}'", args.output));
-        std::error_code ec;
-        fs::rename(tmp, out, ec);
-        if (ec) throw std::runtime_error(fmt::format("cannot write '{}': {}", args.output, ec.message()));
+        summary = analyzer::writeChromeTraceFile(profiles, machine ? &*machine : nullptr, options, args.output);
     } catch (const std::exception& e) {
-        std::error_code ec;
-        fs::remove(tmp, ec);
         fmt::print(stderr, "rooftime export: {}\n", e.what());
         return kExitUsage;
     }

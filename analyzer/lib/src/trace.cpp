@@ -10,12 +10,17 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
+#include <fstream>
 #include <limits>
 #include <map>
 #include <set>
 #include <tuple>
+#include <unistd.h>
 
 namespace rooftime::analyzer {
+
+namespace fs = std::filesystem;
 
 namespace {
 
@@ -449,6 +454,27 @@ TraceSummary writeChromeTrace(
     }
     out << "\n]}\n";
     return summary;
+}
+
+TraceSummary writeChromeTraceFile(const std::vector<Profile>& profiles, const MachineModel* machine,
+    const TraceOptions& options, const std::string& path)
+{
+    const fs::path tmp = fmt::format("{}.tmp.{}", path, getpid());
+    try {
+        std::ofstream file(tmp, std::ios::binary | std::ios::trunc);
+        if (!file) throw std::runtime_error(fmt::format("cannot write '{}'", path));
+        const TraceSummary summary = writeChromeTrace(profiles, machine, options, file);
+        file.close();
+        if (!file) throw std::runtime_error(fmt::format("cannot write '{}'", path));
+        std::error_code ec;
+        fs::rename(tmp, path, ec);
+        if (ec) throw std::runtime_error(fmt::format("cannot write '{}': {}", path, ec.message()));
+        return summary;
+    } catch (...) {
+        std::error_code ec;
+        fs::remove(tmp, ec);
+        throw;
+    }
 }
 
 } // namespace rooftime::analyzer

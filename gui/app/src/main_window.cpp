@@ -31,7 +31,6 @@
 
 #include <cmath>
 #include <set>
-#include <sstream>
 
 namespace rooftime::gui {
 
@@ -574,17 +573,12 @@ QString MainWindow::exportPlot(const QString& path) const
 QString MainWindow::exportTimeline(const QString& path) const
 {
     if (!m_report) return QStringLiteral("no profile is open");
-    // As `rooftime export`: written beside, then renamed, so a failed export leaves no half file.
-    std::ostringstream out;
+    // As `rooftime export` writes it, streamed to the file (a whole run's timeline is hundreds of MB).
     try {
-        analyzer::writeChromeTrace(m_profiles, m_machine ? &*m_machine : nullptr, {}, out);
+        analyzer::writeChromeTraceFile(m_profiles, m_machine ? &*m_machine : nullptr, {}, path.toStdString());
     } catch (const std::exception& e) {
         return q(e.what());
     }
-    const std::string json = out.str();
-    QSaveFile f(path);
-    if (!f.open(QIODevice::WriteOnly) || f.write(json.data(), static_cast<qint64>(json.size())) < 0 || !f.commit())
-        return QStringLiteral("cannot write '%1': %2").arg(path, f.errorString());
     return {};
 }
 

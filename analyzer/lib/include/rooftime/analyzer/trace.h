@@ -29,7 +29,8 @@ struct TraceOptions {
 
 struct TraceSummary {
     std::size_t regions = 0, kernels = 0, memops = 0, counterEvents = 0;
-    std::size_t untimedKernels = 0; ///< launches with no time to place them at (imports; replayed ones without launch time or region)
+    std::size_t untimedKernels
+        = 0; ///< launches with no time to place them at (imports; replayed ones without launch time or region)
     /// Slices left out by maxSlices, and the time (seconds from the first process's start) where the cut fell.
     std::size_t cutSlices = 0;
     std::optional<double> cutAtSeconds;
@@ -41,5 +42,10 @@ struct TraceSummary {
 /// out. Throws ProfileError for a profile that cannot be read.
 TraceSummary writeChromeTrace(
     const std::vector<Profile>& profiles, const MachineModel* machine, const TraceOptions& options, std::ostream& out);
+/// writeChromeTrace into the file @p path: written beside it under a name of this process and renamed, so that a
+/// failure leaves neither a half file nor a user's file of that name touched. Throws std::runtime_error
+/// ("cannot write 'PATH'…") and ProfileError.
+TraceSummary writeChromeTraceFile(const std::vector<Profile>& profiles, const MachineModel* machine,
+    const TraceOptions& options, const std::string& path);
 
 } // namespace rooftime::analyzer
