@@ -44,10 +44,8 @@ void CallTreeModel::setReport(const analyzer::Report* report)
     m_nodes.clear();
     m_roots.clear();
     if (report) {
-        std::vector<std::string> kernels;
-        for (const analyzer::ReportRow& r : report->rows)
-            if (r.kind == "path-kernel") kernels.push_back(r.path.back());
-        const std::map<std::string, std::string> compact = analyzer::compactKernelNameMap(std::move(kernels));
+        // Kernels by the names the item table gives them (it is given the same report first).
+        const std::map<std::string, std::string>& compact = m_items->shortNames();
         std::map<std::tuple<int, std::string, Node::Kind, std::string>, int> known;
         for (std::size_t i = 0; i < report->rows.size(); ++i) {
             const analyzer::ReportRow& r = report->rows[i];

@@ -41,6 +41,15 @@ QString q(const std::string& s)
     return QString::fromStdString(s);
 }
 
+/// A long name must not push the numbers out of sight: its column is capped (and elided in the middle), in the
+/// item table and the call tree alike (QTableView and QTreeView share no setColumnWidth).
+template <typename View> void capNameColumn(View* view)
+{
+    constexpr int kNameColumnMax = 480;
+    if (view->columnWidth(ItemTableModel::Name) > kNameColumnMax)
+        view->setColumnWidth(ItemTableModel::Name, kNameColumnMax);
+}
+
 /// Profiles chosen in a file dialog; empty when cancelled.
 std::vector<std::string> pickProfiles(QWidget* parent, const QString& title)
 {
@@ -224,10 +233,7 @@ void MainWindow::load(
     }
     refreshLevels();
     m_table->resizeColumnsToContents();
-    // A long name must not push the numbers out of sight: its column is capped and elided in the middle.
-    constexpr int kNameColumnMax = 480;
-    if (m_table->columnWidth(ItemTableModel::Name) > kNameColumnMax)
-        m_table->setColumnWidth(ItemTableModel::Name, kNameColumnMax);
+    capNameColumn(m_table);
     setWindowTitle(
         q(fmt::format("rooftime — {}", inputs.size() == 1 ? inputs.front() : fmt::format("{} inputs", inputs.size()))));
     updateStatus();
@@ -518,9 +524,7 @@ void MainWindow::showCallTree()
     }
     for (int c = 0; c < ItemTableModel::ColumnCount; ++c)
         m_tree->resizeColumnToContents(c);
-    constexpr int kNameColumnMax = 480;
-    if (m_tree->columnWidth(ItemTableModel::Name) > kNameColumnMax)
-        m_tree->setColumnWidth(ItemTableModel::Name, kNameColumnMax);
+    capNameColumn(m_tree);
 }
 
 void MainWindow::onTreeSelection()

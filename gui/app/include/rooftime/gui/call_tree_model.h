@@ -29,7 +29,8 @@ public:
 
     /// @p items formats the nodes that are report rows (the same report; it must outlive this model).
     explicit CallTreeModel(const ItemTableModel* items, QObject* parent = nullptr);
-    /// Builds the tree of @p report's call-path rows (kept by reference; none for other groupings).
+    /// Builds the tree of @p report's call-path rows (kept by reference; none for other groupings). The item model
+    /// must show the same report already: its kernel names are the tree's.
     void setReport(const analyzer::Report* report);
 
     /// The node of the row named @p name (a call path, as ReportRow::name), or an invalid index.

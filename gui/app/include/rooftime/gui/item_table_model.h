@@ -48,6 +48,8 @@ public:
     const analyzer::ReportRow* rowAt(int row) const;
     /// The row of the item named @p name, or -1.
     int rowOf(const std::string& name) const;
+    /// Full kernel names (and call-path rows' names) -> as the table shows them, for the report set last.
+    const std::map<std::string, std::string>& shortNames() const { return m_shortNames; }
 
     int rowCount(const QModelIndex& parent = {}) const override;
     int columnCount(const QModelIndex& parent = {}) const override;
