@@ -12,7 +12,9 @@
 # rooftime's plateau value for that level and its sweep point nearest to likwid's largest set of the level
 # (medians of the rounds), the differences of the medians and of each tool's best round (a roof is the best the
 # machine was seen to do, and interference on a shared host only ever slows a run), and bytes per cycle at
-# rooftime's measured clock. Raw outputs stay in OUT.
+# rooftime's measured clock. On AVX2 CPUs a second table runs rooftime's own stream kernels inside likwid-bench
+# (bench/likwid/*.ptt, which likwid-bench loads from $HOME/.likwid/bench, here a temporary HOME): with equal
+# kernels, what differs is the two harnesses. Raw outputs stay in OUT.
 set -euo pipefail
 
 build=${1:-build/release}
@@ -61,15 +63,24 @@ l2s=$(($(cache_kib 2) / 4))
 l2=$(($(cache_kib 2) / 2))
 l3s=$(($(cache_kib 3) / 16))
 # Past L2 by a margin on CPUs whose L3 is small against their L2 (8 MiB L3, 1.25 MiB L2: L3/16 would sit in L2).
+l3q=$(($(cache_kib 3) / 4))
 ((l3s < 4 * $(cache_kib 2))) && l3s=$((4 * $(cache_kib 2)))
 ((l3s >= l3q)) && l3s=$((l3q / 2))
-l3q=$(($(cache_kib 3) / 4))
 dram=1048576
 
 run_likwid() { # name test workgroup round
     local name=$1 test=$2 wg=$3 k=$4
-    likwid-bench -t "$test" -w "$wg" >"$out/likwid-$name.$k.txt" 2>&1 || true
+    HOME=$likwid_home likwid-bench -t "$test" -w "$wg" >"$out/likwid-$name.$k.txt" 2>&1 || true
 }
+# rooftime's kernels as likwid-bench kernels (AVX2 only: on AVX-512 rooftime's streams use zmm, not written yet).
+likwid_home=$(mktemp -d)
+trap 'rm -rf "$likwid_home"' EXIT
+equal=0
+if [[ $v == avx ]]; then
+    equal=1
+    mkdir -p "$likwid_home/.likwid/bench/x86-64"
+    cp "$(dirname "$0")/likwid/"*.ptt "$likwid_home/.likwid/bench/x86-64/"
+fi
 
 for ((k = 1; k <= rounds; k++)); do
     [[ ${ANALYSE_ONLY:-0} == 1 ]] && break
@@ -84,14 +95,24 @@ for ((k = 1; k <= rounds; k++)); do
         run_likwid "store-$kb" "store_$v" "S0:${kb}kB:1" "$k"
         run_likwid "copy-$kb" "copy_$v" "S0:${kb}kB:1" "$k"
         run_likwid "stream-$kb" "$stream" "S0:${kb}kB:1" "$k"
+        if ((equal)); then
+            run_likwid "rtload-$kb" rt_read_avx "S0:${kb}kB:1" "$k"
+            run_likwid "rtstore-$kb" rt_write_avx "S0:${kb}kB:1" "$k"
+            run_likwid "rtcopy-$kb" rt_copy_avx "S0:${kb}kB:1" "$k"
+            run_likwid "rtstream-$kb" rt_triad_avx_fma "S0:${kb}kB:1" "$k"
+        fi
     done
     run_likwid "load-DRAM-all" "load_$v" "S0:${dram}kB:$cores" "$k"
     run_likwid "stream-DRAM-all" "$stream" "S0:${dram}kB:$cores" "$k"
+    if ((equal)); then
+        run_likwid "rtload-DRAM-all" rt_read_avx "S0:${dram}kB:$cores" "$k"
+        run_likwid "rtstream-DRAM-all" rt_triad_avx_fma "S0:${dram}kB:$cores" "$k"
+    fi
 done
 
-python3 - "$out" "$l1" "$l2s,$l2" "$l3s,$l3q" "$dram" "$cores" "$v" "$rounds" <<'PY'
+python3 - "$out" "$l1" "$l2s,$l2" "$l3s,$l3q" "$dram" "$cores" "$v" "$rounds" "$equal" <<'PY'
 import json, re, statistics, sys
-out, v, rounds = sys.argv[1], sys.argv[7], int(sys.argv[8])
+out, v, rounds, equal = sys.argv[1], sys.argv[7], int(sys.argv[8]), sys.argv[9] == "1"
 l1, dram, cores = int(sys.argv[2]), int(sys.argv[5]), int(sys.argv[6])
 l2sets = [int(x) for x in sys.argv[3].split(",")]
 l3sets = [int(x) for x in sys.argv[4].split(",")]
@@ -137,27 +158,35 @@ def nearest(pattern, threads, kib):
         return None
     return summary(one(x) for x in models)
 
-rows = []
 isa = "avx512_fma" if v == "avx512" else "avx2_fma"
-for prec, name in (("fp64", "fp64"), ("fp32", "fp32")):
-    ref = likwid([name], "MFlops/s")
-    ours = ceiling(device="cpu", kind="compute", precision=prec, variant=isa, threads=1)
-    rows.append((f"peak {prec} {isa}, 1 core", ref, ours, (None, None, None), 1))
 patterns = {"load": "read", "store": "write", "copy": "copy", "stream": "triad"}
-sizes = {"L1": [l1], "L2": l2sets, "L3": l3sets, "DRAM": [dram]}
-for level, sets in sizes.items():
-    for lk, pat in patterns.items():
-        ref = likwid([f"{lk}-{kb}" for kb in sets], "MByte/s")
-        ours = ceiling(device="cpu", kind="bandwidth", level=level, pattern=pat, threads=1)
-        # rooftime's sweep point at likwid's largest set of the level (its single set before session 7).
-        point = nearest(pat, 1, sets[-1])
-        label = " and ".join(str(kb) for kb in sets)
-        rows.append((f"{level} {lk}_{v} / {pat}, 1 core, {label} kB", ref, ours, point, 1))
-for lk, pat in (("load", "read"), ("stream", "triad")):
-    ref = likwid([f"{lk}-DRAM-all"], "MByte/s")
-    ours = ceiling(device="cpu", kind="bandwidth", level="DRAM", pattern=pat, threads=cores)
-    point = nearest(pat, cores, dram)
-    rows.append((f"DRAM {lk}_{v} / {pat}, {cores} cores, {dram} kB", ref, ours, point, cores))
+# likwid-bench's kernel names: its own (prefix "") and rooftime's kernels as .ptt files (prefix "rt").
+kernels = {"": {"load": f"load_{v}", "store": f"store_{v}", "copy": f"copy_{v}",
+                "stream": "stream_avx512_fma" if v == "avx512" else "stream_avx_fma"},
+           "rt": {"load": "rt_read_avx", "store": "rt_write_avx", "copy": "rt_copy_avx", "stream": "rt_triad_avx_fma"}}
+
+def build_rows(prefix):
+    rows = []
+    if not prefix:
+        for prec, name in (("fp64", "fp64"), ("fp32", "fp32")):
+            ref = likwid([name], "MFlops/s")
+            ours = ceiling(device="cpu", kind="compute", precision=prec, variant=isa, threads=1)
+            rows.append((f"peak {prec} {isa}, 1 core", ref, ours, (None, None, None), 1))
+    sizes = {"L1": [l1], "L2": l2sets, "L3": l3sets, "DRAM": [dram]}
+    for level, sets in sizes.items():
+        for lk, pat in patterns.items():
+            ref = likwid([f"{prefix}{lk}-{kb}" for kb in sets], "MByte/s")
+            ours = ceiling(device="cpu", kind="bandwidth", level=level, pattern=pat, threads=1)
+            # rooftime's sweep point at likwid's largest set of the level (its single set before session 7).
+            point = nearest(pat, 1, sets[-1])
+            label = " and ".join(str(kb) for kb in sets)
+            rows.append((f"{level} {kernels[prefix][lk]} / {pat}, 1 core, {label} kB", ref, ours, point, 1))
+    for lk, pat in (("load", "read"), ("stream", "triad")):
+        ref = likwid([f"{prefix}{lk}-DRAM-all"], "MByte/s")
+        ours = ceiling(device="cpu", kind="bandwidth", level="DRAM", pattern=pat, threads=cores)
+        point = nearest(pat, cores, dram)
+        rows.append((f"DRAM {kernels[prefix][lk]} / {pat}, {cores} cores, {dram} kB", ref, ours, point, cores))
+    return rows
 
 def g(x):
     return "-" if x[0] is None else f"{x[0] / 1e9:.1f}"
@@ -175,18 +204,26 @@ print(f"{rounds} interleaved rounds; rooftime full mode took {', '.join(secs)} s
       f"clock {clock / 1e9:.2f} GHz measured (median of the rounds). Values: medians of the rounds "
       f"(range in parentheses); \"best\": each tool's best round. likwid-bench's value for L2 and L3 is per round "
       f"the better of its two working sets.\n")
-print("| ceiling | likwid-bench (G/s) | rooftime plateau (G/s) | diff | diff of bests | rooftime point (G/s) "
-      "| diff | B/cycle/core likwid / rooftime |")
-print("|---|---:|---:|---:|---:|---:|---:|---:|")
-within = [0, 0, 0]
-for name, ref, ours, point, threads in rows:
-    bw = not name.startswith("peak")
-    for i, r in enumerate((ratio(ref, ours), ratio(ref, ours, 2), ratio(ref, point))):
-        if r is not None and abs(r) <= 0.05:
-            within[i] += 1
-    bpc = f"{per_cycle(ref, threads, bw)} / {per_cycle(ours, threads, bw)}" if bw else ""
-    print(f"| {name} | {g(ref)}{spread(ref)} | {g(ours)}{spread(ours)} | {d(ref, ours)} | {d(ref, ours, 2)} "
-          f"| {g(point)}{spread(point)} | {d(ref, point)} | {bpc} |")
-print(f"\nWithin ±5 % of likwid-bench: plateau {within[0]} of {len(rows)} rows (medians), {within[1]} of "
-      f"{len(rows)} (bests); point {within[2]} of {len(rows) - 2} bandwidth rows.")
+def table(rows):
+    print("| ceiling | likwid-bench (G/s) | rooftime plateau (G/s) | diff | diff of bests | rooftime point (G/s) "
+          "| diff | B/cycle/core likwid / rooftime |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    within = [0, 0, 0]
+    for name, ref, ours, point, threads in rows:
+        bw = not name.startswith("peak")
+        for i, r in enumerate((ratio(ref, ours), ratio(ref, ours, 2), ratio(ref, point))):
+            if r is not None and abs(r) <= 0.05:
+                within[i] += 1
+        bpc = f"{per_cycle(ref, threads, bw)} / {per_cycle(ours, threads, bw)}" if bw else ""
+        print(f"| {name} | {g(ref)}{spread(ref)} | {g(ours)}{spread(ours)} | {d(ref, ours)} | {d(ref, ours, 2)} "
+              f"| {g(point)}{spread(point)} | {d(ref, point)} | {bpc} |")
+    points = sum(1 for r in rows if not r[0].startswith("peak"))
+    print(f"\nWithin ±5 % of likwid-bench: plateau {within[0]} of {len(rows)} rows (medians), {within[1]} of "
+          f"{len(rows)} (bests); point {within[2]} of {points} bandwidth rows.")
+
+table(build_rows(""))
+if equal:
+    print("\nThe same streams with rooftime's kernels run by likwid-bench (bench/likwid/*.ptt: equal instructions, "
+          "so the differences are the two harnesses):\n")
+    table(build_rows("rt"))
 PY
