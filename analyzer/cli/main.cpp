@@ -60,10 +60,11 @@ int runReport(const std::vector<std::string>& inputs, const std::string& format,
         reportOptions.by = analyzer::ReportBy::Window;
     }
     if (reportOptions.by == analyzer::ReportBy::Window) {
-        if (cli.window.empty() == cli.windowRange.empty()) {
+        if (!cli.window.empty() && !cli.windowRange.empty()) {
             fmt::print(stderr,
-                "rooftime report: --by window needs either --window DURATION (e.g. 100ms) or --window-range NAME "
-                "(one window per instance of that range, e.g. a training step)\n");
+                "rooftime report: --window and --window-range exclude each other: --window DURATION (e.g. 100ms) "
+                "for fixed windows, --window-range NAME for one window per instance of that range (a training "
+                "step)\n");
             return kExitUsage;
         }
         if (!cli.window.empty()) {
@@ -117,6 +118,10 @@ int runReport(const std::vector<std::string>& inputs, const std::string& format,
             && (cli.launchConfig || any(&analyzer::Profile::hasKernelCounters)
                 || !any(&analyzer::Profile::hasDeclaredWork)))
             reportOptions.by = analyzer::ReportBy::Kernel; // --launch-config asks for kernels
+        if (reportOptions.by == analyzer::ReportBy::Window && cli.window.empty() && cli.windowRange.empty()) {
+            analyzer::chooseWindows(reportOptions, profiles);
+            fmt::print(stderr, "rooftime report: {}\n", analyzer::chosenWindowsNote(reportOptions));
+        }
         if (cli.launchConfig && reportOptions.by != analyzer::ReportBy::Kernel) {
             fmt::print(stderr, "rooftime report: --launch-config goes with --by kernel\n");
             return kExitUsage;

@@ -52,13 +52,16 @@ void addPlotOptions(CLI::App& app, PlotArgs& args)
         "level)");
     app.add_option("--by", args.by,
            "range (regions and NVTX ranges), kernel, callpath (regions and kernels per call path), window (one per "
-           "instance of a range: training steps), or auto: kernels with counters, else regions that declare work, "
-           "else kernels")
+           "instance of a range: training steps; fixed windows where no range repeats), or auto: kernels with "
+           "counters, else regions that declare work, else kernels")
         ->capture_default_str()
         ->check(CLI::IsMember({ "auto", "range", "kernel", "callpath", "window" }));
     app.add_option("--window-range", args.windowRange,
         "--by window: one window per instance of this region or NVTX range (default: the longest in total among "
         "those with two or more instances)");
+    app.add_option("--window", args.window,
+        "--by window: fixed windows of this length (100ms, 2s, 500us) instead of one per instance of a range "
+        "(default where no range repeats: about 50 windows over the run)");
     app.add_option("--device", args.device, "Items and roofs of this device (cpu, gpu0, …; default: most time)");
     app.add_option("--top", args.top, "Only the first N items by lost time (0: all)")
         ->capture_default_str()
@@ -67,7 +70,8 @@ void addPlotOptions(CLI::App& app, PlotArgs& args)
     app.add_option("--width", args.width, "Width in pixels")->capture_default_str()->check(CLI::Range(320, 8000));
     app.add_option("--height", args.height, "Height in pixels")->capture_default_str()->check(CLI::Range(240, 8000));
     app.footer("Usage: rooftime plot PROFILE... -o FILE.svg|png [--view combined|time|complexity|classic] [--level L] "
-               "[--by auto|range|kernel|callpath|window] [--window-range NAME] [--device D] [--top N] [--machine FILE] "
+               "[--by auto|range|kernel|callpath|window] [--window-range NAME | --window DURATION] [--device D] "
+               "[--top N] [--machine FILE] "
                "[--width PX --height PX]\n"
                "Exit status: 0 written, 2 a usage or input error.");
 }
@@ -78,6 +82,13 @@ std::string checkPlotArgs(const PlotArgs& args)
     if (!endsWith(ext, ".svg") && !endsWith(ext, ".png"))
         return fmt::format("-o '{}': the file name must end in .svg or .png", args.output);
     if (!args.windowRange.empty() && args.by != "window") return "--window-range goes with --by window";
+    if (!args.window.empty()) {
+        if (args.by != "window") return "--window goes with --by window";
+        if (!args.windowRange.empty())
+            return "--window and --window-range exclude each other: fixed windows, or one per instance of a range";
+        if (!parseDuration(args.window))
+            return fmt::format("--window '{}': expected a duration such as 100ms, 2s, 500us", args.window);
+    }
     return {};
 }
 

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 // rooftime-gui: the roofline of profiles with their item table. Bad inputs on the command line get one line on
 // stderr and exit status 2, as with `rooftime`; --screenshot renders the window offscreen into a PNG.
+#include "options.h"
+
 #include "rooftime/gui/main_window.h"
 #include "rooftime/gui/roofline_view.h"
 
@@ -45,7 +47,9 @@ int main(int argc, char** argv)
     std::string windowRange;
     app.add_option("--window-range", windowRange,
         "--by window: one window per instance of this region or NVTX range (default: the longest in total among "
-        "those with two or more instances)");
+        "those with two or more instances; fixed windows where no range repeats)");
+    std::string windowLength;
+    app.add_option("--window", windowLength, "--by window: fixed windows of this length (100ms, 2s, 500us)");
     app.add_option("--level", level, "Memory level of the plot (HBM, L2, DRAM, …)");
     app.add_option("--select", select, "Item to select at start");
     app.add_option("--screenshot", screenshot, "Render the window into this PNG (offscreen) and exit");
@@ -67,7 +71,20 @@ int main(int argc, char** argv)
         fmt::print(stderr, "rooftime-gui: --window-range goes with --by window\n");
         return 2;
     }
-    window.setWindowRange(QString::fromStdString(windowRange));
+    if (!windowLength.empty()) {
+        const std::optional<double> seconds = cli::parseDuration(windowLength);
+        const char* problem = by != "window" ? "goes with --by window"
+            : !windowRange.empty()           ? "and --window-range exclude each other"
+            : !seconds                       ? "expects a duration such as 100ms, 2s, 500us"
+                                             : nullptr;
+        if (problem) {
+            fmt::print(stderr, "rooftime-gui: --window {}\n", problem);
+            return 2;
+        }
+        window.setWindowLength(*seconds);
+    } else {
+        window.setWindowRange(QString::fromStdString(windowRange));
+    }
     window.setGrouping(QString::fromStdString(by));
     window.setView(QString::fromStdString(view));
     if (!inputs.empty()) {

@@ -2,8 +2,10 @@
 // rooftime-plot: the Qt companion `rooftime plot` runs (rooftime itself never links Qt). Reads the profiles, builds
 // the report exactly as `rooftime report` does, and draws one view of it headless into an SVG or PNG file.
 // Exit codes: 0 written, 2 usage or input error.
+#include "options.h"
 #include "plot.h"
 
+#include "rooftime/analyzer/format.h"
 #include "rooftime/analyzer/profile.h"
 #include "rooftime/analyzer/report.h"
 #include "rooftime/gui/plot_painter.h"
@@ -68,10 +70,15 @@ int main(int argc, char** argv)
             profiles.push_back(analyzer::Profile::open(path));
         analyzer::ReportOptions options;
         options.windowRange = args.windowRange;
+        if (!args.window.empty()) options.windowSeconds = cli::parseDuration(args.window).value_or(0);
         const analyzer::Report report = gui::buildPlotReport(profiles, machine ? &*machine : nullptr, args.by, options);
-        if (report.by == analyzer::ReportBy::Window && args.windowRange.empty() && !report.rows.empty())
-            fmt::print(stderr, "rooftime plot: one window per instance of '{}' (--window-range NAME for another)\n",
-                report.windowRange);
+        if (report.by == analyzer::ReportBy::Window && args.windowRange.empty() && args.window.empty()
+            && !report.rows.empty()) {
+            analyzer::ReportOptions chosen;
+            chosen.windowRange = report.windowRange;
+            chosen.windowSeconds = report.windowSeconds;
+            fmt::print(stderr, "rooftime plot: {}\n", analyzer::chosenWindowsNote(chosen));
+        }
         for (const std::string& w : report.machineWarnings)
             fmt::print(stderr, "rooftime plot: warning: {}\n", w);
         plotted = report.by;

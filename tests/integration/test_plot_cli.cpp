@@ -4,11 +4,16 @@
 #include "process.h"
 #include "two_kernels.h"
 
+#include "rooftime/analyzer/format.h"
+#include "rooftime/analyzer/profile.h"
+#include "rooftime/analyzer/report.h"
+
 #include <catch2/catch.hpp>
 
 #include <filesystem>
 
 using namespace rooftime::test;
+namespace analyzer = rooftime::analyzer;
 namespace fs = std::filesystem;
 
 namespace {
@@ -132,9 +137,12 @@ TEST_CASE("plot: usage and input errors exit 2 with one line", "[plot]")
             false },
         { { profile, "-o", dir + "/a.svg", "--by", "rank" }, "--by: rank not in {auto,range,kernel,callpath,window}",
             false },
-        { { profile, "-o", dir + "/a.svg", "--by", "window" },
-            "rooftime plot: by window: no region or NVTX range has two instances or more to make one window each",
-            true },
+        { { profile, "-o", dir + "/a.svg", "--by", "window", "--window", "soon" },
+            "rooftime plot: --window 'soon': expected a duration such as 100ms", false },
+        { { profile, "-o", dir + "/a.svg", "--window", "1ms" }, "rooftime plot: --window goes with --by window",
+            false },
+        { { profile, "-o", dir + "/a.svg", "--by", "window", "--window", "1ms", "--window-range", "step" },
+            "rooftime plot: --window and --window-range exclude each other", false },
         { { profile, "-o", dir + "/a.svg", "--width", "10" }, "--width: Value 10 not in range 320 to 8000", false },
         { { profile, "-o", dir + "/a.svg", "--top", "-3" }, "--top", false },
         { { dir + "/missing.rtdb", "-o", dir + "/a.svg" }, dir + "/missing.rtdb", true },
@@ -219,4 +227,32 @@ TEST_CASE("plot: --by window draws one disc per training step, numbered in time 
     r = run({ rooftimeBin(), "plot", lstm, "--window-range", "step", "-o", out });
     CHECK(r.status == 2);
     CHECK(r.err == "rooftime plot: --window-range goes with --by window\n");
+    // Fixed windows instead of the steps.
+    r = run({ rooftimeBin(), "plot", lstm, "--by", "window", "--window", "500ms", "-o", out });
+    REQUIRE(r.status == 0);
+    CHECK(r.err.find("one window per instance") == std::string::npos);
+    const std::string fixed = readFile(out);
+    CHECK(fixed.find(">1 0 s–500 ms (") != std::string::npos);
+    CHECK(fixed.find(" windows") != std::string::npos);
+}
+
+TEST_CASE("plot: --by window where no range repeats draws fixed windows, about 50 over the run", "[plot]")
+{
+    const std::string dir = scratchDir("plot_fixed_windows");
+    const std::string out = dir + "/w.svg";
+    const std::string profile = gpuProfile(dir);
+    RunResult r = run({ rooftimeBin(), "plot", profile, "--by", "window", "-o", out });
+    INFO(r.err);
+    if (!ROOFTIME_TEST_HAVE_PLOT) {
+        CHECK(r.status == 2);
+        return;
+    }
+    REQUIRE(r.status == 0);
+    std::vector<analyzer::Profile> profiles;
+    profiles.push_back(analyzer::Profile::open(profile));
+    const double length = analyzer::suggestWindowSeconds(analyzer::longestRunSeconds(profiles));
+    CHECK(r.err
+        == "rooftime plot: no region or NVTX range repeats: windows of " + analyzer::humanSeconds(length)
+            + " (--window DURATION for another)\n");
+    CHECK(readFile(out).find(">1 0 s–" + analyzer::humanSeconds(length) + " (") != std::string::npos);
 }

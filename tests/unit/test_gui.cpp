@@ -16,6 +16,7 @@
 #include "two_kernels.h"
 
 #include <QApplication>
+#include <QComboBox>
 #include <QHeaderView>
 #include <QItemSelectionModel>
 #include <QMouseEvent>
@@ -38,6 +39,7 @@
 using namespace rooftime;
 using rooftime::test::readFile;
 using rooftime::test::scratchDir;
+namespace fs = std::filesystem;
 
 namespace {
 
@@ -281,9 +283,21 @@ TEST_CASE("gui: rooftime-gui renders offscreen and rejects bad inputs with exit 
     CHECK(r.status == 2);
     CHECK(r.err.find("--window-range 'stp': no region or NVTX range of that name") != std::string::npos);
     CHECK(r.err.find("'step' (4)") != std::string::npos);
-    r = test::run({ gui, profile, "--by", "window", "--screenshot", dir + "/w.png" });
+    r = test::run({ gui, lstm, "--by", "window", "--window", "soon", "--screenshot", dir + "/w.png" });
     CHECK(r.status == 2);
-    CHECK(r.err.find("no region or NVTX range has two instances or more") != std::string::npos);
+    CHECK(r.err == "rooftime-gui: --window expects a duration such as 100ms, 2s, 500us\n");
+    r = test::run({ gui, lstm, "--window", "1s", "--screenshot", dir + "/w.png" });
+    CHECK(r.status == 2);
+    CHECK(r.err == "rooftime-gui: --window goes with --by window\n");
+    r = test::run(
+        { gui, lstm, "--by", "window", "--window", "1s", "--window-range", "step", "--screenshot", dir + "/w.png" });
+    CHECK(r.status == 2);
+    CHECK(r.err == "rooftime-gui: --window and --window-range exclude each other\n");
+    CHECK_FALSE(fs::exists(dir + "/w.png"));
+    // No range repeats in the profile: fixed windows, no error.
+    r = test::run({ gui, profile, "--by", "window", "--screenshot", dir + "/w.png" });
+    CHECK(r.status == 0);
+    CHECK(fs::exists(dir + "/w.png"));
     r = test::run({ gui, lstm, "--window-range", "step", "--screenshot", dir + "/w.png" });
     CHECK(r.status == 2);
     CHECK(r.err == "rooftime-gui: --window-range goes with --by window\n");
@@ -633,6 +647,61 @@ TEST_CASE("gui: by window, one item per training step in time order, the range c
     CHECK(w.table()->horizontalHeader()->sortIndicatorSection() == C::Lost);
     w.openBaseline({ lstm });
     CHECK(w.comparison() != nullptr);
+}
+
+TEST_CASE(
+    "gui: by window, fixed lengths in the Window choice after the ranges; without ranges, about 50 windows", "[gui]")
+{
+    ensureApp();
+    gui::MainWindow w;
+    w.resize(1200, 900);
+    w.show();
+    const std::string lstm = std::string(ROOFTIME_TEST_DATA) + "/gpu/python/lstm_train-counters.rtdb";
+    w.setGrouping(qs("window"));
+    w.openProfiles({ lstm });
+    std::vector<analyzer::Profile> profiles;
+    profiles.push_back(analyzer::Profile::open(lstm));
+    const double run = analyzer::longestRunSeconds(profiles);
+    const std::vector<double> lengths = analyzer::windowLengths(run);
+    REQUIRE(lengths.size() > 3);
+    // The ranges first (step chosen), then every length, each with its number of windows.
+    QComboBox& choice = *w.windowChoice();
+    CHECK(w.windowRange() == qs("step"));
+    CHECK(choice.currentData().toString() == qs("step"));
+    const int first = choice.findData(QVariant(lengths.front()));
+    REQUIRE(first > 0);
+    CHECK(choice.count() == first + static_cast<int>(lengths.size()));
+    CHECK(str(choice.itemText(first))
+        == "every " + analyzer::humanSeconds(lengths.front()) + " ("
+            + std::to_string(analyzer::windowCount(run, lengths.front())) + " windows)");
+    // Choosing a length in the tool bar: fixed windows from the start, in time order.
+    const double length = lengths[2];
+    choice.setCurrentIndex(choice.findData(QVariant(length)));
+    QApplication::processEvents();
+    CHECK(w.windowLength() == length);
+    CHECK(w.windowRange().isEmpty());
+    REQUIRE(w.report()->by == analyzer::ReportBy::Window);
+    CHECK(w.report()->windowSeconds == length);
+    REQUIRE(w.report()->rows.size() == analyzer::windowCount(run, length));
+    CHECK(w.report()->rows.front().name == "0 s–" + analyzer::humanSeconds(length));
+    CHECK(w.table()->horizontalHeader()->sortIndicatorSection() == gui::ItemTableModel::Number);
+    CHECK(choice.currentData().toDouble() == length);
+    // And back to a range.
+    choice.setCurrentIndex(choice.findData(qs("forward")));
+    CHECK(w.report()->windowRange == "forward");
+    CHECK(w.windowLength() == 0);
+    CHECK(w.report()->rows.size() == 4);
+
+    // A recording without ranges: fixed windows at once, the suggested length chosen.
+    const std::string bare = scratchDir("gui_fixed_windows") + "/bare.rtdb";
+    test::copyWithSql(lstm, bare, "DELETE FROM region");
+    gui::MainWindow kernelsOnly;
+    kernelsOnly.setGrouping(qs("window"));
+    kernelsOnly.openProfiles({ bare });
+    CHECK(kernelsOnly.windowRange().isEmpty());
+    CHECK(kernelsOnly.windowLength() == analyzer::suggestWindowSeconds(run));
+    CHECK(kernelsOnly.windowChoice()->currentData().toDouble() == kernelsOnly.windowLength());
+    CHECK(kernelsOnly.report()->rows.size() == analyzer::windowCount(run, kernelsOnly.windowLength()));
 }
 
 TEST_CASE("gui: the same kernel on two GPUs is two rows, and each selects its own node and row", "[gui]")

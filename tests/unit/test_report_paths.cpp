@@ -8,7 +8,9 @@
 
 #include "process.h"
 #include "report_of.h"
+#include "sql_one.h"
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
@@ -340,4 +342,73 @@ TEST_CASE("region names by use, and the range suggested for one window per insta
     CHECK(suggestWindowRange(uses) == "step");
     CHECK(suggestWindowRange({ uses[3] }).empty());
     CHECK(suggestWindowRange({}).empty());
+}
+
+TEST_CASE("fixed window lengths: 1-2-5 steps cutting the run into 2 to 500 windows, about 50 suggested", "[report]")
+{
+    CHECK(windowCount(1.0, 0.1) == 10); // not 11 from 10.000000000000002
+    CHECK(windowCount(1.05, 0.1) == 11);
+    CHECK(windowCount(0, 0.1) == 0);
+    CHECK(windowCount(1, 0) == 0);
+    // A 10 s run: from 20 ms (500 windows) to 5 s (2 windows).
+    const std::vector<double> ten = windowLengths(10);
+    REQUIRE(ten.size() == 8); // 20, 50, 100, 200, 500 ms, 1, 2, 5 s
+    CHECK(ten.front() == Approx(0.02));
+    CHECK(ten.back() == Approx(5));
+    CHECK(std::is_sorted(ten.begin(), ten.end()));
+    for (double length : ten) {
+        INFO(length);
+        CHECK(windowCount(10, length) >= 2);
+        CHECK(windowCount(10, length) <= 500);
+    }
+    CHECK(suggestWindowSeconds(10) == Approx(0.2)); // 50 windows; 100 ms would make 100
+    CHECK(suggestWindowSeconds(10.1) == Approx(0.5)); // 0.2 s would make 51
+    CHECK(suggestWindowSeconds(21.9e-3) == Approx(0.5e-3)); // the H200 LSTM's last step: 44 windows
+    // Runs too short or too long for the series still get one length.
+    CHECK(windowLengths(0) == std::vector<double> { 1e-6 });
+    CHECK(suggestWindowSeconds(1.5e-6) == Approx(1e-6));
+    CHECK(windowLengths(1e7) == std::vector<double> { 1000 });
+}
+
+TEST_CASE(
+    "by window without a range or length: the suggested range, else fixed windows over the longest run", "[report]")
+{
+    const std::string dir = rooftime::test::scratchDir("choose_windows");
+    const std::string path = buildProfile(dir + "/p.rtdb", 1);
+    std::vector<Profile> profiles;
+    profiles.push_back(Profile::open(path));
+    ReportOptions options;
+    options.by = ReportBy::Window;
+    chooseWindows(options, profiles);
+    CHECK(options.windowRange == "step");
+    CHECK(options.windowSeconds == 0);
+    CHECK(chosenWindowsNote(options) == "one window per instance of 'step' (--window-range NAME for another)");
+    // Given ones stay; other groupings are left alone.
+    options.windowRange = "forward";
+    chooseWindows(options, profiles);
+    CHECK(options.windowRange == "forward");
+    ReportOptions kernels;
+    chooseWindows(kernels, profiles);
+    CHECK(kernels.windowRange.empty());
+    CHECK(kernels.windowSeconds == 0);
+    // Without a range that repeats (only epoch is left once): fixed windows, and the report says their length.
+    const std::string once = dir + "/once.rtdb";
+    rooftime::test::copyWithSql(
+        path, once, "DELETE FROM region WHERE name IN (SELECT id FROM string WHERE text != 'epoch')");
+    std::vector<Profile> single;
+    single.push_back(Profile::open(once));
+    ReportOptions fixed;
+    fixed.by = ReportBy::Window;
+    chooseWindows(fixed, single);
+    CHECK(fixed.windowRange.empty());
+    const double run = longestRunSeconds(single);
+    REQUIRE(run > 0);
+    CHECK(fixed.windowSeconds == suggestWindowSeconds(run));
+    CHECK(chosenWindowsNote(fixed)
+        == "no region or NVTX range repeats: windows of " + humanSeconds(fixed.windowSeconds)
+            + " (--window DURATION for another)");
+    const Report report = buildReport(single, nullptr, fixed);
+    CHECK(report.windowSeconds == fixed.windowSeconds);
+    CHECK(report.windowRange.empty());
+    CHECK(report.rows.size() == windowCount(run, fixed.windowSeconds));
 }

@@ -9,6 +9,7 @@
 #include "rooftime/schema.h"
 
 #include <algorithm>
+#include <cmath>
 #include <map>
 #include <set>
 #include <tuple>
@@ -857,7 +858,10 @@ Report buildReport(const std::vector<Profile>& profiles, const MachineModel* mac
 {
     Report report;
     report.by = options.by;
-    if (options.by == ReportBy::Window) report.windowRange = options.windowRange;
+    if (options.by == ReportBy::Window) {
+        report.windowRange = options.windowRange;
+        if (options.windowRange.empty()) report.windowSeconds = options.windowSeconds;
+    }
     chooseMachine(report, profiles, machine);
     std::map<std::tuple<int, std::string, std::string>, RegionAggregate> merged;
     std::map<std::tuple<int, std::string, std::string>, std::vector<double>> perProfile;
@@ -977,6 +981,61 @@ std::string suggestWindowRange(const std::vector<RegionNameUse>& uses)
     for (const RegionNameUse& u : uses)
         if (u.count >= 2 && (!best || u.seconds > best->seconds)) best = &u;
     return best ? best->name : std::string();
+}
+
+double longestRunSeconds(const std::vector<Profile>& profiles)
+{
+    double longest = 0;
+    for (const Profile& p : profiles) {
+        const ProcessMeta& m = p.process();
+        longest = std::max(longest, static_cast<double>(m.endNs.value_or(m.lastEventNs) - m.startNs) * 1e-9);
+    }
+    return longest;
+}
+
+std::size_t windowCount(double runSeconds, double length)
+{
+    // A hair under the exact quotient: 1 s / 100 ms is 10.000000000000002 in doubles, and 10 windows.
+    return length > 0 && runSeconds > 0 ? static_cast<std::size_t>(std::ceil(runSeconds / length * (1 - 1e-9))) : 0;
+}
+
+std::vector<double> windowLengths(double runSeconds)
+{
+    std::vector<double> all;
+    for (int exponent = -6; exponent <= 2; ++exponent)
+        for (double mantissa : { 1.0, 2.0, 5.0 }) // divided, not times 10^-n: 5 ms is the double nearest 0.005
+            all.push_back(exponent < 0 ? mantissa / std::pow(10.0, -exponent) : mantissa * std::pow(10.0, exponent));
+    all.push_back(1000);
+    std::vector<double> fit;
+    for (double length : all) {
+        const std::size_t windows = windowCount(runSeconds, length);
+        if (windows >= 2 && windows <= 500) fit.push_back(length);
+    }
+    if (fit.empty()) fit.push_back(runSeconds < all.front() * 2 ? all.front() : all.back());
+    return fit;
+}
+
+double suggestWindowSeconds(double runSeconds)
+{
+    const std::vector<double> lengths = windowLengths(runSeconds);
+    for (double length : lengths)
+        if (windowCount(runSeconds, length) <= 50) return length;
+    return lengths.back();
+}
+
+void chooseWindows(ReportOptions& options, const std::vector<Profile>& profiles)
+{
+    if (options.by != ReportBy::Window || !options.windowRange.empty() || options.windowSeconds > 0) return;
+    options.windowRange = suggestWindowRange(regionNameUses(profiles));
+    if (options.windowRange.empty()) options.windowSeconds = suggestWindowSeconds(longestRunSeconds(profiles));
+}
+
+std::string chosenWindowsNote(const ReportOptions& options)
+{
+    if (!options.windowRange.empty())
+        return fmt::format("one window per instance of '{}' (--window-range NAME for another)", options.windowRange);
+    return fmt::format("no region or NVTX range repeats: windows of {} (--window DURATION for another)",
+        humanSeconds(options.windowSeconds));
 }
 
 void sortRows(Report& report, SortKey key)

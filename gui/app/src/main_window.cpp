@@ -29,6 +29,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 #include <set>
 
@@ -39,6 +40,11 @@ namespace {
 QString q(const std::string& s)
 {
     return QString::fromStdString(s);
+}
+
+bool sameLength(double a, double b)
+{
+    return std::abs(a - b) <= 1e-9 * std::max(std::abs(a), std::abs(b));
 }
 
 /// A long name must not push the numbers out of sight: its column is capped (and elided in the middle), in the
@@ -124,7 +130,7 @@ MainWindow::MainWindow(QWidget* parent)
     for (const char* v : { "auto", "range", "kernel", "callpath", "window" })
         m_byBox->addItem(QString::fromLatin1(v));
     bar->addWidget(m_byBox);
-    // By window: which range's instances are the windows (a training step).
+    // By window: which range's instances are the windows (a training step), or a fixed length.
     m_windowLabel = bar->addWidget(new QLabel(QStringLiteral("  Window ")));
     m_windowBox = new QComboBox;
     m_windowAction = bar->addWidget(m_windowBox);
@@ -137,7 +143,12 @@ MainWindow::MainWindow(QWidget* parent)
     connect(m_viewBox, &QComboBox::currentTextChanged, this, &MainWindow::setView);
     connect(m_byBox, &QComboBox::currentTextChanged, this, &MainWindow::setGrouping);
     connect(m_windowBox, &QComboBox::currentIndexChanged, this, [this](int at) {
-        if (at >= 0) setWindowRange(m_windowBox->itemData(at).toString());
+        if (at < 0) return;
+        const QVariant choice = m_windowBox->itemData(at);
+        if (choice.typeId() == QMetaType::Double)
+            setWindowLength(choice.toDouble());
+        else
+            setWindowRange(choice.toString());
     });
     connect(m_levelBox, &QComboBox::currentTextChanged, this,
         [this](const QString& l) { setLevel(l == QStringLiteral("default") ? QString() : l); });
@@ -196,10 +207,11 @@ void MainWindow::load(
     if (m_by == QStringLiteral("window")) {
         ranges = analyzer::regionNameUses(profiles);
         options.windowRange = m_windowRange.toStdString();
+        options.windowSeconds = m_windowRange.isEmpty() ? m_windowSeconds : 0;
         // Other profiles opened from the menu may not have the range chosen before: the suggested one then.
-        if (!strictWindow && std::none_of(ranges.begin(), ranges.end(), [&](const analyzer::RegionNameUse& u) {
-                return u.name == options.windowRange;
-            }))
+        if (!strictWindow && !options.windowRange.empty()
+            && std::none_of(ranges.begin(), ranges.end(),
+                [&](const analyzer::RegionNameUse& u) { return u.name == options.windowRange; }))
             options.windowRange.clear();
     }
     // Build first: a profile that cannot be analysed leaves the window as it was.
@@ -217,7 +229,7 @@ void MainWindow::load(
     m_treeModel->setReport(m_report.get());
     m_view->setReport(m_report.get());
     showCallTree();
-    showWindowRanges(ranges);
+    showWindowChoice(ranges, analyzer::longestRunSeconds(m_profiles));
     // Windows are a timeline: in time order, as numbered in the legend; other items by lost time.
     const int sortedBy = m_table->horizontalHeader()->sortIndicatorSection();
     if (m_report->by == analyzer::ReportBy::Window)
@@ -470,33 +482,71 @@ void MainWindow::selectInTree(int row)
     m_tree->scrollTo(node);
 }
 
-void MainWindow::showWindowRanges(const std::vector<analyzer::RegionNameUse>& ranges)
+void MainWindow::showWindowChoice(const std::vector<analyzer::RegionNameUse>& ranges, double runSeconds)
 {
     const bool windows = m_report && m_report->by == analyzer::ReportBy::Window;
     m_windowLabel->setVisible(windows);
     m_windowAction->setVisible(windows);
     if (!windows) return;
     m_windowRange = q(m_report->windowRange);
+    m_windowSeconds = m_report->windowSeconds;
     const QSignalBlocker block(m_windowBox);
     m_windowBox->clear();
     for (const analyzer::RegionNameUse& u : ranges)
         m_windowBox->addItem(
             q(fmt::format("{} ({}×, {})", u.name, u.count, analyzer::humanSeconds(u.seconds))), q(u.name));
-    m_windowBox->setCurrentIndex(m_windowBox->findData(m_windowRange));
+    // Fixed lengths after the ranges (a length given on the command line among them), as double data.
+    std::vector<double> lengths = analyzer::windowLengths(runSeconds);
+    if (m_windowSeconds > 0
+        && std::none_of(lengths.begin(), lengths.end(), [&](double l) { return sameLength(l, m_windowSeconds); }))
+        lengths.insert(std::upper_bound(lengths.begin(), lengths.end(), m_windowSeconds), m_windowSeconds);
+    if (!ranges.empty()) m_windowBox->insertSeparator(m_windowBox->count());
+    for (double length : lengths) {
+        const std::size_t n = std::max<std::size_t>(1, analyzer::windowCount(runSeconds, length));
+        m_windowBox->addItem(
+            q(fmt::format("every {} ({} window{})", analyzer::humanSeconds(length), n, n == 1 ? "" : "s")),
+            QVariant(length));
+    }
+    m_windowBox->setCurrentIndex(
+        m_windowSeconds > 0 ? windowChoiceIndex(m_windowSeconds) : m_windowBox->findData(m_windowRange));
+}
+
+int MainWindow::windowChoiceIndex(double seconds) const
+{
+    for (int i = 0; i < m_windowBox->count(); ++i) {
+        const QVariant item = m_windowBox->itemData(i);
+        if (item.typeId() == QMetaType::Double && sameLength(item.toDouble(), seconds)) return i;
+    }
+    return -1;
 }
 
 void MainWindow::setWindowRange(const QString& name)
 {
-    if (name == m_windowRange) return;
-    const QString before = m_windowRange;
-    m_windowRange = name;
+    if (name == m_windowRange && m_windowSeconds == 0) return;
+    reloadWindows(name, 0);
+}
+
+void MainWindow::setWindowLength(double seconds)
+{
+    if (seconds == m_windowSeconds && m_windowRange.isEmpty()) return;
+    reloadWindows(QString(), seconds);
+}
+
+void MainWindow::reloadWindows(const QString& range, double seconds)
+{
+    const QString rangeBefore = m_windowRange;
+    const double secondsBefore = m_windowSeconds;
+    m_windowRange = range;
+    m_windowSeconds = seconds;
     if (m_inputs.empty() || m_by != QStringLiteral("window")) return;
     try {
         load(m_inputs, m_machine, true);
     } catch (const std::exception& e) {
-        m_windowRange = before;
+        m_windowRange = rangeBefore;
+        m_windowSeconds = secondsBefore;
         const QSignalBlocker block(m_windowBox);
-        m_windowBox->setCurrentIndex(m_windowBox->findData(before));
+        m_windowBox->setCurrentIndex(
+            secondsBefore > 0 ? windowChoiceIndex(secondsBefore) : m_windowBox->findData(rangeBefore));
         QMessageBox::warning(this, QStringLiteral("rooftime"), q(e.what()));
     }
 }

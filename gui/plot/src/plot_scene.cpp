@@ -1169,12 +1169,7 @@ analyzer::Report buildPlotReport(const std::vector<analyzer::Profile>& profiles,
         : by == "window"       ? analyzer::ReportBy::Window
                                : analyzer::ReportBy::Kernel;
     if (options.by == analyzer::ReportBy::Window) {
-        if (options.windowRange.empty() && options.windowSeconds <= 0) {
-            options.windowRange = analyzer::suggestWindowRange(analyzer::regionNameUses(profiles));
-            if (options.windowRange.empty())
-                throw analyzer::ReportError("by window: no region or NVTX range has two instances or more to make "
-                                            "one window each (a training step); name one with --window-range");
-        }
+        analyzer::chooseWindows(options, profiles);
         analyzer::Report windows = analyzer::buildReport(profiles, machine, options);
         analyzer::sortRows(windows, analyzer::SortKey::Start); // a timeline: numbered in time order
         return windows;

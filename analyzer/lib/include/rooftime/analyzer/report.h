@@ -157,6 +157,7 @@ struct Report {
     std::vector<std::string> machineWarnings;
     ReportBy by = ReportBy::Range;
     std::string windowRange; ///< by window: the range one window per instance of which the rows are (else empty)
+    double windowSeconds = 0; ///< by window without a range: the length of the fixed windows
     RoofSummary summary;
     std::optional<Spread> runSpread; ///< run time over the profiles, when there are several
 };
@@ -191,5 +192,23 @@ std::vector<RegionNameUse> regionNameUses(const std::vector<Profile>& profiles);
 /// instances (a training step holds its forward and backward ranges, a once-only range makes no timeline); empty
 /// when no name has two.
 std::string suggestWindowRange(const std::vector<RegionNameUse>& uses);
+
+/// The longest run time among @p profiles (process start to its end, else to its last event), in seconds.
+double longestRunSeconds(const std::vector<Profile>& profiles);
+/// How many fixed windows of @p length cut a run of @p runSeconds (the last one may be shorter).
+std::size_t windowCount(double runSeconds, double length);
+/// Fixed window lengths for a timeline of a run of @p runSeconds: 1, 2 and 5 × 10^k s from 1 µs to 1000 s, those
+/// that cut the run into 2 to 500 windows, shortest first (the shortest alone for a run under 2 µs, the longest
+/// alone for one over 500,000 s).
+std::vector<double> windowLengths(double runSeconds);
+/// The shortest of windowLengths(@p runSeconds) that cuts the run into at most 50 windows: a timeline without a range
+/// to take one window per instance of.
+double suggestWindowSeconds(double runSeconds);
+/// By window with neither @p options' windowRange nor windowSeconds: one window per instance of the suggested range
+/// (a training step), else, where no range repeats, fixed windows of suggestWindowSeconds over the longest run.
+void chooseWindows(ReportOptions& options, const std::vector<Profile>& profiles);
+/// What chooseWindows chose, for a line on stderr: "one window per instance of 'step' (--window-range NAME for
+/// another)" or "no region or NVTX range repeats: windows of 100 ms (--window DURATION for another)".
+std::string chosenWindowsNote(const ReportOptions& options);
 
 } // namespace rooftime::analyzer

@@ -50,12 +50,19 @@ public:
     const analyzer::Comparison* comparison() const { return m_comparison ? &*m_comparison : nullptr; }
     QTableWidget* compareTable() const { return m_compareTable; }
     /// "auto", "range", "kernel", "callpath", "window" (as `rooftime plot --by`); by call path, a "Call tree" tab
-    /// holds the rows as a tree; by window, a "Window" choice names the range whose instances are the windows.
+    /// holds the rows as a tree; by window, a "Window" choice names the range whose instances are the windows, or
+    /// a fixed length.
     /// When the profiles cannot be grouped so, a message box says why and the grouping stays.
     void setGrouping(const QString& by);
-    /// By window: one window per instance of this region or NVTX range (empty: analyzer::suggestWindowRange).
+    /// By window: one window per instance of this region or NVTX range (empty: analyzer::chooseWindows: the
+    /// suggested range, else fixed windows).
     void setWindowRange(const QString& name);
     QString windowRange() const { return m_windowRange; }
+    /// By window: fixed windows of this length from each process's start instead of a range's instances.
+    void setWindowLength(double seconds);
+    /// The fixed windows' length shown, 0 when the windows are a range's instances.
+    double windowLength() const { return m_windowSeconds; }
+    QComboBox* windowChoice() const { return m_windowBox; }
     /// "combined", "time", "complexity", "classic".
     void setView(const QString& view);
     /// A memory level with a roof ("HBM", "DRAM", …); empty: the view's default.
@@ -81,7 +88,13 @@ private:
     /// Reads and shows @p inputs with @p machine (or the embedded models). Throws like openProfiles.
     /// @p strictWindow: a window range the profiles do not have is an error (else: the suggested one is taken).
     void load(const std::vector<std::string>& inputs, std::optional<analyzer::MachineModel> machine, bool strictWindow);
-    void showWindowRanges(const std::vector<analyzer::RegionNameUse>& ranges);
+    /// The "Window" choice: @p ranges, then fixed lengths for a run of @p runSeconds.
+    void showWindowChoice(const std::vector<analyzer::RegionNameUse>& ranges, double runSeconds);
+    /// Reloads with another window range or length; back to the ones before, with a message, when that fails.
+    void reloadWindows(const QString& range, double seconds);
+    /// The Window choice's entry of this fixed length (-1: none); lengths parsed or computed apart may differ in
+    /// their last bits.
+    int windowChoiceIndex(double seconds) const;
     void refreshLevels();
     void updateStatus();
     void onTableSelection();
@@ -125,6 +138,7 @@ private:
     QAction* m_windowLabel = nullptr;
     QAction* m_windowAction = nullptr;
     QString m_windowRange;
+    double m_windowSeconds = 0;
     QLabel* m_status = nullptr;
     bool m_syncing = false;
 };

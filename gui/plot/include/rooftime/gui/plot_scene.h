@@ -164,9 +164,9 @@ struct PlotScene {
 
 /// The report a plot shows: by @p by ("range", "kernel", "callpath", "window" or "auto": kernels with counters,
 /// else ranges when some region declares work, else kernels when there are any), sorted by lost time (windows:
-/// in time order). By window without @p base's windowRange, one window per instance of
-/// analyzer::suggestWindowRange. Throws analyzer::ProfileError like buildReport, and analyzer::ReportError for
-/// windows no range suits.
+/// in time order). By window without @p base's windowRange or windowSeconds, one window per instance of
+/// analyzer::suggestWindowRange, else (no range repeats) fixed windows of analyzer::suggestWindowSeconds. Throws
+/// analyzer::ProfileError like buildReport, and analyzer::ReportError for a window range no profile has.
 analyzer::Report buildPlotReport(const std::vector<analyzer::Profile>& profiles, const analyzer::MachineModel* machine,
     const std::string& by, const analyzer::ReportOptions& base = {});
 
