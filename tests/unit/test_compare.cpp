@@ -313,7 +313,7 @@ TEST_CASE("compare: budget rules pin efficiency, time, share and change", "[comp
     const Comparison c = compareRuns(base, current, CompareOptions {}, &budget);
     REQUIRE(c.budget.size() == 5);
     CHECK_FALSE(c.budget[0].passed);
-    CHECK(c.budget[0].message == "efficiency 50.0 % is below 60.0 %");
+    CHECK(c.budget[0].message == "efficiency 50 % is below 60 %");
     CHECK(c.budget[1].passed == false); // 1 ms is 10 % of the run: over max_share 5 %
     CHECK(c.budget[1].message == "10.0 % of the run time is above 5.0 %");
     CHECK_FALSE(c.budget[2].passed);
@@ -552,4 +552,47 @@ TEST_CASE("compare: by call path, nested regions are items of their own", "[comp
     CHECK(row(c, "step").verdict == Verdict::Unchanged);
     CHECK(formatComparison(c, CompareFormat::Text, {}).find("REGRESSION  step > forward: +100.0 % time")
         != std::string::npos);
+}
+
+TEST_CASE("compare: sides recorded in different modes, or both in counters mode by range, are said", "[compare]")
+{
+    // The H200 GEMMs in time mode and in counters mode (every launch replayed: ranges hundreds of times longer).
+    const auto open = [](const std::string& mode) {
+        std::vector<Profile> ps;
+        ps.push_back(Profile::open(std::string(ROOFTIME_TEST_DATA) + "/gpu/" + mode + "/gemm.rtdb"));
+        return ps;
+    };
+    const auto said = [](const Comparison& c, const std::string& phrase) {
+        return std::count_if(c.warnings.begin(), c.warnings.end(),
+            [&](const std::string& w) { return w.find(phrase) != std::string::npos; });
+    };
+    CompareOptions byRange;
+    byRange.by = ReportBy::Range;
+    const Comparison mixed = compareRuns(open("time"), open("counters"), byRange);
+    CHECK(said(mixed,
+              "the sides were recorded in different modes (time on the baseline, counters on the current): counters "
+              "mode replays each kernel's first launches, which makes its ranges and run time far longer")
+        == 1);
+    CompareOptions byKernel;
+    const Comparison kernels = compareRuns(open("counters"), open("time"), byKernel);
+    CHECK(said(kernels, "(counters on the baseline, time on the current)") == 1);
+    CHECK(said(kernels, "which makes its run time far longer") == 1);
+    const Comparison both = compareRuns(open("counters"), open("counters"), byRange);
+    CHECK(said(both, "both sides were recorded in counters mode: range and run times hold the replays") == 1);
+    CHECK(said(compareRuns(open("counters"), open("counters"), byKernel), "counters mode") == 0);
+    CHECK(said(compareRuns(open("time"), open("time"), byRange), "mode") == 0);
+}
+
+TEST_CASE("budget: max_change above the limit but inside the noise passes, and says why", "[compare]")
+{
+    const Budget budget = Budget::parse(R"({"rules": [{"name": "noisy", "max_change": 0.03}]})", "budget.json");
+    const Comparison c = scenario(scratchDir("budget_noise"), &budget);
+    REQUIRE(c.budget.size() == 1);
+    CHECK(c.budget[0].passed);
+    const CompareRow& noisy = row(c, "noisy");
+    REQUIRE(noisy.low);
+    CHECK(*noisy.low <= 0);
+    CHECK(c.budget[0].message
+        == "time " + percentChange(*noisy.change) + " [" + percentChange(*noisy.low) + ", " + percentChange(*noisy.high)
+            + "]: above +3.0 % but not significant (the interval reaches 0)");
 }

@@ -421,6 +421,15 @@ std::string hostsOf(const std::vector<Profile>& ps)
     return text;
 }
 
+/// The recording modes of @p ps ("time", "counters"; profiles that say none, such as imports, left out).
+std::set<std::string> modesOf(const std::vector<Profile>& ps)
+{
+    std::set<std::string> modes;
+    for (const Profile& p : ps)
+        if (auto m = p.meta().find("mode"); m != p.meta().end() && !m->second.empty()) modes.insert(m->second);
+    return modes;
+}
+
 /// `*` (any run of characters) and `?` (one byte); everything else literal, so that kernel names with brackets
 /// (`foo(int [4])`) match as written.
 bool glob(std::string_view pattern, std::string_view name)
@@ -472,13 +481,13 @@ void checkBudget(Comparison& c, const Budget& budget)
             std::vector<std::string> failures, passes;
             const CompareSide& s = r->current;
             if (rule.minEfficiency) {
-                if (!s.efficiency)
-                    failures.push_back("no efficiency (the item has no known work or no roof)");
+                if (!s.efficiency) failures.push_back("no efficiency (the item has no known work or no roof)");
+                // Printed as the tables print efficiencies (whole per cent, rounded down): never "60 % is below 60 %".
                 else if (*s.efficiency < *rule.minEfficiency)
-                    failures.push_back(fmt::format(
-                        "efficiency {:.1f} % is below {:.1f} %", 100 * *s.efficiency, 100 * *rule.minEfficiency));
+                    failures.push_back(fmt::format("efficiency {:.0f} % is below {:g} %",
+                        efficiencyPercent(*s.efficiency), 100 * *rule.minEfficiency));
                 else
-                    passes.push_back(fmt::format("efficiency {:.1f} %", 100 * *s.efficiency));
+                    passes.push_back(fmt::format("efficiency {:.0f} %", efficiencyPercent(*s.efficiency)));
             }
             if (rule.maxSeconds) {
                 if (s.meanSeconds > *rule.maxSeconds)
@@ -504,6 +513,12 @@ void checkBudget(Comparison& c, const Budget& budget)
                 else if (*r->change > *rule.maxChange && r->low && *r->low > 0)
                     failures.push_back(fmt::format("time {} [{}, {}] exceeds {}", percentChange(*r->change),
                         percentChange(*r->low), percentChange(*r->high), percentChange(*rule.maxChange)));
+                else if (*r->change > *rule.maxChange)
+                    // Above the limit but within the runs' noise: a pass, and the line says why.
+                    passes.push_back(fmt::format("time {} [{}, {}]: above {} but not significant (the interval "
+                                                 "reaches 0)",
+                        percentChange(*r->change), percentChange(*r->low), percentChange(*r->high),
+                        percentChange(*rule.maxChange)));
                 else
                     passes.push_back(fmt::format("time {}", percentChange(*r->change)));
             }
@@ -553,6 +568,23 @@ Comparison compareRuns(const std::vector<Profile>& base, const std::vector<Profi
             c.warnings.push_back(fmt::format("the sides embed different machine models ({} and {}): efficiencies are "
                                              "against different roofs (pass --machine FILE to use one)",
                 rb.machine->created, rc.machine->created));
+    }
+    {
+        // Counters mode replays each kernel signature's first launches: its regions and run hold the replays.
+        const std::set<std::string> baseModes = modesOf(base), currentModes = modesOf(current);
+        const auto text = [](const std::set<std::string>& modes) {
+            return modes.empty() ? std::string("none") : fmt::format("{}", fmt::join(modes, " and "));
+        };
+        if (!baseModes.empty() && !currentModes.empty() && baseModes != currentModes)
+            c.warnings.push_back(fmt::format(
+                "the sides were recorded in different modes ({} on the baseline, {} on the current): counters mode "
+                "replays each kernel's first launches, which makes its {} far longer; compare runs of one mode "
+                "(time mode for times)",
+                text(baseModes), text(currentModes),
+                options.by == ReportBy::Kernel ? "run time" : "ranges and run time"));
+        else if (baseModes.count("counters") > 0 && options.by != ReportBy::Kernel)
+            c.warnings.push_back("both sides were recorded in counters mode: range and run times hold the replays of "
+                                 "each kernel's first launches (compare time-mode runs, or --by kernel)");
     }
     for (const Profile& p : base)
         if (!p.complete()) c.warnings.push_back(fmt::format("'{}' is incomplete (the process was killed)", p.path()));
