@@ -77,6 +77,11 @@ int runExport(const ExportArgs& args)
         fmt::print(stderr,
             "rooftime export: {} later slices left out at {} (--max-slices {}): --from/--to choose another part\n",
             summary.cutSlices, analyzer::humanSeconds(*summary.cutAtSeconds), args.maxSlices);
+    if (summary.outsideTracks > 0 && !summary.machineSource.empty())
+        fmt::print(stderr,
+            "rooftime export: {} of the kernel launches were replayed without a GPU time or a launch time of their own "
+            "(recorded before schema 1.3): drawn at their region's start, they are left out of the roofline tracks\n",
+            summary.outsideTracks);
     if (summary.untimedKernels > 0)
         fmt::print(stderr,
             "rooftime export: {} kernel launches have no time to be placed at (imported, or replayed without a launch "

@@ -351,12 +351,15 @@ TraceSummary writeChromeTrace(
             const double launch = r ? r->launchSeconds : 0;
             const double seconds = static_cast<double>(duration) * 1e-9;
             // The bound of this launch: its mean work at the roof, at least one launch; without work with a roof,
-            // only a launch within the launch floor is bounded (launch-bound), as in the report.
+            // only a launch within the launch floor is bounded (launch-bound: the floor), as in the report.
             std::optional<double> bound;
-            if (work && work->roofSeconds && r)
+            bool floorOnly = false;
+            if (work && work->roofSeconds && r) {
                 bound = std::max(*work->roofSeconds, launch);
-            else if (launch > 0 && seconds > 0 && seconds <= launch)
-                bound = seconds;
+            } else if (launch > 0 && seconds > 0 && seconds <= launch) {
+                bound = launch;
+                floorOnly = true;
+            }
             std::string args = fmt::format(R"j("grid":"({},{},{})","block":"({},{},{})","correlation":{},"stream":{})j",
                 k.config[0], k.config[1], k.config[2], k.config[3], k.config[4], k.config[5], k.correlation, k.stream);
             if (!k.region.empty()) {
@@ -373,7 +376,7 @@ TraceSummary writeChromeTrace(
                 // Numbers, for Perfetto's SQL; the efficiency as a fraction, at most 1 (the work is a mean).
                 args += fmt::format(
                     R"(,"roof_ns":{:.0f},"efficiency":{:.4f})", *bound * 1e9, std::min(1.0, *bound / seconds));
-                args += text.limiterArg;
+                args += floorOnly ? std::string(R"(,"limiter":"launch")") : text.limiterArg;
             }
             event(fmt::format(
                 R"({{"ph":"X","cat":"kernel","pid":{},"tid":{},"ts":{},"dur":{},"name":{},"args":{{{}}}}})", pid,
@@ -382,6 +385,7 @@ TraceSummary writeChromeTrace(
             // Launches without a time of their own count in the roofline over time only when drawn at their launch
             // call, where the kernel ran (it is replayed there); placed at their region's start, they stay out.
             const bool atLaunchCall = !k.timed && k.launchNs && *k.launchNs == start;
+            if (!k.timed && !atLaunchCall) ++summary.outsideTracks;
             if (r && (k.timed || atLaunchCall)) {
                 const bool bounded = bound && seconds > 0;
                 binsOf(k.device).add(start, duration, bounded, bounded ? std::min(1.0, *bound / seconds) : 0.0,

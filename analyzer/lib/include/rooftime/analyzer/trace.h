@@ -31,6 +31,9 @@ struct TraceSummary {
     std::size_t regions = 0, kernels = 0, memops = 0, counterEvents = 0;
     std::size_t untimedKernels
         = 0; ///< launches with no time to place them at (imports; replayed ones without launch time or region)
+    /// Launches drawn at their region's start (replayed without a time of their own or a launch time), which the
+    /// counter tracks leave out.
+    std::size_t outsideTracks = 0;
     /// Slices left out by maxSlices, and the time (seconds from the first process's start) where the cut fell.
     std::size_t cutSlices = 0;
     std::optional<double> cutAtSeconds;
