@@ -4,22 +4,29 @@
 // the typed error's message when it was refused; any other exception (or a crash) is a bug and escapes.
 #pragma once
 
+#include "rooftime/analyzer/compare.h"
 #include "rooftime/analyzer/format.h"
 #include "rooftime/analyzer/machine.h"
 #include "rooftime/analyzer/ncu_import.h"
 #include "rooftime/analyzer/profile.h"
 #include "rooftime/analyzer/report.h"
 #include "rooftime/analyzer/roofline.h"
+#include "rooftime/analyzer/trace.h"
+
+#include <nlohmann/json.hpp>
 
 #include <cstdio>
+#include <sstream>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
 
 namespace rooftime::fuzz {
 
-/// What `rooftime report` does with a profile: open it, the report by range, kernel, 1 ms windows, call path, rank,
-/// each ranked by lost time and printed as text, JSON and CSV.
+/// What `rooftime report`, `compare` and `export` do with a profile: open it; the report by range, kernel, 1 ms
+/// windows, call path, rank, each ranked by lost time and printed as text, JSON and CSV; the profile compared with
+/// itself by kernel, range and call path in every format; the Chrome trace, which must parse as JSON.
 inline std::string reportProfile(const std::string& path)
 {
     using namespace rooftime::analyzer;
@@ -36,6 +43,20 @@ inline std::string reportProfile(const std::string& path)
             for (OutputFormat f : { OutputFormat::Text, OutputFormat::Json, OutputFormat::Csv })
                 (void)formatReport(report, f, { 0, 120 });
         }
+        for (ReportBy by : { ReportBy::Kernel, ReportBy::Range, ReportBy::Callpath }) {
+            CompareOptions options;
+            options.by = by;
+            const Comparison c = compareRuns(profiles, profiles, options);
+            for (CompareFormat f :
+                { CompareFormat::Text, CompareFormat::Markdown, CompareFormat::Junit, CompareFormat::Json })
+                (void)formatComparison(c, f, {});
+        }
+        std::ostringstream trace;
+        TraceOptions traceOptions;
+        traceOptions.bins = 50;
+        (void)writeChromeTrace(profiles, nullptr, traceOptions, trace);
+        // Invalid JSON is a bug, not the expected answer to a bad file: it escapes as another exception.
+        if (!nlohmann::json::accept(trace.str())) throw std::logic_error("rooftime export wrote invalid JSON");
         return {};
     } catch (const ProfileError& e) {
         return e.what();
