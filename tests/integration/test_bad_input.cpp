@@ -138,6 +138,22 @@ TEST_CASE("bad profile files are rejected with a one-line reason")
     CHECK(run({ rooftimeBin(), "report", real }).status == 0);
 }
 
+TEST_CASE("a negative or infinite counter value is damage: refused, not analysed into negative FLOPs")
+{
+    const std::string dir = scratchDir("bad_counters");
+    const std::string gemm = testData("gpu/counters/gemm.rtdb");
+    for (const char* value : { "-1e30", "9e999" }) {
+        const std::string path = dir + "/gemm" + (value[0] == '-' ? "-negative" : "-infinite") + ".rtdb";
+        fs::copy_file(gemm, path);
+        sql(path, (std::string("UPDATE kernel_metric SET value = ") + value + " WHERE rowid % 3 = 0").c_str());
+        INFO(value);
+        expectRejected(path, "is damaged: kernel launch ");
+        expectRejected(path, "(a counter is a finite count, never negative)");
+        expectCompareRejected(gemm, path, "is damaged: kernel launch ");
+    }
+    CHECK(run({ rooftimeBin(), "report", gemm }).status == 0);
+}
+
 TEST_CASE("bad command lines exit 2 with a message saying what to do")
 {
     struct Row {

@@ -362,6 +362,13 @@ TEST_CASE("H200 recordings: launches whose replay values were dropped count at t
     CHECK(untimed == 15);
     CHECK(rows == 8);
     CHECK(withTimed == 6);
+    // The two rows without any time are not "above the launch floor": the summary counts them apart.
+    CHECK(reportJson({ lstm, "--by", "kernel" })["summary"]["not_analysed_no_time"] == 2);
+    std::string summary = run({ rooftimeBin(), "report", lstm, "--by", "kernel" }).out;
+    std::replace(summary.begin(), summary.end(), '\n', ' ');
+    CHECK_THAT(
+        summary, Catch::Contains("2 kernels with neither known work nor a time (replayed, the counter values lost)."));
+    CHECK_THAT(summary, !Catch::Contains("launch floor (0 s)"));
     // Its steps hold the replays (4.6 s for the first against 22 ms for the last): the step view says so, the
     // kernel view (the launches' own times) does not need to.
     const RunResult steps = run({ rooftimeBin(), "report", lstm, "--window-range", "step" });

@@ -531,12 +531,15 @@ std::string formatText(const Report& report, const FormatOptions& options)
                 sum.seconds > 0 ? 100 * sum.nearRoofSeconds / sum.seconds : 0, humanSeconds(sum.lostSeconds),
                 limiters.empty() ? "" : ", held by ", limiters);
         out += '\n'; // not "\n" + wrap(...): GCC 12 -O3 reports a false -Wrestrict on that concatenation
-        out += wrap(para
-                + (sum.unknown == 0
-                        ? std::string()
-                        : fmt::format(" Not analysed: {} {} without known work above the launch floor ({}).",
-                            sum.unknown, itemNoun(report.by, sum.unknown), humanSeconds(sum.unknownSeconds))),
-            options.width);
+        std::string notAnalysed;
+        if (sum.unknown > 0)
+            notAnalysed = fmt::format("{} {} without known work above the launch floor ({})", sum.unknown,
+                itemNoun(report.by, sum.unknown), humanSeconds(sum.unknownSeconds));
+        if (sum.noTime > 0)
+            notAnalysed += fmt::format("{}{} {} with neither known work nor a time (replayed, the counter values lost)",
+                notAnalysed.empty() ? "" : "; ", sum.noTime, itemNoun(report.by, sum.noTime));
+        out += wrap(
+            para + (notAnalysed.empty() ? std::string() : " Not analysed: " + notAnalysed + "."), options.width);
         const auto uncounted = std::count_if(
             report.rows.begin(), report.rows.end(), [](const ReportRow& r) { return r.tensorUncounted.has_value(); });
         if (uncounted > 0)
@@ -738,8 +741,9 @@ std::string formatJson(const Report& report, const FormatOptions& options)
         lostBy.push_back({ { "limiter", label }, { "lost_s", t } });
     j["summary"] = { { "items", report.summary.items }, { "launch_floor_only", report.summary.floorOnly },
         { "not_analysed", report.summary.unknown }, { "not_analysed_time_s", report.summary.unknownSeconds },
-        { "time_s", report.summary.seconds }, { "near_roof_time_s", report.summary.nearRoofSeconds },
-        { "lost_s", report.summary.lostSeconds }, { "lost_by_limiter", lostBy } };
+        { "not_analysed_no_time", report.summary.noTime }, { "time_s", report.summary.seconds },
+        { "near_roof_time_s", report.summary.nearRoofSeconds }, { "lost_s", report.summary.lostSeconds },
+        { "lost_by_limiter", lostBy } };
     j["rows"] = nlohmann::json::array();
     for (std::size_t i = 0; i < shownRows(report, options); ++i) {
         const ReportRow& r = report.rows[i];

@@ -662,9 +662,11 @@ std::vector<std::string> identityMismatches(
     const HardwareIdentity& there = model.identity;
     if (!here.host.empty() && there.host != here.host)
         out.push_back(fmt::format("host '{}' ({} '{}')", there.host, hereName, here.host));
-    if (!here.cpuModel.empty() && there.cpuModel != here.cpuModel)
+    // A file that describes no CPU (a datasheet of a GPU) differs in none.
+    const bool cpuDescribed = there.logicalCpus > 0;
+    if (cpuDescribed && !here.cpuModel.empty() && there.cpuModel != here.cpuModel)
         out.push_back(fmt::format("CPU '{}' ({} '{}')", there.cpuModel, hereName, here.cpuModel));
-    if (here.logicalCpus > 0 && there.logicalCpus != here.logicalCpus)
+    if (cpuDescribed && here.logicalCpus > 0 && there.logicalCpus != here.logicalCpus)
         out.push_back(fmt::format("{} CPUs ({} {})", there.logicalCpus, hereName, here.logicalCpus));
     // A partial identity (a profile's devices) lists only the GPUs the program used.
     const bool gpusDiffer = here.partial

@@ -76,14 +76,25 @@ std::string formatMachineText(const MachineModel& m)
 {
     std::string out;
     out += fmt::format("machine model: {}\n", m.origin);
-    out += fmt::format("  measured {} by rooftime {} ({} mode) on host {}, {}\n", m.created, m.rooftimeVersion, m.mode,
-        m.identity.host, m.os);
-    out += fmt::format("  CPU: {} ({}), {} logical CPUs, {} cores, {} socket{}; flags: {}\n", m.cpu.model, m.cpu.vendor,
-        m.cpu.logicalCpus, m.cpu.cores, m.cpu.sockets, m.cpu.sockets == 1 ? "" : "s", fmt::join(m.cpu.flags, " "));
-    out += fmt::format("  clock: {}, nominal {}\n",
-        m.cpu.measuredHz > 0 ? fmt::format("{:.3f} GHz measured (1 core)", m.cpu.measuredHz / 1e9)
-                             : std::string("not measured (GPUs only)"),
-        m.cpu.nominalHz > 0 ? fmt::format("{:.3f} GHz", m.cpu.nominalHz / 1e9) : "unknown");
+    // A datasheet file (tests, examples) measured nothing on no host: said so, and its empty fields left out.
+    const bool datasheet = m.mode == "datasheet";
+    if (datasheet)
+        out += fmt::format(
+            "  written {} by rooftime {}: datasheet values, not measured\n", m.created, m.rooftimeVersion);
+    else
+        out += fmt::format("  measured {} by rooftime {} ({} mode) on host {}, {}\n", m.created, m.rooftimeVersion,
+            m.mode, m.identity.host, m.os);
+    if (m.cpu.logicalCpus > 0) {
+        out += fmt::format("  CPU: {} ({}), {} logical CPUs, {} cores, {} socket{}; flags: {}\n", m.cpu.model,
+            m.cpu.vendor, m.cpu.logicalCpus, m.cpu.cores, m.cpu.sockets, m.cpu.sockets == 1 ? "" : "s",
+            fmt::join(m.cpu.flags, " "));
+        out += fmt::format("  clock: {}, nominal {}\n",
+            m.cpu.measuredHz > 0 ? fmt::format("{:.3f} GHz measured (1 core)", m.cpu.measuredHz / 1e9)
+                                 : std::string("not measured (GPUs only)"),
+            m.cpu.nominalHz > 0 ? fmt::format("{:.3f} GHz", m.cpu.nominalHz / 1e9) : "unknown");
+    } else {
+        out += "  CPU: not described\n";
+    }
     // Files from before the clock loop was fixed (a VM's timer skewed it: 8.862 GHz on a 2.1 GHz Xeon) carry
     // theoretical CPU peaks scaled by the same error.
     // (Nominal clocks say little: laptop parts boost to four times theirs.)
@@ -96,20 +107,29 @@ std::string formatMachineText(const MachineModel& m)
     for (const auto& c : m.cpu.caches)
         caches.push_back(fmt::format("L{} {} ×{}", c.level, humanBytes(c.bytes), c.instances));
     if (!caches.empty()) out += fmt::format("  caches (sysfs): {}\n", fmt::join(caches, ", "));
-    for (const auto& g : m.gpus)
-        out += fmt::format("  gpu{}: {} ({}, {} SMs), driver {}CUDA {}, runtime {}, SM clock {:.3f} GHz measured / "
-                           "{:.3f} GHz max, memory {}\n",
-                   g.index, g.name, g.arch, g.sms, g.nvidiaDriver.empty() ? "" : g.nvidiaDriver + " for ",
-                   g.driverVersion, g.runtimeVersion, g.smMeasuredHz / 1e9, g.smMaxHz / 1e9, humanBytes(g.memoryBytes))
+    for (const auto& g : m.gpus) {
+        // Only what the file knows: a datasheet GPU has a name and an architecture, no driver or clocks.
+        std::string line = fmt::format(
+            "  gpu{}: {} ({})", g.index, g.name, g.sms > 0 ? fmt::format("{}, {} SMs", g.arch, g.sms) : g.arch);
+        if (!g.driverVersion.empty())
+            line += fmt::format(
+                ", driver {}CUDA {}", g.nvidiaDriver.empty() ? "" : g.nvidiaDriver + " for ", g.driverVersion);
+        if (!g.runtimeVersion.empty()) line += ", runtime " + g.runtimeVersion;
+        if (g.smMeasuredHz > 0 || g.smMaxHz > 0)
+            line += fmt::format(
+                ", SM clock {:.3f} GHz measured / {:.3f} GHz max", g.smMeasuredHz / 1e9, g.smMaxHz / 1e9);
+        if (g.memoryBytes > 0) line += ", memory " + humanBytes(g.memoryBytes);
+        out += line + "\n"
             + (g.smCounterHz > 0 ? fmt::format("  (SM clock under counters: {:.3f} GHz)\n", g.smCounterHz / 1e9) : "");
+    }
     for (const auto& device : devices(m)) {
         out += fmt::format("\n{}\n", deviceTitle(m, device));
         // GPUs whose counter probe ran: the counters' theoretical value in its own column.
         const bool counters = std::any_of(m.ceilings.begin(), m.ceilings.end(),
             [&](const Ceiling& c) { return c.device == device && c.counterTheoretical; });
-        out += fmt::format("  {:<22} {:>7} {:>14} {:>14} {:>6}{}  {}\n", "ceiling", "threads", "measured",
-            "theoretical", "ratio", counters ? fmt::format(" {:>14} {:>6}", "counters", "ratio") : "",
-            "working set / roof");
+        out += fmt::format("  {:<22} {:>7} {:>14} {:>14} {:>6}{}  {}\n", "ceiling", "threads",
+            datasheet ? "datasheet" : "measured", "theoretical", "ratio",
+            counters ? fmt::format(" {:>14} {:>6}", "counters", "ratio") : "", "working set / roof");
         for (auto kind : { CeilingKind::Compute, CeilingKind::Bandwidth, CeilingKind::Launch })
             for (const auto& c : m.ceilings) {
                 if (c.device != device || c.kind != kind) continue;

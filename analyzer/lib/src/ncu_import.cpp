@@ -600,6 +600,10 @@ private:
             return;
         }
         if (!v) return; // n/a: not collected for this launch
+        // A counter's sum counts instructions, bytes or cycles: negative is a broken row, not a measurement.
+        if (v->first < 0 && metric.size() > 4 && metric.compare(metric.size() - 4, 4, ".sum") == 0)
+            throw importError(fmt::format("'{}:{}': {} = {} is negative; a counter's sum never is", m_files[file], line,
+                shown(metric), shown(value)));
         noteDeviceAttribute(l, file, line, metric, v->first);
         auto [it, inserted] = l.metrics.try_emplace(metric, MetricValue { v->first, v->second, file, line });
         if (!inserted && (it->second.unit != v->second || !sameValue(it->second.value, v->first)))

@@ -16,6 +16,7 @@
 #include <fstream>
 #include <initializer_list>
 #include <map>
+#include <memory>
 #include <tuple>
 #include <unordered_map>
 #include <utility>
@@ -115,15 +116,13 @@ void Profile::query(const char* sql, const std::function<void(sqlite3_stmt*)>& r
         if (code == SQLITE_CORRUPT) throw ProfileError(m_path, "is damaged (truncated or corrupt): " + msg);
         throw ProfileError(m_path, "cannot be read: " + msg);
     }
+    // Finalized however the loop ends: a row callback may throw (a damaged value).
+    const std::unique_ptr<sqlite3_stmt, int (*)(sqlite3_stmt*)> owned(stmt, sqlite3_finalize);
     int rc;
     while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
         row(stmt);
-    if (rc != SQLITE_DONE) {
-        std::string msg = sqlite3_errmsg(m_db);
-        sqlite3_finalize(stmt);
-        throw ProfileError(m_path, "is damaged (truncated or corrupt): " + msg);
-    }
-    sqlite3_finalize(stmt);
+    if (rc != SQLITE_DONE)
+        throw ProfileError(m_path, std::string("is damaged (truncated or corrupt): ") + sqlite3_errmsg(m_db));
 }
 
 namespace {
@@ -858,6 +857,12 @@ std::vector<KernelAggregate> Profile::aggregateKernels(bool byConfig) const
     query("SELECT kernel, metric, value FROM kernel_metric", [&](sqlite3_stmt* s) {
         auto it = ofLaunch.find(sqlite3_column_int64(s, 0));
         if (it == ofLaunch.end()) return; // counters of a launch not marked replayed are not mixed in
+        // Counters count events, bytes and nanoseconds: a negative or infinite one is damage, not a measurement.
+        if (const double v = sqlite3_column_double(s, 2); !(v >= 0 && v < 1e300))
+            throw ProfileError(m_path,
+                fmt::format("is damaged: kernel launch {} has the counter value {} for {} (a counter is a finite "
+                            "count, never negative)",
+                    sqlite3_column_int64(s, 0), v, lookup(sqlite3_column_int64(s, 1))));
         sums[it->second][sqlite3_column_int64(s, 1)] += sqlite3_column_double(s, 2);
         ++counts[it->second][sqlite3_column_int64(s, 1)];
         if (auto sample = sampleOf.find(sqlite3_column_int64(s, 0)); sample != sampleOf.end())

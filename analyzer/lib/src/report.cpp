@@ -815,8 +815,12 @@ void analyseRows(Report& report, const ReportOptions& options)
         if (!r.roof->efficiency) {
             // Launches above their floor without any work known: named in the summary, not analysed.
             if (launches && r.flopsByClass.empty() && r.bytesByLevel.empty()) {
-                ++report.summary.unknown;
-                report.summary.unknownSeconds += r.timeSeconds;
+                if (r.count > 0 && r.untimedZero == r.count) {
+                    ++report.summary.noTime; // not above the floor: no time at all
+                } else {
+                    ++report.summary.unknown;
+                    report.summary.unknownSeconds += r.timeSeconds;
+                }
             }
             continue;
         }

@@ -122,6 +122,8 @@ struct RoofSummary {
     /// Kernel rows left out: no work known and above their launch floor (efficiency unknown), and their time.
     std::size_t unknown = 0;
     double unknownSeconds = 0;
+    /// Kernel rows left out with neither work nor a time (every launch replayed, its counter values lost).
+    std::size_t noTime = 0;
     double seconds = 0; ///< their time (nested regions overlap: sums may exceed the run time)
     double nearRoofSeconds = 0; ///< time of items within 10 % of their bound (efficiency ≥ 0.9)
     double lostSeconds = 0;
