@@ -385,6 +385,11 @@ TEST_CASE("H200 recordings: launches whose replay values were dropped count at t
     // holds the kernel view's FLOPs.
     const auto stepRows = reportJson({ lstm, "--window-range", "step" });
     REQUIRE(stepRows["rows"].size() == 4);
+    CHECK(stepRows["window_range"] == "step");
+    CHECK_FALSE(stepRows.contains("window_s"));
+    const auto fixedRows = reportJson({ lstm, "--window", "500ms" });
+    CHECK(fixedRows["window_s"] == 0.5);
+    CHECK(fixedRows["rows"].size() == 48); // 24 s
     for (const auto& s : stepRows["rows"])
         CHECK(s["flops"].get<double>() == Approx(stepRows["rows"][3]["flops"].get<double>()));
     double kernelFlops = 0;

@@ -732,6 +732,12 @@ std::string formatJson(const Report& report, const FormatOptions& options)
     }
     j["machine_warnings"] = report.machineWarnings;
     j["by"] = reportByName(report.by);
+    if (report.by == ReportBy::Window) {
+        if (!report.windowRange.empty())
+            j["window_range"] = report.windowRange;
+        else
+            j["window_s"] = report.windowSeconds;
+    }
     std::vector<double> runs;
     for (const auto& p : report.profiles)
         runs.push_back(p.runSeconds);
