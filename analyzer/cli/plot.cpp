@@ -58,7 +58,7 @@ void addPlotOptions(CLI::App& app, PlotArgs& args)
         ->check(CLI::IsMember({ "auto", "range", "kernel", "callpath", "window" }));
     app.add_option("--window-range", args.windowRange,
         "--by window: one window per instance of this region or NVTX range (default: the longest in total among "
-        "those with two or more instances)");
+        "those with 2 to 500 instances)");
     app.add_option("--window", args.window,
         "--by window: fixed windows of this length (100ms, 2s, 500us) instead of one per instance of a range "
         "(default where no range repeats: about 50 windows over the run)");

@@ -3,6 +3,7 @@
 // stderr and exit status 2, as with `rooftime`; --screenshot renders the window offscreen into a PNG.
 #include "options.h"
 
+#include "rooftime/gui/item_table_model.h"
 #include "rooftime/gui/main_window.h"
 #include "rooftime/gui/roofline_view.h"
 
@@ -47,7 +48,7 @@ int main(int argc, char** argv)
     std::string windowRange;
     app.add_option("--window-range", windowRange,
         "--by window: one window per instance of this region or NVTX range (default: the longest in total among "
-        "those with two or more instances; fixed windows where no range repeats)");
+        "those with 2 to 500 instances; fixed windows where no range repeats)");
     std::string windowLength;
     app.add_option("--window", windowLength, "--by window: fixed windows of this length (100ms, 2s, 500us)");
     app.add_option("--level", level, "Memory level of the plot (HBM, L2, DRAM, …)");
@@ -103,8 +104,27 @@ int main(int argc, char** argv)
             return 2;
         }
     }
-    if (!level.empty()) window.setLevel(QString::fromStdString(level));
-    if (!select.empty()) window.selectItem(select);
+    // Bad values exit 2 as `rooftime plot` does, rather than opening a blank plot or selecting nothing.
+    if (!level.empty()) {
+        const QStringList levels = window.levelChoices();
+        if (!levels.contains(QString::fromStdString(level), Qt::CaseInsensitive)) {
+            fmt::print(stderr,
+                "rooftime-gui: --level {}: no bandwidth roof for that level here (levels with a roof: {})\n", level,
+                levels.isEmpty() ? std::string("none") : levels.join(QStringLiteral(", ")).toStdString());
+            return 2;
+        }
+        window.setLevel(QString::fromStdString(level));
+    }
+    if (!select.empty()) {
+        if (window.model()->rowOf(select) < 0) {
+            fmt::print(stderr,
+                "rooftime-gui: --select '{}': no item of that name among the {} shown (names as `rooftime report "
+                "--by {}` prints them)\n",
+                select, window.model()->rowCount(), by);
+            return 2;
+        }
+        window.selectItem(select);
+    }
     if (!screenshot.empty()) {
         window.show();
         QApplication::processEvents();

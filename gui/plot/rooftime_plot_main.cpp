@@ -84,12 +84,7 @@ int main(int argc, char** argv)
         plotted = report.by;
         // An empty picture with exit 0 would pass unnoticed in a script: say what is missing instead.
         if (report.rows.empty()) {
-            fmt::print(stderr, "rooftime plot: nothing to plot: {}\n",
-                args.by == "auto" ? "the profiles have no regions and no kernels"
-                    : report.by == analyzer::ReportBy::Kernel
-                    ? "no kernels in these profiles (CUPTI recordings or `rooftime import ncu` have them); --by "
-                      "range plots regions"
-                    : "no regions or NVTX ranges in these profiles; --by kernel plots kernels");
+            fmt::print(stderr, "rooftime plot: nothing to plot: {}\n", gui::whyNoItems(report, args.by == "auto"));
             return kExitUsage;
         }
         scene = gui::buildPlotScene(report, plot);

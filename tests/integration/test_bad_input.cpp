@@ -122,6 +122,8 @@ TEST_CASE("bad profile files are rejected with a one-line reason")
         { "bad_version.rtdb", damagedCopy("UPDATE meta SET value = 'one' WHERE key = 'schema_major'"),
             "invalid schema_major 'one'" },
         { "no_region_table.rtdb", damagedCopy("DROP TABLE region"), "cannot be read: no such table: region" },
+        { "ends_before_start.rtdb", damagedCopy("UPDATE process SET end_ns = start_ns - 1000"),
+            "is damaged: the process ends (" },
         { "missing.rtdb", nullptr, "no such file" },
         { "empty_folder", [](const std::string& path) { fs::create_directories(path); }, "folder without profiles" },
     };

@@ -256,8 +256,9 @@ TEST_CASE("plot: --by window where no range repeats draws fixed windows, about 5
     profiles.push_back(analyzer::Profile::open(profile));
     const double length = analyzer::suggestWindowSeconds(analyzer::longestRunSeconds(profiles));
     CHECK(length == 0.5); // 48 windows over its 24 s
-    CHECK(r.err.find("rooftime plot: no region or NVTX range repeats: windows of 500 ms (--window DURATION for "
-                     "another)\n")
+    CHECK(r.err.find(
+              "rooftime plot: no region or NVTX range repeats 2 to 500 times: windows of 500 ms (--window DURATION for "
+              "another)\n")
         == 0);
     CHECK(readFile(out).find(" s (500 ms, ") != std::string::npos);
 }

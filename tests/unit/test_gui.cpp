@@ -98,8 +98,9 @@ TEST_CASE("gui: the item table shows the report's numbers and sorts by value", "
     CHECK(cell(m, gemm, C::Time) == "3 ms");
     CHECK(cell(m, gemm, C::Flops) == analyzer::siValue(2e9));
     CHECK(cell(m, gemm, C::Bytes) == analyzer::siValue(6e9) + " (HBM)");
-    CHECK(cell(m, gemm, C::Efficiency) == "66.7 %");
-    CHECK(cell(m, axpy, C::Efficiency) == "40.0 %");
+    // Efficiencies as the report and the legend print them: whole per cent, rounded down.
+    CHECK(cell(m, gemm, C::Efficiency) == "66 %");
+    CHECK(cell(m, axpy, C::Efficiency) == "40 %");
     CHECK(cell(m, gemm, C::Limiter) == "HBM");
     CHECK(cell(m, gemm, C::RoofTime) == "2 ms");
     CHECK(m.data(m.index(gemm, C::Time), C::SortRole).toDouble() == Approx(0.003));
@@ -108,7 +109,7 @@ TEST_CASE("gui: the item table shows the report's numbers and sorts by value", "
     CHECK_FALSE(cell(m, gemm, C::Number).empty());
     const std::string tip = cell(m, gemm, C::Name, Qt::ToolTipRole);
     CHECK(tip.find("roof time 2 ms") != std::string::npos);
-    CHECK(tip.find("efficiency 66.7 %") != std::string::npos);
+    CHECK(tip.find("efficiency 66 %") != std::string::npos);
     // The table's sort is by the numbers: by time, descending, gemm (3 ms) comes first.
     w.table()->sortByColumn(C::Time, Qt::DescendingOrder);
     CHECK(str(w.table()->model()->index(0, C::Name).data().toString()) == "gemm");
@@ -238,6 +239,43 @@ TEST_CASE("gui: exports write the plot and the report's CSV", "[gui]")
     CHECK(str(empty.exportTimeline(QString::fromStdString(dir + "/t.json"))) == "no profile is open");
 }
 
+TEST_CASE("gui: the table's bytes are at the level the plot draws, as the report's are by default", "[gui]")
+{
+    ensureApp();
+    gui::MainWindow w;
+    w.resize(1200, 900);
+    w.setGrouping(qs("kernel"));
+    w.openProfiles({ std::string(ROOFTIME_TEST_DATA) + "/gpu/counters/gemm.rtdb" });
+    QApplication::processEvents();
+    const gui::ItemTableModel& m = *w.model();
+    const int naive = m.rowOf("dgemm_naive");
+    REQUIRE(naive >= 0);
+    const analyzer::ReportRow& row = *m.rowAt(naive);
+    REQUIRE(row.bytes);
+    REQUIRE(row.bytesByLevel.count("L2"));
+    using C = gui::ItemTableModel;
+    // The default level (HBM on a GPU): the report's bytes, whatever binds the kernel (here L1).
+    CHECK(cell(m, naive, C::Bytes) == analyzer::siValue(*row.bytes) + " (HBM)");
+    w.setLevel(qs("L2"));
+    QApplication::processEvents();
+    CHECK(cell(m, naive, C::Bytes) == analyzer::siValue(row.bytesByLevel.at("L2")) + " (L2)");
+    w.setLevel(QString());
+    QApplication::processEvents();
+    CHECK(cell(m, naive, C::Bytes) == analyzer::siValue(*row.bytes) + " (HBM)");
+}
+
+TEST_CASE("gui: an empty grouping says why in the plot and the status bar", "[gui]")
+{
+    ensureApp();
+    gui::MainWindow w;
+    w.setGrouping(qs("range"));
+    w.openProfiles({ gpuProfile(scratchDir("gui_empty")) }); // kernels only
+    REQUIRE(w.report()->rows.empty());
+    CHECK(str(w.view()->problem()).find("Nothing to draw: no regions or NVTX ranges in these profiles") == 0);
+    w.setGrouping(qs("kernel"));
+    CHECK(w.view()->problem().isEmpty());
+}
+
 TEST_CASE("gui: a bad profile leaves the window as it was", "[gui]")
 {
     ensureApp();
@@ -294,6 +332,21 @@ TEST_CASE("gui: rooftime-gui renders offscreen and rejects bad inputs with exit 
     CHECK(r.status == 2);
     CHECK(r.err == "rooftime-gui: --window and --window-range exclude each other\n");
     CHECK_FALSE(fs::exists(dir + "/w.png"));
+    // A level without a roof, an item no row has: exit 2, no picture.
+    const std::string gemm = std::string(ROOFTIME_TEST_DATA) + "/gpu/counters/gemm.rtdb";
+    r = test::run({ gui, gemm, "--by", "kernel", "--level", "bogus", "--screenshot", dir + "/w.png" });
+    CHECK(r.status == 2);
+    CHECK(r.err
+        == "rooftime-gui: --level bogus: no bandwidth roof for that level here (levels with a roof: HBM, L1, L2, "
+           "shared)\n");
+    r = test::run({ gui, gemm, "--by", "kernel", "--select", "gemm", "--screenshot", dir + "/w.png" });
+    CHECK(r.status == 2);
+    CHECK(r.err.find("rooftime-gui: --select 'gemm': no item of that name among the ") == 0);
+    CHECK_FALSE(fs::exists(dir + "/w.png"));
+    r = test::run(
+        { gui, gemm, "--by", "kernel", "--level", "l2", "--select", "dgemm_naive", "--screenshot", dir + "/w.png" });
+    CHECK(r.status == 0);
+    CHECK(fs::remove(dir + "/w.png"));
     // No range repeats in the profile: fixed windows, no error.
     r = test::run({ gui, profile, "--by", "window", "--screenshot", dir + "/w.png" });
     CHECK(r.status == 0);

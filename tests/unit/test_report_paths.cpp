@@ -342,6 +342,10 @@ TEST_CASE("region names by use, and the range suggested for one window per insta
     CHECK(suggestWindowRange(uses) == "step");
     CHECK(suggestWindowRange({ uses[3] }).empty());
     CHECK(suggestWindowRange({}).empty());
+    // 100,000 instances of a tiny region make no timeline to read: the step, though shorter in total.
+    CHECK(suggestWindowRange({ { "tiny", 100000, 2.0 }, { "step", 4, 1.0 } }) == "step");
+    CHECK(suggestWindowRange({ { "tiny", 501, 2.0 } }).empty());
+    CHECK(suggestWindowRange({ { "tiny", 500, 2.0 } }) == "tiny");
 }
 
 TEST_CASE("fixed window lengths: 1-2-5 steps cutting the run into 2 to 500 windows, about 50 suggested", "[report]")
@@ -405,7 +409,7 @@ TEST_CASE(
     REQUIRE(run > 0);
     CHECK(fixed.windowSeconds == suggestWindowSeconds(run));
     CHECK(chosenWindowsNote(fixed)
-        == "no region or NVTX range repeats: windows of " + humanSeconds(fixed.windowSeconds)
+        == "no region or NVTX range repeats 2 to 500 times: windows of " + humanSeconds(fixed.windowSeconds)
             + " (--window DURATION for another)");
     const Report report = buildReport(single, nullptr, fixed);
     CHECK(report.windowSeconds == fixed.windowSeconds);

@@ -201,6 +201,10 @@ Profile Profile::open(const std::string& path)
             m.endReason = text(s, 8);
         });
     if (!hasProcess) throw ProfileError(path, "has no process row: damaged profile");
+    if (p.m_process.endNs && *p.m_process.endNs < p.m_process.startNs)
+        throw ProfileError(path,
+            fmt::format("is damaged: the process ends ({} ns) before it starts ({} ns)", *p.m_process.endNs,
+                p.m_process.startNs));
     // The last event bounds the run only when the process did not record its end (killed).
     if (!p.m_process.endNs)
         p.query("SELECT MAX(end_ns) FROM region",

@@ -133,10 +133,11 @@ void chooseMachine(Report& report, const std::vector<Profile>& profiles, const M
         if (!embedded) continue;
         if (!report.machine) {
             try {
-                report.machine = parseMachine(embedded->json, embedded->source);
+                // Named as the copy it is: the file it was copied from may be fine (or gone).
+                report.machine = parseMachine(embedded->json, "embedded copy of " + embedded->source);
             } catch (const MachineError& e) {
                 throw ProfileError(p.path(),
-                    std::string("its embedded machine model cannot be used (") + e.what() + "); pass --machine FILE");
+                    std::string("its embedded machine model cannot be used: ") + e.what() + "; pass --machine FILE");
             }
             report.machineSource = "embedded in " + p.path();
             firstKey = report.machine->identity.key() + report.machine->created;
@@ -981,9 +982,11 @@ std::vector<RegionNameUse> regionNameUses(const std::vector<Profile>& profiles)
 
 std::string suggestWindowRange(const std::vector<RegionNameUse>& uses)
 {
+    // At most as many windows as the longest fixed ones make: 100,000 instances of a tiny region are no timeline.
+    constexpr std::size_t kMostWindows = 500;
     const RegionNameUse* best = nullptr;
     for (const RegionNameUse& u : uses)
-        if (u.count >= 2 && (!best || u.seconds > best->seconds)) best = &u;
+        if (u.count >= 2 && u.count <= kMostWindows && (!best || u.seconds > best->seconds)) best = &u;
     return best ? best->name : std::string();
 }
 
@@ -1038,7 +1041,7 @@ std::string chosenWindowsNote(const ReportOptions& options)
 {
     if (!options.windowRange.empty())
         return fmt::format("one window per instance of '{}' (--window-range NAME for another)", options.windowRange);
-    return fmt::format("no region or NVTX range repeats: windows of {} (--window DURATION for another)",
+    return fmt::format("no region or NVTX range repeats 2 to 500 times: windows of {} (--window DURATION for another)",
         humanSeconds(options.windowSeconds));
 }
 

@@ -26,9 +26,15 @@ double totalFlops(const analyzer::ReportRow& r)
 }
 
 /// The bytes a row is judged by: its binding level's, else the largest level's.
-std::optional<std::pair<std::string, double>> mainBytes(const analyzer::ReportRow& r)
+/// The bytes a row shows: at @p level (the plot's) where it has them, else at the report's level for the row (HBM
+/// on a GPU, DRAM for declared work), else at its binding level, else its largest.
+std::optional<std::pair<std::string, double>> mainBytes(const analyzer::ReportRow& r, const std::string& level)
 {
     if (r.bytesByLevel.empty()) return std::nullopt;
+    if (auto at = r.bytesByLevel.find(level); !level.empty() && at != r.bytesByLevel.end()) return *at;
+    if (r.bytes)
+        for (const auto& [l, v] : r.bytesByLevel)
+            if (v == *r.bytes) return std::pair { l, v };
     if (r.roof && r.bytesByLevel.count(r.roof->bindingTerm))
         return std::pair { r.roof->bindingTerm, r.bytesByLevel.at(r.roof->bindingTerm) };
     auto best = r.bytesByLevel.begin();
@@ -40,6 +46,12 @@ std::optional<std::pair<std::string, double>> mainBytes(const analyzer::ReportRo
 std::string percent(double f)
 {
     return fmt::format("{:.1f} %", 100 * f);
+}
+
+/// Efficiency as the report, the legend and the compare view print it: whole per cent, rounded down.
+std::string efficiencyText(double f)
+{
+    return fmt::format("{:.0f} %", analyzer::efficiencyPercent(f));
 }
 
 } // namespace
@@ -70,6 +82,13 @@ void ItemTableModel::setReport(const analyzer::Report* report)
         m_shortNames.merge(paths);
     }
     endResetModel();
+}
+
+void ItemTableModel::setLevel(const std::string& level)
+{
+    if (level == m_level) return;
+    m_level = level;
+    if (rowCount() > 0) emit dataChanged(index(0, Bytes), index(rowCount() - 1, Bytes));
 }
 
 void ItemTableModel::setNumbers(std::map<std::string, std::size_t> numbers)
@@ -154,7 +173,7 @@ QVariant ItemTableModel::data(const QModelIndex& index, int role) const
         return number(f > 0 ? std::optional<double>(f) : std::nullopt, analyzer::siValue);
     }
     case Bytes: {
-        const auto b = mainBytes(*r);
+        const auto b = mainBytes(*r, m_level);
         if (sort) return b ? b->second : -1.0;
         return b ? q(fmt::format("{} ({})", analyzer::siValue(b->second), b->first)) : QStringLiteral("-");
     }
@@ -163,7 +182,7 @@ QVariant ItemTableModel::data(const QModelIndex& index, int role) const
     case RoofTime:
         return number(roof ? std::optional<double>(roof->boundSeconds) : std::nullopt, analyzer::humanSeconds);
     case Efficiency:
-        return number(roof ? roof->efficiency : std::nullopt, percent);
+        return number(roof ? roof->efficiency : std::nullopt, efficiencyText);
     case Lost:
         return number(roof ? std::optional<double>(roof->lostSeconds) : std::nullopt, analyzer::humanSeconds);
     case Limiter:
@@ -191,7 +210,8 @@ std::string itemDetails(const analyzer::ReportRow& r)
             s += fmt::format("intensity at {}: {:.3g} FLOP/byte\n", level, ai);
         s += fmt::format("roof time {} (compute {}, memory {})\n", analyzer::humanSeconds(a.boundSeconds),
             analyzer::humanSeconds(a.computeTime), analyzer::humanSeconds(a.memoryTime));
-        s += fmt::format("efficiency {:.1f} %, lost {}\n", 100 * *a.efficiency, analyzer::humanSeconds(a.lostSeconds));
+        s += fmt::format(
+            "efficiency {}, lost {}\n", efficiencyText(*a.efficiency), analyzer::humanSeconds(a.lostSeconds));
         s += "limiter: " + analyzer::limiterLabel(a) + "\n";
     } else if (r.flopsByClass.empty() && r.bytesByLevel.empty()) {
         s += "no work known (time only)\n";

@@ -176,6 +176,7 @@ MainWindow::MainWindow(QWidget* parent)
         for (const PlotMark& mark : m_view->scene().marks)
             numbers.emplace(mark.name, mark.number);
         m_model->setNumbers(std::move(numbers));
+        m_model->setLevel(m_view->scene().level); // the table's bytes at the level drawn
         updateStatus();
     });
 }
@@ -412,6 +413,14 @@ void MainWindow::setLevel(const QString& level)
     PlotOptions o = m_view->options();
     o.level = level.toStdString();
     m_view->setOptions(o); // its sceneChanged updates the numbers and the status (a level without roof: why)
+}
+
+QStringList MainWindow::levelChoices() const
+{
+    QStringList levels;
+    for (int i = 1; i < m_levelBox->count(); ++i) // 0 is "default"
+        levels << m_levelBox->itemText(i);
+    return levels;
 }
 
 void MainWindow::refreshLevels()

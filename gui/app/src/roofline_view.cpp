@@ -152,6 +152,9 @@ void RooflineView::rebuild()
             m_scene = PlotScene {};
             m_problem = QString::fromStdString(e.what());
         }
+        // No rows at all: an empty chart would not say why (a CPU run by kernel, a GPU run by range).
+        if (m_problem.isEmpty() && m_report->rows.empty())
+            m_problem = QString::fromStdString("Nothing to draw: " + whyNoItems(*m_report, false) + ".");
     }
     update();
     emit sceneChanged();

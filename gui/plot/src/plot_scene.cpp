@@ -1152,6 +1152,15 @@ PlotScene buildPlotScene(const analyzer::Report& report, const PlotOptions& opti
     return SceneBuilder(report, options).build();
 }
 
+std::string whyNoItems(const analyzer::Report& report, bool autoBy)
+{
+    if (autoBy) return "the profiles have no regions and no kernels";
+    if (report.by == analyzer::ReportBy::Kernel)
+        return "no kernels in these profiles (CUPTI recordings or `rooftime import ncu` have them); --by range plots "
+               "regions";
+    return "no regions or NVTX ranges in these profiles; --by kernel plots kernels";
+}
+
 analyzer::Report buildPlotReport(const std::vector<analyzer::Profile>& profiles, const analyzer::MachineModel* machine,
     const std::string& by, const analyzer::ReportOptions& base)
 {

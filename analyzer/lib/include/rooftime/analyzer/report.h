@@ -190,9 +190,9 @@ struct RegionNameUse {
 };
 /// Every region and NVTX range name of @p profiles, the most frequent first (equal counts: by name).
 std::vector<RegionNameUse> regionNameUses(const std::vector<Profile>& profiles);
-/// The range whose instances suit one window each best: the longest in total among those with at least two
-/// instances (a training step holds its forward and backward ranges, a once-only range makes no timeline); empty
-/// when no name has two.
+/// The range whose instances suit one window each best: the longest in total among those with 2 to 500 instances
+/// (a training step holds its forward and backward ranges; a once-only range makes no timeline, and thousands of
+/// discs none to read); empty when no name qualifies.
 std::string suggestWindowRange(const std::vector<RegionNameUse>& uses);
 
 /// The longest run time among @p profiles (process start to its end, else to its last event), in seconds.
@@ -210,7 +210,7 @@ double suggestWindowSeconds(double runSeconds);
 /// (a training step), else, where no range repeats, fixed windows of suggestWindowSeconds over the longest run.
 void chooseWindows(ReportOptions& options, const std::vector<Profile>& profiles);
 /// What chooseWindows chose, for a line on stderr: "one window per instance of 'step' (--window-range NAME for
-/// another)" or "no region or NVTX range repeats: windows of 100 ms (--window DURATION for another)".
+/// another)" or "no region or NVTX range repeats 2 to 500 times: windows of 100 ms (--window DURATION for another)".
 std::string chosenWindowsNote(const ReportOptions& options);
 
 } // namespace rooftime::analyzer

@@ -45,6 +45,9 @@ public:
     void setReport(const analyzer::Report* report);
     /// Legend numbers by item name, from the plot's scene.
     void setNumbers(std::map<std::string, std::size_t> numbers);
+    /// The memory level the plot draws ("HBM", "L2", …; empty: each row's own, as `rooftime report` shows it): the
+    /// Bytes column shows that level's bytes, so that the table and the plot read alike.
+    void setLevel(const std::string& level);
     const analyzer::ReportRow* rowAt(int row) const;
     /// The row of the item named @p name, or -1.
     int rowOf(const std::string& name) const;
@@ -59,6 +62,7 @@ public:
 private:
     const analyzer::Report* m_report = nullptr;
     std::map<std::string, std::size_t> m_numbers;
+    std::string m_level;
     std::map<std::string, std::string> m_shortNames; ///< kernel name -> as the table shows it
 };
 

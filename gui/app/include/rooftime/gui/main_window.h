@@ -67,6 +67,8 @@ public:
     void setView(const QString& view);
     /// A memory level with a roof ("HBM", "DRAM", …); empty: the view's default.
     void setLevel(const QString& level);
+    /// The levels with a bandwidth roof for the device drawn (the Level choice without "default").
+    QStringList levelChoices() const;
     /// Selects the item in the plot and the table (empty: none).
     void selectItem(const std::string& name);
     /// Writes the plot as drawn now (size of the view) to an .svg or .png file; the error message, empty on success.

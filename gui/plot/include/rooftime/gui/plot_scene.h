@@ -162,6 +162,9 @@ struct PlotScene {
     std::vector<std::string> footnotes;
 };
 
+/// Why @p report has no rows, for one line: no kernels (by kernel), no regions, or (@p autoBy) neither.
+std::string whyNoItems(const analyzer::Report& report, bool autoBy);
+
 /// The report a plot shows: by @p by ("range", "kernel", "callpath", "window" or "auto": kernels with counters,
 /// else ranges when some region declares work, else kernels when there are any), sorted by lost time (windows:
 /// in time order). By window without @p base's windowRange or windowSeconds, one window per instance of
