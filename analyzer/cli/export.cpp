@@ -79,8 +79,9 @@ int runExport(const ExportArgs& args)
             summary.cutSlices, analyzer::humanSeconds(*summary.cutAtSeconds), args.maxSlices);
     if (summary.outsideTracks > 0 && !summary.machineSource.empty())
         fmt::print(stderr,
-            "rooftime export: {} of the kernel launches were replayed without a GPU time or a launch time of their own "
-            "(recorded before schema 1.3): drawn at their region's start, they are left out of the roofline tracks\n",
+            "rooftime export: {} of the kernel launches have neither a GPU time nor a launch time of their own "
+            "(replayed in counters mode; recordings before schema 1.3 keep no launch times): placed at their region's "
+            "start or beside the launch before, they are left out of the roofline tracks\n",
             summary.outsideTracks);
     if (summary.untimedKernels > 0)
         fmt::print(stderr,

@@ -22,7 +22,7 @@ inline CLI::Validator rowCount()
         "COUNT");
 }
 
-/// "100ms", "2.5s", "500us", "40ns" → seconds; nullopt when malformed or not positive.
+/// "100ms", "2.5s", "500us", "40ns" → seconds; nullopt when malformed, under 1 ns or over 10^6 s (11.6 days).
 inline std::optional<double> parseDuration(const std::string& text)
 {
     std::size_t used = 0;
@@ -35,7 +35,9 @@ inline std::optional<double> parseDuration(const std::string& text)
     const std::string unit = text.substr(used);
     const double scale = unit == "s" ? 1 : unit == "ms" ? 1e-3 : unit == "us" ? 1e-6 : unit == "ns" ? 1e-9 : 0;
     if (scale == 0 || !(v > 0)) return std::nullopt;
-    return v * scale;
+    const double seconds = v * scale;
+    if (seconds < 1e-9 || seconds > 1e6) return std::nullopt;
+    return seconds;
 }
 
 } // namespace rooftime::cli

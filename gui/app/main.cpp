@@ -105,7 +105,13 @@ int main(int argc, char** argv)
         }
     }
     // Bad values exit 2 as `rooftime plot` does, rather than opening a blank plot or selecting nothing.
-    if (!level.empty()) {
+    // Checked against what opened; without profiles (opened from the menu later) there is nothing to check.
+    if (!level.empty() && !inputs.empty()) {
+        if (!window.report() || !window.report()->machine) {
+            fmt::print(
+                stderr, "rooftime-gui: --level {}: no machine model, so no roofs (pass --machine FILE)\n", level);
+            return 2;
+        }
         const QStringList levels = window.levelChoices();
         if (!levels.contains(QString::fromStdString(level), Qt::CaseInsensitive)) {
             fmt::print(stderr,
@@ -115,7 +121,7 @@ int main(int argc, char** argv)
         }
         window.setLevel(QString::fromStdString(level));
     }
-    if (!select.empty()) {
+    if (!select.empty() && !inputs.empty()) {
         if (window.model()->rowOf(select) < 0) {
             fmt::print(stderr,
                 "rooftime-gui: --select '{}': no item of that name among the {} shown (names as `rooftime report "

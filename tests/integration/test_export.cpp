@@ -77,7 +77,7 @@ TEST_CASE("export: the H200 GEMMs' kernels, copies and regions, with each launch
     CHECK(r.err.find("rooftime export: wrote " + dir + "/gemm.json (") == 0);
     // Why the roofline tracks are empty: every launch was replayed, and the recording predates launch times.
     CHECK(r.err.find("rooftime export: " + sqlOne(profile, "SELECT COUNT(*) FROM kernel")
-              + " of the kernel launches were replayed without a GPU time or a launch time of their own")
+              + " of the kernel launches have neither a GPU time nor a launch time of their own")
         != std::string::npos);
 
     // Every launch and copy of the file, on its stream's track; the regions on their thread.

@@ -581,6 +581,12 @@ TEST_CASE("compare: sides recorded in different modes, or both in counters mode 
     CHECK(said(both, "both sides were recorded in counters mode: range and run times hold the replays") == 1);
     CHECK(said(compareRuns(open("counters"), open("counters"), byKernel), "counters mode") == 0);
     CHECK(said(compareRuns(open("time"), open("time"), byRange), "mode") == 0);
+    // One side mixing modes: said for that side, and not taken for "both in counters mode".
+    std::vector<Profile> mixedSide = open("time");
+    mixedSide.push_back(Profile::open(std::string(ROOFTIME_TEST_DATA) + "/gpu/counters/gemm.rtdb"));
+    const Comparison blend = compareRuns(mixedSide, open("counters"), byRange);
+    CHECK(said(blend, "the baseline runs were recorded in different modes (counters and time)") == 1);
+    CHECK(said(blend, "both sides were recorded in counters mode") == 0);
 }
 
 TEST_CASE("budget: max_change above the limit but inside the noise passes, and says why", "[compare]")

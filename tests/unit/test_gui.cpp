@@ -755,6 +755,15 @@ TEST_CASE(
     CHECK(kernelsOnly.windowLength() == analyzer::suggestWindowSeconds(run));
     CHECK(kernelsOnly.windowChoice()->currentData().toDouble() == kernelsOnly.windowLength());
     CHECK(kernelsOnly.report()->rows.size() == analyzer::windowCount(run, kernelsOnly.windowLength()));
+    // That length was taken, not chosen: a recording with steps opens on its steps.
+    kernelsOnly.openProfiles({ lstm });
+    CHECK(kernelsOnly.windowRange() == qs("step"));
+    CHECK(kernelsOnly.windowLength() == 0);
+    // A chosen length stays for the next profiles.
+    kernelsOnly.setWindowLength(1.0);
+    kernelsOnly.openProfiles({ bare });
+    CHECK(kernelsOnly.windowLength() == 1.0);
+    CHECK(kernelsOnly.report()->rows.size() == analyzer::windowCount(run, 1.0));
 }
 
 TEST_CASE("gui: the same kernel on two GPUs is two rows, and each selects its own node and row", "[gui]")

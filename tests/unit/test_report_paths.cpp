@@ -346,6 +346,9 @@ TEST_CASE("region names by use, and the range suggested for one window per insta
     CHECK(suggestWindowRange({ { "tiny", 100000, 2.0 }, { "step", 4, 1.0 } }) == "step");
     CHECK(suggestWindowRange({ { "tiny", 501, 2.0 } }).empty());
     CHECK(suggestWindowRange({ { "tiny", 500, 2.0 } }) == "tiny");
+    // Windows are per process: one solve in each of two ranks is no timeline; 200 steps in each of four ranks is.
+    CHECK(suggestWindowRange({ { "solve", 2, 1.0, 1 } }).empty());
+    CHECK(suggestWindowRange({ { "step", 800, 1.0, 200 } }) == "step");
 }
 
 TEST_CASE("fixed window lengths: 1-2-5 steps cutting the run into 2 to 500 windows, about 50 suggested", "[report]")

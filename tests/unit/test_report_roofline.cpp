@@ -565,3 +565,28 @@ TEST_CASE("launches without any time count at their kernel's mean, across profil
     CHECK(row(byPath, "k").untimed == 2);
     CHECK(row(byPath, "z").untimedZero == 1);
 }
+
+TEST_CASE("summary: kernels with neither work nor a time are named even when none is analysed", "[report]")
+{
+    Report r;
+    r.by = ReportBy::Kernel;
+    for (const char* name : { "a", "b" }) {
+        ReportRow row;
+        row.name = name;
+        row.kind = "kernel";
+        row.device = "gpu0";
+        row.count = 3;
+        row.untimed = row.untimedZero = 3;
+        r.rows.push_back(row);
+    }
+    r.summary.noTime = 2;
+    CHECK(oneLine(formatReport(r, OutputFormat::Text, { 0, 120 }))
+              .find("Time-based roofline: none analysed: 2 kernels with neither known work nor a time (replayed, the "
+                    "counter values lost).")
+        != std::string::npos);
+    r.summary.unknown = 1;
+    r.summary.unknownSeconds = 2e-3;
+    CHECK(oneLine(formatReport(r, OutputFormat::Text, { 0, 120 }))
+              .find("none analysed: 1 kernel without known work above the launch floor (2 ms); 2 kernels with neither")
+        != std::string::npos);
+}

@@ -575,6 +575,13 @@ Comparison compareRuns(const std::vector<Profile>& base, const std::vector<Profi
         const auto text = [](const std::set<std::string>& modes) {
             return modes.empty() ? std::string("none") : fmt::format("{}", fmt::join(modes, " and "));
         };
+        const std::set<std::string> countersOnly { "counters" };
+        for (const auto& [side, modes] : { std::pair { "baseline", &baseModes }, { "current", &currentModes } })
+            if (modes->size() > 1)
+                c.warnings.push_back(fmt::format("the {} runs were recorded in different modes ({}): counters mode "
+                                                 "replays each kernel's first launches, so their means blend replays "
+                                                 "with plain runs; compare runs of one mode",
+                    side, text(*modes)));
         if (!baseModes.empty() && !currentModes.empty() && baseModes != currentModes)
             c.warnings.push_back(fmt::format(
                 "the sides were recorded in different modes ({} on the baseline, {} on the current): counters mode "
@@ -582,7 +589,7 @@ Comparison compareRuns(const std::vector<Profile>& base, const std::vector<Profi
                 "(time mode for times)",
                 text(baseModes), text(currentModes),
                 options.by == ReportBy::Kernel ? "run time" : "ranges and run time"));
-        else if (baseModes.count("counters") > 0 && options.by != ReportBy::Kernel)
+        else if (baseModes == countersOnly && currentModes == countersOnly && options.by != ReportBy::Kernel)
             c.warnings.push_back("both sides were recorded in counters mode: range and run times hold the replays of "
                                  "each kernel's first launches (compare time-mode runs, or --by kernel)");
     }

@@ -510,6 +510,14 @@ std::string formatText(const Report& report, const FormatOptions& options)
         return out;
     }
     const RoofSummary& sum = report.summary;
+    // Kernel rows left out: without known work above their floor, or with neither work nor a time.
+    std::string notAnalysed;
+    if (sum.unknown > 0)
+        notAnalysed = fmt::format("{} {} without known work above the launch floor ({})", sum.unknown,
+            itemNoun(report.by, sum.unknown), humanSeconds(sum.unknownSeconds));
+    if (sum.noTime > 0)
+        notAnalysed += fmt::format("{}{} {} with neither known work nor a time (replayed, the counter values lost)",
+            notAnalysed.empty() ? "" : "; ", sum.noTime, itemNoun(report.by, sum.noTime));
     if (sum.items > 0) {
         std::string limiters;
         for (std::size_t i = 0; i < sum.lostByLimiter.size() && i < 3; ++i)
@@ -531,13 +539,6 @@ std::string formatText(const Report& report, const FormatOptions& options)
                 sum.seconds > 0 ? 100 * sum.nearRoofSeconds / sum.seconds : 0, humanSeconds(sum.lostSeconds),
                 limiters.empty() ? "" : ", held by ", limiters);
         out += '\n'; // not "\n" + wrap(...): GCC 12 -O3 reports a false -Wrestrict on that concatenation
-        std::string notAnalysed;
-        if (sum.unknown > 0)
-            notAnalysed = fmt::format("{} {} without known work above the launch floor ({})", sum.unknown,
-                itemNoun(report.by, sum.unknown), humanSeconds(sum.unknownSeconds));
-        if (sum.noTime > 0)
-            notAnalysed += fmt::format("{}{} {} with neither known work nor a time (replayed, the counter values lost)",
-                notAnalysed.empty() ? "" : "; ", sum.noTime, itemNoun(report.by, sum.noTime));
         out += wrap(
             para + (notAnalysed.empty() ? std::string() : " Not analysed: " + notAnalysed + "."), options.width);
         const auto uncounted = std::count_if(
@@ -548,12 +549,9 @@ std::string formatText(const Report& report, const FormatOptions& options)
                                     "their FLOPs and roofs are too low.",
                             uncounted, uncounted == 1 ? "kernel" : "kernels"),
                 options.width);
-    } else if (sum.unknown > 0) {
+    } else if (!notAnalysed.empty()) {
         out += '\n';
-        out += wrap(fmt::format("Time-based roofline: none analysed: {} {} without known work above the launch floor "
-                                "({}).",
-                        sum.unknown, itemNoun(report.by, sum.unknown), humanSeconds(sum.unknownSeconds)),
-            options.width);
+        out += wrap("Time-based roofline: none analysed: " + notAnalysed + ".", options.width);
     } else if (!report.machine) {
         out += "\nNo roof columns: no machine model (pass --machine FILE).\n";
     }

@@ -651,7 +651,8 @@ void addWindowRows(Report& report, const std::vector<Profile>& profiles, const R
                         { fmt::format("{}{} #{}", prefix, r.name, windows.size() + 1), r.startNs, r.endNs, {}, 0 });
             });
         } else {
-            const auto step = static_cast<std::int64_t>(options.windowSeconds * 1e9);
+            // Rounded, not truncated: 200 us parses to 199,999.99… ns.
+            const auto step = static_cast<std::int64_t>(std::llround(std::min(options.windowSeconds, 1e9) * 1e9));
             // A damaged end time (or a tiny window over a long run) must not become billions of windows.
             constexpr double kMaxWindows = 100000;
             if (step > 0 && static_cast<double>(t1 - t0) / static_cast<double>(step) > kMaxWindows)
@@ -965,12 +966,17 @@ Report buildReport(const std::vector<Profile>& profiles, const MachineModel* mac
 std::vector<RegionNameUse> regionNameUses(const std::vector<Profile>& profiles)
 {
     std::map<std::string, RegionNameUse> names;
-    for (const Profile& p : profiles)
+    for (const Profile& p : profiles) {
+        std::map<std::string, std::size_t> here;
         p.forEachRegion([&](const RegionInstance& r) {
             RegionNameUse& u = names[r.name];
             ++u.count;
             u.seconds += static_cast<double>(std::max<std::int64_t>(0, r.endNs - r.startNs)) * 1e-9;
+            ++here[r.name];
         });
+        for (const auto& [name, n] : here)
+            names[name].mostInOneProfile = std::max(names[name].mostInOneProfile, n);
+    }
     std::vector<RegionNameUse> uses;
     for (auto& [name, u] : names) {
         u.name = name;
@@ -985,8 +991,11 @@ std::string suggestWindowRange(const std::vector<RegionNameUse>& uses)
     // At most as many windows as the longest fixed ones make: 100,000 instances of a tiny region are no timeline.
     constexpr std::size_t kMostWindows = 500;
     const RegionNameUse* best = nullptr;
-    for (const RegionNameUse& u : uses)
-        if (u.count >= 2 && u.count <= kMostWindows && (!best || u.seconds > best->seconds)) best = &u;
+    for (const RegionNameUse& u : uses) {
+        // Windows are cut per process: two ranks with one `solve` each make no timeline.
+        const std::size_t n = u.mostInOneProfile > 0 ? u.mostInOneProfile : u.count;
+        if (n >= 2 && n <= kMostWindows && (!best || u.seconds > best->seconds)) best = &u;
+    }
     return best ? best->name : std::string();
 }
 
@@ -1002,8 +1011,11 @@ double longestRunSeconds(const std::vector<Profile>& profiles)
 
 std::size_t windowCount(double runSeconds, double length)
 {
-    // A hair under the exact quotient: 1 s / 100 ms is 10.000000000000002 in doubles, and 10 windows.
-    return length > 0 && runSeconds > 0 ? static_cast<std::size_t>(std::ceil(runSeconds / length * (1 - 1e-9))) : 0;
+    // In whole nanoseconds, as the windows are cut: 1 s / 100 ms is 10.000000000000002 in doubles.
+    if (!(length > 0) || !(runSeconds > 0)) return 0;
+    const std::int64_t step = std::llround(std::min(length, 1e9) * 1e9),
+                       run = std::llround(std::min(runSeconds, 1e9) * 1e9);
+    return step > 0 ? static_cast<std::size_t>((run + step - 1) / step) : 0;
 }
 
 std::vector<double> windowLengths(double runSeconds)

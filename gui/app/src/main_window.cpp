@@ -207,8 +207,13 @@ void MainWindow::load(
     std::vector<analyzer::RegionNameUse> ranges;
     if (m_by == QStringLiteral("window")) {
         ranges = analyzer::regionNameUses(profiles);
-        options.windowRange = m_windowRange.toStdString();
-        options.windowSeconds = m_windowRange.isEmpty() ? m_windowSeconds : 0;
+        // What chooseWindows took for other profiles is chosen afresh; a range or length the user chose is kept.
+        options.windowRange = m_windowChosen ? m_windowRange.toStdString() : std::string();
+        options.windowSeconds = m_windowChosen && m_windowRange.isEmpty() ? m_windowSeconds : 0;
+        // Too many windows of a length chosen for a shorter run: chosen afresh too.
+        if (!strictWindow && options.windowSeconds > 0
+            && analyzer::windowCount(analyzer::longestRunSeconds(profiles), options.windowSeconds) > 100000)
+            options.windowSeconds = 0;
         // Other profiles opened from the menu may not have the range chosen before: the suggested one then.
         if (!strictWindow && !options.windowRange.empty()
             && std::none_of(ranges.begin(), ranges.end(),
@@ -545,14 +550,17 @@ void MainWindow::reloadWindows(const QString& range, double seconds)
 {
     const QString rangeBefore = m_windowRange;
     const double secondsBefore = m_windowSeconds;
+    const bool chosenBefore = m_windowChosen;
     m_windowRange = range;
     m_windowSeconds = seconds;
+    m_windowChosen = !range.isEmpty() || seconds > 0; // neither: chooseWindows decides
     if (m_inputs.empty() || m_by != QStringLiteral("window")) return;
     try {
         load(m_inputs, m_machine, true);
     } catch (const std::exception& e) {
         m_windowRange = rangeBefore;
         m_windowSeconds = secondsBefore;
+        m_windowChosen = chosenBefore;
         const QSignalBlocker block(m_windowBox);
         m_windowBox->setCurrentIndex(
             secondsBefore > 0 ? windowChoiceIndex(secondsBefore) : m_windowBox->findData(rangeBefore));

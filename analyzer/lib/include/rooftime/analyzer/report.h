@@ -185,14 +185,15 @@ void sortRows(Report& report, SortKey key);
 /// A region or NVTX range name with its instances and their time over the profiles (to choose --window-range).
 struct RegionNameUse {
     std::string name;
-    std::size_t count = 0;
+    std::size_t count = 0; ///< over all the profiles
     double seconds = 0;
+    std::size_t mostInOneProfile = 0; ///< instances in the profile that has the most (windows are per process)
 };
 /// Every region and NVTX range name of @p profiles, the most frequent first (equal counts: by name).
 std::vector<RegionNameUse> regionNameUses(const std::vector<Profile>& profiles);
 /// The range whose instances suit one window each best: the longest in total among those with 2 to 500 instances
-/// (a training step holds its forward and backward ranges; a once-only range makes no timeline, and thousands of
-/// discs none to read); empty when no name qualifies.
+/// in one profile (a training step holds its forward and backward ranges; a once-only range makes no timeline, and
+/// thousands of discs none to read); empty when no name qualifies.
 std::string suggestWindowRange(const std::vector<RegionNameUse>& uses);
 
 /// The longest run time among @p profiles (process start to its end, else to its last event), in seconds.

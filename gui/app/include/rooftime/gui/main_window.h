@@ -141,6 +141,9 @@ private:
     QAction* m_windowAction = nullptr;
     QString m_windowRange;
     double m_windowSeconds = 0;
+    /// The range or length was chosen (tool bar, --window, --window-range), not taken by analyzer::chooseWindows:
+    /// only a chosen one is kept for other profiles or another grouping.
+    bool m_windowChosen = false;
     QLabel* m_status = nullptr;
     bool m_syncing = false;
 };
