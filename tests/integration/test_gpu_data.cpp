@@ -387,6 +387,11 @@ TEST_CASE("H200 recordings: launches whose replay values were dropped count at t
     REQUIRE(stepRows["rows"].size() == 4);
     CHECK(stepRows["window_range"] == "step");
     CHECK_FALSE(stepRows.contains("window_s"));
+    // Two profiles, one without any step: its listing says so rather than leaving it out silently.
+    const RunResult two
+        = run({ rooftimeBin(), "report", lstm, testData("gpu/counters/gemm.rtdb"), "--window-range", "step" });
+    REQUIRE(two.status == 0);
+    CHECK(two.out.find("note: no instance of 'step': no windows from this profile") != std::string::npos);
     const auto fixedRows = reportJson({ lstm, "--window", "500ms" });
     CHECK(fixedRows["window_s"] == 0.5);
     CHECK(fixedRows["rows"].size() == 48); // 24 s

@@ -418,4 +418,17 @@ TEST_CASE(
     CHECK(report.windowSeconds == fixed.windowSeconds);
     CHECK(report.windowRange.empty());
     CHECK(report.rows.size() == windowCount(run, fixed.windowSeconds));
+    // By a range only one of two profiles has: the other says so and is counted.
+    std::vector<Profile> both;
+    both.push_back(Profile::open(path));
+    both.push_back(Profile::open(once));
+    ReportOptions steps;
+    steps.by = ReportBy::Window;
+    steps.windowRange = "step";
+    const Report mixed = buildReport(both, nullptr, steps);
+    CHECK(mixed.profilesWithoutWindows == 1);
+    REQUIRE(mixed.profiles.size() == 2);
+    CHECK(std::count(mixed.profiles[1].diagnostics.begin(), mixed.profiles[1].diagnostics.end(),
+              "no instance of 'step': no windows from this profile")
+        == 1);
 }

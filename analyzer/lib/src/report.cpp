@@ -650,6 +650,12 @@ void addWindowRows(Report& report, const std::vector<Profile>& profiles, const R
                     windows.push_back(
                         { fmt::format("{}{} #{}", prefix, r.name, windows.size() + 1), r.startNs, r.endNs, {}, 0 });
             });
+            // Said where the profile is listed (and counted for the GUI), not silently left out of the windows.
+            if (windows.empty() && index < report.profiles.size()) {
+                report.profiles[index].diagnostics.push_back(
+                    fmt::format("no instance of '{}': no windows from this profile", options.windowRange));
+                ++report.profilesWithoutWindows;
+            }
         } else {
             // Rounded, not truncated: 200 us parses to 199,999.99… ns.
             const auto step = static_cast<std::int64_t>(std::llround(std::min(options.windowSeconds, 1e9) * 1e9));

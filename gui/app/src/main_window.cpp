@@ -267,6 +267,10 @@ void MainWindow::updateStatus()
     if (r.summary.items > 0)
         status += fmt::format(" · lost {} of {} analysed", analyzer::humanSeconds(r.summary.lostSeconds),
             analyzer::humanSeconds(r.summary.seconds));
+    if (r.profilesWithoutWindows > 0)
+        status += fmt::format(" · {} of the profiles {} no '{}': no windows from {}", r.profilesWithoutWindows,
+            r.profilesWithoutWindows == 1 ? "has" : "have", r.windowRange,
+            r.profilesWithoutWindows == 1 ? "it" : "them");
     status += " · machine: " + (r.machine ? r.machineSource : std::string("none (open with --machine FILE)"));
     // A machine file from other hardware than the profiles': said where the machine is named, in full on hover.
     if (!r.machineWarnings.empty())

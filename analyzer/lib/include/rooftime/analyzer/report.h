@@ -160,6 +160,7 @@ struct Report {
     ReportBy by = ReportBy::Range;
     std::string windowRange; ///< by window: the range one window per instance of which the rows are (else empty)
     double windowSeconds = 0; ///< by window without a range: the length of the fixed windows
+    std::size_t profilesWithoutWindows = 0; ///< by window range: profiles with no instance of it (each says so)
     RoofSummary summary;
     std::optional<Spread> runSpread; ///< run time over the profiles, when there are several
 };
