@@ -660,7 +660,7 @@ void addWindowRows(Report& report, const std::vector<Profile>& profiles, const R
             // Rounded, not truncated: 200 us parses to 199,999.99… ns.
             const auto step = static_cast<std::int64_t>(std::llround(std::min(options.windowSeconds, 1e9) * 1e9));
             // A damaged end time (or a tiny window over a long run) must not become billions of windows.
-            constexpr double kMaxWindows = 100000;
+            constexpr auto kMaxWindows = static_cast<double>(kMaxFixedWindows);
             if (step > 0 && static_cast<double>(t1 - t0) / static_cast<double>(step) > kMaxWindows)
                 throw ProfileError(p.path(),
                     fmt::format("--window {} over its {} of run time makes more than {:.0f} "
@@ -995,12 +995,11 @@ std::vector<RegionNameUse> regionNameUses(const std::vector<Profile>& profiles)
 std::string suggestWindowRange(const std::vector<RegionNameUse>& uses)
 {
     // At most as many windows as the longest fixed ones make: 100,000 instances of a tiny region are no timeline.
-    constexpr std::size_t kMostWindows = 500;
     const RegionNameUse* best = nullptr;
     for (const RegionNameUse& u : uses) {
         // Windows are cut per process: two ranks with one `solve` each make no timeline.
         const std::size_t n = u.mostInOneProfile > 0 ? u.mostInOneProfile : u.count;
-        if (n >= 2 && n <= kMostWindows && (!best || u.seconds > best->seconds)) best = &u;
+        if (n >= 2 && n <= kMostReadableWindows && (!best || u.seconds > best->seconds)) best = &u;
     }
     return best ? best->name : std::string();
 }
@@ -1034,7 +1033,7 @@ std::vector<double> windowLengths(double runSeconds)
     std::vector<double> fit;
     for (double length : all) {
         const std::size_t windows = windowCount(runSeconds, length);
-        if (windows >= 2 && windows <= 500) fit.push_back(length);
+        if (windows >= 2 && windows <= kMostReadableWindows) fit.push_back(length);
     }
     if (fit.empty()) fit.push_back(runSeconds < all.front() * 2 ? all.front() : all.back());
     return fit;

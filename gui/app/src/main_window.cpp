@@ -212,7 +212,8 @@ void MainWindow::load(
         options.windowSeconds = m_windowChosen && m_windowRange.isEmpty() ? m_windowSeconds : 0;
         // Too many windows of a length chosen for a shorter run: chosen afresh too.
         if (!strictWindow && options.windowSeconds > 0
-            && analyzer::windowCount(analyzer::longestRunSeconds(profiles), options.windowSeconds) > 100000)
+            && analyzer::windowCount(analyzer::longestRunSeconds(profiles), options.windowSeconds)
+                > analyzer::kMaxFixedWindows)
             options.windowSeconds = 0;
         // Other profiles opened from the menu may not have the range chosen before: the suggested one then.
         if (!strictWindow && !options.windowRange.empty()

@@ -201,6 +201,11 @@ std::string suggestWindowRange(const std::vector<RegionNameUse>& uses);
 double longestRunSeconds(const std::vector<Profile>& profiles);
 /// How many fixed windows of @p length cut a run of @p runSeconds (the last one may be shorter).
 std::size_t windowCount(double runSeconds, double length);
+/// Fixed windows one report makes at most per profile: more is a ProfileError (a damaged end time, a tiny length).
+constexpr std::size_t kMaxFixedWindows = 100000;
+/// Windows a timeline chosen for the reader holds at most: the suggested range's instances per profile, the
+/// longest of windowLengths.
+constexpr std::size_t kMostReadableWindows = 500;
 /// Fixed window lengths for a timeline of a run of @p runSeconds: 1, 2 and 5 × 10^k s from 1 µs to 1000 s, those
 /// that cut the run into 2 to 500 windows, shortest first (the shortest alone for a run under 2 µs, the longest
 /// alone for one over 500,000 s).
