@@ -333,6 +333,25 @@ TEST_CASE("compare: budget rules pin efficiency, time, share and change", "[comp
     CHECK(r.work == "FLOPs unchanged, bytes unchanged");
 }
 
+TEST_CASE("compare: an efficiency a hair below the budget's minimum is not printed as the minimum", "[compare][budget]")
+{
+    const std::string dir = scratchDir("compare_budget_edge");
+    // 100 s + 1 ns per launch with a 50 s roof (150 TB at 3 TB/s): 50 % less 5e-12, which whole per cent shows as 50;
+    // rounded down at the first decimal that shows it below.
+    const K slow { "slow", { 1e8 + 1e-3 }, 0, 1.5e14 };
+    const std::vector<std::vector<K>> set(2, std::vector<K> { slow });
+    const auto base = runs(dir, "a", set, { 2e5, 2e5 });
+    const auto current = runs(dir, "b", set, { 2e5, 2e5 });
+    const Budget budget = Budget::parse(
+        R"({"rules": [{"name": "slow", "min_efficiency": 0.5}, {"name": "slow", "min_efficiency": 0.51}]})", "b.json");
+    const Comparison c = compareRuns(base, current, CompareOptions {}, &budget);
+    REQUIRE(c.budget.size() == 2);
+    CHECK_FALSE(c.budget[0].passed);
+    CHECK(c.budget[0].message == "efficiency 49.9999 % is below 50 %");
+    CHECK_FALSE(c.budget[1].passed);
+    CHECK(c.budget[1].message == "efficiency 50 % is below 51 %");
+}
+
 TEST_CASE("compare: text, Markdown, JUnit and JSON say the same", "[compare][format]")
 {
     const Comparison c = scenario(scratchDir("compare_formats"));

@@ -139,6 +139,20 @@ std::string Comparison::headline() const
 
 namespace {
 
+/// An efficiency below a budget's minimum, printed as the tables print it (whole per cent, rounded down) unless
+/// that reads as the minimum itself: then with as many decimals as it takes to show it is below.
+std::string efficiencyBelow(double efficiency, double minimum)
+{
+    const double percent = 100 * efficiency, limit = 100 * minimum;
+    if (efficiencyPercent(efficiency) < limit) return fmt::format("{:.0f} %", efficiencyPercent(efficiency));
+    for (int decimals = 1; decimals <= 12; ++decimals) {
+        const double scale = std::pow(10.0, decimals);
+        const double shown = std::floor(percent * scale + 1e-6) / scale;
+        if (shown < limit) return fmt::format("{:.{}f} %", shown, decimals);
+    }
+    return fmt::format("{:.15g} %", percent);
+}
+
 /// Launch-to-launch (or instance-to-instance) spread of one item in one run: Welford's running moments.
 struct Moments {
     std::uint64_t n = 0;
@@ -482,10 +496,10 @@ void checkBudget(Comparison& c, const Budget& budget)
             const CompareSide& s = r->current;
             if (rule.minEfficiency) {
                 if (!s.efficiency) failures.push_back("no efficiency (the item has no known work or no roof)");
-                // Printed as the tables print efficiencies (whole per cent, rounded down): never "60 % is below 60 %".
+                // Never "60 % is below 60 %".
                 else if (*s.efficiency < *rule.minEfficiency)
-                    failures.push_back(fmt::format("efficiency {:.0f} % is below {:g} %",
-                        efficiencyPercent(*s.efficiency), 100 * *rule.minEfficiency));
+                    failures.push_back(fmt::format("efficiency {} is below {:.12g} %",
+                        efficiencyBelow(*s.efficiency, *rule.minEfficiency), 100 * *rule.minEfficiency));
                 else
                     passes.push_back(fmt::format("efficiency {:.0f} %", efficiencyPercent(*s.efficiency)));
             }
