@@ -12,13 +12,18 @@
 
 int main(int argc, char** argv)
 {
-    if (argc < 2) {
-        std::fprintf(stderr, "usage: make_kernel_profile OUT.rtdb [N=1000000] [S=2000] [K=3]\n");
+    // An option where the output goes (--help) would become a 50 MB profile of that name.
+    const auto count = [&](int i, long fallback) {
+        if (argc <= i) return fallback;
+        char* end = nullptr;
+        const long v = std::strtol(argv[i], &end, 10);
+        return *end || v < 0 ? -1 : v;
+    };
+    const long n = count(2, 1000000), sigs = count(3, 2000), k = count(4, 3);
+    if (argc < 2 || argc > 5 || argv[1][0] == '-' || n < 1 || sigs < 1 || k < 0) {
+        std::fprintf(stderr, "usage: make_kernel_profile OUT.rtdb [N=1000000] [S=2000] [K=3] (N, S >= 1; K >= 0)\n");
         return 2;
     }
-    const long n = argc > 2 ? std::atol(argv[2]) : 1000000;
-    const long sigs = argc > 3 ? std::atol(argv[3]) : 2000;
-    const long k = argc > 4 ? std::atol(argv[4]) : 3;
     // The counters counters mode records for every replayed launch (the backend's Tier-1 set).
     const auto& metrics = rooftime::cupti::kTier1;
     try {
