@@ -11,14 +11,19 @@
 #include "process.h"
 
 #include <QFile>
+#include <QFontMetricsF>
 #include <QGuiApplication>
 #include <QImage>
+#include <QPolygonF>
+#include <QTransform>
 #include <QXmlStreamReader>
 #include <catch2/catch.hpp>
 
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <set>
+#include <tuple>
 
 using namespace rooftime::analyzer;
 using namespace rooftime::gui;
@@ -568,4 +573,155 @@ TEST_CASE("the legend names kernels as the report's table does, the marks keep t
     }
     CHECK(whole);
     CHECK(alone);
+}
+
+namespace {
+
+/// gpu0 with roofs close to each other (fp64 48 and fp32 50 TFLOP/s, HBM 3 and L2 3.3 TB/s), whose labels would
+/// sit on top of each other; kernels a to e of the same work and time (one point), and l2bound, held by L2.
+Report crowdedReport(const std::string& test)
+{
+    const std::string path = scratchDir(test) + "/crowded.rtdb";
+    {
+        ProfileBuilder b(path, "gpu-node", "train.py", "python train.py");
+        b.addDevice(0, "NVIDIA H100", "sm_90", 132);
+        b.addMachine("test", R"({"format": "rooftime-machine", "version": "1.0", "created": "2026-11-28T00:00:00Z",
+          "host": {"name": "gpu-node"}, "cpu": {"model": "CPU", "logical_cpus": 16}, "ceilings": [
+          {"device": "gpu0", "kind": "compute", "precision": "fp64", "variant": "fma", "value": 48e12, "roof": true},
+          {"device": "gpu0", "kind": "compute", "precision": "fp32", "variant": "fma", "value": 50e12, "roof": true},
+          {"device": "gpu0", "kind": "compute", "precision": "fp16", "variant": "tensor", "value": 800e12, "roof": true},
+          {"device": "gpu0", "kind": "bandwidth", "level": "HBM", "pattern": "read", "value": 3e12, "roof": true},
+          {"device": "gpu0", "kind": "bandwidth", "level": "L2", "pattern": "read", "value": 3.3e12, "roof": true},
+          {"device": "gpu0", "kind": "launch", "variant": "back_to_back", "value": 2e-6, "roof": true}]})");
+        std::int64_t id = 1;
+        for (const char* name : { "a", "b", "c", "d", "e" }) {
+            b.addKernel(launch(id, name, 1'000'000, true));
+            b.addKernelMetric(id, "smsp__sass_thread_inst_executed_op_ffma_pred_on.sum", 2e9, "inst");
+            b.addKernelMetric(id, "smsp__sass_thread_inst_executed_op_dfma_pred_on.sum", 2e9, "inst");
+            b.addKernelMetric(id, "dram__bytes_read.sum", 1e9, "byte");
+            b.addKernelMetric(id, "lts__t_bytes.sum", 1.2e9, "byte");
+            ++id;
+        }
+        // 1 GFLOP fp32 against 10 MB from HBM (AI 100: compute-bound at HBM) and 3 GB through L2 (0.9 ms).
+        b.addKernel(launch(id, "l2bound", 1'000'000, true));
+        b.addKernelMetric(id, "smsp__sass_thread_inst_executed_op_ffma_pred_on.sum", 0.5e9, "inst");
+        b.addKernelMetric(id, "dram__bytes_read.sum", 1e7, "byte");
+        b.addKernelMetric(id, "lts__t_bytes.sum", 3e9, "byte");
+        b.finish(20'000'000);
+    }
+    std::vector<Profile> profiles;
+    profiles.push_back(Profile::open(path));
+    ReportOptions options;
+    options.by = ReportBy::Kernel;
+    Report r = buildReport(profiles, nullptr, options);
+    sortRows(r, SortKey::Lost);
+    return r;
+}
+
+/// Where Qt paints a label: its box by the painter's font metrics, turned as drawn.
+QPolygonF paintedBox(const TextShape& t)
+{
+    QFont font(QStringLiteral("DejaVu Sans"));
+    font.setPixelSize(std::max(1, static_cast<int>(t.size + 0.5)));
+    font.setBold(t.bold);
+    const QFontMetricsF m(font);
+    const double w = m.horizontalAdvance(QString::fromStdString(t.text));
+    const double x = t.halign == HAlign::Left ? 0 : t.halign == HAlign::Center ? -w / 2 : -w;
+    const double y = t.valign == VAlign::Top ? 0
+        : t.valign == VAlign::Middle         ? -(m.ascent() - m.descent()) / 2 - m.descent()
+        : t.valign == VAlign::Bottom         ? -m.height()
+                                             : -m.ascent();
+    QTransform turn;
+    turn.translate(t.at.x, t.at.y);
+    turn.rotate(-t.angle);
+    return turn.map(QPolygonF(QRectF(x, y, w, m.height())));
+}
+
+double area(const QPolygonF& p)
+{
+    double twice = 0;
+    for (qsizetype i = 0; i < p.size(); ++i)
+        twice += p[i].x() * p[(i + 1) % p.size()].y() - p[(i + 1) % p.size()].x() * p[i].y();
+    return std::abs(twice) / 2;
+}
+
+} // namespace
+
+TEST_CASE("labels in the chart never cover each other: coinciding items share a number, roof labels give way", "[plot]")
+{
+    ensureGuiApp();
+    // a to e: 4 GFLOP each, fp32 and fp64 (163 us), 1.2 GB through L2 (364 us): L2-bound.
+    const Report r = crowdedReport("plot_crowded");
+    for (PlotView view : { PlotView::Combined, PlotView::Time, PlotView::Complexity, PlotView::Classic }) {
+        PlotOptions o;
+        o.view = view;
+        const PlotScene s = buildPlotScene(r, o);
+        INFO(plotViewName(view));
+        const auto labels = shapes<TextShape>(s, ShapeRole::Label);
+        for (std::size_t i = 0; i < labels.size(); ++i)
+            for (std::size_t j = i + 1; j < labels.size(); ++j) {
+                INFO("'" << labels[i].text << "' and '" << labels[j].text << "'");
+                // A pixel square of anti-aliasing at most.
+                CHECK(area(paintedBox(labels[i]).intersected(paintedBox(labels[j]))) <= 1.0);
+            }
+        // Every item's number once: five on one point take the four places around it, the last joins one ("4, 5").
+        std::multiset<std::string> numbers;
+        bool joined = false;
+        for (const TextShape& t : labels) {
+            if (t.text.empty() || t.text.find_first_not_of("0123456789, ") != std::string::npos) continue;
+            std::size_t from = 0;
+            joined = joined || t.text.find(", ") != std::string::npos;
+            while (from <= t.text.size()) {
+                const std::size_t comma = t.text.find(", ", from);
+                numbers.insert(t.text.substr(from, comma == std::string::npos ? std::string::npos : comma - from));
+                if (comma == std::string::npos) break;
+                from = comma + 2;
+            }
+        }
+        if (view == PlotView::Classic) continue; // one number per item at its first level's point
+        CHECK(joined);
+        CHECK(numbers == std::multiset<std::string> { "1", "2", "3", "4", "5", "6" });
+    }
+
+    // The balance lines of fp64 and fp32 run 4 % apart: both drawn and labelled, apart along the lines (above).
+    PlotOptions o;
+    const PlotScene s = buildPlotScene(r, o);
+    CHECK(shapes<PolylineShape>(s, ShapeRole::Balance).size() == 2);
+    std::size_t balanceLabels = 0;
+    for (const TextShape& t : shapes<TextShape>(s, ShapeRole::Label))
+        if (t.text.find("FLOP/B") != std::string::npos) ++balanceLabels;
+    CHECK(balanceLabels == 2);
+}
+
+TEST_CASE("a point memory-bound at another level than the one drawn has its own colour and legend line", "[plot]")
+{
+    const Report r = crowdedReport("plot_elsewhere");
+    PlotOptions o;
+    const PlotScene s = buildPlotScene(r, o);
+    REQUIRE(s.level == "HBM");
+    CHECK(mark(s, "l2bound").binding == "L2");
+    CHECK(mark(s, "l2bound").limiter == LimiterKind::Memory);
+    CHECK(mark(s, "a").binding == "L2"); // 1.2 GB at 3.3 TB/s beats 1 GB at 3 TB/s
+    std::vector<std::string> legend;
+    for (const TextShape& t : shapes<TextShape>(s, ShapeRole::Legend))
+        legend.push_back(t.text);
+    CHECK(std::find(legend.begin(), legend.end(), "memory-bound at L2") != legend.end());
+    // Drawn at HBM, l2bound lies where HBM alone would call it compute-bound: above the fp32 balance line.
+    const PlotMark& m = mark(s, "l2bound");
+    CHECK(m.y / m.x > 50e12 / 3e12);
+    // Its disc is not the colour of the HBM-bound points (none here) nor of the compute-bound ones.
+    std::set<std::tuple<int, int, int>> fills;
+    for (const CircleShape& c : shapes<CircleShape>(s, ShapeRole::Measured))
+        if (c.key == "l2bound") fills.insert({ c.fill.r, c.fill.g, c.fill.b });
+    REQUIRE(fills.size() == 1);
+    std::set<std::tuple<int, int, int>> legendSwatches;
+    for (const CircleShape& c : shapes<CircleShape>(s, ShapeRole::Legend))
+        legendSwatches.insert({ c.fill.r, c.fill.g, c.fill.b });
+    CHECK(legendSwatches.count(*fills.begin()) == 1);
+
+    // Drawn at L2, the same point is plainly memory-bound: the usual colour, no separate legend line.
+    o.level = "L2";
+    const PlotScene atL2 = buildPlotScene(r, o);
+    for (const TextShape& t : shapes<TextShape>(atL2, ShapeRole::Legend))
+        CHECK(t.text.find("memory-bound at") == std::string::npos);
 }

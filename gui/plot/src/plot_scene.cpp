@@ -6,11 +6,13 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <cctype>
 #include <cmath>
 #include <limits>
 #include <map>
 #include <numbers>
+#include <set>
 #include <tuple>
 
 namespace rooftime::gui {
@@ -53,6 +55,8 @@ constexpr Rgba kGuide { 175, 175, 175 };
 constexpr Rgba kRoof { 40, 40, 40 };
 constexpr Rgba kLaunchFill { 117, 112, 179, 38 };
 constexpr Rgba kLaunchInk { 90, 85, 150 };
+/// Memory-bound at a level other than the one drawn: such a point may sit in the drawn level's compute-bound region.
+constexpr Rgba kOtherLevelBound { 120, 190, 230 };
 
 struct LimiterStyle {
     LimiterKind kind;
@@ -275,6 +279,57 @@ std::optional<std::pair<PlotPoint, PlotPoint>> clipSegment(PlotPoint a, PlotPoin
     return std::make_pair(PlotPoint { a.x + t0 * dx, a.y + t0 * dy }, PlotPoint { a.x + t1 * dx, a.y + t1 * dy });
 }
 
+/// The four corners of the box a text covers on screen, estimated from its glyph count (as layout does), with
+/// @p pad pixels around: counter-clockwise angles turn it about its anchor.
+std::array<PlotPoint, 4> textBox(const TextShape& t, double pad)
+{
+    const double w = textWidth(t.text, t.size) * (t.bold ? 1.12 : 1), h = t.size * 1.2;
+    const double x0 = t.halign == HAlign::Left ? 0 : t.halign == HAlign::Center ? -w / 2 : -w;
+    const double y0 = t.valign == VAlign::Top ? 0
+        : t.valign == VAlign::Middle          ? -h / 2
+        : t.valign == VAlign::Bottom          ? -h
+                                              : -0.8 * h;
+    const double a = t.angle * std::numbers::pi / 180, c = std::cos(a), s = std::sin(a);
+    // Local x runs along (cos, -sin) on screen, local y (down) along (sin, cos).
+    const auto at = [&](double lx, double ly) {
+        return PlotPoint { t.at.x + lx * c + ly * s, t.at.y - lx * s + ly * c };
+    };
+    return { at(x0 - pad, y0 - pad), at(x0 + w + pad, y0 - pad), at(x0 + w + pad, y0 + h + pad),
+        at(x0 - pad, y0 + h + pad) };
+}
+
+/// Whether two convex quadrilaterals overlap (separating axes: the edge normals of both).
+bool overlaps(const std::array<PlotPoint, 4>& a, const std::array<PlotPoint, 4>& b)
+{
+    for (const auto* poly : { &a, &b })
+        for (std::size_t i = 0; i < 4; ++i) {
+            const PlotPoint p = (*poly)[i], q = (*poly)[(i + 1) % 4];
+            const double nx = q.y - p.y, ny = p.x - q.x;
+            double aLo = 1e300, aHi = -1e300, bLo = 1e300, bHi = -1e300;
+            for (const PlotPoint& v : a) {
+                aLo = std::min(aLo, v.x * nx + v.y * ny);
+                aHi = std::max(aHi, v.x * nx + v.y * ny);
+            }
+            for (const PlotPoint& v : b) {
+                bLo = std::min(bLo, v.x * nx + v.y * ny);
+                bHi = std::max(bHi, v.x * nx + v.y * ny);
+            }
+            if (aHi <= bLo || bHi <= aLo) return false;
+        }
+    return true;
+}
+
+/// Which labels give way when two would overlap: lower ranks are placed first.
+enum class LabelRank { Region, Number, Roof, Secondary, Guide };
+
+/// A label inside the chart with the places it may take, best first; placed once everything is drawn.
+struct PendingLabel {
+    std::size_t shape = 0; ///< index of its TextShape in the scene
+    LabelRank rank = LabelRank::Roof;
+    std::vector<TextShape> candidates;
+    std::size_t number = 0; ///< an item's number: merged into a coinciding item's number rather than left out
+};
+
 class SceneBuilder {
 public:
     SceneBuilder(const analyzer::Report& report, const PlotOptions& options)
@@ -303,6 +358,12 @@ private:
     void drawMarks();
     void drawLegend();
     void drawTexts();
+    /// Queues a label with its candidate places (empty texts skipped); drawn by placeLabels.
+    void label(LabelRank rank, std::vector<TextShape> candidates, std::size_t number = 0);
+    /// Gives each queued label, by rank, its first place that overlaps no label placed before; a number that
+    /// finds none joins the number it collides with ("6, 7"); a roof label keeps its first place; the others are
+    /// left out (their values are in the legend).
+    void placeLabels();
 
     PlotPoint px(double x, double y) const { return { m_scene.x.toPixel(x), m_scene.y.toPixel(y) }; }
     /// Draws the parts of the polyline (in pixels) inside the plot area.
@@ -316,6 +377,13 @@ private:
     /// The on-screen angle (degrees, counter-clockwise) of a line of slope 1 in log-log data.
     double diagonalAngle() const;
     double beta() const { return m_roofs.bandwidth.at(m_level); }
+    /// Classic: the level's colour; the others: the limiter's, memory-bound at another level apart.
+    Rgba markColor(const PlotMark& m) const;
+    /// Memory-bound at a level other than the one drawn.
+    bool boundElsewhere(const PlotMark& m) const
+    {
+        return m_options.view != PlotView::Classic && m.limiter == LimiterKind::Memory && m.binding != m_level;
+    }
     std::string itemsNoun(std::size_t n) const;
 
     const analyzer::Report& m_report;
@@ -331,6 +399,7 @@ private:
     LeftOut m_leftOut;
     std::size_t m_legendWidth = 0;
     std::vector<std::string> m_footnotes;
+    std::vector<PendingLabel> m_labels;
 };
 
 void SceneBuilder::chooseDevice()
@@ -489,6 +558,7 @@ void SceneBuilder::makeMarks()
         m.number = number;
         m.seconds = d.seconds;
         m.limiter = d.a->limiter;
+        m.binding = d.a->bindingTerm;
         // Radius is set in layout(), once the plot area is known; here the share of the time.
         m.radius = total > 0 ? d.seconds / total : 0;
         switch (m_options.view) {
@@ -727,6 +797,86 @@ void SceneBuilder::text(
     m_scene.shapes.push_back(TextShape { role, at, std::move(s), size, color, h, v, angle, bold });
 }
 
+void SceneBuilder::label(LabelRank rank, std::vector<TextShape> candidates, std::size_t number)
+{
+    std::erase_if(candidates, [](const TextShape& t) { return t.text.empty(); });
+    if (candidates.empty()) return;
+    m_labels.push_back({ m_scene.shapes.size(), rank, candidates, number });
+    m_scene.shapes.push_back(candidates.front());
+}
+
+void SceneBuilder::placeLabels()
+{
+    constexpr double kPad = 1.5;
+    std::stable_sort(
+        m_labels.begin(), m_labels.end(), [](const PendingLabel& a, const PendingLabel& b) { return a.rank < b.rank; });
+    struct Placed {
+        std::size_t pending;
+        std::array<PlotPoint, 4> box;
+    };
+    std::vector<Placed> placed;
+    const auto firstCollision = [&](const TextShape& t) -> const Placed* {
+        const auto box = textBox(t, kPad);
+        for (const Placed& p : placed)
+            if (overlaps(box, p.box)) return &p;
+        return nullptr;
+    };
+    // Roof and guide labels also keep off the points where they can (numbers sit beside theirs).
+    std::vector<std::array<PlotPoint, 4>> points;
+    for (const PlotMark& m : m_scene.marks) {
+        const PlotPoint c = px(m.x, m.y);
+        const double r = m.radius;
+        points.push_back(
+            { PlotPoint { c.x - r, c.y - r }, { c.x + r, c.y - r }, { c.x + r, c.y + r }, { c.x - r, c.y + r } });
+    }
+    const auto coversPoint = [&](const TextShape& t) {
+        const auto box = textBox(t, 0);
+        return std::any_of(points.begin(), points.end(), [&](const auto& p) { return overlaps(box, p); });
+    };
+    std::vector<std::size_t> dropped;
+    for (std::size_t i = 0; i < m_labels.size(); ++i) {
+        PendingLabel& l = m_labels[i];
+        auto& shape = std::get<TextShape>(m_scene.shapes[l.shape]);
+        const bool avoidPoints = l.rank >= LabelRank::Roof;
+        auto free = std::find_if(l.candidates.begin(), l.candidates.end(),
+            [&](const TextShape& t) { return firstCollision(t) == nullptr && !(avoidPoints && coversPoint(t)); });
+        if (free == l.candidates.end())
+            free = std::find_if(l.candidates.begin(), l.candidates.end(),
+                [&](const TextShape& t) { return firstCollision(t) == nullptr; });
+        if (free != l.candidates.end()) {
+            shape = *free;
+            placed.push_back({ i, textBox(shape, kPad) });
+            continue;
+        }
+        const Placed* hit = firstCollision(l.candidates.front());
+        if (l.number && m_labels[hit->pending].number) {
+            // Items drawn on top of each other: one label names them all.
+            PendingLabel& other = m_labels[hit->pending];
+            auto& joined = std::get<TextShape>(m_scene.shapes[other.shape]);
+            joined.text += ", " + std::to_string(l.number);
+            for (Placed& p : placed)
+                if (p.pending == hit->pending) p.box = textBox(joined, kPad);
+            dropped.push_back(l.shape);
+        } else if (l.rank <= LabelRank::Roof) {
+            shape = l.candidates.front();
+            placed.push_back({ i, textBox(shape, kPad) });
+        } else {
+            dropped.push_back(l.shape);
+        }
+    }
+    // Erased back to front: the queued indices of the others stay valid until then.
+    std::sort(dropped.rbegin(), dropped.rend());
+    for (std::size_t at : dropped)
+        m_scene.shapes.erase(m_scene.shapes.begin() + static_cast<std::ptrdiff_t>(at));
+    m_labels.clear();
+}
+
+Rgba SceneBuilder::markColor(const PlotMark& m) const
+{
+    if (m_options.view == PlotView::Classic) return levelColor(m.level);
+    return boundElsewhere(m) ? kOtherLevelBound : limiterColor(m.limiter);
+}
+
 double SceneBuilder::diagonalAngle() const
 {
     const double perDecadeX = m_scene.area.width / m_scene.x.decades();
@@ -861,8 +1011,9 @@ void SceneBuilder::drawComplexity()
         if (part
             && std::hypot(part->second.x - part->first.x, part->second.y - part->first.y)
                 > textWidth(label, kSmallFont) + 40)
-            text(ShapeRole::Label, { part->second.x - 4, part->second.y + 4 }, label, kSmallFont - 1, kMuted,
-                HAlign::Right, VAlign::Top, angle);
+            this->label(LabelRank::Guide,
+                { TextShape { ShapeRole::Label, { part->second.x - 4, part->second.y + 4 }, label, kSmallFont - 1,
+                    kMuted, HAlign::Right, VAlign::Top, angle } });
     }
     // Machine balance per compute roof drawn: F = (Π/β)·Q; the scaling class's line is the bold one.
     for (const auto& cls : m_classes) {
@@ -872,22 +1023,26 @@ void SceneBuilder::drawComplexity()
             roofLabel(m_level, b, "B/s"), plainLabel(peak / b) + " FLOP/B");
         auto part = dataLine(ShapeRole::Balance, { m_scene.x.lo, peak / b * m_scene.x.lo },
             { m_scene.x.hi, peak / b * m_scene.x.hi }, main ? kRoof : kMuted, main ? 2 : 1.2, !main, label);
-        // The other classes' lines run close to each other: a short label near their upper end (values in the legend).
-        if (part) {
-            const double f = main ? 0.55 : 0.8;
+        // The other classes' lines run close to each other: a short label near their upper end (values in the legend),
+        // moved along the line where another label is.
+        if (!part) continue;
+        const std::string brief = fmt::format("{}: {} FLOP/B", cls.label(), plainLabel(peak / b));
+        std::vector<TextShape> places;
+        for (double f : main ? std::initializer_list<double> { 0.55, 0.45, 0.65, 0.35, 0.75 }
+                             : std::initializer_list<double> { 0.8, 0.7, 0.9, 0.6, 0.5, 0.4 }) {
             const PlotPoint at { part->first.x + f * (part->second.x - part->first.x),
                 part->first.y + f * (part->second.y - part->first.y) };
-            const std::string brief = fmt::format("{}: {} FLOP/B", cls.label(), plainLabel(peak / b));
-            const double room = (main ? 0.9 : f * 0.9) * length(*part);
-            text(ShapeRole::Label, { at.x - 4, at.y - 4 },
+            const double room = (main ? 2 * std::min(f, 1 - f) : f) * 0.9 * length(*part);
+            places.push_back({ ShapeRole::Label, { at.x - 4, at.y - 4 },
                 main ? fitting(label, brief, room, kSmallFont) : fitting(brief, {}, room, kSmallFont), kSmallFont,
-                main ? kRoof : kMuted, main ? HAlign::Center : HAlign::Right, VAlign::Bottom, angle);
+                main ? kRoof : kMuted, main ? HAlign::Center : HAlign::Right, VAlign::Bottom, angle });
         }
+        this->label(main ? LabelRank::Roof : LabelRank::Secondary, std::move(places));
     }
     regionLabels("memory-bound");
     if (m_options.view != PlotView::Combined) return;
     for (const PlotMark& m : m_scene.marks) {
-        const Rgba c = limiterColor(m.limiter);
+        const Rgba c = markColor(m);
         const PlotPoint from = px(m.x, m.y), to = px(m.vertex->x, m.vertex->y);
         polyline(ShapeRole::Segment, { from, to }, withAlpha(c, 200), 1.5, false, m.name);
     }
@@ -905,8 +1060,14 @@ void SceneBuilder::launchBox(double x, double y)
     // A box too small for its label gets it above.
     const std::string label = "launch-bound (1 launch)";
     const bool inside = a.bottom() - top > 2 * kSmallFont && right - a.left > textWidth(label, kSmallFont) + 8;
-    text(ShapeRole::Label, inside ? PlotPoint { a.left + 4, a.bottom() - 4 } : PlotPoint { a.left + 4, top - 3 },
-        fitting(label, {}, 0.4 * a.width, kSmallFont), kSmallFont, kLaunchInk, HAlign::Left, VAlign::Bottom);
+    const std::string fitted = fitting(label, {}, 0.4 * a.width, kSmallFont);
+    std::vector<TextShape> places;
+    if (inside)
+        places.push_back({ ShapeRole::Label, { a.left + 4, a.bottom() - 4 }, fitted, kSmallFont, kLaunchInk,
+            HAlign::Left, VAlign::Bottom });
+    places.push_back(
+        { ShapeRole::Label, { a.left + 4, top - 3 }, fitted, kSmallFont, kLaunchInk, HAlign::Left, VAlign::Bottom });
+    this->label(LabelRank::Roof, std::move(places));
 }
 
 void SceneBuilder::regionLabels(const char* memorySide)
@@ -914,10 +1075,12 @@ void SceneBuilder::regionLabels(const char* memorySide)
     // In the corners the diagonal leaves to them; only where they leave room for the data.
     const PlotRect& a = m_scene.area;
     if (a.width < 3 * textWidth(memorySide, kFont) || a.height < 120) return;
-    text(ShapeRole::Label, { a.left + 8, a.top + 8 }, "compute-bound", kFont, limiterColor(LimiterKind::Compute),
-        HAlign::Left, VAlign::Top, 0, true);
-    text(ShapeRole::Label, { a.right() - 8, a.bottom() - 8 }, memorySide, kFont, limiterColor(LimiterKind::Memory),
-        HAlign::Right, VAlign::Bottom, 0, true);
+    label(LabelRank::Region,
+        { { ShapeRole::Label, { a.left + 8, a.top + 8 }, "compute-bound", kFont, limiterColor(LimiterKind::Compute),
+            HAlign::Left, VAlign::Top, 0, true } });
+    label(LabelRank::Region,
+        { { ShapeRole::Label, { a.right() - 8, a.bottom() - 8 }, memorySide, kFont, limiterColor(LimiterKind::Memory),
+            HAlign::Right, VAlign::Bottom, 0, true } });
 }
 
 void SceneBuilder::drawTime()
@@ -934,16 +1097,21 @@ void SceneBuilder::drawTime()
         polyline(ShapeRole::Guide, { px(m_scene.x.lo, c), px(c, c), px(c, m_scene.y.lo) }, kGuide, 1, true,
             "iso-runtime " + label);
         const PlotPoint corner = px(c, c);
-        text(ShapeRole::Label, { corner.x + 3, corner.y - 3 }, label, kSmallFont - 1, kMuted);
+        this->label(
+            LabelRank::Guide, { { ShapeRole::Label, { corner.x + 3, corner.y - 3 }, label, kSmallFont - 1, kMuted } });
     }
     auto diagonal = dataLine(ShapeRole::Balance, { m_scene.x.lo, m_scene.y.lo }, { m_scene.x.hi, m_scene.y.hi }, kRoof,
         1.5, false, "compute time = memory time");
     if (diagonal) {
-        const PlotPoint at { diagonal->first.x + 0.7 * (diagonal->second.x - diagonal->first.x),
-            diagonal->first.y + 0.7 * (diagonal->second.y - diagonal->first.y) };
-        text(ShapeRole::Label, { at.x - 4, at.y - 4 },
-            fitting("compute time = memory time", {}, 0.6 * length(*diagonal), kSmallFont), kSmallFont, kRoof,
-            HAlign::Center, VAlign::Bottom, diagonalAngle());
+        std::vector<TextShape> places;
+        for (double f : { 0.7, 0.6, 0.8, 0.5, 0.4 }) {
+            const PlotPoint at { diagonal->first.x + f * (diagonal->second.x - diagonal->first.x),
+                diagonal->first.y + f * (diagonal->second.y - diagonal->first.y) };
+            places.push_back({ ShapeRole::Label, { at.x - 4, at.y - 4 },
+                fitting("compute time = memory time", {}, 0.6 * length(*diagonal), kSmallFont), kSmallFont, kRoof,
+                HAlign::Center, VAlign::Bottom, diagonalAngle() });
+        }
+        label(LabelRank::Roof, std::move(places));
     }
     regionLabels("bandwidth-bound");
 }
@@ -961,10 +1129,19 @@ void SceneBuilder::drawClassic()
         const std::string label = roofLabel(cls.label(), peak, "FLOP/s");
         auto part = dataLine(ShapeRole::Roof, { maxBw > 0 ? peak / maxBw : m_scene.x.lo, peak }, { m_scene.x.hi, peak },
             kRoof, 2, false, label);
-        if (part)
-            text(ShapeRole::Label, { part->second.x - 4, part->second.y - 3 },
-                fitting(label, cls.label(), length(*part) + 0.3 * m_scene.area.width, kSmallFont), kSmallFont, kRoof,
-                HAlign::Right, VAlign::Bottom);
+        if (!part) continue;
+        // Above the roof at its right end; below it where a roof close above has taken that place.
+        const std::string fitted = fitting(label, cls.label(), length(*part) + 0.3 * m_scene.area.width, kSmallFont);
+        std::vector<TextShape> places;
+        for (const auto& [x, h] : { std::pair { part->second.x - 4, HAlign::Right },
+                 std::pair { (part->first.x + part->second.x) / 2, HAlign::Center },
+                 std::pair { part->first.x + 4, HAlign::Left } }) {
+            places.push_back(
+                { ShapeRole::Label, { x, part->second.y - 3 }, fitted, kSmallFont, kRoof, h, VAlign::Bottom });
+            places.push_back(
+                { ShapeRole::Label, { x, part->second.y + 3 }, fitted, kSmallFont, kRoof, h, VAlign::Top });
+        }
+        this->label(LabelRank::Roof, std::move(places));
     }
     // Bandwidth slopes from the left edge up to the highest compute roof.
     const double angle = diagonalAngle();
@@ -974,18 +1151,21 @@ void SceneBuilder::drawClassic()
         const double end = topPeak > 0 ? topPeak / bw : m_scene.x.hi;
         auto part = dataLine(ShapeRole::Roof, { m_scene.x.lo, bw * m_scene.x.lo }, { end, bw * end }, levelColor(level),
             2, false, label);
-        if (part) {
-            const PlotPoint at { part->first.x + 0.3 * (part->second.x - part->first.x),
-                part->first.y + 0.3 * (part->second.y - part->first.y) };
-            text(ShapeRole::Label, { at.x, at.y - 4 }, fitting(label, level, 0.5 * length(*part), kSmallFont),
-                kSmallFont, darker(levelColor(level)), HAlign::Center, VAlign::Bottom, angle);
+        if (!part) continue;
+        std::vector<TextShape> places;
+        for (double f : { 0.3, 0.2, 0.4, 0.5, 0.15, 0.6 }) {
+            const PlotPoint at { part->first.x + f * (part->second.x - part->first.x),
+                part->first.y + f * (part->second.y - part->first.y) };
+            places.push_back(
+                { ShapeRole::Label, { at.x, at.y - 4 }, fitting(label, level, 0.5 * length(*part), kSmallFont),
+                    kSmallFont, darker(levelColor(level)), HAlign::Center, VAlign::Bottom, angle });
         }
+        this->label(LabelRank::Roof, std::move(places));
     }
 }
 
 void SceneBuilder::drawMarks()
 {
-    const bool classic = m_options.view == PlotView::Classic;
     // Largest first, so that small markers stay visible on top.
     std::vector<const PlotMark*> order;
     for (const PlotMark& m : m_scene.marks)
@@ -993,7 +1173,7 @@ void SceneBuilder::drawMarks()
     std::stable_sort(
         order.begin(), order.end(), [](const PlotMark* a, const PlotMark* b) { return a->radius > b->radius; });
     for (const PlotMark* m : order) {
-        const Rgba c = classic ? levelColor(m->level) : limiterColor(m->limiter);
+        const Rgba c = markColor(*m);
         if (m->vertex) {
             const PlotPoint v = px(m->vertex->x, m->vertex->y);
             m_scene.shapes.push_back(
@@ -1009,8 +1189,15 @@ void SceneBuilder::drawMarks()
         last = m.number;
         const PlotPoint p = px(m.x, m.y);
         const double d = m.radius * 0.75 + 2;
-        text(ShapeRole::Label, { p.x + d, p.y - d }, std::to_string(m.number), kSmallFont, kInk, HAlign::Left,
-            VAlign::Baseline, 0, true);
+        const std::string n = std::to_string(m.number);
+        // Upper right of the point, else another corner; a number on top of another joins it.
+        label(LabelRank::Number,
+            { { ShapeRole::Label, { p.x + d, p.y - d }, n, kSmallFont, kInk, HAlign::Left, VAlign::Baseline, 0, true },
+                { ShapeRole::Label, { p.x - d, p.y - d }, n, kSmallFont, kInk, HAlign::Right, VAlign::Baseline, 0,
+                    true },
+                { ShapeRole::Label, { p.x + d, p.y + d }, n, kSmallFont, kInk, HAlign::Left, VAlign::Top, 0, true },
+                { ShapeRole::Label, { p.x - d, p.y + d }, n, kSmallFont, kInk, HAlign::Right, VAlign::Top, 0, true } },
+            m.number);
     }
 }
 
@@ -1050,12 +1237,22 @@ void SceneBuilder::drawLegend()
             line(level, kInk, false, 14);
         }
     } else {
+        std::set<std::string> elsewhere; // levels that bind items memory-bound away from the drawn level
+        for (const PlotMark& m : m_scene.marks)
+            if (boundElsewhere(m)) elsewhere.insert(m.binding);
         for (const auto& s : kLimiterStyles) {
-            const bool present = std::any_of(
-                m_scene.marks.begin(), m_scene.marks.end(), [&](const PlotMark& m) { return m.limiter == s.kind; });
-            if (!present) continue;
-            swatch(s.color);
-            line(s.legend, kInk, false, 14);
+            const bool present = std::any_of(m_scene.marks.begin(), m_scene.marks.end(),
+                [&](const PlotMark& m) { return m.limiter == s.kind && !boundElsewhere(m); });
+            if (present) {
+                swatch(s.color);
+                line(s.kind == LimiterKind::Memory && !elsewhere.empty() ? s.legend + std::string(" at ") + m_level
+                                                                         : std::string(s.legend),
+                    kInk, false, 14);
+            }
+            if (s.kind == LimiterKind::Memory && !elsewhere.empty()) {
+                swatch(kOtherLevelBound);
+                line(fmt::format("memory-bound at {}", fmt::join(elsewhere, ", ")), kInk, false, 14);
+            }
         }
     }
     y += step / 2;
@@ -1140,6 +1337,7 @@ PlotScene SceneBuilder::build()
         break;
     }
     drawMarks();
+    placeLabels();
     drawLegend();
     drawTexts();
     return std::move(m_scene);

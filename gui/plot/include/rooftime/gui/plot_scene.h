@@ -140,6 +140,7 @@ struct PlotMark {
     double seconds = 0; ///< T, the time the analysis used
     double radius = 0; ///< pixels: area ∝ T
     analyzer::LimiterKind limiter = analyzer::LimiterKind::Unknown;
+    std::string binding; ///< what attains its bound over all levels: "HBM", "L1", "fp16 tensor", "launch"
 };
 
 struct PlotScene {
