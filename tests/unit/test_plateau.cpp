@@ -160,33 +160,29 @@ TEST_CASE("a level split by a burst of interference is still one level", "[plate
 namespace {
 // Two sweeps rooftime measured on the 2-vCPU Zen 3 VM of bench/ceilings_vs_likwid.sh (2026-11-27, session 6), as
 // recorded: one thread reading, and two threads running triad.
-const std::vector<SweepPoint> kVmRead1 {
-    { 4096, 189.9e9 }, { 5120, 204.5e9 }, { 6144, 187.5e9 }, { 8192, 160.2e9 }, { 10240, 169.3e9 },
-    { 12288, 169.8e9 }, { 16384, 171.8e9 }, { 20480, 199.3e9 }, { 25600, 199.5e9 }, { 32768, 193.6e9 },
-    { 40960, 100.5e9 }, { 51200, 101.5e9 }, { 65536, 99.8e9 }, { 81920, 88.6e9 }, { 103424, 88.5e9 },
-    { 131072, 89.9e9 }, { 164864, 88.9e9 }, { 207872, 85.9e9 }, { 262144, 82.9e9 }, { 329728, 84.1e9 },
-    { 415744, 75.9e9 }, { 524288, 83.1e9 }, { 660480, 80.6e9 }, { 831488, 67.5e9 }, { 1048576, 70.7e9 },
-    { 1320960, 76.9e9 }, { 1664000, 77.1e9 }, { 2097152, 78.1e9 }, { 2641920, 78.1e9 }, { 3328000, 75.8e9 },
-    { 4194304, 77.8e9 }, { 5283840, 75.7e9 }, { 6657024, 68.5e9 }, { 8388608, 65.7e9 }, { 10568704, 63.0e9 },
-    { 13315072, 45.3e9 }, { 16777216, 32.3e9 }, { 21137408, 23.4e9 }, { 26631168, 20.4e9 }, { 33554432, 17.2e9 },
-    { 42275840, 16.8e9 }, { 53263360, 16.7e9 }, { 67108864, 14.6e9 }, { 84551680, 14.0e9 }, { 106527744, 14.1e9 },
-    { 134217728, 14.3e9 }, { 169103360, 15.3e9 }, { 213056512, 14.1e9 }, { 268435456, 14.5e9 },
-    { 338206720, 15.8e9 }, { 426114048, 16.1e9 }, { 536870912, 15.7e9 }, { 676414464, 17.2e9 },
-    { 852229120, 17.6e9 }, { 1073741824, 17.3e9 }
-};
-const std::vector<SweepPoint> kVmTriad2 {
-    { 6144, 370.4e9 }, { 12288, 403.5e9 }, { 18432, 403.9e9 }, { 24576, 402.1e9 }, { 30720, 396.8e9 },
-    { 36864, 399.5e9 }, { 49152, 399.9e9 }, { 61440, 381.0e9 }, { 79872, 310.0e9 }, { 98304, 222.0e9 },
-    { 129024, 208.2e9 }, { 159744, 204.1e9 }, { 202752, 202.8e9 }, { 258048, 203.0e9 }, { 325632, 203.3e9 },
-    { 411648, 202.7e9 }, { 522240, 201.5e9 }, { 657408, 183.2e9 }, { 829440, 175.8e9 }, { 1044480, 173.0e9 },
-    { 1320960, 166.5e9 }, { 1658880, 149.8e9 }, { 2095104, 144.3e9 }, { 2641920, 142.5e9 }, { 3323904, 142.7e9 },
-    { 4190208, 142.1e9 }, { 5283840, 140.3e9 }, { 6653952, 140.9e9 }, { 8386560, 139.4e9 }, { 10567680, 141.8e9 },
-    { 13314048, 135.6e9 }, { 16773120, 130.4e9 }, { 21135360, 125.9e9 }, { 26628096, 120.5e9 },
+const std::vector<SweepPoint> kVmRead1 { { 4096, 189.9e9 }, { 5120, 204.5e9 }, { 6144, 187.5e9 }, { 8192, 160.2e9 },
+    { 10240, 169.3e9 }, { 12288, 169.8e9 }, { 16384, 171.8e9 }, { 20480, 199.3e9 }, { 25600, 199.5e9 },
+    { 32768, 193.6e9 }, { 40960, 100.5e9 }, { 51200, 101.5e9 }, { 65536, 99.8e9 }, { 81920, 88.6e9 },
+    { 103424, 88.5e9 }, { 131072, 89.9e9 }, { 164864, 88.9e9 }, { 207872, 85.9e9 }, { 262144, 82.9e9 },
+    { 329728, 84.1e9 }, { 415744, 75.9e9 }, { 524288, 83.1e9 }, { 660480, 80.6e9 }, { 831488, 67.5e9 },
+    { 1048576, 70.7e9 }, { 1320960, 76.9e9 }, { 1664000, 77.1e9 }, { 2097152, 78.1e9 }, { 2641920, 78.1e9 },
+    { 3328000, 75.8e9 }, { 4194304, 77.8e9 }, { 5283840, 75.7e9 }, { 6657024, 68.5e9 }, { 8388608, 65.7e9 },
+    { 10568704, 63.0e9 }, { 13315072, 45.3e9 }, { 16777216, 32.3e9 }, { 21137408, 23.4e9 }, { 26631168, 20.4e9 },
+    { 33554432, 17.2e9 }, { 42275840, 16.8e9 }, { 53263360, 16.7e9 }, { 67108864, 14.6e9 }, { 84551680, 14.0e9 },
+    { 106527744, 14.1e9 }, { 134217728, 14.3e9 }, { 169103360, 15.3e9 }, { 213056512, 14.1e9 }, { 268435456, 14.5e9 },
+    { 338206720, 15.8e9 }, { 426114048, 16.1e9 }, { 536870912, 15.7e9 }, { 676414464, 17.2e9 }, { 852229120, 17.6e9 },
+    { 1073741824, 17.3e9 } };
+const std::vector<SweepPoint> kVmTriad2 { { 6144, 370.4e9 }, { 12288, 403.5e9 }, { 18432, 403.9e9 }, { 24576, 402.1e9 },
+    { 30720, 396.8e9 }, { 36864, 399.5e9 }, { 49152, 399.9e9 }, { 61440, 381.0e9 }, { 79872, 310.0e9 },
+    { 98304, 222.0e9 }, { 129024, 208.2e9 }, { 159744, 204.1e9 }, { 202752, 202.8e9 }, { 258048, 203.0e9 },
+    { 325632, 203.3e9 }, { 411648, 202.7e9 }, { 522240, 201.5e9 }, { 657408, 183.2e9 }, { 829440, 175.8e9 },
+    { 1044480, 173.0e9 }, { 1320960, 166.5e9 }, { 1658880, 149.8e9 }, { 2095104, 144.3e9 }, { 2641920, 142.5e9 },
+    { 3323904, 142.7e9 }, { 4190208, 142.1e9 }, { 5283840, 140.3e9 }, { 6653952, 140.9e9 }, { 8386560, 139.4e9 },
+    { 10567680, 141.8e9 }, { 13314048, 135.6e9 }, { 16773120, 130.4e9 }, { 21135360, 125.9e9 }, { 26628096, 120.5e9 },
     { 33552384, 121.3e9 }, { 42270720, 95.0e9 }, { 53262336, 37.2e9 }, { 67104768, 38.0e9 }, { 84547584, 31.6e9 },
-    { 106524672, 43.4e9 }, { 134215680, 39.5e9 }, { 169101312, 39.9e9 }, { 213055488, 38.3e9 },
-    { 268431360, 29.1e9 }, { 338202624, 28.6e9 }, { 426110976, 30.3e9 }, { 536868864, 30.6e9 },
-    { 676411392, 30.4e9 }, { 852228096, 30.3e9 }, { 1073737728, 29.9e9 }
-};
+    { 106524672, 43.4e9 }, { 134215680, 39.5e9 }, { 169101312, 39.9e9 }, { 213055488, 38.3e9 }, { 268431360, 29.1e9 },
+    { 338202624, 28.6e9 }, { 426110976, 30.3e9 }, { 536868864, 30.6e9 }, { 676411392, 30.4e9 }, { 852228096, 30.3e9 },
+    { 1073737728, 29.9e9 } };
 } // namespace
 
 TEST_CASE("a VM's read sweep: a slow stretch of L2 stays L2 and does not lift L3", "[plateau]")
@@ -222,4 +218,52 @@ TEST_CASE("DRAM's value is the asymptote, not a cache the system does not report
     // A sweep that ends before 8 × the last cache takes the plateau's larger half.
     const auto shortSweep = detectPlateaus(curve(kFourLevels, 200 * MiB, 0.02, 4), kCaches);
     CHECK(find(shortSweep, "DRAM")->value == Approx(16e9).epsilon(0.04));
+}
+
+TEST_CASE("an L3 of unknown size takes the plateaus between L2 and the last, which is DRAM", "[plateau]")
+{
+    // CPUID without sysfs: L1 and L2 sizes per core, an L3 whose size is not known (0 bytes).
+    const std::vector<CacheCapacity> caches { { "L1", 32 * KiB }, { "L2", 512 * KiB }, { "L3", 0 } };
+    const auto r = detectPlateaus(curve(kFourLevels, 1 * GiB, 0.03, 5), caches);
+    expectLevels(r, { { "L1", 200e9 }, { "L2", 100e9 }, { "L3", 70e9 }, { "DRAM", 16e9 } }, 0.05);
+    REQUIRE_FALSE(r.notes.empty());
+    CHECK(r.notes.back() == "L3 size unknown: the plateaus beyond L2 are L3, the last one DRAM");
+
+    // A VM's L3 in two steps (its own share, then the host's): one L3, valued by its faster part; DRAM alone.
+    const std::vector<Level> split { { 32 * KiB, 200e9 }, { 512 * KiB, 100e9 }, { 16 * MiB, 70e9 }, { 64 * MiB, 45e9 },
+        { 1e18, 16e9 } };
+    const auto s = detectPlateaus(curve(split, 1 * GiB, 0, 1), caches);
+    REQUIRE(s.plateaus.size() == 4);
+    CHECK(find(s, "L3")->fromBytes < 16 * MiB);
+    CHECK(find(s, "L3")->toBytes > 16 * MiB);
+    CHECK(find(s, "L3")->toBytes <= 64 * MiB);
+    CHECK(find(s, "L3")->value > 45e9 * 1.05);
+    CHECK(find(s, "DRAM")->value == Approx(16e9).epsilon(0.02));
+
+    // Nothing between L2 and the last plateau: that one is DRAM, and L3 is missing, said so.
+    const std::vector<Level> twoCaches { { 32 * KiB, 200e9 }, { 512 * KiB, 100e9 }, { 1e18, 16e9 } };
+    const auto t = detectPlateaus(curve(twoCaches, 1 * GiB, 0, 1), caches);
+    expectLevels(t, { { "L1", 200e9 }, { "L2", 100e9 }, { "DRAM", 16e9 } }, 0.02);
+    CHECK(std::find(t.notes.begin(), t.notes.end(),
+              "no plateau found for L3 (size unknown): it merges into a neighbouring level")
+        != t.notes.end());
+}
+
+TEST_CASE("beyond an L3 of unknown size, a last plateau that stops short of the sweep's end is not DRAM", "[plateau]")
+{
+    const std::vector<CacheCapacity> caches { { "L1", 32 * KiB }, { "L2", 512 * KiB }, { "L3", 0 } };
+    // L3 at 70 GB/s to 16 MiB, then a plateau at 45 GB/s to 32 MiB, then a slope that never levels off.
+    auto sweep
+        = curve({ { 32 * KiB, 200e9 }, { 512 * KiB, 100e9 }, { 16 * MiB, 70e9 }, { 32 * MiB, 45e9 } }, 32 * MiB, 0, 1);
+    double value = 36e9;
+    for (double bytes = 40 * MiB; bytes <= 256 * MiB; bytes *= 1.26) {
+        sweep.push_back({ bytes, value });
+        value *= 0.8; // each point 20 % below the last: no run of two
+    }
+    const auto r = detectPlateaus(sweep, caches);
+    CHECK(std::none_of(r.plateaus.begin(), r.plateaus.end(), [](const Plateau& p) { return p.level == "DRAM"; }));
+    REQUIRE(find(r, "L3"));
+    CHECK(find(r, "L3")->toBytes <= 40 * MiB);
+    CHECK(std::any_of(r.notes.begin(), r.notes.end(),
+        [](const std::string& n) { return n.find("no DRAM plateau: the sweep does not level off after") == 0; }));
 }

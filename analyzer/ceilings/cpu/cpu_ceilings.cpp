@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -15,6 +16,9 @@
 #include <sstream>
 #include <thread>
 
+#if defined(__x86_64__)
+#include <cpuid.h>
+#endif
 #include <sched.h>
 #include <sys/utsname.h>
 #include <unistd.h>
@@ -119,6 +123,80 @@ std::vector<SysCache> sysCaches()
     for (auto& [k, c] : byLevel)
         if (c.level > 0 && c.bytes > 0) out.push_back(std::move(c));
     return out;
+}
+
+/// Where sysfs has no cache information (some VMs hide it): the L1 data cache and the L2 from CPUID, one per
+/// core, and an L3 when CPUID has one, of unknown size (0 bytes): a VM's CPUID may give the host's whole L3
+/// (this project's VM: 508 MiB), so the plateaus beyond L2 are named by order (plateau.h). Empty elsewhere.
+std::vector<SysCache> cpuidCaches()
+{
+    double l1 = 0, l2 = 0;
+    bool l3 = false;
+#if defined(__x86_64__)
+    unsigned a = 0, b = 0, c = 0, d = 0;
+    if (!__get_cpuid(0, &a, &b, &c, &d)) return {};
+    const unsigned maxLeaf = a;
+    char vendor[13] {};
+    std::memcpy(vendor, &b, 4);
+    std::memcpy(vendor + 4, &d, 4);
+    std::memcpy(vendor + 8, &c, 4);
+    if (std::string_view(vendor) == "AuthenticAMD" || std::string_view(vendor) == "HygonGenuine") {
+        // AMD's own leaves: L1 data KiB in 0x80000005 ECX[31:24], L2 KiB in 0x80000006 ECX[31:16], L3 EDX[31:18].
+        if (__get_cpuid(0x80000000, &a, &b, &c, &d) && a >= 0x80000006) {
+            __cpuid(0x80000005, a, b, c, d);
+            l1 = static_cast<double>(c >> 24) * 1024;
+            __cpuid(0x80000006, a, b, c, d);
+            l2 = static_cast<double>(c >> 16) * 1024;
+            l3 = (d >> 18) != 0;
+        }
+    } else if (maxLeaf >= 4) {
+        // Intel's deterministic cache parameters: ways × partitions × line size × sets per subleaf.
+        for (unsigned i = 0; i < 16; ++i) {
+            __cpuid_count(4, i, a, b, c, d);
+            const unsigned type = a & 31, level = (a >> 5) & 7;
+            if (type == 0) break;
+            if (type == 2) continue; // instruction cache
+            const double bytes = static_cast<double>(((b >> 22) & 0x3ff) + 1) * (((b >> 12) & 0x3ff) + 1)
+                * ((b & 0xfff) + 1) * (static_cast<double>(c) + 1);
+            if (level == 1) l1 = bytes;
+            if (level == 2) l2 = bytes;
+            if (level == 3) l3 = true;
+        }
+    }
+#endif
+    if (l1 <= 0 || l2 <= 0) return {};
+    std::vector<SysCache> out;
+    for (const auto& [level, type, bytes] :
+        { std::tuple { 1, "Data", l1 }, std::tuple { 2, "Unified", l2 }, std::tuple { 3, "Unified", 0.0 } }) {
+        if (level == 3 && !l3) break;
+        SysCache cache { level, type, bytes, {}, {} };
+        for (int cpu : allowedCpus()) {
+            const fs::path topo = fmt::format("/sys/devices/system/cpu/cpu{}/topology", cpu);
+            const std::string core = readFile(topo / "core_id");
+            const std::string key = level == 3 ? std::string("all")
+                : core.empty()                 ? fmt::format("cpu {}", cpu)
+                               : fmt::format("core {}:{}", readFile(topo / "physical_package_id"), core);
+            cache.instances.insert(key);
+            cache.instanceOf[cpu] = key;
+        }
+        out.push_back(std::move(cache));
+    }
+    return out;
+}
+
+/// The caches from sysfs, else from CPUID; @p note says so in the second case.
+std::vector<SysCache> knownCaches(std::string* note = nullptr)
+{
+    auto caches = sysCaches();
+    if (!caches.empty()) return caches;
+    caches = cpuidCaches();
+    if (note && !caches.empty())
+        *note = fmt::format("no cache sizes in sysfs: L1 data {} and L2 {} per core from CPUID{}",
+            analyzer::humanBytes(caches[0].bytes), analyzer::humanBytes(caches[1].bytes),
+            caches.size() > 2 ? "; an L3 of unknown size (a VM's CPUID may give the host's): the plateaus beyond L2 "
+                                "are L3, the last one DRAM"
+                              : "");
+    return caches;
 }
 
 /// Capacity each cache level offers to threads on @p cpus (instances they touch × size).
@@ -303,12 +381,20 @@ bool hasFlag(const analyzer::CpuInfo& cpu, std::string_view f)
     return std::find(cpu.flags.begin(), cpu.flags.end(), f) != cpu.flags.end();
 }
 
+/// The x86 family of this CPU (/proc/cpuinfo "cpu family"), 0 when unknown.
+int cpuFamily()
+{
+    static const int family = std::atoi(analyzer::cpuinfoValue(readFile("/proc/cpuinfo"), { "cpu family" }).c_str());
+    return family;
+}
+
 /// FLOPs per cycle per core, assuming two FMA pipes (true of the x86 server cores of the last decade except
-/// some low-end Xeon SKUs with one 512-bit FMA unit); AMD Zen 4 runs 512-bit FMAs as two 256-bit halves.
+/// some low-end Xeon SKUs with one 512-bit FMA unit). AMD Zen 4 (family 25) runs 512-bit FMAs as two 256-bit
+/// halves; Zen 5 (family 26) has full 512-bit pipes.
 double flopsPerCycle(const analyzer::CpuInfo& cpu, Isa isa, Precision p, std::string& why)
 {
     int pipes = 2;
-    if (isa == Isa::Avx512Fma && cpu.vendor == "AuthenticAMD") pipes = 1;
+    if (isa == Isa::Avx512Fma && cpu.vendor == "AuthenticAMD" && cpuFamily() < 26) pipes = 1;
     const int lanes = isaLanes(isa, p);
     const int perFma = hasFlag(cpu, "fma") || isa != Isa::Scalar ? 2 : 1;
     why = fmt::format("{} pipes × {} lane{} × {} FLOP", pipes, lanes, lanes > 1 ? "s" : "", perFma);
@@ -357,9 +443,10 @@ void probeCpu(MachineModel& model)
     cpu.cores = static_cast<int>(cores.size());
     cpu.sockets = static_cast<int>(sockets.size());
     cpu.caches.clear();
-    for (const auto& c : sysCaches())
-        cpu.caches.push_back({ c.level, c.type, c.bytes, static_cast<int>(c.instances.size()),
-            c.instanceOf.empty() ? 0 : static_cast<int>(c.instanceOf.size() / c.instances.size()) });
+    for (const auto& c : knownCaches())
+        if (c.bytes > 0)
+            cpu.caches.push_back({ c.level, c.type, c.bytes, static_cast<int>(c.instances.size()),
+                c.instanceOf.empty() ? 0 : static_cast<int>(c.instanceOf.size() / c.instances.size()) });
     cpu.nominalHz = 0;
     if (const std::string khz = readFile("/sys/devices/system/cpu/cpu0/cpufreq/cpuinfo_max_freq"); !khz.empty()) {
         cpu.nominalHz = std::atof(khz.c_str()) * 1e3;
@@ -478,11 +565,15 @@ void measureCpu(MachineModel& model, const CpuMeasureOptions& options)
     }
 
     // Bandwidth: working-set sweeps per pattern, then plateaus named by level.
-    const auto caches = sysCaches();
+    std::string cacheNote;
+    const auto caches = knownCaches(&cacheNote);
+    if (!cacheNote.empty()) model.notes.push_back(cacheNote);
     double llc = 0;
     for (const auto& c : caches)
         llc = std::max(llc, c.bytes * static_cast<double>(c.instances.size()));
-    if (llc == 0) llc = 32.0 * 1024 * 1024;
+    // No size known for the last level: sweep as for a 32 MiB one.
+    if (llc == 0 || std::any_of(caches.begin(), caches.end(), [](const SysCache& c) { return c.bytes <= 0; }))
+        llc = std::max(llc, 32.0 * 1024 * 1024);
     double maxBytes = quick ? std::max(4 * llc, 64.0 * 1024 * 1024) : std::max(4 * llc, 1024.0 * 1024 * 1024);
     const double pagesFree
         = static_cast<double>(sysconf(_SC_AVPHYS_PAGES)) * static_cast<double>(sysconf(_SC_PAGESIZE));

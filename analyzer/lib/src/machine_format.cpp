@@ -106,7 +106,7 @@ std::string formatMachineText(const MachineModel& m)
     std::vector<std::string> caches;
     for (const auto& c : m.cpu.caches)
         caches.push_back(fmt::format("L{} {} ×{}", c.level, humanBytes(c.bytes), c.instances));
-    if (!caches.empty()) out += fmt::format("  caches (sysfs): {}\n", fmt::join(caches, ", "));
+    if (!caches.empty()) out += fmt::format("  caches: {}\n", fmt::join(caches, ", "));
     for (const auto& g : m.gpus) {
         // Only what the file knows: a datasheet GPU has a name and an architecture, no driver or clocks.
         std::string line = fmt::format(

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include <fmt/format.h>
 
@@ -69,12 +70,17 @@ PlateauResult detectPlateaus(
         return median(std::vector<double>(
             smooth.begin() + static_cast<long>(r.first), smooth.begin() + static_cast<long>(r.last) + 1));
     };
-    // The cache whose capacity holds a run's central working set; DRAM beyond the last.
+    // A last cache of unknown size (0 bytes) exists, but only the order of the runs beyond the known ones
+    // can name it: they are that level, except the last, which is DRAM.
+    const bool lastUnsized = !caches.empty() && caches.back().bytes <= 0;
+    const std::span<const CacheCapacity> sized = lastUnsized ? caches.first(caches.size() - 1) : caches;
+    const std::string beyond = lastUnsized ? caches.back().level : std::string("DRAM");
+    // The cache whose capacity holds a run's central working set; DRAM (or the unsized level) beyond the last.
     auto levelOf = [&](const Run& r) -> std::string {
         const double centre = std::sqrt(pts[r.first].bytes * pts[r.last].bytes);
-        for (const auto& c : caches)
+        for (const auto& c : sized)
             if (centre <= c.bytes) return c.level;
-        return "DRAM";
+        return beyond;
     };
     std::vector<Run> kept;
     for (const Run& r : runs) {
@@ -95,6 +101,9 @@ PlateauResult detectPlateaus(
         names[i] = !caches.empty()          ? levelOf(kept[i])
             : i + 1 == kept.size() && i > 0 ? "DRAM"
                                             : fmt::format("L{}", i + 1);
+    // ... provided it reaches the end of the sweep: a last plateau that stops short is that level too.
+    const bool reachesEnd = !kept.empty() && pts[kept.back().last].bytes * 2 >= pts.back().bytes;
+    if (lastUnsized && !names.empty() && names.back() == beyond && reachesEnd) names.back() = "DRAM";
     // Consecutive runs that claim one level are one plateau that noise split apart.
     std::vector<std::pair<Run, std::string>> levels;
     for (std::size_t i = 0; i < kept.size(); ++i) {
@@ -114,7 +123,8 @@ PlateauResult detectPlateaus(
             // Memory's rate is the asymptote: caches the system does not report (a host's larger L3 seen from a
             // VM, memory-side caches) lift the start of the plateau. Its points at 8 × the last cache and beyond
             // when there are three, else its larger half.
-            const double far = 8 * caches.back().bytes;
+            // (Beyond a cache of unknown size: the larger half.)
+            const double far = lastUnsized ? std::numeric_limits<double>::infinity() : 8 * caches.back().bytes;
             std::size_t from = r.first;
             while (from <= r.last && pts[from].bytes < far)
                 ++from;
@@ -138,12 +148,20 @@ PlateauResult detectPlateaus(
         auto it = std::find_if(
             result.plateaus.begin(), result.plateaus.end(), [&](const Plateau& p) { return p.level == c.level; });
         if (it == result.plateaus.end()) {
-            result.notes.push_back(fmt::format(
-                "no plateau found for {} ({}): it merges into a neighbouring level", c.level, humanBytes(c.bytes)));
-        } else if (it->toBytes > 2 * c.bytes) {
+            result.notes.push_back(fmt::format("no plateau found for {} ({}): it merges into a neighbouring level",
+                c.level, c.bytes > 0 ? humanBytes(c.bytes) : std::string("size unknown")));
+        } else if (c.bytes > 0 && it->toBytes > 2 * c.bytes) {
             result.notes.push_back(fmt::format("the {} plateau continues to {}, beyond the {} the system reports",
                 c.level, humanBytes(it->toBytes), humanBytes(c.bytes)));
         }
+    }
+    if (lastUnsized) {
+        result.notes.push_back(fmt::format("{} size unknown: the plateaus beyond {} are {}, the last one DRAM", beyond,
+            sized.empty() ? std::string("the smallest") : sized.back().level, beyond));
+        if (!reachesEnd && !names.empty() && names.back() == beyond)
+            result.notes.push_back(fmt::format("no DRAM plateau: the sweep does not level off after {} (up to {})",
+                humanBytes(pts[kept.back().last].bytes), humanBytes(pts.back().bytes)));
+        return result;
     }
     const double last = caches.back().bytes;
     if (pts.back().bytes < 2 * last)
