@@ -69,7 +69,7 @@ void addCompareOptions(CLI::App& app, CompareArgs& args)
     app.add_option("--confidence", args.confidence, "Confidence of the interval on each change, 80 to 99.9 %")
         ->capture_default_str();
     app.add_option("--budget", args.budget, "Budget file (JSON): limits per item, checked on the current runs");
-    app.add_option("--format", args.format, "text, md (a pull-request summary), junit or json")
+    app.add_option("--format", args.format, "text, md or markdown (a pull-request summary), junit or json")
         ->capture_default_str()
         ->check(CLI::IsMember({ "text", "md", "markdown", "junit", "json" }));
     app.add_option("--machine", args.machine, "Machine file whose ceilings replace the embedded ones on both sides");
@@ -81,7 +81,8 @@ void addCompareOptions(CLI::App& app, CompareArgs& args)
         ->check(cli::rowCount());
     app.add_option("--width", args.width, "Text width in columns")->capture_default_str()->check(CLI::Range(80, 1000));
     app.footer("Usage: rooftime compare BASELINE... --current CURRENT... [--by auto|kernel|range|callpath] "
-               "[--threshold 5%] [--budget FILE] [--format text|md|junit|json]\n"
+               "[--threshold 5%] [--min-share 1%] [--confidence 95%] [--budget FILE] [--format text|md|junit|json] "
+               "[--machine FILE] [--declared-precision P] [--top N] [--width N]\n"
                "Exit status: 0 no regression, 1 a regression or a broken budget rule, 2 a usage or input error.");
 }
 

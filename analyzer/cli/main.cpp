@@ -28,6 +28,9 @@ namespace {
 
 constexpr int kExitOk = 0;
 constexpr int kExitUsage = 2;
+constexpr const char* kRecordUsage
+    = "Usage: rooftime record [-o PATTERN] [--mode time|counters] [--counters all|K] "
+      "[--counter-set tier1|tier2|peaks] [--machine FILE | --no-machine] [--call-stacks] -- CMD ARGS...";
 
 struct ReportCli {
     std::string window;
@@ -187,9 +190,7 @@ int main(int argc, char** argv)
             "GPU's peaks and clocks where that costs no pass. peaks: only time, peaks and clocks (1 pass)")
         ->check(CLI::IsMember({ "tier1", "tier2", "peaks" }));
     record->prefix_command();
-    record->footer("Usage: rooftime record [-o PATTERN] [--mode time|counters] [--counters all|K] "
-                   "[--counter-set tier1|tier2|peaks] [--machine FILE] [--call-stacks] -- CMD ARGS...\n"
-                   "Exit status: the command's own, or 128+signal when it was killed.");
+    record->footer(std::string(kRecordUsage) + "\nExit status: the command's own, or 128+signal when it was killed.");
 
     std::vector<std::string> inputs;
     std::string format = "text";
@@ -212,7 +213,8 @@ int main(int argc, char** argv)
     ReportCli reportCli;
     report
         ->add_option("--by", reportCli.by,
-            "auto (kernel where the profiles have kernels, else range), range (regions and NVTX ranges, with self "
+            "auto (kernel where the profiles have kernels, unless none has counters and regions declare work; else "
+            "range), range (regions and NVTX ranges, with self "
             "time), kernel, callpath (the nesting of regions, kernels inside them), window or rank (each process: "
             "CPU and each GPU)")
         ->capture_default_str();
@@ -341,10 +343,7 @@ int main(int argc, char** argv)
         rec.command = record->remaining();
         rec.command.insert(rec.command.end(), afterDashes.begin(), afterDashes.end());
         if (rec.command.empty()) {
-            fmt::print(stderr,
-                "rooftime record: no command given\nUsage: rooftime record [-o PATTERN] [--mode time|counters] "
-                "[--counters all|K] [--counter-set tier1|tier2|peaks] [--machine FILE | --no-machine] "
-                "[--call-stacks] -- CMD ARGS...\n");
+            fmt::print(stderr, "rooftime record: no command given\n{}\n", kRecordUsage);
             return kExitUsage;
         }
         return cli::runRecord(rec);

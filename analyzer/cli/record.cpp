@@ -58,6 +58,15 @@ void prependEnv(const char* name, const std::string& value, char sep)
 int runRecord(const RecordOptions& options)
 {
     const std::string collector = collectorPath();
+    // ld.so only warns about a preload it cannot load and runs the program unrecorded.
+    if (const char* env = std::getenv("ROOFTIME_COLLECTOR"); env && *env) {
+        std::error_code ec;
+        if (!fs::is_regular_file(collector, ec) || ::access(collector.c_str(), R_OK) != 0) {
+            fmt::print(stderr, "rooftime: ROOFTIME_COLLECTOR '{}' is not a readable file (librooftime_collector.so)\n",
+                collector);
+            return 2;
+        }
+    }
     if (collector.empty()) {
         fmt::print(stderr,
             "rooftime: cannot find librooftime_collector.so next to the rooftime executable; "

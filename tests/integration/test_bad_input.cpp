@@ -214,6 +214,12 @@ TEST_CASE("bad command lines exit 2 with a message saying what to do")
         CHECK_FALSE(r.signaled);
         CHECK_THAT(r.err, Catch::Contains(row.phrase));
     }
+    // A collector path the loader cannot preload would run the command unrecorded, with exit status 0.
+    RunResult missing = run({ rooftimeBin(), "record", "--no-machine", "--", "true" },
+        { { "ROOFTIME_COLLECTOR", "/nonexistent/librooftime_collector.so" } });
+    CHECK(missing.status == 2);
+    CHECK_THAT(missing.err,
+        Catch::Contains("ROOFTIME_COLLECTOR '/nonexistent/librooftime_collector.so' is not a readable file"));
     RunResult version = run({ rooftimeBin(), "--version" });
     CHECK(version.status == 0);
     CHECK_THAT(version.out, Catch::StartsWith("rooftime "));

@@ -147,6 +147,9 @@ TEST_CASE("record --machine embeds the given file, other hardware only warns", "
     CHECK_THAT(warning, Catch::Contains("was measured on other hardware than '" + plain + "/p.rtdb' was recorded on"));
     CHECK_THAT(warning, Catch::Contains("host 'elsewhere' (recorded on '" + analyzer::currentHardware().host + "')"));
     CHECK_THAT(warning, Catch::Contains("CPU 'Some Other CPU' (recorded on '"));
+    // The text report shows it under the machine line, indented as the profile's own lines are.
+    RunResult text = run({ rooftimeBin(), "report", "--machine", dir + "/other.json", plain + "/p.rtdb" });
+    CHECK_THAT(text.out, Catch::Contains("\n  warning: machine file '" + dir + "/other.json'"));
 }
 
 TEST_CASE("bad --machine files stop record and report before anything runs", "[machine]")
@@ -174,8 +177,9 @@ TEST_CASE("record --no-machine embeds none and report says how to give one", "[m
     REQUIRE(r.status == 0);
     CHECK(reportJson({ dir + "/p.rtdb" })["machine"].is_null());
     RunResult text = run({ rooftimeBin(), "report", dir + "/p.rtdb" });
-    CHECK(text.out.find("machine: none embedded") != std::string::npos);
+    CHECK(text.out.find("machine: none embedded (recorded with --no-machine") != std::string::npos);
     CHECK(text.out.find("--machine FILE") != std::string::npos);
+    CHECK(text.out.find("see the notes above") == std::string::npos); // there are none
 }
 
 TEST_CASE("a schema 1.0 profile (no machine table) still reads", "[machine]")
@@ -222,6 +226,13 @@ TEST_CASE("the collector keeps recording when the machine file cannot be read", 
         noted |= d.get<std::string>().find("cannot read machine file '" + dir + "/gone.json'") != std::string::npos;
     CHECK(noted);
     REQUIRE(findRow(j, "triad"));
+    // The text report points at the note, which says why.
+    RunResult text = run({ rooftimeBin(), "report", dir + "/p.rtdb" });
+    const std::size_t note = text.out.find("note: collector: cannot read machine file");
+    const std::size_t line = text.out.find("machine: none embedded (see the notes above)");
+    CHECK(note != std::string::npos);
+    CHECK(line != std::string::npos);
+    CHECK(note < line);
 }
 
 TEST_CASE("a schema 1.1 profile (no call-stack tables) still reads, by range and by call path", "[machine]")

@@ -63,10 +63,20 @@ std::string buildProfile(const std::string& dir)
 }
 
 /// The text with its wrapped lines joined, for phrases that may wrap.
-std::string oneLine(std::string text)
+/// The text with its wrapped lines joined: a line break and the next line's indentation become one space.
+std::string oneLine(const std::string& text)
 {
-    std::replace(text.begin(), text.end(), '\n', ' ');
-    return text;
+    std::string out;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        if (text[i] != '\n') {
+            out += text[i];
+            continue;
+        }
+        out += ' ';
+        while (i + 1 < text.size() && text[i + 1] == ' ')
+            ++i;
+    }
+    return out;
 }
 
 Report kernelReport(const std::vector<std::string>& paths)

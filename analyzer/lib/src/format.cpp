@@ -498,11 +498,20 @@ std::string formatText(const Report& report, const FormatOptions& options)
         // Wrapped, not cut: every roof in it counts (the GPU's name and HBM came last and were cut).
         out += wrapIndented(machineSummary(*report.machine), "  machine: ", std::string(11, ' '), options.width);
         out += "           (" + elideMiddle(report.machineSource, options.width - 13) + ")\n";
-    } else
-        out += "  machine: none embedded (see the notes above); pass --machine FILE\n";
+    } else {
+        // The collector notes a machine file it could not read; otherwise the recording chose to embed none.
+        const bool noted = std::any_of(report.profiles.begin(), report.profiles.end(), [](const ProfileSummary& p) {
+            return std::any_of(p.diagnostics.begin(), p.diagnostics.end(),
+                [](const std::string& d) { return d.find("machine file") != std::string::npos; });
+        });
+        out += wrapIndented(noted ? "none embedded (see the notes above); pass --machine FILE"
+                                  : "none embedded (recorded with --no-machine, without a machine model record could "
+                                    "save, or by an older rooftime); pass --machine FILE",
+            "  machine: ", std::string(11, ' '), options.width);
+    }
     // Wrapped, not cut: the differences come last and are the point.
     for (const std::string& w : report.machineWarnings)
-        out += wrap("  warning: " + w, options.width);
+        out += wrapIndented(w, "  warning: ", std::string(11, ' '), options.width);
     if (report.rows.empty()) {
         out += report.by == ReportBy::Kernel
             ? "\nNo kernels in these profiles (kernels come from CUPTI recording or `rooftime import ncu`).\n"
