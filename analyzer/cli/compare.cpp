@@ -137,7 +137,11 @@ int runCompare(const CompareArgs& args, const std::vector<std::string>& argv)
         auto open = [](const std::vector<std::string>& inputs) {
             std::vector<analyzer::Profile> ps;
             std::set<std::string> seen;
-            for (const std::string& path : analyzer::expandProfilePaths(inputs)) {
+            std::vector<std::string> skipped;
+            const auto paths = analyzer::expandProfilePaths(inputs, &skipped);
+            for (const std::string& s : skipped)
+                fmt::print(stderr, "rooftime compare: warning: {}\n", s);
+            for (const std::string& path : paths) {
                 std::error_code ec;
                 if (!seen.insert(std::filesystem::weakly_canonical(path, ec).string()).second) continue;
                 ps.push_back(analyzer::Profile::open(path));

@@ -62,8 +62,11 @@ int runExport(const ExportArgs& args)
         std::optional<analyzer::MachineModel> machine;
         if (!args.machine.empty()) machine = analyzer::readMachineFile(args.machine);
         std::vector<analyzer::Profile> profiles;
-        for (const std::string& path : analyzer::expandProfilePaths(args.profiles))
+        std::vector<std::string> skipped;
+        for (const std::string& path : analyzer::expandProfilePaths(args.profiles, &skipped))
             profiles.push_back(analyzer::Profile::open(path));
+        for (const std::string& s : skipped)
+            fmt::print(stderr, "rooftime export: warning: {}\n", s);
         summary = analyzer::writeChromeTraceFile(profiles, machine ? &*machine : nullptr, options, args.output);
     } catch (const std::exception& e) {
         fmt::print(stderr, "rooftime export: {}\n", e.what());

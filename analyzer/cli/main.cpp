@@ -110,8 +110,11 @@ int runReport(const std::vector<std::string>& inputs, const std::string& format,
     }
     try {
         std::vector<analyzer::Profile> profiles;
-        for (const std::string& path : analyzer::expandProfilePaths(inputs))
+        std::vector<std::string> skipped;
+        for (const std::string& path : analyzer::expandProfilePaths(inputs, &skipped))
             profiles.push_back(analyzer::Profile::open(path));
+        for (const std::string& s : skipped)
+            fmt::print(stderr, "rooftime report: warning: {}\n", s);
         // auto: kernels, unless only regions know work (time mode around regions that declare it).
         auto any = [&](bool (analyzer::Profile::*has)() const) {
             return std::any_of(

@@ -14,8 +14,10 @@
 #include <csignal>
 #include <cstdlib>
 #include <cstring>
+#include <fcntl.h>
 #include <filesystem>
 #include <fstream>
+#include <poll.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -46,6 +48,24 @@ std::string collectorPath()
     return {};
 }
 
+/// stderr is a pipe whose reader has gone: a write would raise SIGPIPE (Linux's poll reports POLLERR).
+bool stderrBroken()
+{
+    pollfd p { STDERR_FILENO, POLLOUT, 0 };
+    return ::poll(&p, 1, 0) == 1 && (p.revents & POLLERR) != 0;
+}
+
+/// With a broken stderr, rooftime's own lines go to /dev/null, so that neither SIGPIPE nor a failed write stops
+/// rooftime or keeps the command from running; returns the descriptor that keeps the command's own stderr.
+int quietenBrokenStderr()
+{
+    if (!stderrBroken()) return -1;
+    std::fflush(stderr);
+    const int kept = ::fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3);
+    if (kept < 0 || !std::freopen("/dev/null", "w", stderr)) return -1;
+    return kept;
+}
+
 void prependEnv(const char* name, const std::string& value, char sep)
 {
     const char* old = std::getenv(name);
@@ -57,6 +77,7 @@ void prependEnv(const char* name, const std::string& value, char sep)
 
 int runRecord(const RecordOptions& options)
 {
+    const int commandStderr = quietenBrokenStderr();
     const std::string collector = collectorPath();
     // ld.so only warns about a preload it cannot load and runs the program unrecorded.
     if (const char* env = std::getenv("ROOFTIME_COLLECTOR"); env && *env) {
@@ -158,6 +179,7 @@ int runRecord(const RecordOptions& options)
         return 2;
     }
     if (child == 0) {
+        if (commandStderr >= 0) ::dup2(commandStderr, STDERR_FILENO); // the command's stderr as given
         struct sigaction dfl = {};
         dfl.sa_handler = SIG_DFL;
         for (int sig : { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 })
@@ -188,6 +210,7 @@ int runRecord(const RecordOptions& options)
             if (!line.empty() && fs::exists(line)) written.push_back(line);
     }
     unlink(manifestPath.c_str());
+    if (commandStderr < 0 && stderrBroken()) std::freopen("/dev/null", "w", stderr); // its reader left meanwhile
     if (written.empty()) {
         fmt::print(stderr, "rooftime: no profile written (no process recorded a region or range)\n");
     } else {

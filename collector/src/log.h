@@ -1,9 +1,24 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include <pthread.h>
 #include <string>
 
 namespace rooftime::collector {
+
+/// Holds off the calling thread's cancellation while the collector runs on it: its write(), poll() and
+/// nanosleep() are cancellation points, and a program's pending (or asynchronous) cancel must not unwind
+/// through the collector's state. Restores the program's state when it goes.
+class NoCancel {
+public:
+    NoCancel() noexcept { pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &m_old); }
+    ~NoCancel() { pthread_setcancelstate(m_old, nullptr); }
+    NoCancel(const NoCancel&) = delete;
+    NoCancel& operator=(const NoCancel&) = delete;
+
+private:
+    int m_old = PTHREAD_CANCEL_ENABLE;
+};
 
 /// Problems the collector reports once each: one stderr line "rooftime: ..." and a row in the profile's
 /// diagnostic table. The key identifies the problem; later reports with the same key are silent.
@@ -14,6 +29,8 @@ enum class Problem : int {
     EndClosedInner,
     EndUnmatched,
     WorkOutsideRegion,
+    BadWork,
+    BadParam,
     BufferFull,
     CountersUnavailable,
     ForkWhileBusy,

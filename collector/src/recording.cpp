@@ -10,9 +10,12 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cmath>
 #include <csignal>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
@@ -40,6 +43,31 @@ std::string readFile(const char* path)
     }
     ::close(fd);
     return out;
+}
+
+/// Whether a thread of this process other than the caller still runs (is neither a zombie nor gone). A main
+/// thread that ended with pthread_exit stays listed as a zombie while other threads live.
+bool otherThreadsRun()
+{
+    DIR* dir = ::opendir("/proc/self/task");
+    if (!dir) return true;
+    const auto self = static_cast<long>(::syscall(SYS_gettid));
+    bool running = false;
+    while (const dirent* e = ::readdir(dir)) {
+        const long tid = std::strtol(e->d_name, nullptr, 10);
+        if (tid <= 0 || tid == self) continue;
+        const std::string stat = readFile(("/proc/self/task/" + std::to_string(tid) + "/stat").c_str());
+        const auto close = stat.rfind(')');
+        // Gone between the listing and the read: not running.
+        if (close == std::string::npos || close + 2 >= stat.size()) continue;
+        const char state = stat[close + 2];
+        if (state != 'Z' && state != 'X') {
+            running = true;
+            break;
+        }
+    }
+    ::closedir(dir);
+    return running;
 }
 
 int envInt(const char* name, int fallback, int lo, int hi)
@@ -182,6 +210,7 @@ void Recording::onThreadExit(void* state) noexcept
 
 void Recording::begin(const char* name, schema::RegionKind kind, std::uint32_t domain) noexcept
 {
+    const NoCancel noCancel;
     if (!isActive()) return;
     ThreadState* ts = thread();
     if (!ts) return;
@@ -264,6 +293,7 @@ void Recording::closeRegion(ThreadState& ts, size_t index, std::int64_t endNs, s
 
 void Recording::end(const char* name) noexcept
 {
+    const NoCancel noCancel;
     if (m_state.load(std::memory_order_relaxed) > Running) return;
     ThreadState* ts = t_state;
     const std::int64_t t = nowNs();
@@ -309,6 +339,7 @@ void Recording::end(const char* name) noexcept
 
 void Recording::popNvtx(std::uint32_t domain) noexcept
 {
+    const NoCancel noCancel;
     if (m_state.load(std::memory_order_relaxed) > Running) return;
     ThreadState* ts = t_state;
     if (!ts) return;
@@ -323,6 +354,7 @@ void Recording::popNvtx(std::uint32_t domain) noexcept
 
 std::uint64_t Recording::startRange(const char* name, std::uint32_t domain) noexcept
 {
+    const NoCancel noCancel;
     if (!isActive()) return 0;
     ThreadState* ts = thread();
     if (!ts) return 0;
@@ -339,6 +371,7 @@ std::uint64_t Recording::startRange(const char* name, std::uint32_t domain) noex
 
 void Recording::endRange(std::uint64_t id) noexcept
 {
+    const NoCancel noCancel;
     if (m_state.load(std::memory_order_relaxed) > Running || id == 0) return;
     const std::int64_t t = nowNs();
     ThreadState* ts = thread();
@@ -368,11 +401,23 @@ void Recording::endRange(std::uint64_t id) noexcept
 
 void Recording::addWork(double flops, double bytes) noexcept
 {
+    const NoCancel noCancel;
     ThreadState* ts = t_state;
     if (!ts || ts->stack.empty()) {
         if (m_state.load(std::memory_order_relaxed) <= Running)
             reportProblem(Problem::WorkOutsideRegion,
                 "rooftime_add_work() called outside any open region; ignored (reported once)");
+        return;
+    }
+    // NaN, infinities and negative counts would poison the region's sums (and a NaN is NULL to SQLite).
+    if (!(std::isfinite(flops) && std::isfinite(bytes) && flops >= 0 && bytes >= 0)) {
+        if (m_state.load(std::memory_order_relaxed) <= Running) {
+            char text[160];
+            std::snprintf(text, sizeof text,
+                "rooftime_add_work(%g, %g): FLOPs and bytes are finite counts, 0 or more; ignored (reported once)",
+                flops, bytes);
+            reportProblem(Problem::BadWork, text);
+        }
         return;
     }
     OpenRegion& r = ts->stack.back();
@@ -383,7 +428,15 @@ void Recording::addWork(double flops, double bytes) noexcept
 
 void Recording::setParam(const char* key, double value) noexcept
 {
+    const NoCancel noCancel;
     if (!isActive()) return;
+    // SQLite stores NaN as NULL, which the param table refuses: that would end the recording.
+    if (std::isnan(value)) {
+        reportProblem(Problem::BadParam,
+            std::string("rooftime_set_param(\"") + (key ? key : "(null)")
+                + "\", NaN): a parameter is a number; ignored (reported once)");
+        return;
+    }
     ThreadState* ts = thread();
     if (!ts) return;
     try {
@@ -437,6 +490,8 @@ bool Recording::startWriter() noexcept
             std::string("cannot create a pipe: ") + std::strerror(errno) + "; continuing without recording");
         return false;
     }
+    m_wakeFds[0] = OwnedFd::of(m_wakePipe[0]);
+    m_wakeFds[1] = OwnedFd::of(m_wakePipe[1]);
     // The writer must never receive the host's signals.
     const int rc = startDetachedThread(&Recording::writerEntry, this);
     if (rc != 0) {
@@ -501,7 +556,24 @@ bool Recording::openProfile()
         }
     }
     m_writer = writer.release();
+    m_profilePath = *path;
+    m_profileFds = descriptorsOf(m_profilePath);
+    m_profileFdScans = 0;
     return true;
+}
+
+bool Recording::ownDescriptorsIntact()
+{
+    const OwnedFd* replaced = firstReplaced(m_profileFds);
+    if (!replaced) return true;
+    reportProblem(Problem::Writer,
+        "the program closed descriptor " + std::to_string(replaced->fd)
+            + " of the profile (and may have reused it); recording stopped, the profile holds earlier commits");
+    // Its descriptors may be the program's files now: no SQLite call may touch them, not even a close.
+    if (m_writer) m_writer->abandon();
+    m_writer = nullptr;
+    m_writerFailed = true;
+    return false;
 }
 
 void Recording::embedMachine(ProfileWriter& writer)
@@ -632,6 +704,11 @@ bool Recording::commitIfDue()
         return false;
     }
     m_lastCommitNs = nowNs();
+    // SQLite opens the -wal and -shm files with the first transactions.
+    if (m_profileFdScans < 3) {
+        ++m_profileFdScans;
+        m_profileFds = descriptorsOf(m_profilePath);
+    }
     return true;
 }
 
@@ -646,10 +723,14 @@ void Recording::writerMain()
     const int pollMs = std::max(5, m_settings.commitMs / 5);
     for (;;) {
         lock.unlock();
-        pollfd pfd { m_wakePipe[0], POLLIN, 0 };
-        ::poll(&pfd, 1, pollMs);
-        char buf[64];
-        while (::read(m_wakePipe[0], buf, sizeof buf) > 0) { }
+        if (m_wakeFds[0].intact()) {
+            pollfd pfd { m_wakePipe[0], POLLIN, 0 };
+            ::poll(&pfd, 1, pollMs);
+            char buf[64];
+            while (::read(m_wakePipe[0], buf, sizeof buf) > 0) { }
+        } else {
+            sleepMs(pollMs); // the program took the pipe's number: never read its file
+        }
         // CUPTI's periodic flush returns only full buffers (cupti_activity.h, cuptiActivityFlushPeriod): ask for
         // the completed ones about once a second, without the writer's lock, so that a program ended by a signal
         // (no atexit flush) keeps its GPU records up to about a second before the end.
@@ -658,6 +739,24 @@ void Recording::writerMain()
             b->flush(false);
         }
         lock.lock();
+        if (!ownDescriptorsIntact()) {
+            m_state.store(Off);
+            return;
+        }
+        // The program's last thread ended with pthread_exit (its main thread among them): the process would now
+        // exit as if by exit(0), but the writer keeps it alive. Finish the profile and exit for it.
+        if (nowNs() - m_lastThreadCheckNs >= 200'000'000) {
+            m_lastThreadCheckNs = nowNs();
+            if (!otherThreadsRun()) {
+                finalize("exit", true);
+                delete m_writer;
+                m_writer = nullptr;
+                m_stopDone.store(1, std::memory_order_release);
+                m_state.store(Stopped); // the atexit flush then has nothing to do
+                lock.unlock();
+                std::exit(0);
+            }
+        }
 
         const std::uint64_t stop = m_stopRequested.load(std::memory_order_acquire);
         if (stop != 0) {
@@ -673,6 +772,9 @@ void Recording::writerMain()
         const std::uint64_t flush = m_flushRequested.load(std::memory_order_acquire);
         if (flush != m_flushDone.load(std::memory_order_relaxed)) {
             finalize("exec", true);
+            // Finished as a single file: SQLite closed its -wal and -shm, and opens new ones if the exec fails.
+            m_profileFds = descriptorsOf(m_profilePath);
+            m_profileFdScans = 0;
             m_lastCommitNs = nowNs();
             m_flushDone.store(flush, std::memory_order_release);
             continue;
@@ -688,7 +790,8 @@ void Recording::writerMain()
 
 void Recording::wake() noexcept
 {
-    if (m_wakePipe[1] >= 0) {
+    const NoCancel noCancel;
+    if (m_wakePipe[1] >= 0 && m_wakeFds[1].intact()) {
         char c = 1;
         [[maybe_unused]] ssize_t n = ::write(m_wakePipe[1], &c, 1);
     }
@@ -709,6 +812,7 @@ bool Recording::waitFor(const std::atomic<std::uint64_t>& counter, std::uint64_t
 
 void Recording::finish(const char* reason) noexcept
 {
+    const NoCancel noCancel;
     if (::getpid() != m_process.pid) return;
     int s = m_state.load();
     if (s == Idle) {
@@ -741,6 +845,7 @@ void Recording::finishFromSignal(int sig) noexcept
 
 void Recording::beforeExec() noexcept
 {
+    const NoCancel noCancel;
     // In a vfork child the memory is the parent's but the pid is not: leave the parent's recording alone.
     if (::getpid() != m_process.pid || m_state.load() != Running) return;
     const std::uint64_t target = m_flushRequested.fetch_add(1) + 1;
@@ -757,6 +862,7 @@ void Recording::afterFailedExec() noexcept
 
 void Recording::forkPrepare() noexcept
 {
+    const NoCancel noCancel;
     // Hold the writer's lock across fork so that the child never inherits SQLite or our tables mid-update.
     timespec deadline;
     clock_gettime(CLOCK_REALTIME, &deadline);
@@ -799,11 +905,11 @@ void Recording::forkChild() noexcept
         // The parent's connection, buffers and threads belong to the parent: forget them without touching them.
         if (m_writer) m_writer->abandon();
         m_writer = nullptr;
-        if (m_wakePipe[0] >= 0) {
-            ::close(m_wakePipe[0]);
-            ::close(m_wakePipe[1]);
-            m_wakePipe[0] = m_wakePipe[1] = -1;
-        }
+        for (int i = 0; i < 2; ++i)
+            if (m_wakePipe[i] >= 0 && m_wakeFds[i].intact()) ::close(m_wakePipe[i]);
+        m_wakePipe[0] = m_wakePipe[1] = -1;
+        m_wakeFds[0] = m_wakeFds[1] = OwnedFd {};
+        m_profileFds.clear();
         m_threads.clear();
         m_pendingDiagnostics.clear();
         // The parent's GPU backend and its records stay the parent's; CUDA does not survive fork anyway.

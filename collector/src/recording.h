@@ -8,6 +8,7 @@
 #include "backend.h"
 #include "event_buffer.h"
 #include "output_name.h"
+#include "owned_fd.h"
 #include "profile_writer.h"
 #include "rooftime/schema.h"
 #include "string_table.h"
@@ -152,6 +153,9 @@ private:
     static void* writerEntry(void* self) noexcept;
     void writerMain();
     bool openProfile();
+    /// The profile's and the wake pipe's descriptors still refer to their files. Otherwise the program closed
+    /// them and reused the numbers: says so once, forgets the profile without touching it, and returns false.
+    bool ownDescriptorsIntact();
     void embedMachine(ProfileWriter& writer);
     static constexpr std::size_t kMaxMachineBytes = 64u << 20;
     void drainAll();
@@ -205,6 +209,12 @@ private:
     std::mutex m_writerMutex; ///< held by the writer while it works; fork waits for it
     ProfileWriter* m_writer = nullptr;
     int m_wakePipe[2] = { -1, -1 };
+    OwnedFd m_wakeFds[2]; ///< the pipe's ends as created: written, read and closed only while intact
+    std::string m_profilePath;
+    std::vector<OwnedFd> m_profileFds; ///< SQLite's descriptors on the profile and its side files
+    int m_profileFdScans = 0;
+    std::int64_t m_lastThreadCheckNs = 0; ///< writer thread: when it last looked for the program's threads ///< rescans
+                                          ///< after commits, until SQLite has opened its -wal and -shm
     std::uint32_t m_stringsWritten = 0;
     std::int64_t m_lastCommitNs = 0;
     bool m_writerFailed = false;

@@ -66,8 +66,11 @@ int main(int argc, char** argv)
     try {
         if (!args.machine.empty()) machine = analyzer::readMachineFile(args.machine);
         std::vector<analyzer::Profile> profiles;
-        for (const std::string& path : analyzer::expandProfilePaths(args.profiles))
+        std::vector<std::string> skipped;
+        for (const std::string& path : analyzer::expandProfilePaths(args.profiles, &skipped))
             profiles.push_back(analyzer::Profile::open(path));
+        for (const std::string& s : skipped)
+            fmt::print(stderr, "rooftime plot: warning: {}\n", s);
         analyzer::ReportOptions options;
         options.windowRange = args.windowRange;
         if (!args.window.empty()) options.windowSeconds = cli::parseDuration(args.window).value_or(0);

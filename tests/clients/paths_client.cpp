@@ -4,11 +4,14 @@
 #include <rooftime/rooftime.h>
 
 #include <chrono>
+#include <cmath>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <fcntl.h>
 #include <fstream>
+#include <pthread.h>
 #include <stdexcept>
 #include <string>
 #include <sys/wait.h>
@@ -185,6 +188,67 @@ int main(int argc, char** argv)
         return 7;
     } else if (mode == "silent") {
         std::printf("nothing recorded\n");
+        return 0;
+    } else if (mode == "close_fds") {
+        // A launcher's closefrom(3), then files of its own under the freed numbers (in folder ARG): the collector
+        // must not write into them.
+        regions("before", 2);
+        expect("before", 2);
+        sleepMs(300); // the writer has created the profile and committed
+        for (int fd = 3; fd < 1024; ++fd)
+            close(fd);
+        const std::string dir = argc > 2 ? argv[2] : ".";
+        std::vector<int> fds;
+        for (int i = 0; i < 8; ++i) {
+            const int fd = open((dir + "/app" + std::to_string(i) + ".txt").c_str(), O_RDWR | O_CREAT | O_TRUNC, 0644);
+            fds.push_back(fd);
+            if (fd < 0 || write(fd, "APPDATA\n", 8) != 8) return 3;
+        }
+        regions("after", 20000);
+        sleepMs(300);
+        for (int fd : fds)
+            close(fd);
+        return 0;
+    } else if (mode == "main_pthread_exit") {
+        // The process ends when its last thread does: with exit status 0, as if by exit(0).
+        regions("main", 3);
+        expect("main", 3);
+        std::fflush(stdout);
+        pthread_exit(nullptr);
+    } else if (mode == "cancel") {
+        // A deferred cancel pending while the thread calls into the collector, which writes a diagnostic (a
+        // cancellation point inside the collector must not act on it).
+        pthread_t t;
+        static pthread_barrier_t ready;
+        pthread_barrier_init(&ready, nullptr, 2);
+        pthread_create(
+            &t, nullptr,
+            [](void*) -> void* {
+                rooftime_begin("worker");
+                pthread_barrier_wait(&ready);
+                pthread_barrier_wait(&ready); // the cancel is pending now
+                rooftime_end("nope"); // a mismatch: reported on stderr
+                rooftime_end("worker");
+                pthread_testcancel();
+                return nullptr;
+            },
+            nullptr);
+        pthread_barrier_wait(&ready);
+        pthread_cancel(t);
+        pthread_barrier_wait(&ready);
+        void* result = nullptr;
+        pthread_join(t, &result);
+        std::printf("cancelled=%d\n", result == PTHREAD_CANCELED ? 1 : 0);
+        return 0;
+    } else if (mode == "bad_values") {
+        // NaN and infinite values are refused, once each, and recording goes on.
+        rooftime_set_param("nan", NAN);
+        rooftime_begin("bad");
+        rooftime_add_work(NAN, 8);
+        rooftime_add_work(INFINITY, -1);
+        rooftime_end("bad");
+        regions("good", 3);
+        expect("good", 3);
         return 0;
     } else if (mode == "mismatch") {
         rooftime_end("never_opened");

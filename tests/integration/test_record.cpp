@@ -6,9 +6,12 @@
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <sstream>
+#include <sys/wait.h>
 #include <thread>
+#include <unistd.h>
 
 using namespace rooftime::test;
 namespace fs = std::filesystem;
@@ -164,6 +167,129 @@ TEST_CASE("misused markers are reported once each and recording goes on")
     CHECK((*findRow(report, "b"))["implicitly_closed"] == 1);
     CHECK((*findRow(report, "ok"))["count"] == 2);
     CHECK(report["profiles"][0]["diagnostics"].size() == 3);
+}
+
+TEST_CASE("a program that closes the collector's descriptors and reuses them keeps its files intact")
+{
+    const std::string dir = scratchDir("close_fds");
+    RunResult r = record(dir, { client("paths_client"), "close_fds", dir });
+    INFO(r.err);
+    CHECK(r.status == 0);
+    // The program's eight files hold what it wrote: no page of the profile, no wake-up byte, no truncation.
+    for (int i = 0; i < 8; ++i) {
+        std::ifstream in(dir + "/app" + std::to_string(i) + ".txt", std::ios::binary);
+        const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        INFO("app" << i << ".txt");
+        CHECK(text == "APPDATA\n");
+    }
+    CHECK_THAT(r.err, Catch::Contains("the program closed descriptor "));
+    CHECK_THAT(r.err, Catch::Contains("recording stopped, the profile holds earlier commits"));
+    // What was committed before reads.
+    auto report = reportJson(filesIn(dir));
+    CHECK((*findRow(report, "before"))["count"] == 2);
+}
+
+TEST_CASE("a main thread that ends with pthread_exit ends the process, with a complete profile")
+{
+    const std::string dir = scratchDir("main_pthread_exit");
+    const auto start = std::chrono::steady_clock::now();
+    // timeout: a collector that kept the process alive would otherwise hang the test.
+    RunResult r = record(dir, { "timeout", "-s", "KILL", "30", client("paths_client"), "main_pthread_exit" });
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    INFO(r.err);
+    CHECK(r.status == 0);
+    CHECK(seconds < 10);
+    auto report = reportJson(filesIn(dir));
+    checkExpectations(report, parseExpectations(r.out));
+    CHECK(report["profiles"][0]["complete"] == true);
+}
+
+TEST_CASE("a pending thread cancel does not act inside the collector")
+{
+    const std::string dir = scratchDir("cancel");
+    RunResult plain = run({ client("paths_client"), "cancel" });
+    RunResult r = record(dir, { client("paths_client"), "cancel" });
+    INFO(r.err);
+    CHECK(plain.out == "cancelled=1\n");
+    CHECK(r.status == 0);
+    CHECK(r.out == plain.out);
+    CHECK_THAT(r.err, Catch::Contains("rooftime_end(\"nope\") matches no open region"));
+}
+
+TEST_CASE("NaN and infinite values are refused once each and recording goes on")
+{
+    const std::string dir = scratchDir("bad_values");
+    auto report = recordOne(dir, { client("paths_client"), "bad_values" }, 0);
+    const std::string diagnostics = report["profiles"][0]["diagnostics"].dump();
+    CHECK_THAT(diagnostics, Catch::Contains("rooftime_set_param(\\\"nan\\\", NaN): a parameter is a number; ignored"));
+    CHECK_THAT(diagnostics, Catch::Contains("rooftime_add_work(nan, 8): FLOPs and bytes are finite counts"));
+    CHECK(report["profiles"][0]["complete"] == true);
+    // The region whose every declaration was refused has none.
+    CHECK((*findRow(report, "bad"))["flops"].is_null());
+}
+
+TEST_CASE("a stderr whose reader has gone kills neither the program nor record")
+{
+    // stderr: a pipe with its read end closed, so that a write raises SIGPIPE.
+    const auto runBroken = [](const std::vector<std::string>& argv, std::string& out) {
+        int err[2], o[2];
+        REQUIRE(pipe(err) == 0);
+        REQUIRE(pipe(o) == 0);
+        close(err[0]);
+        const pid_t pid = fork();
+        if (pid == 0) {
+            dup2(err[1], STDERR_FILENO);
+            dup2(o[1], STDOUT_FILENO);
+            close(o[0]);
+            std::vector<char*> args;
+            for (const std::string& a : argv)
+                args.push_back(const_cast<char*>(a.c_str()));
+            args.push_back(nullptr);
+            signal(SIGPIPE, SIG_DFL);
+            execv(args[0], args.data());
+            _exit(127);
+        }
+        close(err[1]);
+        close(o[1]);
+        char buf[4096];
+        for (ssize_t n; (n = read(o[0], buf, sizeof buf)) > 0;)
+            out.append(buf, static_cast<std::size_t>(n));
+        close(o[0]);
+        int status = 0;
+        waitpid(pid, &status, 0);
+        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    };
+    const std::string dir = scratchDir("broken_stderr");
+    std::string out;
+    // The program writes "to stderr" itself (and dies of SIGPIPE alone): "mismatch" only has the collector write.
+    const int status = runBroken(
+        { rooftimeBin(), "record", "--no-machine", "-o", dir + "/p.rtdb", "--", client("paths_client"), "mismatch" },
+        out);
+    CHECK(status == 0);
+    auto report = reportJson({ dir + "/p.rtdb" });
+    CHECK((*findRow(report, "ok"))["count"] == 2);
+}
+
+TEST_CASE("a folder's empty profile (a process gone before its first commit) is left out with a warning")
+{
+    const std::string dir = scratchDir("folder_empty");
+    REQUIRE(record(dir, { client("paths_client"), "mismatch" }).status == 0);
+    std::ofstream(dir + "/gone.rtdb").close(); // 0 bytes, as _exit before the first commit leaves it
+    for (const char* command : { "report", "export" }) {
+        std::vector<std::string> argv { rooftimeBin(), command, dir };
+        if (std::string(command) == "export") argv.insert(argv.end(), { "-o", dir + "/trace.json" });
+        RunResult r = run(argv);
+        INFO(command << ": " << r.err);
+        CHECK(r.status == 0);
+        CHECK_THAT(r.err, Catch::Contains("warning: '" + dir + "/gone.rtdb' is empty (0 bytes), left out"));
+    }
+    // Named on its own it is still an error, and a folder of empty files has no profiles.
+    CHECK(run({ rooftimeBin(), "report", dir + "/gone.rtdb" }).status == 2);
+    const std::string emptyDir = scratchDir("folder_only_empty");
+    std::ofstream(emptyDir + "/gone.rtdb").close();
+    RunResult none = run({ rooftimeBin(), "report", emptyDir });
+    CHECK(none.status == 2);
+    CHECK_THAT(none.err, Catch::Contains("is a folder without profiles (*.rtdb; 1 empty file left out)"));
 }
 
 TEST_CASE("output names: placeholders, sanitised variables, folders with spaces, no overwrite")

@@ -1007,18 +1007,30 @@ std::vector<ThreadInfo> Profile::threads() const
     return out;
 }
 
-std::vector<std::string> expandProfilePaths(const std::vector<std::string>& inputs)
+std::vector<std::string> expandProfilePaths(const std::vector<std::string>& inputs, std::vector<std::string>* skipped)
 {
     std::vector<std::string> out;
     for (const std::string& in : inputs) {
         std::error_code ec;
         if (fs::is_directory(in, ec)) {
-            std::vector<std::string> found;
-            for (const auto& entry : fs::directory_iterator(in, ec))
-                if (entry.is_regular_file() && entry.path().extension() == ".rtdb")
-                    found.push_back(entry.path().string());
+            std::vector<std::string> found, empty;
+            for (const auto& entry : fs::directory_iterator(in, ec)) {
+                if (!entry.is_regular_file() || entry.path().extension() != ".rtdb") continue;
+                std::error_code sizeError;
+                (entry.file_size(sizeError) == 0 && !sizeError ? empty : found).push_back(entry.path().string());
+            }
             if (ec) throw ProfileError(in, "cannot list folder: " + ec.message());
-            if (found.empty()) throw ProfileError(in, "is a folder without profiles (*.rtdb)");
+            std::sort(empty.begin(), empty.end());
+            if (skipped)
+                for (const std::string& e : empty)
+                    skipped->push_back(fmt::format("'{}' is empty (0 bytes), left out: a process that ended before "
+                                                   "its first commit (_exit, SIGKILL)",
+                        e));
+            if (found.empty())
+                throw ProfileError(in,
+                    empty.empty() ? std::string("is a folder without profiles (*.rtdb)")
+                                  : fmt::format("is a folder without profiles (*.rtdb; {} empty {} left out)",
+                                      empty.size(), empty.size() == 1 ? "file" : "files"));
             std::sort(found.begin(), found.end());
             out.insert(out.end(), found.begin(), found.end());
         } else if (!fs::exists(in, ec)) {

@@ -233,8 +233,11 @@ private:
     ProcessMeta m_process;
 };
 
-/// Expands the command line's inputs: files stay, a folder gives its *.rtdb files (sorted). Throws ProfileError
-/// for a missing path or a folder without profiles.
-std::vector<std::string> expandProfilePaths(const std::vector<std::string>& inputs);
+/// Expands the command line's inputs: files stay, a folder gives its *.rtdb files (sorted). A folder's empty
+/// (0-byte) files, left by processes that ended before their first commit (_exit, SIGKILL), are left out, each
+/// with a sentence in @p skipped when given; named as files they stay (and are an error to open). Throws
+/// ProfileError for a missing path or a folder without profiles.
+std::vector<std::string> expandProfilePaths(
+    const std::vector<std::string>& inputs, std::vector<std::string>* skipped = nullptr);
 
 } // namespace rooftime::analyzer
