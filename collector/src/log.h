@@ -6,9 +6,10 @@
 
 namespace rooftime::collector {
 
-/// Holds off the calling thread's cancellation while the collector runs on it: its write(), poll() and
-/// nanosleep() are cancellation points, and a program's pending (or asynchronous) cancel must not unwind
-/// through the collector's state. Restores the program's state when it goes.
+/// Holds off the calling thread's cancellation around the collector's own cancellation points on a program's
+/// thread (the write() of a message or a wake-up, the nanosleep() of the waits at exit, fork and exec): a
+/// program's pending cancel must not unwind through the collector's state. The marker calls' fast path has
+/// none and goes without (13 ns a guard). Restores the program's state when it goes.
 class NoCancel {
 public:
     NoCancel() noexcept { pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &m_old); }

@@ -210,7 +210,6 @@ void Recording::onThreadExit(void* state) noexcept
 
 void Recording::begin(const char* name, schema::RegionKind kind, std::uint32_t domain) noexcept
 {
-    const NoCancel noCancel;
     if (!isActive()) return;
     ThreadState* ts = thread();
     if (!ts) return;
@@ -293,7 +292,6 @@ void Recording::closeRegion(ThreadState& ts, size_t index, std::int64_t endNs, s
 
 void Recording::end(const char* name) noexcept
 {
-    const NoCancel noCancel;
     if (m_state.load(std::memory_order_relaxed) > Running) return;
     ThreadState* ts = t_state;
     const std::int64_t t = nowNs();
@@ -339,7 +337,6 @@ void Recording::end(const char* name) noexcept
 
 void Recording::popNvtx(std::uint32_t domain) noexcept
 {
-    const NoCancel noCancel;
     if (m_state.load(std::memory_order_relaxed) > Running) return;
     ThreadState* ts = t_state;
     if (!ts) return;
@@ -354,7 +351,6 @@ void Recording::popNvtx(std::uint32_t domain) noexcept
 
 std::uint64_t Recording::startRange(const char* name, std::uint32_t domain) noexcept
 {
-    const NoCancel noCancel;
     if (!isActive()) return 0;
     ThreadState* ts = thread();
     if (!ts) return 0;
@@ -371,7 +367,6 @@ std::uint64_t Recording::startRange(const char* name, std::uint32_t domain) noex
 
 void Recording::endRange(std::uint64_t id) noexcept
 {
-    const NoCancel noCancel;
     if (m_state.load(std::memory_order_relaxed) > Running || id == 0) return;
     const std::int64_t t = nowNs();
     ThreadState* ts = thread();
@@ -401,7 +396,6 @@ void Recording::endRange(std::uint64_t id) noexcept
 
 void Recording::addWork(double flops, double bytes) noexcept
 {
-    const NoCancel noCancel;
     ThreadState* ts = t_state;
     if (!ts || ts->stack.empty()) {
         if (m_state.load(std::memory_order_relaxed) <= Running)
@@ -428,7 +422,6 @@ void Recording::addWork(double flops, double bytes) noexcept
 
 void Recording::setParam(const char* key, double value) noexcept
 {
-    const NoCancel noCancel;
     if (!isActive()) return;
     // SQLite stores NaN as NULL, which the param table refuses: that would end the recording.
     if (std::isnan(value)) {
