@@ -44,8 +44,14 @@ else
     peak32=peakflops_sp_avx_fma
     stream=stream_avx_fma
 fi
-cache_kib() { # level -> size in KiB of cpu0's data/unified cache at that level (sysfs)
+cache_kib() { # level -> size in KiB of cpu0's data/unified cache at that level (sysfs, else likwid's CPUID)
     local d
+    if [[ ! -d /sys/devices/system/cpu/cpu0/cache ]]; then
+        likwid-topology 2>/dev/null | awk -v want="$1" '
+            /^Level:/ { level = $2 }
+            /^Size:/ && level == want { print ($3 == "MB" ? $2 * 1024 : $2); exit }'
+        return
+    fi
     for d in /sys/devices/system/cpu/cpu0/cache/index*; do
         if [[ $(cat "$d/level") == "$1" && $(cat "$d/type") != Instruction ]]; then
             local s
@@ -67,6 +73,12 @@ l3s=$(($(cache_kib 3) / 16))
 l3q=$(($(cache_kib 3) / 4))
 ((l3s < 4 * $(cache_kib 2))) && l3s=$((4 * $(cache_kib 2)))
 ((l3s >= l3q)) && l3s=$((l3q / 2))
+# Without sysfs the L3 size is CPUID's, which in a VM may be the host's whole L3 (508 MiB on the Zen 5 VM):
+# sets of 4 and 8 times L2, inside the L3 of any current core complex (16 MiB or more).
+if [[ ! -d /sys/devices/system/cpu/cpu0/cache ]]; then
+    l3s=$((4 * $(cache_kib 2)))
+    l3q=$((8 * $(cache_kib 2)))
+fi
 dram=1048576
 
 run_likwid() { # name test workgroup round

@@ -14,6 +14,7 @@
 #include <csignal>
 #include <cstdlib>
 #include <cstring>
+#include <elf.h>
 #include <fcntl.h>
 #include <filesystem>
 #include <fstream>
@@ -66,6 +67,58 @@ int quietenBrokenStderr()
     return kept;
 }
 
+/// Why profiles cannot be written under @p pattern (absolute), or empty: its folder, up to the first
+/// placeholder, is created here (as the collector would) and must be writable. Checked before the command
+/// starts, since each process would otherwise only say so and run unrecorded.
+std::string outputProblem(const std::string& pattern)
+{
+    if (pattern.back() == '/') return "names a folder: end it with a file name, such as DIR/%p.rtdb";
+    const std::string literal = pattern.substr(0, pattern.find('%'));
+    const auto slash = literal.rfind('/');
+    const std::string dir = slash == 0 ? std::string("/") : literal.substr(0, slash);
+    std::error_code ec;
+    fs::create_directories(dir, ec);
+    if (ec) return fmt::format("cannot create the folder '{}': {}", dir, ec.message());
+    if (!fs::is_directory(dir, ec)) return fmt::format("'{}' is not a folder", dir);
+    if (::access(dir.c_str(), W_OK | X_OK) != 0)
+        return fmt::format("cannot write in the folder '{}': {}", dir, std::strerror(errno));
+    return {};
+}
+
+/// The command's executable has no dynamic loader (a static binary): LD_PRELOAD cannot load the collector.
+/// Follows execvp's search; false where unsure (a script, an unreadable file).
+bool isStaticExecutable(const std::string& command)
+{
+    std::string path = command;
+    if (command.find('/') == std::string::npos) {
+        path.clear();
+        const char* env = std::getenv("PATH");
+        std::string dirs = env && *env ? env : "/usr/local/bin:/usr/bin:/bin";
+        for (std::size_t start = 0; start <= dirs.size();) {
+            const std::size_t end = std::min(dirs.find(':', start), dirs.size());
+            const std::string candidate = (end > start ? dirs.substr(start, end - start) : ".") + "/" + command;
+            if (::access(candidate.c_str(), X_OK) == 0) {
+                path = candidate;
+                break;
+            }
+            start = end + 1;
+        }
+        if (path.empty()) return false;
+    }
+    std::ifstream in(path, std::ios::binary);
+    Elf64_Ehdr eh {};
+    if (!in.read(reinterpret_cast<char*>(&eh), sizeof eh) || std::memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0
+        || eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_type != ET_EXEC || eh.e_phentsize != sizeof(Elf64_Phdr))
+        return false; // ET_DYN: a PIE or a static-pie, whose loader is its own; not told apart here
+    in.seekg(static_cast<std::streamoff>(eh.e_phoff));
+    for (int i = 0; i < eh.e_phnum; ++i) {
+        Elf64_Phdr ph {};
+        if (!in.read(reinterpret_cast<char*>(&ph), sizeof ph)) return false;
+        if (ph.p_type == PT_INTERP) return false;
+    }
+    return true;
+}
+
 void prependEnv(const char* name, const std::string& value, char sep)
 {
     const char* old = std::getenv(name);
@@ -106,6 +159,16 @@ int runRecord(const RecordOptions& options)
         }
     }
     if (pattern.front() != '/') pattern = (fs::current_path() / pattern).string();
+    if (const std::string problem = outputProblem(pattern); !problem.empty()) {
+        fmt::print(
+            stderr, "rooftime record: -o '{}': {}\n", options.output.empty() ? pattern : options.output, problem);
+        return 2;
+    }
+    if (isStaticExecutable(options.command[0]))
+        fmt::print(stderr,
+            "rooftime record: warning: '{}' is statically linked: the collector cannot be preloaded into it, "
+            "so it records nothing (programs it starts that are dynamically linked are recorded)\n",
+            options.command[0]);
 
     if (options.noMachine) {
         unsetenv("ROOFTIME_MACHINE");

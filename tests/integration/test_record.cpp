@@ -292,6 +292,18 @@ TEST_CASE("a folder's empty profile (a process gone before its first commit) is 
     CHECK_THAT(none.err, Catch::Contains("is a folder without profiles (*.rtdb; 1 empty file left out)"));
 }
 
+TEST_CASE("record warns that a statically linked program cannot be recorded, and runs it")
+{
+    const std::string dir = scratchDir("static");
+    RunResult r = record(dir, { client("static_client") });
+    CHECK(r.status == 0);
+    CHECK(r.out == "static\n");
+    CHECK_THAT(r.err, Catch::Contains("'" + client("static_client") + "' is statically linked"));
+    // A dynamically linked one gets no such warning.
+    RunResult d = record(dir, { client("paths_client"), "silent" });
+    CHECK(d.err.find("statically linked") == std::string::npos);
+}
+
 TEST_CASE("output names: placeholders, sanitised variables, folders with spaces, no overwrite")
 {
     const std::string dir = scratchDir("naming") + "/with space";
