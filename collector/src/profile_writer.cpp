@@ -143,7 +143,7 @@ ProfileWriter::~ProfileWriter()
 
 void ProfileWriter::setModules(const std::vector<Module>& modules)
 {
-    ensureTransaction();
+    if (!ensureTransaction()) return;
     std::string error;
     if (!exec("DELETE FROM module", error)) return;
     sqlite3_stmt* s = nullptr;
@@ -165,7 +165,7 @@ void ProfileWriter::setModules(const std::vector<Module>& modules)
 
 void ProfileWriter::addMachine(const std::string& source, const std::string& json)
 {
-    ensureTransaction();
+    if (!ensureTransaction()) return;
     sqlite3_stmt* s = nullptr;
     if (sqlite3_prepare_v2(m_db, "INSERT INTO machine(source, json) VALUES(?,?)", -1, &s, nullptr) != SQLITE_OK) {
         fail("cannot prepare machine insert");
@@ -193,9 +193,12 @@ void ProfileWriter::fail(const char* what)
     if (m_error.empty()) m_error = std::string(what) + " in '" + m_path + "': " + sqlite3_errmsg(m_db);
 }
 
-void ProfileWriter::ensureTransaction()
+bool ProfileWriter::ensureTransaction()
 {
-    if (m_inTransaction) return;
+    // After an error nothing more is written: SQLite may have rolled the transaction back by itself (a full
+    // disk), and rows inserted then would each commit alone, without the strings and threads they refer to.
+    if (!m_error.empty()) return false;
+    if (m_inTransaction) return true;
     std::string error;
     if (!m_walMode) {
         // Reopened after a failed exec: back to WAL for crash safety.
@@ -206,11 +209,12 @@ void ProfileWriter::ensureTransaction()
         m_inTransaction = true;
     else if (m_error.empty())
         m_error = error;
+    return m_error.empty() && m_inTransaction;
 }
 
 void ProfileWriter::addString(std::uint32_t id, const std::string& text)
 {
-    ensureTransaction();
+    if (!ensureTransaction()) return;
     sqlite3_bind_int64(m_insString, 1, id);
     sqlite3_bind_text(m_insString, 2, text.data(), static_cast<int>(text.size()), SQLITE_STATIC);
     if (sqlite3_step(m_insString) != SQLITE_DONE) fail("cannot insert string");
@@ -219,7 +223,7 @@ void ProfileWriter::addString(std::uint32_t id, const std::string& text)
 
 void ProfileWriter::addThread(std::uint32_t index, long tid, const std::string& name, std::int64_t firstNs)
 {
-    ensureTransaction();
+    if (!ensureTransaction()) return;
     sqlite3_bind_int64(m_insThread, 1, index);
     sqlite3_bind_int64(m_insThread, 2, tid);
     sqlite3_bind_text(m_insThread, 3, name.data(), static_cast<int>(name.size()), SQLITE_STATIC);
@@ -230,7 +234,7 @@ void ProfileWriter::addThread(std::uint32_t index, long tid, const std::string& 
 
 void ProfileWriter::addEvent(const Event& e)
 {
-    ensureTransaction();
+    if (!ensureTransaction()) return;
     if (e.type == EventType::Frame) {
         sqlite3_stmt* f = m_insFrame;
         sqlite3_bind_int64(f, 1, e.thread);
@@ -272,6 +276,10 @@ void ProfileWriter::addEvent(const Event& e)
 
 void ProfileWriter::flushRegions()
 {
+    if (!m_error.empty()) {
+        m_regions.clear(); // see ensureTransaction
+        return;
+    }
     if (m_regions.size() == static_cast<size_t>(kRegionBatch)) {
         for (int r = 0; r < kRegionBatch; ++r)
             bindRegion(m_insRegionBatch, 1 + r * kRegionColumns, m_regions[static_cast<size_t>(r)]);
@@ -290,7 +298,7 @@ void ProfileWriter::flushRegions()
 
 void ProfileWriter::addDiagnostic(std::int64_t tNs, const std::string& component, const std::string& message)
 {
-    ensureTransaction();
+    if (!ensureTransaction()) return;
     sqlite3_bind_int64(m_insDiag, 1, tNs);
     sqlite3_bind_text(m_insDiag, 2, component.data(), static_cast<int>(component.size()), SQLITE_STATIC);
     sqlite3_bind_text(m_insDiag, 3, message.data(), static_cast<int>(message.size()), SQLITE_STATIC);
@@ -310,7 +318,7 @@ void bindOptional(sqlite3_stmt* s, int index, std::uint64_t value)
 
 void ProfileWriter::addDevice(const backend::DeviceRecord& d)
 {
-    ensureTransaction();
+    if (!ensureTransaction()) return;
     sqlite3_bind_int64(m_insDevice, 1, d.id);
     sqlite3_bind_text(m_insDevice, 2, d.name.data(), static_cast<int>(d.name.size()), SQLITE_STATIC);
     sqlite3_bind_text(m_insDevice, 3, d.arch.data(), static_cast<int>(d.arch.size()), SQLITE_STATIC);
@@ -325,7 +333,7 @@ void ProfileWriter::addDevice(const backend::DeviceRecord& d)
 void ProfileWriter::addKernel(
     std::int64_t id, const backend::KernelRecord& k, std::uint32_t name, std::uint32_t mangled)
 {
-    ensureTransaction();
+    if (!ensureTransaction()) return;
     sqlite3_stmt* s = m_insKernel;
     sqlite3_bind_int64(s, 1, id);
     sqlite3_bind_int64(s, 2, name);
@@ -362,7 +370,7 @@ void ProfileWriter::addKernel(
 
 void ProfileWriter::addKernelMetric(std::int64_t kernel, std::uint32_t metric, double value, const std::string& unit)
 {
-    ensureTransaction();
+    if (!ensureTransaction()) return;
     sqlite3_bind_int64(m_insKernelMetric, 1, kernel);
     sqlite3_bind_int64(m_insKernelMetric, 2, metric);
     sqlite3_bind_double(m_insKernelMetric, 3, value);
@@ -374,7 +382,7 @@ void ProfileWriter::addKernelMetric(std::int64_t kernel, std::uint32_t metric, d
 
 void ProfileWriter::addMemoryOp(const backend::MemoryRecord& op)
 {
-    ensureTransaction();
+    if (!ensureTransaction()) return;
     sqlite3_stmt* s = m_insMemop;
     sqlite3_bind_int(s, 1, static_cast<int>(op.kind));
     if (op.kind == backend::MemoryRecord::Kind::Copy)
@@ -397,7 +405,7 @@ void ProfileWriter::addMemoryOp(const backend::MemoryRecord& op)
 
 void ProfileWriter::setMeta(const std::string& key, const std::string& value)
 {
-    ensureTransaction();
+    if (!ensureTransaction()) return;
     sqlite3_bind_text(m_setMeta, 1, key.data(), static_cast<int>(key.size()), SQLITE_STATIC);
     sqlite3_bind_text(m_setMeta, 2, value.data(), static_cast<int>(value.size()), SQLITE_STATIC);
     if (sqlite3_step(m_setMeta) != SQLITE_DONE) fail("cannot set meta");
@@ -425,7 +433,7 @@ bool ProfileWriter::commit(std::string& error)
 
 void ProfileWriter::reopen()
 {
-    ensureTransaction();
+    if (!ensureTransaction()) return;
     if (sqlite3_exec(m_db, "UPDATE process SET end_ns = NULL, end_reason = NULL", nullptr, nullptr, nullptr)
         != SQLITE_OK)
         fail("cannot reopen the process row");
@@ -434,7 +442,10 @@ void ProfileWriter::reopen()
 
 bool ProfileWriter::finish(std::int64_t endNs, const std::string& reason, bool complete, std::string& error)
 {
-    ensureTransaction();
+    if (!ensureTransaction()) {
+        error = m_error;
+        return false;
+    }
     flushRegions();
     sqlite3_stmt* s = nullptr;
     if (sqlite3_prepare_v2(m_db, "UPDATE process SET end_ns = ?, end_reason = ?", -1, &s, nullptr) == SQLITE_OK) {

@@ -75,7 +75,8 @@ public:
 private:
     ProfileWriter() = default;
     bool exec(const char* sql, std::string& error);
-    void ensureTransaction();
+    /// Begins a transaction where none is open; false once an error has occurred (nothing more is written).
+    bool ensureTransaction();
     void fail(const char* what);
     void flushRegions();
 

@@ -209,6 +209,17 @@ int main(int argc, char** argv)
         for (int fd : fds)
             close(fd);
         return 0;
+    } else if (mode == "steady") {
+        // ARG batches of 1000 regions, 50 ms apart: several commits; then a burst of ARG2 regions of a new name
+        // in one commit interval.
+        const int batches = argc > 2 ? std::atoi(argv[2]) : 20;
+        for (int b = 0; b < batches; ++b) {
+            regions(b % 2 ? "odd" : "even", 1000);
+            sleepMs(50);
+        }
+        regions("burst", argc > 3 ? std::atoi(argv[3]) : 0);
+        std::printf("done\n");
+        return 0;
     } else if (mode == "main_pthread_exit") {
         // The process ends when its last thread does: with exit status 0, as if by exit(0).
         regions("main", 3);

@@ -204,6 +204,45 @@ TEST_CASE("a main thread that ends with pthread_exit ends the process, with a co
     CHECK(report["profiles"][0]["complete"] == true);
 }
 
+TEST_CASE("a profile cut short by a full disk keeps its earlier commits whole")
+{
+    const std::string dir = scratchDir("full_disk");
+    // A 1 MB tmpfs, private to the recording (unshare -m: gone when it ends). After SQLite's "disk is full"
+    // in the middle of a transaction SQLite may roll it back by itself; rows written after that committed one
+    // by one, regions without the names they refer to, and the profile did not read. A checkpoint the full
+    // disk cut short left a main file shorter than its header says, its pages in the -wal file.
+    const std::string script = "mount -t tmpfs -o size=1m tmpfs \"$1\" || { echo ROOFTIME_NO_TMPFS; exit 0; }; "
+                               "shift; \"$3\" record --no-machine -o \"$2\"/p.rtdb -- \"$1\" steady 12 300000 "
+                               "&& cp \"$2\"/p.rtdb* \"$4\"";
+    fs::create_directories(dir + "/disk");
+    fs::create_directories(dir + "/kept");
+    RunResult r = run({ "/usr/bin/unshare", "-m", "sh", "-c", script, "sh", dir + "/disk", client("paths_client"),
+        dir + "/disk", rooftimeBin(), dir + "/kept" });
+    if (r.status != 0 || r.out.find("ROOFTIME_NO_TMPFS") != std::string::npos) {
+        std::puts("ROOFTIME_SKIP: cannot mount a private tmpfs here (needs root and unshare)");
+        return;
+    }
+    INFO(r.err);
+    CHECK(r.out == "done\n");
+    CHECK_THAT(r.err, Catch::Contains("disk is full"));
+    CHECK_THAT(r.err, Catch::Contains("recording stopped, the profile holds earlier commits"));
+    const auto files = filesIn(dir + "/kept");
+    REQUIRE(files.size() == 1);
+    RunResult rep = run({ rooftimeBin(), "report", "--format", "json", files[0] });
+    INFO(rep.err);
+    REQUIRE(rep.status == 0);
+    const auto j = nlohmann::json::parse(rep.out);
+    CHECK(j["profiles"][0]["complete"] == false);
+    // The earlier commits, each region named; the burst that filled the disk is not there.
+    std::int64_t regions = 0;
+    for (const auto& row : j["rows"]) {
+        CHECK((row["name"] == "odd" || row["name"] == "even"));
+        regions += row["count"].get<std::int64_t>();
+    }
+    CHECK(regions > 0);
+    CHECK(regions <= 12 * 1000);
+}
+
 TEST_CASE("a pending thread cancel does not act inside the collector")
 {
     const std::string dir = scratchDir("cancel");

@@ -69,7 +69,11 @@ void checkContainer(const std::string& path)
     const std::uint32_t pages = be(&header[28], 4);
     // The in-header page count is valid when the "version-valid-for" number equals the change counter.
     const bool countValid = be(&header[92], 4) == be(&header[24], 4);
-    if (countValid && pages > 0 && static_cast<std::uintmax_t>(pages) * pageSize > size)
+    // Beside a -wal file the pages may be there: a checkpoint that a full disk cut short wrote the header but
+    // not the pages, which SQLite still reads from the WAL.
+    std::error_code walError;
+    const bool wal = fs::file_size(path + "-wal", walError) > 0 && !walError;
+    if (countValid && !wal && pages > 0 && static_cast<std::uintmax_t>(pages) * pageSize > size)
         throw ProfileError(path,
             "is truncated (" + std::to_string(size) + " bytes, its header says "
                 + std::to_string(static_cast<std::uintmax_t>(pages) * pageSize) + ")");
