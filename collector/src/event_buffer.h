@@ -12,6 +12,7 @@
 #include <atomic>
 #include <cstdint>
 #include <new>
+#include <utility>
 
 namespace rooftime::collector {
 
@@ -118,6 +119,12 @@ public:
 
     template <typename Fn> std::uint64_t drain(Fn&& fn)
     {
+        return drain(std::forward<Fn>(fn), [] { return false; });
+    }
+
+    /// As drain(fn), stopping at the end of a chunk when @p stop() says so (the next drain goes on from there).
+    template <typename Fn, typename Stop> std::uint64_t drain(Fn&& fn, Stop&& stop)
+    {
         std::uint64_t seen = 0;
         while (m_head) {
             const std::uint32_t n = m_head->count.load(std::memory_order_acquire);
@@ -125,7 +132,7 @@ public:
                 fn(m_head->events[i]);
             seen += n - m_consumed;
             m_consumed = n;
-            if (n < Chunk::kCapacity) break;
+            if (n < Chunk::kCapacity || stop()) break;
             Chunk* next = m_head->next.load(std::memory_order_acquire);
             if (!next) break;
             delete m_head;

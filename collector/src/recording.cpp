@@ -616,13 +616,16 @@ void Recording::drainAll()
         const bool exited = ts->exited.load(std::memory_order_acquire);
         // A backlog is committed as it is written, so that a process ended mid-drain keeps most of it.
         std::uint32_t sinceCheck = 0;
-        ts->consumer.drain([&](const Event& e) {
-            m_writer->addEvent(e);
-            if (++sinceCheck == 4096) {
-                sinceCheck = 0;
-                commitIfDue();
-            }
-        });
+        // A fork waits for the writer's lock: a backlog that producers keep up is left for the next round.
+        ts->consumer.drain(
+            [&](const Event& e) {
+                m_writer->addEvent(e);
+                if (++sinceCheck == 4096) {
+                    sinceCheck = 0;
+                    commitIfDue();
+                }
+            },
+            [&] { return m_forkWaiting.load(std::memory_order_relaxed); });
         if (exited) gone.push_back(ts);
     }
     if (!gone.empty()) {
@@ -716,6 +719,9 @@ void Recording::writerMain()
     const int pollMs = std::max(5, m_settings.commitMs / 5);
     for (;;) {
         lock.unlock();
+        // A fork waiting for the lock gets it: a mutex is not fair, and the writer would take it straight back.
+        while (m_forkWaiting.load(std::memory_order_relaxed))
+            sleepMs(1);
         if (m_wakeFds[0].intact()) {
             pollfd pfd { m_wakePipe[0], POLLIN, 0 };
             ::poll(&pfd, 1, pollMs);
@@ -860,7 +866,9 @@ void Recording::forkPrepare() noexcept
     timespec deadline;
     clock_gettime(CLOCK_REALTIME, &deadline);
     deadline.tv_sec += 2;
+    m_forkWaiting.store(true);
     m_forkLocked = pthread_mutex_timedlock(m_writerMutex.native_handle(), &deadline) == 0;
+    m_forkWaiting.store(false);
     m_strings.mutex().lock();
     m_registryMutex.lock();
     m_diagMutex.lock();

@@ -3,6 +3,7 @@
 // Modes print "# expect ..." lines for what must be in the profile (of this process, or of the child).
 #include <rooftime/rooftime.h>
 
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <csignal>
@@ -219,6 +220,29 @@ int main(int argc, char** argv)
         }
         regions("burst", argc > 3 ? std::atoi(argv[3]) : 0);
         std::printf("done\n");
+        return 0;
+    } else if (mode == "fork_busy") {
+        // Forks while four threads keep the writer busy: each child records one region and exits.
+        static std::atomic<bool> stop { false };
+        std::vector<std::thread> flood;
+        for (int t = 0; t < 4; ++t)
+            flood.emplace_back([] {
+                while (!stop.load())
+                    regions("flood", 100);
+            });
+        sleepMs(200);
+        for (int i = 0; i < 10; ++i) {
+            const pid_t pid = fork();
+            if (pid == 0) {
+                regions("child", 1);
+                std::exit(0);
+            }
+            int status = 0;
+            waitpid(pid, &status, 0);
+        }
+        stop = true;
+        for (std::thread& t : flood)
+            t.join();
         return 0;
     } else if (mode == "main_pthread_exit") {
         // The process ends when its last thread does: with exit status 0, as if by exit(0).
