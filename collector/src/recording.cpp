@@ -541,7 +541,8 @@ bool Recording::openProfile()
     }
     if (!m_settings.machine.empty()) embedMachine(*writer);
     if (!m_settings.manifest.empty()) {
-        int fd = ::open(m_settings.manifest.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+        // Not created here: `record` made it, and once it has removed it (a daemon outliving it) it stays gone.
+        int fd = ::open(m_settings.manifest.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
         if (fd >= 0) {
             std::string line = *path + "\n";
             [[maybe_unused]] ssize_t n = ::write(fd, line.data(), line.size());
@@ -625,7 +626,7 @@ void Recording::drainAll()
                     commitIfDue();
                 }
             },
-            [&] { return m_forkWaiting.load(std::memory_order_relaxed); });
+            [&] { return m_forkWaiting.load(std::memory_order_relaxed) > 0; });
         if (exited) gone.push_back(ts);
     }
     if (!gone.empty()) {
@@ -720,7 +721,7 @@ void Recording::writerMain()
     for (;;) {
         lock.unlock();
         // A fork waiting for the lock gets it: a mutex is not fair, and the writer would take it straight back.
-        while (m_forkWaiting.load(std::memory_order_relaxed))
+        while (m_forkWaiting.load(std::memory_order_relaxed) > 0)
             sleepMs(1);
         if (m_wakeFds[0].intact()) {
             pollfd pfd { m_wakePipe[0], POLLIN, 0 };
@@ -866,9 +867,9 @@ void Recording::forkPrepare() noexcept
     timespec deadline;
     clock_gettime(CLOCK_REALTIME, &deadline);
     deadline.tv_sec += 2;
-    m_forkWaiting.store(true);
+    m_forkWaiting.fetch_add(1);
     m_forkLocked = pthread_mutex_timedlock(m_writerMutex.native_handle(), &deadline) == 0;
-    m_forkWaiting.store(false);
+    m_forkWaiting.fetch_sub(1);
     m_strings.mutex().lock();
     m_registryMutex.lock();
     m_diagMutex.lock();
@@ -928,6 +929,7 @@ void Recording::forkChild() noexcept
         m_stringsWritten = 0;
         m_writerFailed = false;
         m_reopen.store(false);
+        m_forkWaiting.store(0); // another thread of the parent waiting to fork does not exist here
         m_flushRequested.store(0);
         m_flushDone.store(0);
         m_stopRequested.store(0);

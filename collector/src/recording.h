@@ -230,7 +230,7 @@ private:
     std::atomic<bool> m_reopen { false };
     const char* m_endReason = "exit";
     bool m_forkLocked = false;
-    std::atomic<bool> m_forkWaiting { false }; ///< a fork waits for m_writerMutex: the writer lets go sooner
+    std::atomic<int> m_forkWaiting { 0 }; ///< forks waiting for m_writerMutex: the writer lets go sooner
 };
 
 } // namespace rooftime::collector

@@ -258,6 +258,28 @@ TEST_CASE("a fork while other threads keep the writer busy neither stalls nor lo
     CHECK(seconds < 15);
 }
 
+TEST_CASE("the collector appends to the manifest record made, and never creates one")
+{
+    // A daemon that outlives record would otherwise bring back the manifest record removed, in /tmp for good.
+    const std::string dir = scratchDir("manifest");
+    RunResult r = run({ client("paths_client"), "nested" },
+        { { "LD_PRELOAD", collectorLib() }, { "ROOFTIME_OUTPUT", dir + "/p.rtdb" },
+            { "ROOFTIME_MANIFEST", dir + "/gone.txt" } });
+    CHECK(r.status == 0);
+    CHECK(fs::exists(dir + "/p.rtdb"));
+    CHECK_FALSE(fs::exists(dir + "/gone.txt"));
+    std::ofstream(dir + "/there.txt").close();
+    REQUIRE(run({ client("paths_client"), "nested" },
+                { { "LD_PRELOAD", collectorLib() }, { "ROOFTIME_OUTPUT", dir + "/q.rtdb" },
+                    { "ROOFTIME_MANIFEST", dir + "/there.txt" } })
+                .status
+        == 0);
+    std::ifstream in(dir + "/there.txt");
+    std::string line;
+    CHECK(std::getline(in, line));
+    CHECK(line == dir + "/q.rtdb");
+}
+
 TEST_CASE("a pending thread cancel does not act inside the collector")
 {
     const std::string dir = scratchDir("cancel");

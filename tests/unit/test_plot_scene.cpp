@@ -47,6 +47,18 @@ KernelRecord launch(std::int64_t id, const std::string& name, std::int64_t ns, b
     return k;
 }
 
+/// The kernels of the profile at @p path, by lost time, against its embedded machine model.
+Report kernelsByLost(const std::string& path)
+{
+    std::vector<Profile> profiles;
+    profiles.push_back(Profile::open(path));
+    ReportOptions options;
+    options.by = ReportBy::Kernel;
+    Report r = buildReport(profiles, nullptr, options);
+    sortRows(r, SortKey::Lost);
+    return r;
+}
+
 /// gemm: 3 x 1 ms, 60 GFLOP fp32, 6 GB HBM (2 ms: memory-bound), 12 GB L2.
 /// hgemm: 1 x 2 ms, 1.2 TFLOP fp16 tensor (1.5 ms: compute-bound), 1.5 GB HBM.
 /// copy: 3 GB HBM, no FLOPs. tiny: 1000 launches, no counters.
@@ -72,13 +84,7 @@ Report gpuReport(const std::string& test)
             b.addKernel(launch(100 + i, "tiny", 2'500, false));
         b.finish(20'000'000);
     }
-    std::vector<Profile> profiles;
-    profiles.push_back(Profile::open(path));
-    ReportOptions options;
-    options.by = ReportBy::Kernel;
-    Report r = buildReport(profiles, nullptr, options);
-    sortRows(r, SortKey::Lost);
-    return r;
+    return kernelsByLost(path);
 }
 
 void ensureGuiApp()
@@ -609,13 +615,7 @@ Report crowdedReport(const std::string& test)
         b.addKernelMetric(id, "lts__t_bytes.sum", 3e9, "byte");
         b.finish(20'000'000);
     }
-    std::vector<Profile> profiles;
-    profiles.push_back(Profile::open(path));
-    ReportOptions options;
-    options.by = ReportBy::Kernel;
-    Report r = buildReport(profiles, nullptr, options);
-    sortRows(r, SortKey::Lost);
-    return r;
+    return kernelsByLost(path);
 }
 
 /// Where Qt paints a label: its box by the painter's font metrics, turned as drawn.
