@@ -13,6 +13,7 @@
 #include <map>
 #include <numbers>
 #include <set>
+#include <span>
 #include <tuple>
 
 namespace rooftime::gui {
@@ -1028,8 +1029,9 @@ void SceneBuilder::drawComplexity()
         if (!part) continue;
         const std::string brief = fmt::format("{}: {} FLOP/B", cls.label(), plainLabel(peak / b));
         std::vector<TextShape> places;
-        for (double f : main ? std::initializer_list<double> { 0.55, 0.45, 0.65, 0.35, 0.75 }
-                             : std::initializer_list<double> { 0.8, 0.7, 0.9, 0.6, 0.5, 0.4 }) {
+        static constexpr double kMainAt[] = { 0.55, 0.45, 0.65, 0.35, 0.75 };
+        static constexpr double kOtherAt[] = { 0.8, 0.7, 0.9, 0.6, 0.5, 0.4 };
+        for (double f : main ? std::span<const double>(kMainAt) : std::span<const double>(kOtherAt)) {
             const PlotPoint at { part->first.x + f * (part->second.x - part->first.x),
                 part->first.y + f * (part->second.y - part->first.y) };
             const double room = (main ? 2 * std::min(f, 1 - f) : f) * 0.9 * length(*part);
