@@ -131,6 +131,12 @@ void prependEnv(const char* name, const std::string& value, char sep)
 int runRecord(const RecordOptions& options)
 {
     const int commandStderr = quietenBrokenStderr();
+    // rooftime's own writes must not kill it (the command's exit status would be lost); the command gets the
+    // disposition it was given.
+    struct sigaction ignorePipe = {}, pipeGiven = {};
+    ignorePipe.sa_handler = SIG_IGN;
+    sigemptyset(&ignorePipe.sa_mask);
+    sigaction(SIGPIPE, &ignorePipe, &pipeGiven);
     const std::string collector = collectorPath();
     // ld.so only warns about a preload it cannot load and runs the program unrecorded.
     if (const char* env = std::getenv("ROOFTIME_COLLECTOR"); env && *env) {
@@ -243,6 +249,7 @@ int runRecord(const RecordOptions& options)
     }
     if (child == 0) {
         if (commandStderr >= 0) ::dup2(commandStderr, STDERR_FILENO); // the command's stderr as given
+        sigaction(SIGPIPE, &pipeGiven, nullptr);
         struct sigaction dfl = {};
         dfl.sa_handler = SIG_DFL;
         for (int sig : { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 })
@@ -251,6 +258,7 @@ int runRecord(const RecordOptions& options)
         const int err = errno;
         // Before exec the collector is not loaded here: nothing else to clean.
         std::string msg = fmt::format("rooftime: cannot run '{}': {}\n", options.command[0], std::strerror(err));
+        signal(SIGPIPE, SIG_IGN); // the exit status says it, whatever became of stderr
         [[maybe_unused]] ssize_t n = write(STDERR_FILENO, msg.data(), msg.size());
         _exit(err == ENOENT ? 127 : 126);
     }
@@ -274,28 +282,35 @@ int runRecord(const RecordOptions& options)
     }
     unlink(manifestPath.c_str());
     if (commandStderr < 0 && stderrBroken()) std::freopen("/dev/null", "w", stderr); // its reader left meanwhile
-    if (written.empty()) {
-        fmt::print(stderr, "rooftime: no profile written (no process recorded a region or range)\n");
-    } else {
-        fmt::print(stderr, "rooftime: wrote {} profile{}:\n", written.size(), written.size() == 1 ? "" : "s");
-        for (const std::string& p : written)
-            fmt::print(stderr, "rooftime:   {}\n", p);
-    }
     // Call stacks: names now, while the program's files are here, so that the profile reads anywhere.
+    std::vector<std::string> unnamed;
     if (options.callStacks)
         for (const std::string& p : written) {
             try {
                 analyzer::storeFrameNames(p);
             } catch (const std::exception& e) {
-                fmt::print(stderr,
-                    "rooftime: cannot store function names in {}; call paths will show FILE+0xOFFSET where the "
-                    "program's files are missing\n",
-                    e.what());
+                unnamed.push_back(e.what());
             }
         }
-    if (WIFSIGNALED(status))
-        fmt::print(stderr, "rooftime: '{}' was killed by signal {} ({})\n", options.command[0], WTERMSIG(status),
-            sigabbrev_np(WTERMSIG(status)) ? sigabbrev_np(WTERMSIG(status)) : "?");
+    // rooftime's last words never change the command's exit status: with SIGPIPE ignored here, a write to a
+    // stderr whose reader has just left fails (fmt throws), and is let go.
+    try {
+        if (written.empty()) {
+            fmt::print(stderr, "rooftime: no profile written (no process recorded a region or range)\n");
+        } else {
+            fmt::print(stderr, "rooftime: wrote {} profile{}:\n", written.size(), written.size() == 1 ? "" : "s");
+            for (const std::string& p : written)
+                fmt::print(stderr, "rooftime:   {}\n", p);
+        }
+        for (const std::string& why : unnamed)
+            fmt::print(stderr,
+                "rooftime: cannot store function names in {}; call paths will show FILE+0xOFFSET where the "
+                "program's files are missing\n",
+                why);
+        if (WIFSIGNALED(status))
+            fmt::print(stderr, "rooftime: '{}' was killed by signal {} ({})\n", options.command[0], WTERMSIG(status),
+                sigabbrev_np(WTERMSIG(status)) ? sigabbrev_np(WTERMSIG(status)) : "?");
+    } catch (...) { }
     return exitCode;
 }
 

@@ -145,7 +145,10 @@ void ProfileWriter::setModules(const std::vector<Module>& modules)
 {
     if (!ensureTransaction()) return;
     std::string error;
-    if (!exec("DELETE FROM module", error)) return;
+    if (!exec("DELETE FROM module", error)) {
+        if (m_error.empty()) m_error = error;
+        return;
+    }
     sqlite3_stmt* s = nullptr;
     if (sqlite3_prepare_v2(m_db, "INSERT INTO module(path, base, start, end) VALUES(?,?,?,?)", -1, &s, nullptr)
         != SQLITE_OK) {
@@ -159,6 +162,7 @@ void ProfileWriter::setModules(const std::vector<Module>& modules)
         sqlite3_bind_int64(s, 4, static_cast<sqlite3_int64>(m.end));
         if (sqlite3_step(s) != SQLITE_DONE) fail("cannot insert module");
         sqlite3_reset(s);
+        if (!m_error.empty()) break;
     }
     sqlite3_finalize(s);
 }
@@ -290,6 +294,7 @@ void ProfileWriter::flushRegions()
             bindRegion(m_insRegion, 1, e);
             if (sqlite3_step(m_insRegion) != SQLITE_DONE) fail("cannot insert region");
             sqlite3_reset(m_insRegion);
+            if (!m_error.empty()) break;
         }
     }
     m_rows += m_regions.size();
@@ -422,7 +427,10 @@ bool ProfileWriter::commit(std::string& error)
             error = m_error;
             return false;
         }
-        if (!exec("COMMIT", error)) return false;
+        if (!exec("COMMIT", error)) {
+            if (m_error.empty()) m_error = error; // nothing more is written after a failed commit either
+            return false;
+        }
     }
     if (!m_error.empty()) {
         error = m_error;

@@ -27,6 +27,9 @@ namespace rooftime::collector {
 namespace {
 
 thread_local ThreadState* t_state = nullptr;
+/// The forking thread holds the writer's lock across fork: prepare, parent and child run on it, and two
+/// threads may fork at once.
+thread_local bool t_forkLocked = false;
 pthread_key_t g_exitKey;
 
 std::string readFile(const char* path)
@@ -601,7 +604,7 @@ void Recording::embedMachine(ProfileWriter& writer)
     writer.addMachine(m_settings.machine, text);
 }
 
-void Recording::drainAll()
+void Recording::drainAll(bool mayYield)
 {
     std::vector<ThreadState*> threads;
     {
@@ -610,7 +613,7 @@ void Recording::drainAll()
     }
     std::vector<ThreadState*> gone;
     for (ThreadState* ts : threads) {
-        if (!ts->announced) {
+        if (!ts->announced && m_writer) {
             m_writer->addThread(ts->index, ts->tid, ts->threadName, ts->firstNs);
             ts->announced = true;
         }
@@ -618,15 +621,17 @@ void Recording::drainAll()
         // A backlog is committed as it is written, so that a process ended mid-drain keeps most of it.
         std::uint32_t sinceCheck = 0;
         // A fork waits for the writer's lock: a backlog that producers keep up is left for the next round.
+        // Never for an exited thread (its buffers are released below) nor in a final flush (mayYield false).
         ts->consumer.drain(
             [&](const Event& e) {
+                if (!m_writer) return; // abandoned mid-drain: the program took its descriptors
                 m_writer->addEvent(e);
                 if (++sinceCheck == 4096) {
                     sinceCheck = 0;
                     commitIfDue();
                 }
             },
-            [&] { return m_forkWaiting.load(std::memory_order_relaxed) > 0; });
+            [&] { return !m_writer || (mayYield && !exited && m_forkWaiting.load(std::memory_order_relaxed) > 0); });
         if (exited) gone.push_back(ts);
     }
     if (!gone.empty()) {
@@ -637,6 +642,7 @@ void Recording::drainAll()
             delete ts;
         }
     }
+    if (!m_writer) return;
     writeGpuRecords();
     // Strings after events: every string an event refers to was interned before the event was published.
     writeNewStrings();
@@ -661,6 +667,7 @@ void Recording::drainAll()
 void Recording::finalize(const std::string& reason, bool complete)
 {
     drainAll();
+    if (!m_writer) return;
     // Start/end ranges still open: written as ending now, marked as closed implicitly. Before exec they stay
     // open in memory too, in case the exec fails.
     std::vector<StartedRange> open;
@@ -691,6 +698,8 @@ bool Recording::commitIfDue()
 {
     if (m_writerFailed) return false;
     if (nowNs() - m_lastCommitNs < std::int64_t(m_settings.commitMs) * 1'000'000) return true;
+    // Also mid-drain: a long backlog commits every 4096 events.
+    if (!ownDescriptorsIntact()) return false;
     // Strings first: a committed region must find its name; modules, so that its frames can be symbolized.
     writeNewStrings();
     writeModules();
@@ -702,9 +711,12 @@ bool Recording::commitIfDue()
     }
     m_lastCommitNs = nowNs();
     // SQLite opens the -wal and -shm files with the first transactions.
+    // Added to, never replaced: a descriptor the program took meanwhile must stay under watch.
     if (m_profileFdScans < 3) {
         ++m_profileFdScans;
-        m_profileFds = descriptorsOf(m_profilePath);
+        for (const OwnedFd& o : descriptorsOf(m_profilePath))
+            if (std::none_of(m_profileFds.begin(), m_profileFds.end(), [&](const OwnedFd& k) { return k.fd == o.fd; }))
+                m_profileFds.push_back(o);
     }
     return true;
 }
@@ -779,8 +791,8 @@ void Recording::writerMain()
             m_flushDone.store(flush, std::memory_order_release);
             continue;
         }
-        if (m_reopen.exchange(false)) m_writer->reopen();
-        drainAll();
+        if (m_reopen.exchange(false) && m_writer) m_writer->reopen();
+        drainAll(true);
         if (!commitIfDue()) {
             m_state.store(Off);
             return;
@@ -868,7 +880,7 @@ void Recording::forkPrepare() noexcept
     clock_gettime(CLOCK_REALTIME, &deadline);
     deadline.tv_sec += 2;
     m_forkWaiting.fetch_add(1);
-    m_forkLocked = pthread_mutex_timedlock(m_writerMutex.native_handle(), &deadline) == 0;
+    t_forkLocked = pthread_mutex_timedlock(m_writerMutex.native_handle(), &deadline) == 0;
     m_forkWaiting.fetch_sub(1);
     m_strings.mutex().lock();
     m_registryMutex.lock();
@@ -884,7 +896,7 @@ void Recording::forkParent() noexcept
     m_diagMutex.unlock();
     m_registryMutex.unlock();
     m_strings.mutex().unlock();
-    if (m_forkLocked) m_writerMutex.unlock();
+    if (t_forkLocked) m_writerMutex.unlock();
 }
 
 void Recording::forkChild() noexcept
@@ -894,7 +906,7 @@ void Recording::forkChild() noexcept
     m_diagMutex.unlock();
     m_registryMutex.unlock();
     m_strings.mutex().unlock();
-    if (m_forkLocked) {
+    if (t_forkLocked) {
         m_writerMutex.unlock();
     } else {
         // The parent's writer was busy past the deadline: its state may be mid-update, do not record here.

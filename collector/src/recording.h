@@ -158,7 +158,8 @@ private:
     bool ownDescriptorsIntact();
     void embedMachine(ProfileWriter& writer);
     static constexpr std::size_t kMaxMachineBytes = 64u << 20;
-    void drainAll();
+    /// Stores what the threads buffered. @p mayYield: a waiting fork may cut a live thread's backlog short.
+    void drainAll(bool mayYield = false);
     /// Commits when the last commit is older than the interval; false when the writer failed.
     bool commitIfDue();
     void finalize(const std::string& reason, bool complete);
@@ -229,7 +230,6 @@ private:
     std::atomic<int> m_endSignal { 0 };
     std::atomic<bool> m_reopen { false };
     const char* m_endReason = "exit";
-    bool m_forkLocked = false;
     std::atomic<int> m_forkWaiting { 0 }; ///< forks waiting for m_writerMutex: the writer lets go sooner
 };
 

@@ -381,20 +381,26 @@ bool hasFlag(const analyzer::CpuInfo& cpu, std::string_view f)
     return std::find(cpu.flags.begin(), cpu.flags.end(), f) != cpu.flags.end();
 }
 
-/// The x86 family of this CPU (/proc/cpuinfo "cpu family"), 0 when unknown.
-int cpuFamily()
+/// Whether this AMD CPU runs 512-bit FMAs as two 256-bit halves: Zen 4 (family 25) and the mobile Zen 5 cores
+/// (family 26, models 0x20-0x2F Strix Point, 0x60-0x7F Krackan Point and Strix Halo); the server and desktop
+/// Zen 5 cores (Turin, Granite Ridge) have full 512-bit pipes.
+bool amdHalvesAvx512()
 {
-    static const int family = std::atoi(analyzer::cpuinfoValue(readFile("/proc/cpuinfo"), { "cpu family" }).c_str());
-    return family;
+    static const bool halves = [] {
+        const std::string info = readFile("/proc/cpuinfo");
+        const int family = std::atoi(analyzer::cpuinfoValue(info, { "cpu family" }).c_str());
+        const int model = std::atoi(analyzer::cpuinfoValue(info, { "model" }).c_str());
+        return family < 26 || (family == 26 && ((model >= 0x20 && model <= 0x2F) || (model >= 0x60 && model <= 0x7F)));
+    }();
+    return halves;
 }
 
 /// FLOPs per cycle per core, assuming two FMA pipes (true of the x86 server cores of the last decade except
-/// some low-end Xeon SKUs with one 512-bit FMA unit). AMD Zen 4 (family 25) runs 512-bit FMAs as two 256-bit
-/// halves; Zen 5 (family 26) has full 512-bit pipes.
+/// some low-end Xeon SKUs with one 512-bit FMA unit); see amdHalvesAvx512.
 double flopsPerCycle(const analyzer::CpuInfo& cpu, Isa isa, Precision p, std::string& why)
 {
     int pipes = 2;
-    if (isa == Isa::Avx512Fma && cpu.vendor == "AuthenticAMD" && cpuFamily() < 26) pipes = 1;
+    if (isa == Isa::Avx512Fma && cpu.vendor == "AuthenticAMD" && amdHalvesAvx512()) pipes = 1;
     const int lanes = isaLanes(isa, p);
     const int perFma = hasFlag(cpu, "fma") || isa != Isa::Scalar ? 2 : 1;
     why = fmt::format("{} pipes × {} lane{} × {} FLOP", pipes, lanes, lanes > 1 ? "s" : "", perFma);

@@ -72,7 +72,7 @@ void checkContainer(const std::string& path)
     // Beside a -wal file the pages may be there: a checkpoint that a full disk cut short wrote the header but
     // not the pages, which SQLite still reads from the WAL.
     std::error_code walError;
-    const bool wal = fs::file_size(path + "-wal", walError) > 0 && !walError;
+    const bool wal = fs::file_size(path + "-wal", walError) > 32 && !walError; // frames beyond its header
     if (countValid && !wal && pages > 0 && static_cast<std::uintmax_t>(pages) * pageSize > size)
         throw ProfileError(path,
             "is truncated (" + std::to_string(size) + " bytes, its header says "

@@ -329,6 +329,7 @@ struct PendingLabel {
     LabelRank rank = LabelRank::Roof;
     std::vector<TextShape> candidates;
     std::size_t number = 0; ///< an item's number: merged into a coinciding item's number rather than left out
+    PlotPoint point; ///< numbers: the centre of their item's point, in pixels
 };
 
 class SceneBuilder {
@@ -360,7 +361,7 @@ private:
     void drawLegend();
     void drawTexts();
     /// Queues a label with its candidate places (empty texts skipped); drawn by placeLabels.
-    void label(LabelRank rank, std::vector<TextShape> candidates, std::size_t number = 0);
+    void label(LabelRank rank, std::vector<TextShape> candidates, std::size_t number = 0, PlotPoint point = {});
     /// Gives each queued label, by rank, its first place that overlaps no label placed before; a number that
     /// finds none joins the number it collides with ("6, 7"); a roof label keeps its first place; the others are
     /// left out (their values are in the legend).
@@ -798,11 +799,11 @@ void SceneBuilder::text(
     m_scene.shapes.push_back(TextShape { role, at, std::move(s), size, color, h, v, angle, bold });
 }
 
-void SceneBuilder::label(LabelRank rank, std::vector<TextShape> candidates, std::size_t number)
+void SceneBuilder::label(LabelRank rank, std::vector<TextShape> candidates, std::size_t number, PlotPoint point)
 {
     std::erase_if(candidates, [](const TextShape& t) { return t.text.empty(); });
     if (candidates.empty()) return;
-    m_labels.push_back({ m_scene.shapes.size(), rank, candidates, number });
+    m_labels.push_back({ m_scene.shapes.size(), rank, candidates, number, point });
     m_scene.shapes.push_back(candidates.front());
 }
 
@@ -850,8 +851,11 @@ void SceneBuilder::placeLabels()
             continue;
         }
         const Placed* hit = firstCollision(l.candidates.front());
-        if (l.number && m_labels[hit->pending].number) {
-            // Items drawn on top of each other: one label names them all.
+        const PendingLabel& hitLabel = m_labels[hit->pending];
+        // Only points drawn on top of each other share a label; a number crowded out by a neighbour's stays at
+        // its own point.
+        if (l.number && hitLabel.number
+            && std::hypot(l.point.x - hitLabel.point.x, l.point.y - hitLabel.point.y) <= 6) {
             PendingLabel& other = m_labels[hit->pending];
             auto& joined = std::get<TextShape>(m_scene.shapes[other.shape]);
             joined.text += ", " + std::to_string(l.number);
@@ -1192,14 +1196,14 @@ void SceneBuilder::drawMarks()
         const PlotPoint p = px(m.x, m.y);
         const double d = m.radius * 0.75 + 2;
         const std::string n = std::to_string(m.number);
-        // Upper right of the point, else another corner; a number on top of another joins it.
+        // Upper right of the point, else another corner; a number of a point on top of another joins its number.
         label(LabelRank::Number,
             { { ShapeRole::Label, { p.x + d, p.y - d }, n, kSmallFont, kInk, HAlign::Left, VAlign::Baseline, 0, true },
                 { ShapeRole::Label, { p.x - d, p.y - d }, n, kSmallFont, kInk, HAlign::Right, VAlign::Baseline, 0,
                     true },
                 { ShapeRole::Label, { p.x + d, p.y + d }, n, kSmallFont, kInk, HAlign::Left, VAlign::Top, 0, true },
                 { ShapeRole::Label, { p.x - d, p.y + d }, n, kSmallFont, kInk, HAlign::Right, VAlign::Top, 0, true } },
-            m.number);
+            m.number, p);
     }
 }
 
