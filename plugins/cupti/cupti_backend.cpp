@@ -37,8 +37,24 @@ using backend::Host;
 
 constexpr std::size_t kBufferBytes = 4u << 20; ///< Kineto's size: few buffer callbacks, bounded memory
 constexpr std::size_t kMaxRanges = 64; ///< launches measured between two decodes
-/// Longest wait, before stopping a batch, for its launch calls still running on other threads to return.
-constexpr std::chrono::milliseconds kWaitForReturns { 2 };
+/// Longest wait, before stopping a batch, for its launch calls still running on other threads to return. A
+/// measured launch's call replays its kernel once per pass (with CUPTI's save and restore of the memory it writes)
+/// before it returns: tens of milliseconds for a large kernel.
+constexpr std::chrono::milliseconds kWaitForReturns { 250 };
+
+/// Waits until @p done() or kWaitForReturns has passed; done()'s last answer.
+template <typename Done> bool waitForReturns(Done done)
+{
+    const auto waitUntil = std::chrono::steady_clock::now() + kWaitForReturns;
+    for (int spins = 0; !done(); ++spins) {
+        if (std::chrono::steady_clock::now() >= waitUntil) return done();
+        if (spins < 1000)
+            std::this_thread::yield();
+        else // a launch replaying its kernel: no need to burn a core meanwhile
+            std::this_thread::sleep_for(std::chrono::microseconds(50));
+    }
+    return true;
+}
 
 Host* g_host = nullptr;
 
@@ -105,6 +121,33 @@ constexpr CUpti_CallbackId kRuntimeLaunches[]
           CUPTI_RUNTIME_TRACE_CBID___cudaLaunchKernel_v13000, CUPTI_RUNTIME_TRACE_CBID___cudaLaunchKernel_ptsz_v13000,
           CUPTI_RUNTIME_TRACE_CBID_cudaGraphLaunch_v10000, CUPTI_RUNTIME_TRACE_CBID_cudaGraphLaunch_ptsz_v10000 };
 
+/// Stream capture (counters mode): a Range Profiler call while a stream captures is an unsafe call that
+/// invalidates the capture (the program's next captured launch fails), and a captured launch runs no kernel.
+constexpr CUpti_CallbackId kDriverCaptureBegins[] = { CUPTI_DRIVER_TRACE_CBID_cuStreamBeginCapture,
+    CUPTI_DRIVER_TRACE_CBID_cuStreamBeginCapture_ptsz, CUPTI_DRIVER_TRACE_CBID_cuStreamBeginCapture_v2,
+    CUPTI_DRIVER_TRACE_CBID_cuStreamBeginCapture_v2_ptsz, CUPTI_DRIVER_TRACE_CBID_cuStreamBeginCaptureToGraph,
+    CUPTI_DRIVER_TRACE_CBID_cuStreamBeginCaptureToGraph_ptsz };
+constexpr CUpti_CallbackId kDriverCaptureEnds[]
+    = { CUPTI_DRIVER_TRACE_CBID_cuStreamEndCapture, CUPTI_DRIVER_TRACE_CBID_cuStreamEndCapture_ptsz };
+constexpr CUpti_CallbackId kRuntimeCaptureBegins[] = { CUPTI_RUNTIME_TRACE_CBID_cudaStreamBeginCapture_v10000,
+    CUPTI_RUNTIME_TRACE_CBID_cudaStreamBeginCapture_ptsz_v10000,
+    CUPTI_RUNTIME_TRACE_CBID_cudaStreamBeginCaptureToGraph_v12030,
+    CUPTI_RUNTIME_TRACE_CBID_cudaStreamBeginCaptureToGraph_ptsz_v12030 };
+constexpr CUpti_CallbackId kRuntimeCaptureEnds[] = { CUPTI_RUNTIME_TRACE_CBID_cudaStreamEndCapture_v10000,
+    CUPTI_RUNTIME_TRACE_CBID_cudaStreamEndCapture_ptsz_v10000 };
+
+enum class Capture { None, Begin, End };
+
+Capture captureCall(CUpti_CallbackDomain domain, CUpti_CallbackId cbid)
+{
+    auto in = [cbid](const auto& ids) { return std::find(std::begin(ids), std::end(ids), cbid) != std::end(ids); };
+    if (domain == CUPTI_CB_DOMAIN_DRIVER_API)
+        return in(kDriverCaptureBegins) ? Capture::Begin : in(kDriverCaptureEnds) ? Capture::End : Capture::None;
+    if (domain == CUPTI_CB_DOMAIN_RUNTIME_API)
+        return in(kRuntimeCaptureBegins) ? Capture::Begin : in(kRuntimeCaptureEnds) ? Capture::End : Capture::None;
+    return Capture::None;
+}
+
 /// The runtime launch this thread is inside of: its driver launch reports another correlation id.
 thread_local std::uint32_t t_runtimeCorrelation = 0;
 thread_local rooftime::collector::backend::LaunchContext t_runtimeContext; // of the runtime launch in progress
@@ -115,6 +158,12 @@ thread_local bool t_runtimeCounted = false;
 /// unreturned launches goes down when that call returns).
 thread_local int t_gpuCalls = 0;
 thread_local std::shared_ptr<std::atomic<int>> t_batch;
+/// Counters mode: the begin or end capture calls this thread is inside of (a runtime call and the driver call
+/// within it count twice; the outermost one counts the capture).
+thread_local int t_captureCalls = 0;
+/// Counters mode: this thread's outermost launch, graph launch, copy or fill call is counted in
+/// CuptiBackend::m_inFlight (until it returns).
+thread_local bool t_inFlight = false;
 
 /// Makes @p ctx current on the calling thread for the scope, where another or none is: the Range Profiler is ended
 /// at exit on the exiting thread, which may never have used that context (a program launching only from worker
@@ -232,7 +281,10 @@ private:
     /// Decides whether this launch is measured and starts or stops the profiler around it (true: handled).
     bool countersOnLaunch(CUcontext ctx, const char* symbol, std::uint32_t correlation) noexcept;
     /// The driver launch inside a counted runtime launch: its correlation id names the same measured kernel.
+    /// Takes no lock a waiting stopAndDecode() holds: that thread waits for this launch to return.
     void countersAlias(std::uint32_t runtimeId, std::uint32_t driverId) noexcept;
+    /// A stream capture begins (the started batch is stopped first, while that is still allowed) or ends.
+    void countersCapture(Capture what, const CUpti_CallbackData* cb) noexcept;
     /// Stops the started profiler (a graph launch: its kernels must not become ranges nor be replayed).
     void countersPause() noexcept;
     ContextCounters* countersFor(CUcontext ctx);
@@ -266,6 +318,25 @@ private:
     std::mutex m_countersMutex;
     std::atomic<bool> m_counters { false }; ///< read without the mutex in every callback
     std::atomic<bool> m_exitBegun { false }; ///< beforeExit() entered
+    /// Stream captures in progress, in any thread: no Range Profiler call and no measured launch meanwhile (a
+    /// capture in global mode is invalidated by another thread's unsafe call too).
+    std::atomic<int> m_capturing { 0 };
+    /// Launch, graph launch, copy and fill calls past their counters decision that have not returned: their GPU
+    /// work may still be submitted. A batch starts only when there is none, else that work (a kernel not measured,
+    /// or the driver's fill kernel) becomes one of its ranges and every value of the batch is dropped.
+    std::atomic<int> m_inFlight { 0 };
+    /// Counts the calling thread's outermost GPU call in m_inFlight, once.
+    void enterFlight() noexcept
+    {
+        if (t_gpuCalls == 0 || t_inFlight) return;
+        t_inFlight = true;
+        m_inFlight.fetch_add(1, std::memory_order_acq_rel);
+    }
+    /// Waits (bounded, as for a batch's own launches) until no other thread's GPU call is in flight.
+    bool othersReturned() noexcept;
+    /// Measured launches whose values were dropped because another thread's launch decoded their batch before
+    /// they returned, and the batches: said once, at the end.
+    std::size_t m_droppedLaunches = 0, m_droppedBatches = 0;
     /// Driver calls that may run GPU work of their own (copies and fills, which the driver may run as kernels): a
     /// started profiler is stopped before them, so that their work never becomes a range of a measured batch.
     std::vector<bool> m_pauseBefore;
@@ -468,6 +539,14 @@ bool CuptiBackend::start(const backend::Settings& settings) noexcept
             cuptiEnableCallback(1, m_subscriber, CUPTI_CB_DOMAIN_RUNTIME_API, id);
         m_counters = settings.mode == "counters";
         if (m_counters) {
+            for (CUpti_CallbackId id : kDriverCaptureBegins)
+                cuptiEnableCallback(1, m_subscriber, CUPTI_CB_DOMAIN_DRIVER_API, id);
+            for (CUpti_CallbackId id : kDriverCaptureEnds)
+                cuptiEnableCallback(1, m_subscriber, CUPTI_CB_DOMAIN_DRIVER_API, id);
+            for (CUpti_CallbackId id : kRuntimeCaptureBegins)
+                cuptiEnableCallback(1, m_subscriber, CUPTI_CB_DOMAIN_RUNTIME_API, id);
+            for (CUpti_CallbackId id : kRuntimeCaptureEnds)
+                cuptiEnableCallback(1, m_subscriber, CUPTI_CB_DOMAIN_RUNTIME_API, id);
             cuptiEnableCallback(
                 1, m_subscriber, CUPTI_CB_DOMAIN_RESOURCE, CUPTI_CBID_RESOURCE_CONTEXT_DESTROY_STARTING);
             m_pauseBefore.assign(CUPTI_DRIVER_TRACE_CBID_SIZE, false);
@@ -511,6 +590,10 @@ void CuptiBackend::onCallback(CUpti_CallbackDomain domain, CUpti_CallbackId cbid
             return;
         }
         const auto* cb = static_cast<const CUpti_CallbackData*>(data);
+        if (const Capture capture = captureCall(domain, cbid); capture != Capture::None) {
+            countersCapture(capture, cb);
+            return;
+        }
         // At an exit, the call's return is counted last: a failed launch leaves its batch first.
         struct Returned {
             CuptiBackend* self;
@@ -577,9 +660,15 @@ void CuptiBackend::gpuCall(const CUpti_CallbackData* cb) noexcept
     // Every API callback enabled is a launch, graph launch, copy or fill (counters mode adds the last two).
     if (cb->callbackSite == CUPTI_API_ENTER) {
         if (m_counters) ++t_gpuCalls;
-    } else if (t_gpuCalls > 0 && --t_gpuCalls == 0 && t_batch) {
-        t_batch->fetch_sub(1, std::memory_order_release);
-        t_batch.reset();
+    } else if (t_gpuCalls > 0 && --t_gpuCalls == 0) {
+        if (t_batch) {
+            t_batch->fetch_sub(1, std::memory_order_release);
+            t_batch.reset();
+        }
+        if (t_inFlight) {
+            t_inFlight = false;
+            m_inFlight.fetch_sub(1, std::memory_order_release);
+        }
     }
 }
 
@@ -663,6 +752,16 @@ void CuptiBackend::stop() noexcept
         }
         if (const std::uint64_t d = m_dropped.load())
             note("CUPTI dropped " + std::to_string(d) + " GPU activity records");
+        // Not waiting: the exit watchdog calls stop() while a CUPTI call under that lock may hang.
+        std::unique_lock lock(m_countersMutex, std::try_to_lock);
+        if (lock.owns_lock() && m_droppedLaunches > 0)
+            note("counter values of " + std::to_string(m_droppedLaunches) + " measured launch"
+                + (m_droppedLaunches == 1 ? "" : "es") + " (in " + std::to_string(m_droppedBatches) + " batch"
+                + (m_droppedBatches == 1 ? "" : "es")
+                + ") dropped: decoded before one of their launch calls returned (another thread's launch came "
+                  "meanwhile), so a range of theirs may be missing and another's in its place; later launches "
+                  "of those kernels were measured in their place, up to K more each");
+        if (lock.owns_lock()) m_droppedLaunches = m_droppedBatches = 0;
     } catch (...) { }
 }
 
@@ -948,17 +1047,28 @@ ContextCounters* CuptiBackend::countersFor(CUcontext ctx)
 
 void CuptiBackend::countersAlias(std::uint32_t runtimeId, std::uint32_t driverId) noexcept
 {
+    // Not in its batch's ids: a failed driver call fails the runtime call around it, whose id is there. Not under
+    // m_countersMutex: another thread's launch may hold it while it waits for this launch to return (two threads
+    // launching in turn had every measured launch dropped on the H200).
     try {
-        std::lock_guard lock(m_countersMutex);
-        if (!m_match.alias(runtimeId, driverId)) return; // not measured
-        // In its batch too, so that a failure of the driver call finds it.
-        auto it = m_contexts.find(m_activeContext);
-        if (it != m_contexts.end())
-            for (auto p = it->second.pending.rbegin(); p != it->second.pending.rend(); ++p)
-                if (std::find(p->ids.begin(), p->ids.end(), runtimeId) != p->ids.end()) {
-                    p->ids.push_back(driverId);
-                    return;
-                }
+        m_match.alias(runtimeId, driverId);
+    } catch (...) { }
+}
+
+void CuptiBackend::countersCapture(Capture what, const CUpti_CallbackData* cb) noexcept
+{
+    try {
+        if (cb->callbackSite == CUPTI_API_ENTER) {
+            if (t_captureCalls++ > 0 || what != Capture::Begin) return;
+            countersPause(); // before the capture begins: Stop and decode are unsafe calls once it has
+            m_capturing.fetch_add(1);
+            return;
+        }
+        if (t_captureCalls == 0 || --t_captureCalls > 0) return;
+        // A capture that did not begin, or one that ended (an invalidated capture ends with an error too).
+        if (what == Capture::Begin && !failed(cb)) return;
+        int n = m_capturing.load();
+        while (n > 0 && !m_capturing.compare_exchange_weak(n, n - 1)) { }
     } catch (...) { }
 }
 
@@ -1000,9 +1110,15 @@ void CuptiBackend::countersLaunchFailed(std::uint32_t correlation) noexcept
 void CuptiBackend::countersPause() noexcept
 {
     try {
+        // No batch is started during a capture (countersCapture stopped it), and Stop would invalidate the capture.
+        if (m_capturing.load() > 0) return;
+        // The driver call inside a runtime graph launch: its outer call stopped the batch, and none starts while
+        // it is in flight.
+        if (t_inFlight) return;
         std::lock_guard lock(m_countersMutex);
         auto it = m_contexts.find(m_activeContext);
         if (it != m_contexts.end()) stopAndDecode(it->second);
+        enterFlight();
     } catch (...) { }
 }
 
@@ -1011,6 +1127,9 @@ bool CuptiBackend::countersOnLaunch(CUcontext ctx, const char* symbol, std::uint
     try {
         std::lock_guard lock(m_countersMutex);
         if (!m_counters) return true;
+        // A captured launch runs no kernel (its graph's launch does), and any Range Profiler call now would
+        // invalidate the capture: neither measured nor counted.
+        if (m_capturing.load() > 0) return true;
         const std::string name = symbol ? symbol : "";
         bool measure = std::none_of(m_noReplay.begin(), m_noReplay.end(),
             [&](const std::string& p) { return name.find(p) != std::string::npos; });
@@ -1028,12 +1147,20 @@ bool CuptiBackend::countersOnLaunch(CUcontext ctx, const char* symbol, std::uint
         if (!measure) {
             auto it = m_contexts.find(ctx);
             if (it != m_contexts.end()) stopAndDecode(it->second);
+            enterFlight();
             return true;
         }
         ContextCounters* c = countersFor(ctx);
         if (!c) return true;
         if (c->started && c->pending.size() >= kMaxRanges) stopAndDecode(*c);
         if (c->started && !c->pending.empty() && c->lastThread != std::this_thread::get_id()) stopAndDecode(*c);
+        if (!c->started && !othersReturned()) {
+            // Another thread's call still busy (a launch blocked on a full queue, a synchronous copy): not measured
+            // now, and not counted against the kernel's K.
+            --m_launchCounts[name];
+            enterFlight();
+            return true;
+        }
         if (!c->started) {
             auto st = params<CUpti_RangeProfiler_Start_Params>(CUpti_RangeProfiler_Start_Params_STRUCT_SIZE);
             st.pRangeProfilerObject = c->object;
@@ -1053,8 +1180,15 @@ bool CuptiBackend::countersOnLaunch(CUcontext ctx, const char* symbol, std::uint
         m_match.measured(correlation, outer);
         c->unreturned->fetch_add(1, std::memory_order_relaxed);
         t_batch = c->unreturned;
+        enterFlight();
     } catch (...) { }
     return true;
+}
+
+bool CuptiBackend::othersReturned() noexcept
+{
+    const int mine = t_inFlight ? 1 : 0;
+    return waitForReturns([&] { return m_inFlight.load(std::memory_order_acquire) <= mine; });
 }
 
 void CuptiBackend::stopAndDecode(ContextCounters& c)
@@ -1065,10 +1199,7 @@ void CuptiBackend::stopAndDecode(ContextCounters& c)
     // Stop (its range missing, another batch's late one possibly in its place). 0 here: all were submitted. A
     // launch of another thread is usually about to return: wait for it a little (bounded: its return needs no lock
     // held here, but the driver's state is unknown) rather than drop the batch.
-    const auto waitUntil = std::chrono::steady_clock::now() + kWaitForReturns;
-    while (c.unreturned->load(std::memory_order_acquire) > 0 && std::chrono::steady_clock::now() < waitUntil)
-        std::this_thread::yield();
-    const bool unsafe = c.unreturned->load(std::memory_order_acquire) > 0;
+    const bool unsafe = !waitForReturns([&] { return c.unreturned->load(std::memory_order_acquire) == 0; });
     c.unreturned = std::make_shared<std::atomic<int>>(0); // the next batch's (late returns count down the old one)
     auto sp = params<CUpti_RangeProfiler_Stop_Params>(CUpti_RangeProfiler_Stop_Params_STRUCT_SIZE);
     sp.pRangeProfilerObject = c.object;
@@ -1089,9 +1220,8 @@ void CuptiBackend::stopAndDecode(ContextCounters& c)
         note("counter values of " + measured + " lost: " + resultText(rc));
         lost = c.pending;
     } else if (unsafe && !c.pending.empty()) {
-        note("counter values of " + measured
-            + " dropped: decoded before one of their launch calls returned (another thread's launch came "
-              "meanwhile), so a range of theirs may be missing and another's in its place");
+        m_droppedLaunches += c.pending.size(); // said once, in stop()
+        ++m_droppedBatches;
         lost = c.pending;
     } else {
         if (dd.numOfRangeDropped > 0)

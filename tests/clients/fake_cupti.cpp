@@ -109,11 +109,21 @@ State& state()
 
 /// The context current on this thread: the last one it launched or copied on.
 thread_local int t_current = 0;
+/// Stream captures in progress (any thread), and whether this thread's launches are captured.
+std::atomic<int> g_capturing { 0 };
+thread_local bool t_capturing = false;
 std::atomic<std::uint32_t> g_correlation { 100 };
 
 void misuse(const std::string& what)
 {
     std::fprintf(stderr, "fake-cupti: misuse: %s\n", what.c_str());
+}
+
+/// A Range Profiler or profiler set-up call while a stream captures: on a real GPU an unsafe call that invalidates the
+/// capture (the program's next captured launch fails with cudaErrorStreamCaptureInvalidated).
+void duringCapture(const char* function)
+{
+    if (g_capturing.load() > 0) misuse(std::string(function) + " during a stream capture (invalidates it)");
 }
 
 CUptiResult injected(const char* function)
@@ -358,18 +368,20 @@ unsigned fake_cupti_launch(const fake_cupti_kernel* k)
             outer);
     if (inner)
         enter(CUPTI_CB_DOMAIN_RUNTIME_API, CUPTI_RUNTIME_TRACE_CBID_cudaLaunchKernel_v7000, "cudaLaunchKernel", inner);
+    if (outer && k->driverDelayNs > 0) std::this_thread::sleep_for(std::chrono::nanoseconds(k->driverDelayNs));
     enter(CUPTI_CB_DOMAIN_DRIVER_API, CUPTI_DRIVER_TRACE_CBID_cuLaunchKernel, "cuLaunchKernel", driver);
     if (k->submitDelayNs > 0) std::this_thread::sleep_for(std::chrono::nanoseconds(k->submitDelayNs));
     std::uint64_t start = 0, end = 0;
     bool replayed = false;
-    if (!k->fail) place(k->context, k, start, end, replayed);
+    const bool captured = t_capturing; // goes into the graph: nothing runs now
+    if (!k->fail && !captured) place(k->context, k, start, end, replayed);
     exit(CUPTI_CB_DOMAIN_DRIVER_API, CUPTI_DRIVER_TRACE_CBID_cuLaunchKernel, "cuLaunchKernel", driver);
     if (inner)
         exit(CUPTI_CB_DOMAIN_RUNTIME_API, CUPTI_RUNTIME_TRACE_CBID_cudaLaunchKernel_v7000, "cudaLaunchKernel", inner);
     if (outer)
         exit(CUPTI_CB_DOMAIN_RUNTIME_API, CUPTI_RUNTIME_TRACE_CBID___cudaLaunchKernel_v13000, "__cudaLaunchKernel",
             outer);
-    if (k->fail) return 0;
+    if (k->fail || captured) return 0;
     const std::uint32_t carried = k->recordDriverId || !outer ? driver : outer;
     append(kernelRecord(*k, carried, start, end));
     return carried;
@@ -405,6 +417,40 @@ unsigned fake_cupti_graph_launch(const fake_cupti_kernel* kernels, int n)
     for (const auto& r : records)
         append(r);
     return outer;
+}
+
+void fake_cupti_begin_capture(int context)
+{
+    t_current = context;
+    deviceSeen(context);
+    int result = 0;
+    const std::uint32_t outer = g_correlation++, driver = g_correlation++;
+    invoke(CUPTI_CB_DOMAIN_RUNTIME_API, CUPTI_RUNTIME_TRACE_CBID_cudaStreamBeginCapture_v10000,
+        callbackData(CUPTI_API_ENTER, "cudaStreamBeginCapture", nullptr, context, outer, nullptr));
+    invoke(CUPTI_CB_DOMAIN_DRIVER_API, CUPTI_DRIVER_TRACE_CBID_cuStreamBeginCapture_v2,
+        callbackData(CUPTI_API_ENTER, "cuStreamBeginCapture_v2", nullptr, context, driver, nullptr));
+    g_capturing.fetch_add(1);
+    t_capturing = true;
+    invoke(CUPTI_CB_DOMAIN_DRIVER_API, CUPTI_DRIVER_TRACE_CBID_cuStreamBeginCapture_v2,
+        callbackData(CUPTI_API_EXIT, "cuStreamBeginCapture_v2", nullptr, context, driver, &result));
+    invoke(CUPTI_CB_DOMAIN_RUNTIME_API, CUPTI_RUNTIME_TRACE_CBID_cudaStreamBeginCapture_v10000,
+        callbackData(CUPTI_API_EXIT, "cudaStreamBeginCapture", nullptr, context, outer, &result));
+}
+
+void fake_cupti_end_capture(int context)
+{
+    int result = 0;
+    const std::uint32_t outer = g_correlation++, driver = g_correlation++;
+    invoke(CUPTI_CB_DOMAIN_RUNTIME_API, CUPTI_RUNTIME_TRACE_CBID_cudaStreamEndCapture_v10000,
+        callbackData(CUPTI_API_ENTER, "cudaStreamEndCapture", nullptr, context, outer, nullptr));
+    invoke(CUPTI_CB_DOMAIN_DRIVER_API, CUPTI_DRIVER_TRACE_CBID_cuStreamEndCapture,
+        callbackData(CUPTI_API_ENTER, "cuStreamEndCapture", nullptr, context, driver, nullptr));
+    t_capturing = false;
+    g_capturing.fetch_sub(1);
+    invoke(CUPTI_CB_DOMAIN_DRIVER_API, CUPTI_DRIVER_TRACE_CBID_cuStreamEndCapture,
+        callbackData(CUPTI_API_EXIT, "cuStreamEndCapture", nullptr, context, driver, &result));
+    invoke(CUPTI_CB_DOMAIN_RUNTIME_API, CUPTI_RUNTIME_TRACE_CBID_cudaStreamEndCapture_v10000,
+        callbackData(CUPTI_API_EXIT, "cudaStreamEndCapture", nullptr, context, outer, &result));
 }
 
 void fake_cupti_memcpy(int context, unsigned long long bytes)
@@ -696,6 +742,7 @@ CUptiResult CUPTIAPI cuptiDeviceGetChipName(CUpti_Device_GetChipName_Params* p)
 CUptiResult CUPTIAPI cuptiProfilerInitialize(CUpti_Profiler_Initialize_Params*)
 {
     if (CUptiResult rc = injected("cuptiProfilerInitialize")) return rc;
+    duringCapture("cuptiProfilerInitialize");
     State& s = state();
     std::lock_guard lock(s.mutex);
     s.profilerInitialized = true;
@@ -725,6 +772,7 @@ CUptiResult CUPTIAPI cuptiProfilerDeviceSupported(CUpti_Profiler_DeviceSupported
 CUptiResult CUPTIAPI cuptiProfilerGetCounterAvailability(CUpti_Profiler_GetCounterAvailability_Params* p)
 {
     if (CUptiResult rc = injected("cuptiProfilerGetCounterAvailability")) return rc;
+    duringCapture("cuptiProfilerGetCounterAvailability");
     if (!contextIndex(p->ctx)) return CUPTI_ERROR_INVALID_CONTEXT;
     if (!p->pCounterAvailabilityImage) {
         p->counterAvailabilityImageSize = 64;
@@ -886,6 +934,7 @@ CUptiResult usable(CUpti_RangeProfiler_Object* o, const char* call, Needs needs)
 {
     if (!validObject(o, call)) return CUPTI_ERROR_INVALID_PARAMETER;
     if (CUptiResult rc = injected(call)) return rc;
+    duringCapture(call);
     if (needs != Needs::AnyThread && !onItsThread(o, call, needs == Needs::ItsContext))
         return CUPTI_ERROR_INVALID_CONTEXT;
     return CUPTI_SUCCESS;
@@ -899,6 +948,7 @@ std::size_t imageBytes(std::size_t maxRanges)
 CUptiResult CUPTIAPI cuptiRangeProfilerEnable(CUpti_RangeProfiler_Enable_Params* p)
 {
     if (CUptiResult rc = injected("cuptiRangeProfilerEnable")) return rc;
+    duringCapture("cuptiRangeProfilerEnable");
     const int c = contextIndex(p->ctx);
     if (!c) return CUPTI_ERROR_INVALID_CONTEXT;
     State& s = state();

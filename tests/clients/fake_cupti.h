@@ -33,6 +33,7 @@ typedef struct fake_cupti_kernel {
     long long durationNs;
     double ffma, dramRead, dramWrite; ///< what the counters of this launch say
     long long submitDelayNs; ///< the thread pauses this long between the launch callback and the submission
+    long long driverDelayNs; ///< and this long between the runtime call's callback and its driver call's
 } fake_cupti_kernel;
 
 /// Launch callbacks around one kernel; the correlation id its record carries (0 when it failed).
@@ -48,6 +49,11 @@ void fake_cupti_stray_kernel(int context);
 /// cuCtxDestroy (or cudaDeviceReset) of @p context on the calling thread: CUPTI's resource callback, then the
 /// context is gone (its Range Profiler object with it, if the plugin left one enabled).
 void fake_cupti_destroy_context(int context);
+/// cudaStreamBeginCapture (with cuStreamBeginCapture_v2 inside) and cudaStreamEndCapture on the calling thread:
+/// launches in between are captured (their callbacks come, no kernel runs, no record), and a Range Profiler call
+/// from any thread meanwhile is misuse: a real one invalidates the capture.
+void fake_cupti_begin_capture(int context);
+void fake_cupti_end_capture(int context);
 /// CUPTI's worker completes the current activity buffer now, on a thread of its own.
 void fake_cupti_deliver(void);
 /// The context current on the calling thread (0: none), and making one current (fake_cuda.cpp's driver calls).

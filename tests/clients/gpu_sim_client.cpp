@@ -21,8 +21,8 @@
 
 namespace {
 
-constexpr const char* kUsage = "usage: gpu_sim_client mixed | batch N | stray | race | threads N M | worker_only | "
-                               "reset | graph | ranks N | bench N | exit N\n";
+constexpr const char* kUsage = "usage: gpu_sim_client mixed | batch N | stray | race | threads N M [DELAY] | "
+                               "turns N | worker_only | reset | graph | capture | ranks N | bench N | exit N\n";
 
 unsigned g_grid = 0; ///< every launch a grid size of its own: the launch's name in the profile
 
@@ -141,6 +141,24 @@ int main(int argc, char** argv)
             });
         for (auto& t : threads)
             t.join();
+    } else if (std::strcmp(what, "turns") == 0) {
+        // lstm_chain --threads 2: two threads launching the same two kernels in turn through the runtime, whose
+        // driver call comes 1 ms after the runtime call's callback (the runtime's own work in between).
+        const int n = argc > 2 ? std::atoi(argv[2]) : 20;
+        std::vector<fake_cupti_kernel> plans[2];
+        for (auto& plan : plans)
+            for (int i = 0; i < n; ++i) {
+                fake_cupti_kernel k = kernel(i % 2 ? "turn_cell" : "turn_gemv", 1, 1);
+                k.driverDelayNs = 1'000'000;
+                plan.push_back(k);
+            }
+        auto lane = [](const std::vector<fake_cupti_kernel>& plan) {
+            for (const auto& k : plan)
+                launch(k);
+        };
+        std::thread a(lane, std::cref(plans[0])), b(lane, std::cref(plans[1]));
+        a.join();
+        b.join();
     } else if (std::strcmp(what, "bench") == 0) {
         // Host cost per launch (bench/cupti_callbacks.sh): the fake's own work, plus the plugin's and the
         // collector's callbacks when recorded. Median of 9 rounds.
@@ -198,6 +216,21 @@ int main(int argc, char** argv)
         fake_cupti_kernel graph[2] = { kernel("graph_x"), kernel("graph_y") };
         fake_cupti_graph_launch(graph, 2);
         launch(kernel("around_graph"));
+    } else if (std::strcmp(what, "capture") == 0) {
+        // lstm_chain --graph: the first launches of the context are captured into a graph (no kernel runs), then
+        // the graph is launched, then a kernel measured after it. A second round with a batch started before
+        // the capture begins.
+        for (int round = 0; round < 2; ++round) {
+            if (round == 1) launch(kernel("before_capture"));
+            fake_cupti_begin_capture(1);
+            launch(kernel("captured_a"));
+            launch(kernel("captured_b", 1, 0)); // cuLaunchKernel alone
+            fake_cupti_end_capture(1);
+            fake_cupti_kernel graph[2] = { kernel("captured_a"), kernel("captured_b") };
+            fake_cupti_graph_launch(graph, 2);
+        }
+        launch(kernel("captured_a")); // an ordinary launch of a captured kernel: measured
+        launch(kernel("after_capture"));
     } else if (std::strcmp(what, "worker_only") == 0) {
         // The main thread never uses CUDA: at exit it has no current context while the profiler is started.
         std::thread([] { launch(kernel("from_worker")); }).join();

@@ -71,6 +71,16 @@ std::string missingValues(const std::string& profile, const std::string& metric)
 constexpr const char* kFfma = "smsp__sass_thread_inst_executed_op_ffma_pred_on.sum";
 
 /// Every replayed launch has its FFMA count, and every FFMA count is its own launch's.
+/// Measured launches whose values were dropped for a race between threads (the plugin's note at the end; 0 without
+/// one).
+int droppedLaunches(const std::string& profile)
+{
+    const std::string n = sqlOne(profile,
+        "SELECT coalesce(max(CAST(substr(message, 19) AS INTEGER)), 0) FROM diagnostic WHERE message LIKE "
+        "'counter values of %dropped%'");
+    return std::stoi(n);
+}
+
 void checkOwnValues(const std::string& profile)
 {
     CHECK(offValues(profile, kFfma, 10) == "0");
@@ -268,9 +278,10 @@ TEST_CASE("simulated GPU: a thread's kernel submitted into another's batch drops
     checkOwnValues(t.profile);
     // The stop waits up to 2 ms for the others' launches to return: most batches are kept (about 157 of 160 here).
     CHECK(std::stoi(sqlOne(t.profile, "SELECT count(*) FROM kernel WHERE replayed")) > 0);
-    if (mode == "3")
-        CHECK(std::stoi(sqlOne(t.profile, "SELECT count(*) FROM diagnostic WHERE message LIKE 'counter values of %'"))
-            <= 4 * 6);
+    // One note at the end says how many launches lost their values; K = 3 allows 3 + 3 attempts per kernel.
+    CHECK(
+        std::stoi(sqlOne(t.profile, "SELECT count(*) FROM diagnostic WHERE message LIKE 'counter values of %'")) <= 1);
+    if (mode == "3") CHECK(droppedLaunches(t.profile) <= 4 * 6);
     // Two threads whose kernels go in as their callbacks return: most batches are kept (140 to 190 of 200 here),
     // all on their own launches.
     const SimRun two
@@ -278,6 +289,39 @@ TEST_CASE("simulated GPU: a thread's kernel submitted into another's batch drops
     CHECK(sqlOne(two.profile, "SELECT count(*) FROM kernel") == "200");
     CHECK(std::stoi(sqlOne(two.profile, "SELECT count(*) FROM kernel WHERE replayed")) > 0);
     checkOwnValues(two.profile);
+}
+
+TEST_CASE("simulated GPU: two threads launching in turn through the runtime keep their counter values")
+{
+    // lstm_chain --threads 2 on the H200 had every measured launch dropped: the thread stopping a batch waited,
+    // holding the plugin's lock, for the other thread's launch, whose driver callback needed that lock. Each
+    // runtime call here reaches its driver call 1 ms after its own callback.
+    const SimRun r = recordSim("turns", { "--mode", "counters" }, { "turns", "20" });
+    CHECK(sqlOne(r.profile, "SELECT count(*) FROM kernel") == "40");
+    CHECK(droppedLaunches(r.profile) == 0);
+    // K = 3 per kernel: both kernels' first three launches measured, each with its own values.
+    CHECK(count(r.profile, "s.text = 'turn_gemv' AND k.replayed") == "3");
+    CHECK(count(r.profile, "s.text = 'turn_cell' AND k.replayed") == "3");
+    checkOwnValues(r.profile);
+}
+
+TEST_CASE("simulated GPU: no Range Profiler call while a stream captures and captured kernels are measured later")
+{
+    // lstm_chain --graph on the H200: the plugin set up the profiler on the first captured launch, which
+    // invalidated the capture (cudaErrorStreamCaptureInvalidated). The fake calls any profiler call during a
+    // capture misuse (recordSim fails on it).
+    const SimRun r = recordSim("capture", { "--mode", "counters" }, { "capture" });
+    CHECK(r.result.status == 0);
+    const std::string& p = r.profile;
+    CHECK(sqlOne(p, "SELECT count(*) FROM kernel") == "7");
+    // Two graph launches of the two captured kernels: run, timed, never replayed.
+    CHECK(count(p, "k.graph_id = 1 AND NOT k.replayed AND k.duration_ns > 0") == "4");
+    // The batch started before the second capture was decoded before it began; launches after the captures
+    // are measured, a captured kernel's own launch too (captures count against no kernel's K).
+    CHECK(count(p, "s.text = 'before_capture' AND k.replayed") == "1");
+    CHECK(count(p, "s.text = 'captured_a' AND k.graph_id IS NULL AND k.replayed") == "1");
+    CHECK(count(p, "s.text = 'after_capture' AND k.replayed") == "1");
+    checkOwnValues(p);
 }
 
 TEST_CASE("simulated GPU: a profiler started by a worker thread is ended at exit with its context made current")
