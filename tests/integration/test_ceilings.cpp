@@ -262,9 +262,10 @@ TEST_CASE(
     "ceilings --gpu: the GPU's own peaks beside the measured ceilings, or a note why there are none", "[ceilings]")
 {
     // A stand-in companion (ROOFTIME_CEILINGS_GPU): the H200's measurement as rooftime-ceilings-gpu prints it, and a
-    // probe that fails as one does where counters are denied, or that runs no kernel at all.
+    // probe that fails as one does where counters are denied, or that runs no kernel at all. Session 5's file: its
+    // ceilings carry no counter peaks of their own.
     const std::string dir = scratchDir("ceilings_probe");
-    const auto h200 = nlohmann::json::parse(readFile(testData("machines/nvidia-h200-vm.json")));
+    const auto h200 = nlohmann::json::parse(readFile(testData("machines/nvidia-h200-vm-1.0.json")));
     nlohmann::json doc = { { "gpu", h200["gpus"][0] }, { "ceilings", nlohmann::json::array() },
         { "sweeps", nlohmann::json::array() }, { "notes", nlohmann::json::array() } };
     for (const auto& c : h200["ceilings"])

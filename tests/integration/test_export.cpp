@@ -75,10 +75,10 @@ TEST_CASE("export: the H200 GEMMs' kernels, copies and regions, with each launch
     RunResult r;
     const json trace = exported({ profile }, dir + "/gemm.json", &r);
     CHECK(r.err.find("rooftime export: wrote " + dir + "/gemm.json (") == 0);
-    // Why the roofline tracks are empty: every launch was replayed, and the recording predates launch times.
-    CHECK(r.err.find("rooftime export: " + sqlOne(profile, "SELECT COUNT(*) FROM kernel")
-              + " of the kernel launches have neither a GPU time nor a launch time of their own")
-        != std::string::npos);
+    // Every launch was replayed (no GPU time of its own), but each has its launch call's time (schema 1.3): none is
+    // left out of the roofline tracks.
+    CHECK(sqlOne(profile, "SELECT COUNT(*) FROM kernel WHERE launch_ns IS NULL") == "0");
+    CHECK(r.err.find("have neither a GPU time nor a launch time") == std::string::npos);
 
     // Every launch and copy of the file, on its stream's track; the regions on their thread.
     const auto kernels = events(trace, "X", "kernel");
@@ -118,11 +118,11 @@ TEST_CASE("export: the H200 GEMMs' kernels, copies and regions, with each launch
         }
         CHECK(launches == row.count);
     }
-    // Counters mode replayed every launch, and these recordings have no launch times: the launches sit beside
-    // their streams, at their regions' starts, and out of the counter tracks.
+    // Counters mode replayed every launch: the launches sit beside their streams, at their launch calls, with the
+    // replay's duration, and in the counter tracks.
     for (const json& k : kernels)
-        CHECK(k.at("args").contains("placed"));
-    CHECK(events(trace, "C").empty());
+        CHECK_THAT(k.at("args").at("placed").get<std::string>(), Catch::Contains("drawn at its launch call"));
+    CHECK_FALSE(events(trace, "C").empty());
 }
 
 TEST_CASE("export: the counter tracks hold the kernels' time, time at the roof and FLOPs, spread over time", "[export]")

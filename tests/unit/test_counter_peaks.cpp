@@ -104,7 +104,7 @@ TEST_CASE("counter peaks are not reported as counters no rule reads", "[peaks]")
 
 TEST_CASE("counter peaks join the machine file's GPU ceilings, and survive its round trip (1.1)", "[peaks]")
 {
-    MachineModel m = readMachineFile(rooftime::test::testData("machines/nvidia-h200-vm.json"));
+    MachineModel m = readMachineFile(rooftime::test::testData("machines/nvidia-h200-vm-1.0.json"));
     const auto peaks = counterPeaks(hopperLaunch(1.755e9));
     // Every GPU ceiling whose peak this launch has: the FMAs, WMMA fp16 (hmma), cuBLAS fp16 (hgmma); L1, L2 and HBM
     // of every pattern. Shared memory has no counter peak; bf16 and tf32 none in this launch.
@@ -154,10 +154,10 @@ TEST_CASE("counter peaks join the machine file's GPU ceilings, and survive its r
     CHECK(text.find("counters  ratio") != std::string::npos);
     CHECK(text.find("SM clock under counters: 1.755 GHz") != std::string::npos);
     const std::string plain
-        = formatMachineText(readMachineFile(rooftime::test::testData("machines/nvidia-h200-vm.json")));
+        = formatMachineText(readMachineFile(rooftime::test::testData("machines/nvidia-h200-vm-1.0.json")));
     CHECK(plain.find("counters") == std::string::npos);
     // A 1.0 file reads as before: no counter values.
-    const MachineModel old = parseMachine(slurp(rooftime::test::testData("machines/nvidia-h200-vm.json")), "old");
+    const MachineModel old = parseMachine(slurp(rooftime::test::testData("machines/nvidia-h200-vm-1.0.json")), "old");
     CHECK(old.minor == 0);
     CHECK(old.gpus.at(0).smCounterHz == 0);
 }
@@ -237,7 +237,7 @@ TEST_CASE("report: each kernel's SM clock under counters, and those that ran wel
     }
     std::vector<Profile> profiles;
     profiles.push_back(Profile::open(path));
-    const MachineModel h200 = readMachineFile(rooftime::test::testData("machines/nvidia-h200-vm.json"));
+    const MachineModel h200 = readMachineFile(rooftime::test::testData("machines/nvidia-h200-vm-1.0.json"));
     ReportOptions options;
     options.by = ReportBy::Kernel;
     const Report report = buildReport(profiles, &h200, options);
