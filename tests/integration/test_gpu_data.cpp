@@ -449,6 +449,12 @@ TEST_CASE("H200 machine file: measured ceilings in sane bounds, beside their the
     CHECK(show.status == 0);
     CHECK(show.out.find("is implausible") == std::string::npos);
     CHECK_THAT(show.out, Catch::Contains("counters  ratio"));
+    // Its L2 read ceiling (20.6 TB/s) is above the L2's own peak (15.4 TB/s): the sweep of that run let blocks
+    // reread their neighbours' data. --show says so, of that ceiling alone.
+    CHECK_THAT(show.out,
+        Catch::Contains("warning: gpu0 L2 read: measured 20.6 TB/s is 134% of the GPU's own peak for it (15.4 TB/s, "
+                        "from its counters): too high; most likely a faster level served part of its sweep"));
+    CHECK(show.out.find("warning: gpu0 HBM") == std::string::npos);
     const double cpuHz = m["cpu"]["clocks"]["measured_hz"].get<double>();
     CHECK(cpuHz > 2.0e9);
     CHECK(cpuHz < 4.0e9);

@@ -36,8 +36,9 @@ std::map<std::string, double> hopperLaunch(double smHz)
         { kSass + "dfma_pred_on.sum.peak_sustained", 132 * 64 },
         { kSass + "ffma_pred_on.sum.peak_sustained", 132 * 128 },
         { kSass + "hfma_pred_on.sum.peak_sustained", 132 * 128 },
-        { "sm__ops_path_tensor_op_hgmma_src_fp16.sum.peak_sustained", 132 * 4096 },
-        { "sm__ops_path_tensor_op_hmma_src_fp16_dst_fp32.sum.peak_sustained", 132 * 2048 },
+        // the H200's own values (session 13): wgmma's peak is twice mma.sync's, the 2:4-sparse rate
+        { "sm__ops_path_tensor_op_hgmma_src_fp16.sum.peak_sustained", 132 * 8192 },
+        { "sm__ops_path_tensor_op_hmma_src_fp16_dst_fp32.sum.peak_sustained", 132 * 4096 },
         { "dram__bytes.sum.peak_sustained", 1840 },
         { "lts__t_bytes.sum.peak_sustained", 5120 },
         { "l1tex__t_bytes.sum.peak_sustained", 132 * 128 },
@@ -77,9 +78,12 @@ TEST_CASE("counter peaks: peak_sustained per cycle × weight × the unit's own c
     CHECK(fp64->method.find("1980 MHz") != std::string::npos);
     // a packed half2 fma is 4 FLOPs, as in the work rules
     CHECK(find(peaks, true, "fp16", "fma")->value == Approx(132 * 128 * 4 * 1.98e9));
-    // tensor operations count once; wgmma and mma.sync apart
-    CHECK(find(peaks, true, "fp16", "hgmma")->value == Approx(132 * 4096 * 1.98e9));
-    CHECK(find(peaks, true, "fp16", "hmma")->value == Approx(132 * 2048 * 1.98e9));
+    // tensor operations count once; wgmma and mma.sync apart. wgmma's counter peak is its 2:4-sparse rate: the
+    // dense roof is half of it (NVIDIA's 989 TFLOP/s at 1830 MHz), and the method says so.
+    const CounterPeak* wgmma = find(peaks, true, "fp16", "hgmma");
+    CHECK(wgmma->value == Approx(132 * 4096 * 1.98e9));
+    CHECK_THAT(wgmma->method, Catch::Contains("1.08134e+06/cycle × 0.5 FLOP") && Catch::Contains("2:4-sparse"));
+    CHECK(find(peaks, true, "fp16", "hmma")->value == Approx(132 * 4096 * 1.98e9));
     // bandwidth at its own unit's clock, not the SM's
     CHECK(find(peaks, false, "HBM")->value == Approx(1840 * 2.6e9));
     CHECK(find(peaks, false, "L2")->value == Approx(5120 * 1.7e9));
@@ -120,7 +124,7 @@ TEST_CASE("counter peaks join the machine file's GPU ceilings, and survive its r
         throw std::logic_error("unreachable");
     };
     CHECK(ceiling(CeilingKind::Compute, "fp32", "fma").counterTheoretical == Approx(132 * 128 * 2 * 1.755e9));
-    CHECK(ceiling(CeilingKind::Compute, "fp16", "tensor").counterTheoretical == Approx(132 * 2048 * 1.755e9));
+    CHECK(ceiling(CeilingKind::Compute, "fp16", "tensor").counterTheoretical == Approx(132 * 4096 * 1.755e9));
     CHECK(ceiling(CeilingKind::Compute, "fp16", "cublas").counterTheoretical == Approx(132 * 4096 * 1.755e9));
     CHECK_FALSE(ceiling(CeilingKind::Compute, "bf16", "tensor").counterTheoretical);
     CHECK_FALSE(ceiling(CeilingKind::Bandwidth, "shared").counterTheoretical);

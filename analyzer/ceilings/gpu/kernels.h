@@ -79,13 +79,16 @@ inline constexpr int kStreamThreads = 256;
 /// A slice is a multiple of this many bytes: one float4 per thread of a block.
 inline constexpr std::size_t kStreamUnitBytes = kStreamThreads * 16;
 
-/// Resident blocks per SM; also asks for the largest L1 (smallest shared-memory carve-out) for the read kernel.
+/// Resident blocks per SM (the fewer of the two variants); also asks for the largest L1 (smallest shared-memory
+/// carve-out) for the stream kernels.
 cudaError_t streamBlocksPerSm(StreamPattern p, int* blocks);
-/// The working set is @p slices slices of @p sliceBytes (a multiple of kStreamUnitBytes) each. In pass p, block b
-/// streams slice (b + p) mod slices: each slice is touched once per pass when slices == blocks, and every SM sees the
-/// whole working set over a few passes, so a set that fits in L1 (or L2) is served from there. Copy reads @p src and
-/// writes @p dst with the same slicing.
-cudaError_t launchStream(StreamPattern p, int blocks, const void* src, void* dst, std::size_t slices,
+/// The working set is @p slices slices of @p sliceBytes (a multiple of kStreamUnitBytes) each; each slice is touched
+/// once per pass when slices == blocks. Without @p beyondL1 (sets that may fit in L1), in pass p block b streams
+/// slice (b + p) mod slices, so every SM sees the whole working set over a few passes and only a set that fits in
+/// its L1 is served from there. With @p beyondL1, loads bypass L1 (ld.global.cg) and block b streams slice
+/// b mod slices in every pass: no block reads what another block has just read, so a set larger than L2 comes from
+/// HBM. Copy reads @p src and writes @p dst with the same slicing.
+cudaError_t launchStream(StreamPattern p, bool beyondL1, int blocks, const void* src, void* dst, std::size_t slices,
     std::size_t sliceBytes, int passes, float* sink, cudaStream_t stream);
 
 /// Shared memory: each thread reads kSharedLoads float4 per iteration, conflict-free (a warp reads 512 contiguous

@@ -476,9 +476,10 @@ private:
             last = ws;
             const void* src = base;
             void* dst = p == StreamPattern::Write ? base : base + bufBytes / 2;
+            const bool beyondL1 = static_cast<double>(ws) > gpu().l1BytesPerSm / 2;
             const Runner::Launch launch = [&](long long passes) {
-                return launchStream(p, blocks, src, dst, shape.slices, shape.sliceBytes, static_cast<int>(passes),
-                    m_sink.as<float>(), stream());
+                return launchStream(p, beyondL1, blocks, src, dst, shape.slices, shape.sliceBytes,
+                    static_cast<int>(passes), m_sink.as<float>(), stream());
             };
             const std::string what = fmt::format("{} launch", kernel);
             const Runner::Result r = m_run.calibrate(what.c_str(), launch, m_plan.streamTarget);
@@ -521,11 +522,14 @@ private:
             ? "float4 loads, 4 in flight per thread"
             : (p == StreamPattern::Write ? "float4 stores" : "float4 load + store, 4 in flight per thread");
         c.method = fmt::format(
-            "{} ({}): {} blocks × {} threads ({} per SM, one wave); in pass p block b streams slice (b + p) mod "
-            "slices, so every SM sees the whole working set; median of {} sweep points from {} to {}{}, each the "
-            "best of {} runs of ≥ {:g} ms (cudaEvent); range rule: {}",
-            kernel, access, blocks, kStreamThreads, perSm, values.size(), bytesText(lo), bytesText(hi),
-            p == StreamPattern::Copy ? " (read + written bytes)" : "", kRepeats, m_plan.streamTarget * 1e3,
+            "{} ({}): {} blocks × {} threads ({} per SM, one wave); {}; median of {} sweep points from {} to {}{}, "
+            "each the best of {} runs of ≥ {:g} ms (cudaEvent); range rule: {}",
+            kernel, access, blocks, kStreamThreads, perSm,
+            level == "L1" ? "in pass p block b streams slice (b + p) mod slices, so every SM sees the whole working set"
+                          : "loads bypass L1 (ld.global.cg) and block b streams slice b mod slices in every pass, so "
+                            "no block reads what another has just read",
+            values.size(), bytesText(lo), bytesText(hi), p == StreamPattern::Copy ? " (read + written bytes)" : "",
+            kRepeats, m_plan.streamTarget * 1e3,
             level == "L1" ? fmt::format("set ≤ L1/2 = {}", bytesText(gpu().l1BytesPerSm / 2))
                           : (level == "L2" ? fmt::format("2 × L1 = {} ≤ set ≤ L2/2 = {}",
                                  bytesText(2 * gpu().l1BytesPerSm), bytesText(gpu().l2Bytes / 2))

@@ -153,6 +153,21 @@ std::string formatMachineText(const MachineModel& m)
                              : "",
                     extra);
             }
+        // A ceiling measured above the GPU's own peak for it cannot be what it claims. Seen on the H200 of
+        // session 13: its L2 read sweep (20.6 TB/s) was partly served from L1.
+        for (const auto& c : m.ceilings)
+            if (c.device == device && c.counterTheoretical && *c.counterTheoretical > 0
+                && c.value > 1.05 * *c.counterTheoretical)
+                out += fmt::format(
+                    "  warning: {} {}: measured {} is {:.0f}% of the GPU's own peak for it ({}, from its "
+                    "counters): too high{}\n",
+                    device, what(c), valueText(c), 100 * c.value / *c.counterTheoretical,
+                    siValue(*c.counterTheoretical) + c.unit,
+                    c.kind == CeilingKind::Bandwidth
+                        ? "; most likely a faster level served part of its sweep (before session 13 the sweep let "
+                          "neighbouring blocks reread each other's data): measure again with `rooftime ceilings "
+                          "--gpu`"
+                        : "");
     }
     if (!m.notes.empty()) {
         out += "\nnotes:\n";
