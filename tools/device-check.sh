@@ -317,12 +317,38 @@ if ((have_gpu)) && [[ ${DEVICE_CHECK_NCU:-1} != 0 ]]; then
             step "ncu-import-$s" 30 "$rooftime" import ncu "$data/ncu/$s.csv" -o "$data/ncu/$s.rtdb"
         fi
     done
+    # Triad's HBM bytes with the L2 flushed before every pass (--cache-control all), beside the run above: session 13
+    # found that a replayed launch's DRAM writes depend on the dirty lines left in L2 before it (docs/cupti.md).
+    if [[ -x $kit/samples/cuda/triad ]]; then
+        read -ra args <<<"${sample_args[triad]}"
+        gpu_step ncu-cold-triad 40 "${plain_env[@]}" LC_ALL=C "$ncu" --replay-mode kernel --clock-control none \
+            --cache-control all --metrics gpu__time_duration.sum,dram__bytes_read.sum,dram__bytes_write.sum --csv \
+            --page raw --print-units base --log-file "$work/ncu-cold-triad.csv" "$kit/samples/cuda/triad" "${args[@]}"
+        [[ -s $work/ncu-cold-triad.csv ]] &&
+            step ncu-import-cold-triad 30 "$rooftime" import ncu "$work/ncu-cold-triad.csv" -o "$work/ncu-cold-triad.rtdb"
+    fi
 fi
 for s in $cuda_samples; do
     for mode in time counters ncu; do
         [[ -f $data/$mode/$s.rtdb ]] && report_json "$data/$mode/$s.rtdb" >"$work/json/$mode-$s.json" 2>"$work/json/$mode-$s.err"
     done
 done
+[[ -f $work/ncu-cold-triad.rtdb ]] && report_json "$work/ncu-cold-triad.rtdb" >"$work/json/ncucold-triad.json" 2>/dev/null
+# The FMA instructions of the ceiling kernels and of the hfma2 sample (session 13: 1024 HFMA2 and no HFMA2.MMA in the
+# fp16 kernel's loop, which runs at the fp32 FLOP rate), where the machine has cuobjdump.
+cuobjdump=$(command -v cuobjdump || ls /usr/local/cuda/bin/cuobjdump 2>/dev/null | head -1)
+if [[ -n $cuobjdump ]]; then
+    for f in "$kit/bin/rooftime-ceilings-gpu" "$kit/samples/cuda/hfma2" "$kit/samples/cuda/triad"; do
+        [[ -x $f ]] || continue
+        echo "### $(basename "$f")"
+        timeout 60 "$cuobjdump" -sass "$f" 2>&1 | awk '/Function :/ {fn = $3}
+            {for (i = 1; i <= NF; i++) if ($i ~ /^(HFMA2|FFMA|DFMA|HMMA|HGMMA)/) {c[fn " " $i]++; break}}
+            END {for (k in c) print c[k], k}' | sort -k2
+    done >"$out/logs/sass-counts.txt" 2>&1
+    say ""
+    say "FMA and MMA instructions per kernel (cuobjdump -sass; logs/sass-counts.txt):"
+    grep -E 'fmaKernel|hfma2_chain|triad' "$out/logs/sass-counts.txt" | sed 's/^/    /' | cut -c1-200 >>"$summary"
+fi
 # Kernels under the functions that launched them: one run with host call stacks, then the call-path report.
 say ""
 say "Call paths: \`rooftime record --call-stacks\` of lstm_chain, then \`rooftime report --by callpath --format json\`."
@@ -475,6 +501,26 @@ for s in samples:
         table(s)
     except Exception as ex:
         print(f"| {s} | (comparison failed: {type(ex).__name__}: {ex}) | | | | | | | | | | | | |")
+
+# Triad's HBM bytes per launch by how L2 was left before each pass: rooftime's replays, ncu without and with a flush,
+# and the sample's own count.
+try:
+    c, n, cold, e = rows("counters", "triad"), rows("ncu", "triad"), rows("ncucold", "triad"), expected("triad")
+    print("")
+    for k in sorted(set(c) | set(n) | set(cold)):
+        exp_bytes = None
+        try:
+            with open(os.path.join(logs, "time-triad.log"), errors="replace") as f:
+                for line in f:
+                    m = EXPECT.match(line)
+                    if m and m.group(1) == k:
+                        exp_bytes = float(m.group(7)) / int(m.group(2))
+        except (OSError, ValueError):
+            pass
+        print(f"- {k} HBM bytes per launch: rooftime {fmt(hbm(c.get(k)))}, ncu --cache-control none {fmt(hbm(n.get(k)))}, "
+              f"ncu --cache-control all {fmt(hbm(cold.get(k)))}, the sample's count {fmt(exp_bytes)}")
+except Exception as ex:
+    print(f"triad bytes comparison failed: {type(ex).__name__}: {ex}")
 PY
 fi
 
@@ -498,7 +544,9 @@ declare -A py_replay=([cnn_train]="--steps ${DEVICE_CHECK_CNN_REPLAY_STEPS:-3} -
 # Where time mode's cost on the CNN comes from (docs/cupti.md, overhead): timenocupti = the collector without CUPTI
 # (CUDA_INJECTION64_PATH unset: NVTX ranges and the process only), timenonvtx = CUPTI without NVTX injection,
 # timekernel = CUPTI tracing kernels only (ROOFTIME_CUPTI_ACTIVITIES=none: no memcpy, memset or device records).
-py_runs=${DEVICE_CHECK_PY_RUNS:-"cnn_train:plain lstm_train:plain cnn_train:time lstm_train:time cnn_train:kineto lstm_train:kineto cnn_train:timenocupti cnn_train:timenonvtx cnn_train:timekernel cnn_train:plain cnn_train:time cnn_train:counters lstm_train:counters cnn_train:ncu"}
+# Session 13's runs of the CNN loop differed by 8 % between two plain runs: the time-mode overhead is judged on
+# three plain and three time runs, alternating (the table's last lines: median of the runs' medians).
+py_runs=${DEVICE_CHECK_PY_RUNS:-"cnn_train:plain lstm_train:plain cnn_train:time lstm_train:time cnn_train:kineto lstm_train:kineto cnn_train:plain cnn_train:time cnn_train:plain cnn_train:time cnn_train:counters lstm_train:counters cnn_train:ncu"}
 # Timed steps of the overhead runs (many: a step is a few ms) and of the replaying runs (counters replay the first
 # launches of every kernel; ncu replays every launch).
 timed_steps="--steps ${DEVICE_CHECK_PY_STEPS:-100} --warmup 10"
@@ -605,6 +653,22 @@ for py, mode, name, rc, secs in runs:
         overs.append(f"{100 * (ms - b) / b:+.1f} %" if ms is not None and b and mode not in ("plain", "counters", "ncu")
                      else "-")
     print(f"| {py} | {name[len('py-' + py) + 1:]} | {rc} | {secs:.1f} | {' / '.join(cells)} | {' / '.join(overs)} |")
+# Per script and mode with several runs: the median of the runs' median step times, against the plain runs'.
+import statistics
+print("")
+for py in sorted({r[0] for r in runs}):
+    med = {}
+    for p, mode, name, rc, secs in runs:
+        v = step_ms(name, "step_ms_median")
+        if p == py and v is not None:
+            med.setdefault(mode, []).append(v)
+    plain = med.get("plain")
+    for mode, vals in sorted(med.items()):
+        if mode in ("plain", "counters", "ncu") or not plain:
+            continue
+        m, b = statistics.median(vals), statistics.median(plain)
+        print(f"- {py} {mode}: median of {len(vals)} run(s) {m:.3f} ms against {len(plain)} plain {b:.3f} ms: "
+              f"{100 * (m - b) / b:+.1f} %")
 PY
 fi
 
