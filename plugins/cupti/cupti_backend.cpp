@@ -42,10 +42,14 @@ constexpr std::size_t kMaxRanges = 64; ///< launches measured between two decode
 /// before it returns: tens of milliseconds for a large kernel.
 constexpr std::chrono::milliseconds kWaitForReturns { 250 };
 
-/// Waits until @p done() or kWaitForReturns has passed; done()'s last answer.
-template <typename Done> bool waitForReturns(Done done)
+/// Longest wait, before starting a batch, for other threads' calls in flight (unmeasured launches, copies, fills):
+/// such a call returns within microseconds unless it blocks (a full launch queue, a synchronous copy).
+constexpr std::chrono::milliseconds kWaitForOthers { 20 };
+
+/// Waits until @p done() or @p limit has passed; done()'s last answer.
+template <typename Done> bool waitForReturns(Done done, std::chrono::milliseconds limit = kWaitForReturns)
 {
-    const auto waitUntil = std::chrono::steady_clock::now() + kWaitForReturns;
+    const auto waitUntil = std::chrono::steady_clock::now() + limit;
     for (int spins = 0; !done(); ++spins) {
         if (std::chrono::steady_clock::now() >= waitUntil) return done();
         if (spins < 1000)
@@ -138,6 +142,30 @@ constexpr CUpti_CallbackId kRuntimeCaptureEnds[] = { CUPTI_RUNTIME_TRACE_CBID_cu
 
 enum class Capture { None, Begin, End };
 
+// Every begin and end capture call's parameter block starts with its stream (CUPTI's generated_*_meta.h).
+static_assert(offsetof(cuStreamBeginCapture_params, hStream) == 0);
+static_assert(offsetof(cuStreamBeginCapture_ptsz_params, hStream) == 0);
+static_assert(offsetof(cuStreamBeginCapture_v2_params, hStream) == 0);
+static_assert(offsetof(cuStreamBeginCapture_v2_ptsz_params, hStream) == 0);
+static_assert(offsetof(cuStreamBeginCaptureToGraph_params, hStream) == 0);
+static_assert(offsetof(cuStreamBeginCaptureToGraph_ptsz_params, hStream) == 0);
+static_assert(offsetof(cuStreamEndCapture_params, hStream) == 0);
+static_assert(offsetof(cuStreamEndCapture_ptsz_params, hStream) == 0);
+static_assert(offsetof(cudaStreamBeginCapture_v10000_params, stream) == 0);
+static_assert(offsetof(cudaStreamBeginCapture_ptsz_v10000_params, stream) == 0);
+static_assert(offsetof(cudaStreamBeginCaptureToGraph_v12030_params, stream) == 0);
+static_assert(offsetof(cudaStreamBeginCaptureToGraph_ptsz_v12030_params, stream) == 0);
+static_assert(offsetof(cudaStreamEndCapture_v10000_params, stream) == 0);
+static_assert(offsetof(cudaStreamEndCapture_ptsz_v10000_params, stream) == 0);
+
+/// The stream of a begin or end capture call (nullptr where CUPTI gave no parameters).
+void* captureStream(const CUpti_CallbackData* cb)
+{
+    void* stream = nullptr;
+    if (cb->functionParams) std::memcpy(&stream, cb->functionParams, sizeof stream);
+    return stream;
+}
+
 Capture captureCall(CUpti_CallbackDomain domain, CUpti_CallbackId cbid)
 {
     auto in = [cbid](const auto& ids) { return std::find(std::begin(ids), std::end(ids), cbid) != std::end(ids); };
@@ -154,16 +182,31 @@ thread_local rooftime::collector::backend::LaunchContext t_runtimeContext; // of
 /// Counters mode: that runtime launch was already counted (its driver launch only adds its id).
 thread_local bool t_runtimeCounted = false;
 /// Counters mode: the launch, graph launch, copy or fill calls this thread is inside of (a runtime call and the
-/// driver call within it count twice), and the batch whose measured launch the outermost is (its count of
-/// unreturned launches goes down when that call returns).
-thread_local int t_gpuCalls = 0;
-thread_local std::shared_ptr<std::atomic<int>> t_batch;
+/// driver call within it count twice), the batch whose measured launch the outermost is (its count of unreturned
+/// launches goes down when that call returns), and the count of calls in flight it is in (CuptiBackend::m_inFlight).
+/// A thread that ends inside a call (cancelled in a blocking copy) gives both counts back as it goes, so that no
+/// batch waits for it, and no later one, in vain.
+struct ThreadCalls {
+    int depth = 0;
+    std::shared_ptr<std::atomic<int>> batch;
+    std::atomic<int>* flight = nullptr; ///< set while counted in flight
+    void returned() noexcept
+    {
+        if (batch) {
+            batch->fetch_sub(1, std::memory_order_release);
+            batch.reset();
+        }
+        if (flight) {
+            flight->fetch_sub(1, std::memory_order_release);
+            flight = nullptr;
+        }
+    }
+    ~ThreadCalls() { returned(); }
+};
+thread_local ThreadCalls t_calls;
 /// Counters mode: the begin or end capture calls this thread is inside of (a runtime call and the driver call
 /// within it count twice; the outermost one counts the capture).
 thread_local int t_captureCalls = 0;
-/// Counters mode: this thread's outermost launch, graph launch, copy or fill call is counted in
-/// CuptiBackend::m_inFlight (until it returns).
-thread_local bool t_inFlight = false;
 
 /// Makes @p ctx current on the calling thread for the scope, where another or none is: the Range Profiler is ended
 /// at exit on the exiting thread, which may never have used that context (a program launching only from worker
@@ -321,6 +364,8 @@ private:
     /// Stream captures in progress, in any thread: no Range Profiler call and no measured launch meanwhile (a
     /// capture in global mode is invalidated by another thread's unsafe call too).
     std::atomic<int> m_capturing { 0 };
+    std::mutex m_captureMutex; ///< never held while waiting or calling CUPTI
+    std::vector<void*> m_captureStreams; ///< the streams capturing, as their begin calls named them
     /// Launch, graph launch, copy and fill calls past their counters decision that have not returned: their GPU
     /// work may still be submitted. A batch starts only when there is none, else that work (a kernel not measured,
     /// or the driver's fill kernel) becomes one of its ranges and every value of the batch is dropped.
@@ -328,15 +373,22 @@ private:
     /// Counts the calling thread's outermost GPU call in m_inFlight, once.
     void enterFlight() noexcept
     {
-        if (t_gpuCalls == 0 || t_inFlight) return;
-        t_inFlight = true;
+        if (t_calls.depth == 0 || t_calls.flight) return;
+        t_calls.flight = &m_inFlight;
         m_inFlight.fetch_add(1, std::memory_order_acq_rel);
     }
-    /// Waits (bounded, as for a batch's own launches) until no other thread's GPU call is in flight.
+    /// Waits briefly until no other thread's GPU call is in flight. After a wait in vain the next starts for a
+    /// second only look (a thread that keeps a blocking copy in flight must not cost every launch a wait).
     bool othersReturned() noexcept;
+    std::chrono::steady_clock::time_point m_othersBusyUntil {}; ///< under m_countersMutex
+    std::atomic<std::uint64_t> m_notStarted { 0 }; ///< measured launches not started: others' calls in flight
+    /// Failed launches (by correlation id) that may be in a batch: taken out of it at its decode. Under their own
+    /// lock, never held while waiting: a failed launch reports before it counts as returned.
+    std::mutex m_failedMutex;
+    std::vector<std::uint32_t> m_failed;
     /// Measured launches whose values were dropped because another thread's launch decoded their batch before
     /// they returned, and the batches: said once, at the end.
-    std::size_t m_droppedLaunches = 0, m_droppedBatches = 0;
+    std::atomic<std::uint64_t> m_droppedLaunches { 0 }, m_droppedBatches { 0 };
     /// Driver calls that may run GPU work of their own (copies and fills, which the driver may run as kernels): a
     /// started profiler is stopped before them, so that their work never becomes a range of a measured batch.
     std::vector<bool> m_pauseBefore;
@@ -642,7 +694,8 @@ void CuptiBackend::onCallback(CUpti_CallbackDomain domain, CUpti_CallbackId cbid
             return;
         }
         if (cb->callbackSite != CUPTI_API_ENTER) {
-            if (m_counters && launch && failed(cb)) countersLaunchFailed(cb->correlationId);
+            // Inside a counted runtime launch the runtime call's failure reports it.
+            if (m_counters && launch && !t_runtimeCounted && failed(cb)) countersLaunchFailed(cb->correlationId);
             return;
         }
         // Inside a runtime launch the context (and its call stack, the costly part) is the runtime call's.
@@ -659,16 +712,9 @@ void CuptiBackend::gpuCall(const CUpti_CallbackData* cb) noexcept
 {
     // Every API callback enabled is a launch, graph launch, copy or fill (counters mode adds the last two).
     if (cb->callbackSite == CUPTI_API_ENTER) {
-        if (m_counters) ++t_gpuCalls;
-    } else if (t_gpuCalls > 0 && --t_gpuCalls == 0) {
-        if (t_batch) {
-            t_batch->fetch_sub(1, std::memory_order_release);
-            t_batch.reset();
-        }
-        if (t_inFlight) {
-            t_inFlight = false;
-            m_inFlight.fetch_sub(1, std::memory_order_release);
-        }
+        if (m_counters) ++t_calls.depth;
+    } else if (t_calls.depth > 0 && --t_calls.depth == 0) {
+        t_calls.returned();
     }
 }
 
@@ -752,16 +798,18 @@ void CuptiBackend::stop() noexcept
         }
         if (const std::uint64_t d = m_dropped.load())
             note("CUPTI dropped " + std::to_string(d) + " GPU activity records");
-        // Not waiting: the exit watchdog calls stop() while a CUPTI call under that lock may hang.
-        std::unique_lock lock(m_countersMutex, std::try_to_lock);
-        if (lock.owns_lock() && m_droppedLaunches > 0)
-            note("counter values of " + std::to_string(m_droppedLaunches) + " measured launch"
-                + (m_droppedLaunches == 1 ? "" : "es") + " (in " + std::to_string(m_droppedBatches) + " batch"
-                + (m_droppedBatches == 1 ? "" : "es")
+        if (const std::uint64_t n = m_droppedLaunches.exchange(0)) {
+            const std::uint64_t batches = m_droppedBatches.exchange(0);
+            note("counter values of " + std::to_string(n) + " measured launch" + (n == 1 ? "" : "es") + " (in "
+                + std::to_string(batches) + " batch" + (batches == 1 ? "" : "es")
                 + ") dropped: decoded before one of their launch calls returned (another thread's launch came "
                   "meanwhile), so a range of theirs may be missing and another's in its place; later launches "
                   "of those kernels were measured in their place, up to K more each");
-        if (lock.owns_lock()) m_droppedLaunches = m_droppedBatches = 0;
+        }
+        if (const std::uint64_t n = m_notStarted.exchange(0))
+            note(std::to_string(n) + " launch" + (n == 1 ? " was" : "es were")
+                + " not measured: another thread's launch, copy or fill call was still in flight (its GPU work "
+                  "would have become a range of the batch); they count against no kernel's K");
     } catch (...) { }
 }
 
@@ -1058,17 +1106,38 @@ void CuptiBackend::countersAlias(std::uint32_t runtimeId, std::uint32_t driverId
 void CuptiBackend::countersCapture(Capture what, const CUpti_CallbackData* cb) noexcept
 {
     try {
+        // Every begin and end capture call's parameters start with the stream (static_asserts at captureStream).
+        void* stream = captureStream(cb);
+        auto update = [&](bool add) {
+            std::lock_guard lock(m_captureMutex);
+            auto it = std::find(m_captureStreams.begin(), m_captureStreams.end(), stream);
+            if (add && it == m_captureStreams.end())
+                m_captureStreams.push_back(stream);
+            else if (!add && it != m_captureStreams.end())
+                m_captureStreams.erase(it);
+            m_capturing.store(static_cast<int>(m_captureStreams.size()));
+        };
         if (cb->callbackSite == CUPTI_API_ENTER) {
             if (t_captureCalls++ > 0 || what != Capture::Begin) return;
-            countersPause(); // before the capture begins: Stop and decode are unsafe calls once it has
-            m_capturing.fetch_add(1);
+            // Counted first, then the started batch stopped under the lock every batch start reads the count
+            // under: no batch starts after this, and none started before survives. The capture begins after this
+            // callback, so Stop and decode are still allowed here.
+            update(true);
+            std::lock_guard lock(m_countersMutex);
+            auto it = m_contexts.find(m_activeContext);
+            if (it != m_contexts.end()) stopAndDecode(it->second);
             return;
         }
         if (t_captureCalls == 0 || --t_captureCalls > 0) return;
-        // A capture that did not begin, or one that ended (an invalidated capture ends with an error too).
-        if (what == Capture::Begin && !failed(cb)) return;
-        int n = m_capturing.load();
-        while (n > 0 && !m_capturing.compare_exchange_weak(n, n - 1)) { }
+        if (what == Capture::Begin) {
+            if (failed(cb)) update(false); // no capture began
+            return;
+        }
+        // An end from a thread the capture does not belong to fails and leaves it running; any other end, an
+        // invalidated capture's too, ends it. An end for a stream not capturing changes nothing.
+        constexpr int kWrongThread = 908; // cudaErrorStreamCaptureWrongThread, CUDA_ERROR_STREAM_CAPTURE_WRONG_THREAD
+        const int rc = cb->functionReturnValue ? *static_cast<const int*>(cb->functionReturnValue) : 0;
+        if (rc != kWrongThread) update(false);
     } catch (...) { }
 }
 
@@ -1092,18 +1161,12 @@ void CuptiBackend::releaseLost(const std::vector<ContextCounters::Launch>& launc
 
 void CuptiBackend::countersLaunchFailed(std::uint32_t correlation) noexcept
 {
+    // Not under m_countersMutex: this call has not counted as returned yet, and a thread holding that lock may be
+    // waiting for it. Its batch's decode takes it out (stopAndDecode).
     try {
-        std::lock_guard lock(m_countersMutex);
-        auto it = m_contexts.find(m_activeContext);
-        if (it == m_contexts.end()) return;
-        auto& pending = it->second.pending;
-        for (auto p = pending.rbegin(); p != pending.rend(); ++p)
-            if (std::find(p->ids.begin(), p->ids.end(), correlation) != p->ids.end()) {
-                const std::vector<ContextCounters::Launch> failed { *p };
-                pending.erase(std::next(p).base());
-                releaseLost(failed);
-                return;
-            }
+        if (!m_match.isMeasured(correlation)) return;
+        std::lock_guard lock(m_failedMutex);
+        m_failed.push_back(correlation);
     } catch (...) { }
 }
 
@@ -1111,10 +1174,13 @@ void CuptiBackend::countersPause() noexcept
 {
     try {
         // No batch is started during a capture (countersCapture stopped it), and Stop would invalidate the capture.
-        if (m_capturing.load() > 0) return;
+        if (m_capturing.load() > 0) {
+            enterFlight(); // its work may still be going in when the capture ends
+            return;
+        }
         // The driver call inside a runtime graph launch: its outer call stopped the batch, and none starts while
         // it is in flight.
-        if (t_inFlight) return;
+        if (t_calls.flight) return;
         std::lock_guard lock(m_countersMutex);
         auto it = m_contexts.find(m_activeContext);
         if (it != m_contexts.end()) stopAndDecode(it->second);
@@ -1129,7 +1195,10 @@ bool CuptiBackend::countersOnLaunch(CUcontext ctx, const char* symbol, std::uint
         if (!m_counters) return true;
         // A captured launch runs no kernel (its graph's launch does), and any Range Profiler call now would
         // invalidate the capture: neither measured nor counted.
-        if (m_capturing.load() > 0) return true;
+        if (m_capturing.load() > 0) {
+            enterFlight(); // a launch on another stream may still be submitting when the capture ends
+            return true;
+        }
         const std::string name = symbol ? symbol : "";
         bool measure = std::none_of(m_noReplay.begin(), m_noReplay.end(),
             [&](const std::string& p) { return name.find(p) != std::string::npos; });
@@ -1158,6 +1227,7 @@ bool CuptiBackend::countersOnLaunch(CUcontext ctx, const char* symbol, std::uint
             // Another thread's call still busy (a launch blocked on a full queue, a synchronous copy): not measured
             // now, and not counted against the kernel's K.
             --m_launchCounts[name];
+            m_notStarted.fetch_add(1);
             enterFlight();
             return true;
         }
@@ -1179,7 +1249,7 @@ bool CuptiBackend::countersOnLaunch(CUcontext ctx, const char* symbol, std::uint
         if (outer) c->pending.back().ids.push_back(outer);
         m_match.measured(correlation, outer);
         c->unreturned->fetch_add(1, std::memory_order_relaxed);
-        t_batch = c->unreturned;
+        t_calls.batch = c->unreturned;
         enterFlight();
     } catch (...) { }
     return true;
@@ -1187,8 +1257,13 @@ bool CuptiBackend::countersOnLaunch(CUcontext ctx, const char* symbol, std::uint
 
 bool CuptiBackend::othersReturned() noexcept
 {
-    const int mine = t_inFlight ? 1 : 0;
-    return waitForReturns([&] { return m_inFlight.load(std::memory_order_acquire) <= mine; });
+    const int mine = t_calls.flight ? 1 : 0;
+    auto returned = [&] { return m_inFlight.load(std::memory_order_acquire) <= mine; };
+    const auto now = std::chrono::steady_clock::now();
+    if (now < m_othersBusyUntil) return returned();
+    if (waitForReturns(returned, kWaitForOthers)) return true;
+    m_othersBusyUntil = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+    return false;
 }
 
 void CuptiBackend::stopAndDecode(ContextCounters& c)
@@ -1201,6 +1276,24 @@ void CuptiBackend::stopAndDecode(ContextCounters& c)
     // held here, but the driver's state is unknown) rather than drop the batch.
     const bool unsafe = !waitForReturns([&] { return c.unreturned->load(std::memory_order_acquire) == 0; });
     c.unreturned = std::make_shared<std::atomic<int>>(0); // the next batch's (late returns count down the old one)
+    // Launches of this batch that failed ran no kernel and get no range: out of it (a failed launch reports before
+    // it counts as returned, so the wait above saw its report). Others stay for their own batch's decode.
+    std::vector<ContextCounters::Launch> failedLaunches;
+    {
+        std::lock_guard lock(m_failedMutex);
+        for (auto f = m_failed.begin(); f != m_failed.end();) {
+            auto p = std::find_if(c.pending.begin(), c.pending.end(), [&](const ContextCounters::Launch& l) {
+                return std::find(l.ids.begin(), l.ids.end(), *f) != l.ids.end();
+            });
+            if (p == c.pending.end()) {
+                ++f;
+                continue;
+            }
+            failedLaunches.push_back(std::move(*p));
+            c.pending.erase(p);
+            f = m_failed.erase(f);
+        }
+    }
     auto sp = params<CUpti_RangeProfiler_Stop_Params>(CUpti_RangeProfiler_Stop_Params_STRUCT_SIZE);
     sp.pRangeProfilerObject = c.object;
     CUptiResult rc = cuptiRangeProfilerStop(&sp);
@@ -1220,8 +1313,8 @@ void CuptiBackend::stopAndDecode(ContextCounters& c)
         note("counter values of " + measured + " lost: " + resultText(rc));
         lost = c.pending;
     } else if (unsafe && !c.pending.empty()) {
-        m_droppedLaunches += c.pending.size(); // said once, in stop()
-        ++m_droppedBatches;
+        m_droppedLaunches.fetch_add(c.pending.size()); // said once, in stop()
+        m_droppedBatches.fetch_add(1);
         lost = c.pending;
     } else {
         if (dd.numOfRangeDropped > 0)
@@ -1265,6 +1358,14 @@ void CuptiBackend::stopAndDecode(ContextCounters& c)
     cuptiRangeProfilerCounterDataImageInitialize(&ci);
     // Their records, held for values that will not come, go out without counters now rather than at exit.
     if (!lost.empty()) releaseLost(lost);
+    if (!failedLaunches.empty()) releaseLost(failedLaunches);
+    {
+        // Failures of launches no batch holds any more (their values already lost) are forgotten.
+        std::lock_guard lock(m_failedMutex);
+        m_failed.erase(
+            std::remove_if(m_failed.begin(), m_failed.end(), [&](std::uint32_t id) { return !m_match.isMeasured(id); }),
+            m_failed.end());
+    }
     // Kernels whose records came before their values.
     std::vector<backend::KernelRecord> ready = m_match.decoded(std::move(decoded));
     if (!ready.empty()) m_host->addKernels(std::move(ready));

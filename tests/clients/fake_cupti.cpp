@@ -374,6 +374,14 @@ unsigned fake_cupti_launch(const fake_cupti_kernel* k)
     std::uint64_t start = 0, end = 0;
     bool replayed = false;
     const bool captured = t_capturing; // goes into the graph: nothing runs now
+    if (captured) {
+        // Auto range would make a captured launch a range (and a real capture fails on profiler work meanwhile).
+        State& s = state();
+        std::lock_guard lock(s.mutex);
+        auto it = s.objects.find(k->context);
+        if (it != s.objects.end() && it->second->started)
+            misuse(std::string("captured launch of ") + k->name + " while the range profiler is started");
+    }
     if (!k->fail && !captured) place(k->context, k, start, end, replayed);
     exit(CUPTI_CB_DOMAIN_DRIVER_API, CUPTI_DRIVER_TRACE_CBID_cuLaunchKernel, "cuLaunchKernel", driver);
     if (inner)
@@ -419,38 +427,54 @@ unsigned fake_cupti_graph_launch(const fake_cupti_kernel* kernels, int n)
     return outer;
 }
 
+namespace {
+/// The begin and end capture callbacks, runtime around driver, with the stream as the parameters' first member (as
+/// CUPTI's generated_*_meta.h lay them out); @p between runs between the driver call's entry and exit.
+void captureCall(int context, bool begin, void (*between)())
+{
+    int result = 0;
+    struct {
+        void* stream;
+        int mode;
+    } params { reinterpret_cast<void*>(static_cast<std::uintptr_t>(0x5000 + context)), 0 };
+    const std::uint32_t outer = g_correlation++, driver = g_correlation++;
+    const CUpti_CallbackId runtimeId = begin ? CUPTI_RUNTIME_TRACE_CBID_cudaStreamBeginCapture_v10000
+                                             : CUPTI_RUNTIME_TRACE_CBID_cudaStreamEndCapture_v10000;
+    const CUpti_CallbackId driverId
+        = begin ? CUPTI_DRIVER_TRACE_CBID_cuStreamBeginCapture_v2 : CUPTI_DRIVER_TRACE_CBID_cuStreamEndCapture;
+    const char* runtimeName = begin ? "cudaStreamBeginCapture" : "cudaStreamEndCapture";
+    const char* driverName = begin ? "cuStreamBeginCapture_v2" : "cuStreamEndCapture";
+    auto call = [&](CUpti_CallbackDomain d, CUpti_CallbackId id, CUpti_ApiCallbackSite site, const char* fn,
+                    std::uint32_t c) {
+        CUpti_CallbackData data
+            = callbackData(site, fn, nullptr, context, c, site == CUPTI_API_EXIT ? &result : nullptr);
+        data.functionParams = &params;
+        invoke(d, id, data);
+    };
+    call(CUPTI_CB_DOMAIN_RUNTIME_API, runtimeId, CUPTI_API_ENTER, runtimeName, outer);
+    call(CUPTI_CB_DOMAIN_DRIVER_API, driverId, CUPTI_API_ENTER, driverName, driver);
+    between();
+    call(CUPTI_CB_DOMAIN_DRIVER_API, driverId, CUPTI_API_EXIT, driverName, driver);
+    call(CUPTI_CB_DOMAIN_RUNTIME_API, runtimeId, CUPTI_API_EXIT, runtimeName, outer);
+}
+} // namespace
+
 void fake_cupti_begin_capture(int context)
 {
     t_current = context;
     deviceSeen(context);
-    int result = 0;
-    const std::uint32_t outer = g_correlation++, driver = g_correlation++;
-    invoke(CUPTI_CB_DOMAIN_RUNTIME_API, CUPTI_RUNTIME_TRACE_CBID_cudaStreamBeginCapture_v10000,
-        callbackData(CUPTI_API_ENTER, "cudaStreamBeginCapture", nullptr, context, outer, nullptr));
-    invoke(CUPTI_CB_DOMAIN_DRIVER_API, CUPTI_DRIVER_TRACE_CBID_cuStreamBeginCapture_v2,
-        callbackData(CUPTI_API_ENTER, "cuStreamBeginCapture_v2", nullptr, context, driver, nullptr));
-    g_capturing.fetch_add(1);
-    t_capturing = true;
-    invoke(CUPTI_CB_DOMAIN_DRIVER_API, CUPTI_DRIVER_TRACE_CBID_cuStreamBeginCapture_v2,
-        callbackData(CUPTI_API_EXIT, "cuStreamBeginCapture_v2", nullptr, context, driver, &result));
-    invoke(CUPTI_CB_DOMAIN_RUNTIME_API, CUPTI_RUNTIME_TRACE_CBID_cudaStreamBeginCapture_v10000,
-        callbackData(CUPTI_API_EXIT, "cudaStreamBeginCapture", nullptr, context, outer, &result));
+    captureCall(context, true, [] {
+        g_capturing.fetch_add(1);
+        t_capturing = true;
+    });
 }
 
 void fake_cupti_end_capture(int context)
 {
-    int result = 0;
-    const std::uint32_t outer = g_correlation++, driver = g_correlation++;
-    invoke(CUPTI_CB_DOMAIN_RUNTIME_API, CUPTI_RUNTIME_TRACE_CBID_cudaStreamEndCapture_v10000,
-        callbackData(CUPTI_API_ENTER, "cudaStreamEndCapture", nullptr, context, outer, nullptr));
-    invoke(CUPTI_CB_DOMAIN_DRIVER_API, CUPTI_DRIVER_TRACE_CBID_cuStreamEndCapture,
-        callbackData(CUPTI_API_ENTER, "cuStreamEndCapture", nullptr, context, driver, nullptr));
-    t_capturing = false;
-    g_capturing.fetch_sub(1);
-    invoke(CUPTI_CB_DOMAIN_DRIVER_API, CUPTI_DRIVER_TRACE_CBID_cuStreamEndCapture,
-        callbackData(CUPTI_API_EXIT, "cuStreamEndCapture", nullptr, context, driver, &result));
-    invoke(CUPTI_CB_DOMAIN_RUNTIME_API, CUPTI_RUNTIME_TRACE_CBID_cudaStreamEndCapture_v10000,
-        callbackData(CUPTI_API_EXIT, "cudaStreamEndCapture", nullptr, context, outer, &result));
+    captureCall(context, false, [] {
+        t_capturing = false;
+        g_capturing.fetch_sub(1);
+    });
 }
 
 void fake_cupti_memcpy(int context, unsigned long long bytes)

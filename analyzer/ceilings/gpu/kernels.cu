@@ -439,14 +439,14 @@ cudaError_t streamBlocksPerSm(StreamPattern p, int* blocks)
 {
     // No shared memory is used: give all of the unified L1/shared array to L1 so small sets stay in L1. Both
     // variants run on the same grid: the smaller of their occupancies.
-    int fewest = 0;
+    int fewest = -1;
     for (const void* kernel : { streamKernelOf<false>(p), streamKernelOf<true>(p) }) {
         cudaError_t err
             = cudaFuncSetAttribute(kernel, cudaFuncAttributePreferredSharedMemoryCarveout, cudaSharedmemCarveoutMaxL1);
         int n = 0;
         if (err == cudaSuccess) err = cudaOccupancyMaxActiveBlocksPerMultiprocessor(&n, kernel, kStreamThreads, 0);
         if (err != cudaSuccess) return err;
-        fewest = fewest == 0 ? n : std::min(fewest, n);
+        fewest = fewest < 0 ? n : std::min(fewest, n);
     }
     *blocks = fewest;
     return cudaSuccess;

@@ -86,8 +86,9 @@ cudaError_t streamBlocksPerSm(StreamPattern p, int* blocks);
 /// once per pass when slices == blocks. Without @p beyondL1 (sets that may fit in L1), in pass p block b streams
 /// slice (b + p) mod slices, so every SM sees the whole working set over a few passes and only a set that fits in
 /// its L1 is served from there. With @p beyondL1, loads bypass L1 (ld.global.cg) and block b streams slice
-/// b mod slices in every pass: no block reads what another block has just read, so a set larger than L2 comes from
-/// HBM. Copy reads @p src and writes @p dst with the same slicing.
+/// b mod slices in every pass: no block rereads, a pass later, what another has just read, so a set larger than L2
+/// comes from HBM (blocks sharing a slice, where slices < blocks, read it at the same time). Copy reads @p src and
+/// writes @p dst with the same slicing.
 cudaError_t launchStream(StreamPattern p, bool beyondL1, int blocks, const void* src, void* dst, std::size_t slices,
     std::size_t sliceBytes, int passes, float* sink, cudaStream_t stream);
 

@@ -525,9 +525,10 @@ private:
             "{} ({}): {} blocks × {} threads ({} per SM, one wave); {}; median of {} sweep points from {} to {}{}, "
             "each the best of {} runs of ≥ {:g} ms (cudaEvent); range rule: {}",
             kernel, access, blocks, kStreamThreads, perSm,
-            level == "L1" ? "in pass p block b streams slice (b + p) mod slices, so every SM sees the whole working set"
-                          : "loads bypass L1 (ld.global.cg) and block b streams slice b mod slices in every pass, so "
-                            "no block reads what another has just read",
+            level == "L1"
+                ? "in pass p block b streams slice (b + p) mod slices, so every SM sees the whole working set"
+                : "loads bypass L1 (ld.global.cg) and block b streams slice b mod slices in every pass (blocks "
+                  "sharing a slice, where slices < blocks, read it at the same time)",
             values.size(), bytesText(lo), bytesText(hi), p == StreamPattern::Copy ? " (read + written bytes)" : "",
             kRepeats, m_plan.streamTarget * 1e3,
             level == "L1" ? fmt::format("set ≤ L1/2 = {}", bytesText(gpu().l1BytesPerSm / 2))
