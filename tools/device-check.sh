@@ -443,7 +443,9 @@ def expected(sample):
                 if m:
                     n = int(m.group(2))
                     try:
-                        out[m.group(1)] = (n, sum(float(m.group(i)) for i in range(3, 7)) / n if n else None)
+                        # launches, FLOPs per launch, bytes per launch
+                        out[m.group(1)] = (n, sum(float(m.group(i)) for i in range(3, 7)) / n if n else None,
+                                           float(m.group(7)) / n if n else None)
                     except ValueError:  # a line cut short by a killed run
                         pass
     except OSError:
@@ -508,15 +510,7 @@ try:
     c, n, cold, e = rows("counters", "triad"), rows("ncu", "triad"), rows("ncucold", "triad"), expected("triad")
     print("")
     for k in sorted(set(c) | set(n) | set(cold)):
-        exp_bytes = None
-        try:
-            with open(os.path.join(logs, "time-triad.log"), errors="replace") as f:
-                for line in f:
-                    m = EXPECT.match(line)
-                    if m and m.group(1) == k:
-                        exp_bytes = float(m.group(7)) / int(m.group(2))
-        except (OSError, ValueError):
-            pass
+        exp_bytes = e[k][2] if k in e else None
         print(f"- {k} HBM bytes per launch: rooftime {fmt(hbm(c.get(k)))}, ncu --cache-control none {fmt(hbm(n.get(k)))}, "
               f"ncu --cache-control all {fmt(hbm(cold.get(k)))}, the sample's count {fmt(exp_bytes)}")
 except Exception as ex:

@@ -338,6 +338,12 @@ private:
         const std::vector<const char*>& wanted, const std::vector<const char*>& optional, std::size_t& passes);
     void releaseHostObject() noexcept;
     void stopAndDecode(ContextCounters& c);
+    /// stopAndDecode() of the batch of the context being profiled, if any (m_countersMutex held).
+    void stopActive()
+    {
+        auto it = m_contexts.find(m_activeContext);
+        if (it != m_contexts.end()) stopAndDecode(it->second);
+    }
     void disableCounters(const std::string& why, const std::string& status) noexcept;
     /// disableCounters() with what @p rc means (counterFailure): "cannot DOING (CODE)" or the known cause's fix.
     void counterCallFailed(CUptiResult rc, const std::string& doing) noexcept;
@@ -1124,8 +1130,7 @@ void CuptiBackend::countersCapture(Capture what, const CUpti_CallbackData* cb) n
             // callback, so Stop and decode are still allowed here.
             update(true);
             std::lock_guard lock(m_countersMutex);
-            auto it = m_contexts.find(m_activeContext);
-            if (it != m_contexts.end()) stopAndDecode(it->second);
+            stopActive();
             return;
         }
         if (t_captureCalls == 0 || --t_captureCalls > 0) return;
@@ -1182,8 +1187,7 @@ void CuptiBackend::countersPause() noexcept
         // it is in flight.
         if (t_calls.flight) return;
         std::lock_guard lock(m_countersMutex);
-        auto it = m_contexts.find(m_activeContext);
-        if (it != m_contexts.end()) stopAndDecode(it->second);
+        stopActive();
         enterFlight();
     } catch (...) { }
 }
@@ -1209,8 +1213,7 @@ bool CuptiBackend::countersOnLaunch(CUcontext ctx, const char* symbol, std::uint
         }
         // One context profiles at a time (NVIDIA's injection sample does the same).
         if (m_activeContext && m_activeContext != ctx) {
-            auto it = m_contexts.find(m_activeContext);
-            if (it != m_contexts.end()) stopAndDecode(it->second);
+            stopActive();
             m_activeContext = nullptr;
         }
         if (!measure) {
